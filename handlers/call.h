@@ -1,0 +1,40 @@
+#ifndef IG_HANDLERS_CALL_H
+#define IG_HANDLERS_CALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "handlers/tools.h"
+
+/* How the transport runs a tool: it fills a tool_call, runs it on an
+ * executor thread, and receives notifications through emit(). The transport
+ * owns delivery (which stream, which session); the tool never sees it. */
+struct tool_call {
+	const struct tool_def *def;
+	struct json_object *args;            /* owned */
+	const struct token_info *principal;  /* borrowed for the call's lifetime */
+	const struct ig_config *cfg;         /* borrowed */
+	struct json_object *progress_token;  /* owned; NULL when none */
+	int min_log_level;                   /* -1: send no log notifications */
+	/* Delivers one JSON-RPC notification (complete JSON text). */
+	void (*emit)(void *ctx, const char *json, size_t len);
+	bool (*is_cancelled)(void *ctx);
+	/* Ends the HTTP connection carrying the stream without ending the
+	 * stream (SSE polling); NULL when the transport cannot resume. */
+	void (*close_stream)(void *ctx);
+	void *ctx;
+	struct json_object *client_caps;     /* borrowed; declared client capabilities or NULL */
+	/* A JSON-RPC error instead of a result (protocol-level refusal). */
+	int rpc_error_code;                  /* 0: none */
+	const char *rpc_error_message;       /* static */
+	struct json_object *rpc_error_data;  /* owned */
+	struct json_object *result;          /* owned; set by the tool */
+};
+
+/* Runs def->run(call); ensures call->result is set (ERR_INTERNAL if the
+ * tool forgot). */
+void tool_call_run(struct tool_call *call);
+/* Frees args, progress token and result; NULL-safe; not call itself. */
+void tool_call_clear(struct tool_call *call);
+
+#endif

@@ -1,0 +1,103 @@
+#ifndef IG_HANDLERS_TOOLS_H
+#define IG_HANDLERS_TOOLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+
+/* Tool definitions and the interface a tool implementation sees. Tool
+ * descriptions and schemas are static text, never derived from mail. */
+
+struct json_object;
+struct tool_call;
+struct token_info;
+struct ig_config;
+
+/* MCP log levels (RFC 5424 order). */
+enum mcp_log_level {
+	MCP_LOG_DEBUG,
+	MCP_LOG_INFO,
+	MCP_LOG_NOTICE,
+	MCP_LOG_WARNING,
+	MCP_LOG_ERROR,
+	MCP_LOG_CRITICAL,
+	MCP_LOG_ALERT,
+	MCP_LOG_EMERGENCY,
+};
+const char *mcp_log_level_str(enum mcp_log_level l);
+bool mcp_log_level_parse(const char *s, enum mcp_log_level *l_r);
+
+enum tool_hint {
+	TOOL_READ_ONLY = 1 << 0,
+	TOOL_DESTRUCTIVE = 1 << 1,
+	TOOL_IDEMPOTENT = 1 << 2,
+	TOOL_OPEN_WORLD = 1 << 3,
+};
+
+struct tool_def {
+	const char *name;          /* [A-Za-z0-9_.-]{1,128} */
+	const char *title;
+	const char *description;
+	const char *input_schema;  /* JSON text of the inputSchema (object schema) */
+	const char *output_schema; /* JSON text, or NULL */
+	unsigned hints;            /* enum tool_hint */
+	/* Runs on an executor thread (may block on I/O); never on the HTTP
+	 * thread. Sets the result with tool_call_result/tool_call_error. */
+	void (*run)(struct tool_call *call);
+};
+
+/* --- for tool implementations --- */
+
+/* The validated arguments object (never NULL; {} when absent). Borrowed. */
+struct json_object *tool_call_args(struct tool_call *call);
+const struct token_info *tool_call_principal(struct tool_call *call);
+const struct ig_config *tool_call_config(struct tool_call *call);
+/* Sends notifications/progress when the caller supplied a progressToken. */
+void tool_call_progress(struct tool_call *call, double progress, double total, const char *message);
+/* Sends notifications/message when level passes the caller's log level. */
+void tool_call_log(struct tool_call *call, enum mcp_log_level level, const char *logger,
+		   const char *text);
+/* True once the client has cancelled (closed the stream or sent
+ * notifications/cancelled); a tool should stop early. */
+bool tool_call_cancelled(struct tool_call *call);
+/* Sets the CallToolResult; takes ownership of result. */
+void tool_call_result(struct tool_call *call, struct json_object *result);
+/* Sets an isError result with structuredContent.error = {code, message}. */
+void tool_call_error(struct tool_call *call, const char *code, const char *message);
+/* Ends the HTTP connection carrying the response stream without ending the
+ * stream; the client resumes with Last-Event-ID (SSE polling). */
+void tool_call_close_stream(struct tool_call *call);
+/* The client's declared capabilities object, or NULL. Borrowed. */
+struct json_object *tool_call_client_caps(struct tool_call *call);
+/* Answers with a JSON-RPC error instead of a result; takes data. */
+void tool_call_rpc_error(struct tool_call *call, int code, const char *message,
+			 struct json_object *data);
+/* Sleeps up to ms, returning early (false) when cancelled. */
+bool tool_call_sleep(struct tool_call *call, unsigned ms);
+
+/* Builds {content:[{type:text,text:<json of structured>}], structuredContent}
+ * from structured (ownership taken) — the usual successful result. */
+struct json_object *tool_result_structured(struct json_object *structured);
+
+/* --- the registry --- */
+
+struct tool_registry;
+
+/* Builds the registry from the production tools plus extra (test fixtures),
+ * parsing every schema once. NULL with *error_r on a bad definition. */
+struct tool_registry *tool_registry_new(const struct tool_def *const *extra, size_t n_extra,
+					const char **error_r);
+void tool_registry_free(struct tool_registry *r);
+const struct tool_def *tool_registry_find(const struct tool_registry *r, const char *name);
+/* The tool's parsed inputSchema (borrowed, lives as long as r). */
+struct json_object *tool_registry_schema(const struct tool_registry *r, const struct tool_def *t);
+/* The `tools` array of tools/list as JSON text, built once. */
+const char *tool_registry_list_json(const struct tool_registry *r, size_t *len_r);
+/* Validates args against the tool's input schema subset we support
+ * (type object, properties with primitive types, required,
+ * additionalProperties:false). Returns a static message or NULL when ok. */
+const char *tool_args_check(const struct tool_registry *r, const struct tool_def *t,
+			    struct json_object *args);
+
+#endif

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages imapgate builds, tests and benchmarks with (DESIGN §15).
+# Idempotent: installs only what is missing, and prints nothing when everything is present.
+# Usage: scripts/install-deps.sh [--runtime]   (--runtime: only what the binary needs to run)
+set -euo pipefail
+
+# curl is a runtime package: the container HEALTHCHECK and operators' debugging use it.
+runtime=(libmicrohttpd12 libmbedtls14 libmbedx509-1 libmbedcrypto7 libjson-c5 libcurl4
+	libsqlite3-0 libsodium23 libgmime-3.0-0 libgumbo1 libicu72 libinih1 ca-certificates
+	curl)
+build=(build-essential cmake pkg-config clang libclang-rt-14-dev
+	libmicrohttpd-dev libmbedtls-dev libjson-c-dev libcurl4-openssl-dev libsqlite3-dev
+	libsodium-dev libgmime-3.0-dev libgumbo-dev libicu-dev libinih-dev libcmocka-dev
+	sqlite3 jq)
+tests=(nodejs npm wrk python3 openssl dovecot-imapd)
+
+want=("${runtime[@]}")
+if [ "${1:-}" != "--runtime" ]; then
+	want+=("${build[@]}" "${tests[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+# The machine may carry its own Node.js outside dpkg; any node >= 18 with npm is enough.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+	keep=()
+	for p in "${missing[@]}"; do
+		case "$p" in nodejs | npm) ;; *) keep+=("$p") ;; esac
+	done
+	missing=("${keep[@]+"${keep[@]}"}")
+fi
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]} (run as root or install them)" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

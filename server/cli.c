@@ -1,0 +1,753 @@
+/* The imapgate command line (DESIGN §11, docs/cli.md).
+ *
+ * Output contract: results go to stdout (a token secret and nothing else;
+ * tables; JSON), everything meant for a human goes to stderr, so that
+ * `imapgate token create --name x > secret` captures exactly the secret.
+ * Exit status: 0 ok, 1 failure, 2 usage error. */
+#include "server/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "server/config.h"
+#include "store/state.h"
+
+#define DEFAULT_CONFIG "/etc/imapgate/imapgate.conf"
+#define EXIT_USAGE 2
+#define OUT_MAX (16 * 1024 * 1024) /* stdout of one command */
+#define MAX_EXPIRY_DAYS 3650
+
+struct cli {
+	const char *config_path; /* --config, else NULL */
+	char *const *envp;
+	const struct srv_opts *serve_opts;
+};
+
+static void
+say(const char *fmt, ...) IG_PRINTF(1, 2);
+
+/* One line for a human on stderr; a failure to write it is not actionable. */
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	(void)fputc('\n', stderr);
+}
+
+static int
+usage_error(const char *cmd, const char *what)
+{
+	say("imapgate: %s", what);
+	say("Try 'imapgate %s--help'.", cmd);
+	return EXIT_USAGE;
+}
+
+/* Writes the whole of b to stdout; a short write is a failure (the caller
+ * may have printed a secret that would otherwise be lost silently). */
+static bool
+out_flush(struct buf *b)
+{
+	bool ok = buf_err(b) == IG_OK && fwrite(b->p != NULL ? b->p : "", 1, b->len, stdout) ==
+							     b->len &&
+		  fflush(stdout) == 0;
+
+	buf_free(b);
+	if (!ok)
+		say("imapgate: cannot write to standard output: %s", strerror(errno));
+	return ok;
+}
+
+static const char *
+env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+	size_t i;
+
+	for (i = 0; envp != NULL && envp[i] != NULL; i++) {
+		if (strncmp(envp[i], name, n) == 0 && envp[i][n] == '=')
+			return envp[i] + n + 1;
+	}
+	return NULL;
+}
+
+/* --config, else $IMAPGATE_CONFIG, else the default path. A path the operator
+ * named must exist; the default may be absent (defaults + environment, for
+ * containers). */
+static int
+config_open(const struct cli *c, struct ig_config **cfg_r, const char **path_r)
+{
+	const char *path = c->config_path;
+	char *error = NULL;
+	enum ig_err err;
+
+	if (path == NULL) {
+		path = env_get(c->envp, "IMAPGATE_CONFIG");
+		if (path != NULL && path[0] == '\0')
+			path = NULL;
+	}
+	if (path == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
+		path = DEFAULT_CONFIG;
+	err = config_load(path, c->envp, cfg_r, &error);
+	if (err != IG_OK) {
+		say("imapgate: %s", error != NULL ? error : ig_err_str(err));
+		free(error);
+		return 1;
+	}
+	*path_r = path;
+	return 0;
+}
+
+static int
+state_open_cfg(const struct ig_config *cfg, struct state **st_r)
+{
+	const char *error = NULL;
+
+	if (state_open(cfg->data_dir, st_r, &error) != IG_OK) {
+		say("imapgate: %s", error != NULL ? error : "cannot open state.db");
+		return 1;
+	}
+	return 0;
+}
+
+/* strtoul without its leniencies: digits only, no overflow, in [min, max]. */
+static bool
+num_parse(const char *s, size_t len, unsigned long min, unsigned long max, unsigned long *v_r)
+{
+	char tmp[24];
+	char *end = NULL;
+	size_t i;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	}
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	errno = 0;
+	*v_r = strtoul(tmp, &end, 10);
+	return errno == 0 && *end == '\0' && *v_r >= min && *v_r <= max;
+}
+
+/* never | <N>d | <N>h | YYYY-MM-DD (00:00 UTC that day). Must be in the future. */
+static bool
+expires_parse(const char *s, int64_t now, int64_t *exp_r)
+{
+	size_t len = strlen(s);
+	unsigned long y, m, d, n;
+	struct tm tm;
+	time_t t;
+
+	if (strcmp(s, "never") == 0) {
+		*exp_r = 0;
+		return true;
+	}
+	if (len >= 2 && s[len - 1] == 'd' &&
+	    num_parse(s, len - 1, 1, MAX_EXPIRY_DAYS, &n)) {
+		*exp_r = now + (int64_t)n * 86400;
+		return true;
+	}
+	if (len >= 2 && s[len - 1] == 'h' &&
+	    num_parse(s, len - 1, 1, MAX_EXPIRY_DAYS * 24UL, &n)) {
+		*exp_r = now + (int64_t)n * 3600;
+		return true;
+	}
+	if (len != 10 || s[4] != '-' || s[7] != '-' || !num_parse(s, 4, 1970, 9999, &y) ||
+	    !num_parse(s + 5, 2, 1, 12, &m) || !num_parse(s + 8, 2, 1, 31, &d))
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)y - 1900;
+	tm.tm_mon = (int)m - 1;
+	tm.tm_mday = (int)d;
+	t = timegm(&tm);
+	/* timegm normalises 2025-02-30 to March; refuse instead of guessing. */
+	if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL || tm.tm_mday != (int)d ||
+	    tm.tm_mon != (int)m - 1 || (int64_t)t <= now)
+		return false;
+	*exp_r = (int64_t)t;
+	return true;
+}
+
+static void
+time_fmt(char out[32], int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(out, 32, "%s", t == 0 ? "never" : "?");
+}
+
+/* ---- serve ------------------------------------------------------------ */
+
+static const char serve_help[] =
+	"Usage: imapgate [--config FILE] serve\n"
+	"Run the MCP gateway until SIGTERM or SIGINT.\n";
+
+static int
+cmd_serve(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ig_config *cfg = NULL;
+	const char *path;
+	enum log_level level;
+	int ch;
+	int rc;
+
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (ch == 'c')
+			c->config_path = optarg;
+		else if (ch == 'h')
+			return fputs(serve_help, stdout) == EOF;
+		else
+			return usage_error("serve ", "unknown option or missing argument");
+	}
+	if (optind != argc)
+		return usage_error("serve ", "serve takes no arguments");
+	if ((rc = config_open(c, &cfg, &path)) != 0)
+		return rc;
+	if (log_level_parse(cfg->log_level, &level))
+		log_set_level(level);
+	rc = srv_run(cfg, c->serve_opts);
+	config_free(cfg);
+	return rc;
+}
+
+/* ---- check ------------------------------------------------------------ */
+
+static const char check_help[] =
+	"Usage: imapgate [--config FILE] check\n"
+	"Validate the configuration (file and IMAPGATE_* environment) and print a\n"
+	"summary. Exit status 0 when valid, 1 otherwise.\n";
+
+static void
+list_put(struct buf *b, const char *label, char *const *list, size_t n)
+{
+	size_t i;
+
+	buf_appendf(b, "%-16s", label);
+	if (n == 0)
+		buf_puts(b, "(none)");
+	for (i = 0; i < n; i++)
+		buf_appendf(b, "%s%s", i > 0 ? ", " : "", list[i]);
+	buf_putc(b, '\n');
+}
+
+static void
+check_summary(struct buf *b, const struct ig_config *cfg, const char *path)
+{
+	size_t i;
+
+	buf_appendf(b, "%-16s%s\n", "config", path != NULL ? path : "(none: defaults and environment)");
+	buf_appendf(b, "%-16s%s (%s)\n", "listen", cfg->listen,
+		    cfg->listen_is_loopback ? "loopback" : "not loopback");
+	buf_appendf(b, "%-16s%s\n", "public_url", cfg->public_url);
+	list_put(b, "allowed_hosts", cfg->allowed_hosts, cfg->n_allowed_hosts);
+	list_put(b, "allowed_origins", cfg->allowed_origins, cfg->n_allowed_origins);
+	buf_appendf(b, "%-16s%s\n", "data_dir", cfg->data_dir);
+	buf_appendf(b, "%-16s%s\n", "log_level", cfg->log_level);
+	buf_appendf(b, "%-16s%s\n", "default posture", posture_str(cfg->default_posture));
+	buf_appendf(b, "%-16s%zu\n", "accounts", cfg->n_accounts);
+	for (i = 0; i < cfg->n_accounts; i++) {
+		const struct cfg_account *a = &cfg->accounts[i];
+
+		buf_appendf(b, "  %-20s %s:%u %s user=%s posture=%s\n", a->name, a->host, a->port,
+			    a->tls, a->user, posture_str(a->posture));
+	}
+}
+
+static int
+cmd_check(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ig_config *cfg = NULL;
+	const char *path;
+	struct buf b;
+	int ch;
+	int rc;
+
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (ch == 'c')
+			c->config_path = optarg;
+		else if (ch == 'h')
+			return fputs(check_help, stdout) == EOF;
+		else
+			return usage_error("check ", "unknown option or missing argument");
+	}
+	if (optind != argc)
+		return usage_error("check ", "check takes no arguments");
+	if ((rc = config_open(c, &cfg, &path)) != 0)
+		return rc;
+	buf_init(&b, OUT_MAX);
+	check_summary(&b, cfg, path);
+	buf_puts(&b, "configuration ok\n");
+	config_free(cfg);
+	return out_flush(&b) ? 0 : 1;
+}
+
+/* ---- token ------------------------------------------------------------ */
+
+static const char token_help[] =
+	"Usage: imapgate [--config FILE] token create --name NAME [--accounts A,B|*]\n"
+	"                    [--posture P] [--expires 30d|12h|YYYY-MM-DD|never] [--admin]\n"
+	"       imapgate [--config FILE] token list [--json]\n"
+	"       imapgate [--config FILE] token revoke NAME|#ID\n"
+	"create prints only the secret on standard output (shown once).\n";
+
+/* Every account a token names must exist in the configuration now; a typo
+ * would otherwise be a token that silently reaches nothing. */
+static bool
+accounts_exist(const struct ig_config *cfg, const char *list)
+{
+	const char *p = list;
+	char name[LIM_ACCOUNT_NAME + 1];
+
+	if (strcmp(list, "*") == 0)
+		return true;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == 0 || len > LIM_ACCOUNT_NAME) {
+			say("imapgate: --accounts: empty or over-long account name");
+			return false;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if (config_account_find(cfg, name) == NULL) {
+			say("imapgate: --accounts: no account '%s' in the configuration", name);
+			return false;
+		}
+		if (p[len] == '\0')
+			return true;
+		p += len + 1;
+	}
+}
+
+struct create_args {
+	const char *name;
+	const char *accounts;
+	const char *posture;
+	const char *expires;
+	bool admin;
+};
+
+static int
+token_create_run(struct cli *c, const struct create_args *a)
+{
+	struct ig_config *cfg = NULL;
+	struct state *st = NULL;
+	struct token_spec spec;
+	struct token_info info;
+	char secret[TOKEN_SECRET_LEN + 1];
+	char exp[32];
+	const char *path;
+	const char *error = NULL;
+	struct buf out;
+	enum ig_err err;
+	int rc;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.name = a->name;
+	spec.accounts = a->accounts != NULL ? a->accounts : "*";
+	spec.admin = a->admin;
+	if (a->posture != NULL && !posture_parse(a->posture, &spec.posture_cap))
+		return usage_error("token create ",
+				   "--posture must be readonly, draft-safe, full or destructive");
+	if (a->expires != NULL && !expires_parse(a->expires, (int64_t)time(NULL), &spec.expires_at))
+		return usage_error("token create ", "--expires must be never, <N>d, <N>h or "
+						    "YYYY-MM-DD, in the future");
+	if ((rc = config_open(c, &cfg, &path)) != 0)
+		return rc;
+	rc = EXIT_USAGE;
+	if (!accounts_exist(cfg, spec.accounts))
+		goto out;
+	if (a->posture == NULL)
+		spec.posture_cap = cfg->default_posture;
+	rc = 1;
+	if (state_open_cfg(cfg, &st) != 0)
+		goto out;
+	err = state_token_create(st, &spec, secret, &info, &error);
+	if (err != IG_OK) {
+		say("imapgate: token create: %s", error != NULL ? error : ig_err_str(err));
+		rc = err == IG_EINVAL ? EXIT_USAGE : 1;
+		goto out;
+	}
+	buf_init(&out, TOKEN_SECRET_LEN + 2);
+	buf_appendf(&out, "%s\n", secret);
+	sodium_memzero(secret, sizeof(secret));
+	if (!out_flush(&out)) {
+		/* Nobody saw the secret: a live token nobody holds is only risk. */
+		char id[24];
+
+		(void)snprintf(id, sizeof(id), "#%lld", (long long)info.id);
+		if (state_token_revoke(st, id) == IG_OK)
+			say("imapgate: token #%lld revoked again", (long long)info.id);
+		goto out;
+	}
+	time_fmt(exp, info.expires_at);
+	say("token #%lld '%s' created: accounts=%s posture=%s admin=%s expires=%s",
+	    (long long)info.id, info.name, info.accounts, posture_str(info.posture_cap),
+	    info.admin ? "yes" : "no", exp);
+	say("The secret above is shown only once: store it now.");
+	rc = 0;
+out:
+	sodium_memzero(secret, sizeof(secret));
+	state_close(st);
+	config_free(cfg);
+	return rc;
+}
+
+static int
+token_create(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"accounts", required_argument, NULL, 'a'},
+		{"posture", required_argument, NULL, 'p'},
+		{"expires", required_argument, NULL, 'e'},
+		{"admin", no_argument, NULL, 'A'},
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct create_args a;
+	int ch;
+
+	memset(&a, 0, sizeof(a));
+	while ((ch = getopt_long(argc, argv, "n:a:p:e:Ac:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			a.name = optarg;
+			break;
+		case 'a':
+			a.accounts = optarg;
+			break;
+		case 'p':
+			a.posture = optarg;
+			break;
+		case 'e':
+			a.expires = optarg;
+			break;
+		case 'A':
+			a.admin = true;
+			break;
+		case 'c':
+			c->config_path = optarg;
+			break;
+		case 'h':
+			return fputs(token_help, stdout) == EOF;
+		default:
+			return usage_error("token create ", "unknown option or missing argument");
+		}
+	}
+	if (optind != argc)
+		return usage_error("token create ", "unexpected argument");
+	if (a.name == NULL)
+		return usage_error("token create ", "--name is required");
+	return token_create_run(c, &a);
+}
+
+struct token_rows {
+	struct token_info *v;
+	size_t n;
+	bool failed;
+};
+
+static void
+token_collect(const struct token_info *info, void *ctx)
+{
+	struct token_rows *r = ctx;
+	struct token_info *nv;
+
+	if (r->failed)
+		return;
+	nv = realloc(r->v, (r->n + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		r->failed = true;
+		return;
+	}
+	r->v = nv;
+	r->v[r->n++] = *info;
+}
+
+static const char *
+token_status(const struct token_info *t, int64_t now)
+{
+	if (t->revoked_at != 0)
+		return "revoked";
+	if (t->expires_at != 0 && now >= t->expires_at)
+		return "expired";
+	return "active";
+}
+
+static void
+rows_json(struct buf *b, const struct token_rows *r, int64_t now)
+{
+	size_t i;
+
+	buf_putc(b, '[');
+	for (i = 0; i < r->n; i++) {
+		const struct token_info *t = &r->v[i];
+
+		buf_appendf(b, "%s{\"id\":%lld,\"name\":", i > 0 ? "," : "", (long long)t->id);
+		buf_json_str(b, sl_from_cstr(t->name));
+		buf_puts(b, ",\"accounts\":");
+		buf_json_str(b, sl_from_cstr(t->accounts));
+		buf_appendf(b, ",\"posture\":\"%s\",\"admin\":%s,\"created_at\":%lld",
+			    posture_str(t->posture_cap), t->admin ? "true" : "false",
+			    (long long)t->created_at);
+		if (t->expires_at != 0)
+			buf_appendf(b, ",\"expires_at\":%lld", (long long)t->expires_at);
+		else
+			buf_puts(b, ",\"expires_at\":null");
+		if (t->revoked_at != 0)
+			buf_appendf(b, ",\"revoked_at\":%lld", (long long)t->revoked_at);
+		else
+			buf_puts(b, ",\"revoked_at\":null");
+		buf_appendf(b, ",\"status\":\"%s\"}", token_status(t, now));
+	}
+	buf_puts(b, "]\n");
+}
+
+static void
+rows_table(struct buf *b, const struct token_rows *r, int64_t now)
+{
+	int wname = 4;
+	int wacc = 8;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		int ln = (int)strlen(r->v[i].name);
+		int la = (int)strlen(r->v[i].accounts);
+
+		wname = ln > wname ? ln : wname;
+		wacc = la > wacc ? la : wacc;
+	}
+	buf_appendf(b, "%-5s %-*s %-*s %-11s %-5s %-20s %-20s %s\n", "ID", wname, "NAME", wacc,
+		    "ACCOUNTS", "POSTURE", "ADMIN", "CREATED", "EXPIRES", "STATUS");
+	for (i = 0; i < r->n; i++) {
+		const struct token_info *t = &r->v[i];
+		char created[32];
+		char expires[32];
+
+		time_fmt(created, t->created_at);
+		time_fmt(expires, t->expires_at);
+		buf_appendf(b, "%-5lld %-*s %-*s %-11s %-5s %-20s %-20s %s\n", (long long)t->id,
+			    wname, t->name, wacc, t->accounts, posture_str(t->posture_cap),
+			    t->admin ? "yes" : "no", created, expires, token_status(t, now));
+	}
+}
+
+static int
+token_list(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ig_config *cfg = NULL;
+	struct state *st = NULL;
+	struct token_rows rows = {NULL, 0, false};
+	const char *path;
+	bool json = false;
+	struct buf out;
+	int ch;
+	int rc;
+
+	while ((ch = getopt_long(argc, argv, "jc:h", opts, NULL)) != -1) {
+		if (ch == 'j')
+			json = true;
+		else if (ch == 'c')
+			c->config_path = optarg;
+		else if (ch == 'h')
+			return fputs(token_help, stdout) == EOF;
+		else
+			return usage_error("token list ", "unknown option or missing argument");
+	}
+	if (optind != argc)
+		return usage_error("token list ", "unexpected argument");
+	if ((rc = config_open(c, &cfg, &path)) != 0)
+		return rc;
+	rc = 1;
+	if (state_open_cfg(cfg, &st) != 0)
+		goto out;
+	if (state_token_list(st, token_collect, &rows) != IG_OK || rows.failed) {
+		say("imapgate: token list: %s", rows.failed ? "out of memory" : state_errmsg());
+		goto out;
+	}
+	buf_init(&out, OUT_MAX);
+	if (json)
+		rows_json(&out, &rows, (int64_t)time(NULL));
+	else
+		rows_table(&out, &rows, (int64_t)time(NULL));
+	rc = out_flush(&out) ? 0 : 1;
+out:
+	free(rows.v);
+	state_close(st);
+	config_free(cfg);
+	return rc;
+}
+
+static int
+token_revoke(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ig_config *cfg = NULL;
+	struct state *st = NULL;
+	const char *path;
+	enum ig_err err;
+	int ch;
+	int rc;
+
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (ch == 'c')
+			c->config_path = optarg;
+		else if (ch == 'h')
+			return fputs(token_help, stdout) == EOF;
+		else
+			return usage_error("token revoke ", "unknown option or missing argument");
+	}
+	if (optind + 1 != argc)
+		return usage_error("token revoke ", "expected one NAME or #ID");
+	if ((rc = config_open(c, &cfg, &path)) != 0)
+		return rc;
+	rc = 1;
+	if (state_open_cfg(cfg, &st) != 0)
+		goto out;
+	err = state_token_revoke(st, argv[optind]);
+	if (err == IG_ENOTFOUND)
+		say("imapgate: token revoke: no active token '%s'", argv[optind]);
+	else if (err != IG_OK)
+		say("imapgate: token revoke: %s", state_errmsg());
+	else
+		say("token '%s' revoked", argv[optind]);
+	rc = err == IG_OK ? 0 : 1;
+out:
+	state_close(st);
+	config_free(cfg);
+	return rc;
+}
+
+static int
+cmd_token(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *sub;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		if (ch == 'c')
+			c->config_path = optarg;
+		else if (ch == 'h')
+			return fputs(token_help, stdout) == EOF;
+		else
+			return usage_error("token ", "unknown option or missing argument");
+	}
+	if (optind >= argc)
+		return usage_error("token ", "expected create, list or revoke");
+	sub = argv[optind];
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* GNU: restart getopt for the sub-command */
+	if (strcmp(sub, "create") == 0)
+		return token_create(c, argc, argv);
+	if (strcmp(sub, "list") == 0)
+		return token_list(c, argc, argv);
+	if (strcmp(sub, "revoke") == 0)
+		return token_revoke(c, argc, argv);
+	return usage_error("token ", "expected create, list or revoke");
+}
+
+/* ---- dispatch --------------------------------------------------------- */
+
+static const char main_help[] =
+	"Usage: imapgate [--config FILE] COMMAND [ARGS]\n"
+	"Security-first remote MCP gateway to IMAP mail.\n"
+	"\n"
+	"Commands:\n"
+	"  serve                 run the gateway\n"
+	"  check                 validate the configuration and print a summary\n"
+	"  token create|list|revoke  manage bearer tokens\n"
+	"\n"
+	"Options (also accepted after the command):\n"
+	"  -c, --config FILE     configuration file (default: $IMAPGATE_CONFIG, else\n"
+	"                        " DEFAULT_CONFIG ")\n"
+	"  -h, --help            this help; COMMAND --help for a command\n"
+	"      --version         print the version\n";
+
+int
+cli_main(int argc, char **argv, char *const *envp, const struct srv_opts *serve_opts)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli c = {NULL, envp, serve_opts};
+	const char *cmd;
+	int ch;
+
+	opterr = 0; /* messages come from usage_error, once */
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			c.config_path = optarg;
+			break;
+		case 'h':
+			return fputs(main_help, stdout) == EOF;
+		case 'V':
+			return printf("imapgate %s\n", IG_VERSION) < 0;
+		default:
+			return usage_error("", "unknown option or missing argument");
+		}
+	}
+	if (optind >= argc)
+		return usage_error("", "expected a command");
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(&c, argc, argv);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(&c, argc, argv);
+	if (strcmp(cmd, "token") == 0)
+		return cmd_token(&c, argc, argv);
+	return usage_error("", "unknown command");
+}

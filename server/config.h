@@ -1,0 +1,90 @@
+#ifndef IG_SERVER_CONFIG_H
+#define IG_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+
+/* Configuration (DESIGN §11): an INI file read with libinih, every key
+ * overridable by IMAPGATE_<SECTION>_<KEY> environment variables. Unknown
+ * sections/keys and bad values are errors that name the key. */
+
+enum posture { POSTURE_READONLY, POSTURE_DRAFT_SAFE, POSTURE_FULL, POSTURE_DESTRUCTIVE };
+
+struct cfg_account {
+	char *name;          /* [account NAME]: [A-Za-z0-9_-]{1,LIM_ACCOUNT_NAME} */
+	char *host;          /* IMAP host (used from the IMAP issue on) */
+	unsigned port;       /* default 993 */
+	char *tls;           /* "implicit" | "starttls" */
+	char *user;          /* login and From address */
+	char *password_file; /* secrets only by indirection */
+	char *password_env;
+	enum posture posture; /* default: [defaults] posture */
+
+	/* Stored and lightly validated now; used by the TLS, SMTP and content
+	 * issues. NULL / 0 when not set. */
+	char *tls_fingerprint_sha256;      /* 64 hex digits, ':' between pairs allowed */
+	char *tls_ca_file;                 /* absolute path; not together with a pin */
+	char *smtp_url;                    /* smtps:// or smtp:// (STARTTLS) URL */
+	char *smtp_user;
+	char *smtp_password_file;
+	char *smtp_password_env;
+	char *smtp_tls_fingerprint_sha256;
+	bool send_requires_approval;       /* default true */
+	char *allowed_recipients;          /* comma list as written */
+	unsigned daily_send_quota;         /* 0: not set (the send issue picks the default) */
+	char *known_domains;               /* comma list as written */
+};
+
+struct ig_config {
+	/* [server] */
+	char *listen;             /* "host:port" as written; default 127.0.0.1:8080 */
+	char *listen_host;        /* parsed host ("127.0.0.1", "::1", "0.0.0.0") */
+	unsigned listen_port;
+	bool listen_is_loopback;  /* bind address is a loopback address */
+	char *public_url;         /* RFC 9728 resource; default http://<listen>/mcp */
+	char **allowed_origins;   /* exact origins; an Origin not listed gets 403 */
+	size_t n_allowed_origins;
+	char **allowed_hosts;     /* Host header allow-list; default: loopback names when
+				     bound to loopback, plus public_url's host */
+	size_t n_allowed_hosts;
+	char **authorization_servers; /* RFC 9728 authorization_servers (may be empty) */
+	size_t n_authorization_servers;
+	char *data_dir;           /* state.db, cache.db, audit/; default /var/lib/imapgate */
+	char *log_level;          /* debug|info|warn|error */
+	size_t max_body;          /* bytes, after auth */
+	size_t max_body_preauth;  /* bytes, before auth */
+	unsigned max_connections;
+	unsigned max_sessions;
+	unsigned session_idle_s;
+	unsigned connection_timeout_s;
+	unsigned shutdown_timeout_s;
+
+	/* [defaults] */
+	enum posture default_posture; /* default draft-safe */
+
+	/* [account NAME] */
+	struct cfg_account *accounts;
+	size_t n_accounts;
+};
+
+/* Loads configuration from path (NULL: no file, defaults only) and then
+ * applies IMAPGATE_* variables from envp (NULL-terminated, may be NULL).
+ * On success *cfg_r is heap-owned by the caller (config_free). On failure
+ * returns IG_ECONFIG (or IG_EIO when the file cannot be read) and *error_r is a
+ * heap message that names the file, line and key; the caller frees it. */
+enum ig_err config_load(const char *path, char *const *envp, struct ig_config **cfg_r,
+			char **error_r) IG_MUST_CHECK;
+
+/* NULL-safe. */
+void config_free(struct ig_config *cfg);
+
+/* Returns the account named name, or NULL. */
+const struct cfg_account *config_account_find(const struct ig_config *cfg, const char *name);
+
+/* "readonly" | "draft-safe" | "full" | "destructive" */
+const char *posture_str(enum posture p);
+bool posture_parse(const char *s, enum posture *p_r);
+
+#endif

@@ -1,0 +1,923 @@
+/* HTTP/1.1 front end on libmicrohttpd 0.9.75. RFC 9110/9112 for header
+ * handling; RFC 6750 and RFC 9728 for the bearer challenge and the
+ * protected-resource metadata; the MCP Streamable HTTP transport's security
+ * rules (Origin validation, loopback Host checks). Debian's libmicrohttpd
+ * accepts duplicate framing headers, so uniqueness is enforced here. */
+#include "server/http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "server/auth.h"
+#include "server/config.h"
+#include "server/mcp.h"
+#include "server/stream.h"
+
+#define MCP_PATH "/mcp"
+#define PRM_PATH "/.well-known/oauth-protected-resource"
+#define PRM_PATH_MCP "/.well-known/oauth-protected-resource/mcp"
+#define SSE_BLOCK (16 * 1024)
+
+struct http {
+	struct MHD_Daemon *d;
+	const struct ig_config *cfg;
+	struct mcp *mcp;
+	struct auth *auth;
+	char *prm_json;          /* protected-resource metadata, built once */
+	char *challenge;         /* WWW-Authenticate for a missing token */
+	char *challenge_invalid; /* ... for a wrong one */
+	atomic_ullong next_rid;
+	atomic_size_t suspended;
+	atomic_size_t active;
+};
+
+enum route { ROUTE_NONE, ROUTE_MCP, ROUTE_HEALTH, ROUTE_PRM };
+
+/* Per-request state (MHD's con_cls), freed when MHD reports completion. */
+struct req {
+	struct http *h;
+	struct MHD_Connection *conn;
+	uint64_t rid;
+	int64_t start_ms;
+	enum route route;
+	enum mcp_http_method method;
+	struct buf body;
+	bool responded;
+	bool suspended;
+	struct token_info principal;
+	struct mcp_request mreq;
+	struct mcp_call *call;
+	unsigned status;
+};
+
+/* Owned by an SSE response; freed by MHD through sse_free. */
+struct sse_ctx {
+	struct http *h;
+	struct MHD_Connection *conn;
+	struct stream *stream;
+	struct mcp_call *call; /* the call this stream answers, if any */
+	uint64_t rid;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- header access --- */
+
+static bool
+hdr_get(struct MHD_Connection *c, const char *name, struct slice *v_r)
+{
+	const char *v = NULL;
+	size_t len = 0;
+
+	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, name, strlen(name), &v, &len) !=
+		    MHD_YES ||
+	    v == NULL)
+		return false;
+	*v_r = (struct slice){v, len};
+	return true;
+}
+
+static struct mcp_hdr
+hdr_opt(struct MHD_Connection *c, const char *name)
+{
+	struct mcp_hdr h = {{NULL, 0}, false};
+
+	h.present = hdr_get(c, name, &h.v);
+	if (h.present)
+		h.v = sl_trim_ows(h.v);
+	return h;
+}
+
+/* Headers that must appear at most once: framing, authority, credentials,
+ * and every header the MCP transport interprets. */
+static const char *const unique_headers[] = {
+	"content-length", "transfer-encoding", "host", "authorization", "content-type", "origin",
+	"mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id",
+};
+#define N_UNIQUE (sizeof(unique_headers) / sizeof(unique_headers[0]))
+
+struct hdr_scan {
+	unsigned counts[N_UNIQUE];
+	size_t total;
+	bool bad_value;
+};
+
+static enum MHD_Result
+hdr_scan_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+	     const char *value, size_t value_size)
+{
+	struct hdr_scan *s = cls;
+	size_t i;
+
+	(void)kind;
+	s->total++;
+	for (i = 0; i < value_size; i++) {
+		unsigned char ch = (unsigned char)value[i];
+
+		/* NUL and bare CR/LF never belong in a field value */
+		if (ch == 0 || ch == '\r' || ch == '\n')
+			s->bad_value = true;
+	}
+	for (i = 0; i < N_UNIQUE; i++) {
+		if (strlen(unique_headers[i]) == key_size &&
+		    strncasecmp(key, unique_headers[i], key_size) == 0)
+			s->counts[i]++;
+	}
+	return MHD_YES;
+}
+
+/* Returns 0 when the header set is acceptable, else the status to answer. */
+static unsigned
+hdr_hygiene(struct MHD_Connection *c)
+{
+	struct hdr_scan s;
+	size_t i;
+
+	memset(&s, 0, sizeof(s));
+	(void)MHD_get_connection_values_n(c, MHD_HEADER_KIND, hdr_scan_one, &s);
+	if (s.total > LIM_HTTP_HEADERS)
+		return 431;
+	if (s.bad_value)
+		return 400;
+	for (i = 0; i < N_UNIQUE; i++) {
+		if (s.counts[i] > 1)
+			return 400;
+	}
+	/* both framings at once is the classic smuggling vector */
+	if (s.counts[0] > 0 && s.counts[1] > 0)
+		return 400;
+	return 0;
+}
+
+/* Media-range test for Accept: true when type/subtype, type/ * or * / * is
+ * listed with a non-zero q. */
+static bool
+accept_allows(struct slice accept, const char *type, const char *subtype)
+{
+	size_t i = 0;
+
+	while (i < accept.len) {
+		size_t start = i;
+		struct slice item;
+		struct slice range;
+		const char *semi;
+		const char *slash;
+		size_t tl = strlen(type);
+		size_t sl = strlen(subtype);
+
+		while (i < accept.len && accept.p[i] != ',')
+			i++;
+		item = sl_trim_ows((struct slice){accept.p + start, i - start});
+		i++;
+		semi = memchr(item.p, ';', item.len);
+		range = sl_trim_ows((struct slice){item.p, semi != NULL ? (size_t)(semi - item.p)
+									: item.len});
+		if (semi != NULL) {
+			struct slice params = {semi, item.len - (size_t)(semi - item.p)};
+			const char *q = NULL;
+			size_t k;
+
+			for (k = 0; k + 3 < params.len; k++) {
+				if ((params.p[k] == 'q' || params.p[k] == 'Q') &&
+				    params.p[k + 1] == '=') {
+					q = params.p + k + 2;
+					break;
+				}
+			}
+			if (q != NULL && q[0] == '0' &&
+			    (q + 1 >= params.p + params.len || q[1] != '.' ||
+			     strspn(q + 2, "0") >= (size_t)(params.p + params.len - q - 2)))
+				continue; /* q=0: explicitly not acceptable */
+		}
+		slash = memchr(range.p, '/', range.len);
+		if (slash == NULL)
+			continue;
+		if (range.len == 3 && memcmp(range.p, "*/*", 3) == 0)
+			return true;
+		if ((size_t)(slash - range.p) != tl || strncasecmp(range.p, type, tl) != 0)
+			continue;
+		if ((size_t)(range.p + range.len - slash - 1) == 1 && slash[1] == '*')
+			return true;
+		if ((size_t)(range.p + range.len - slash - 1) == sl &&
+		    strncasecmp(slash + 1, subtype, sl) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+content_type_is_json(struct slice ct)
+{
+	const char *semi = memchr(ct.p, ';', ct.len);
+	struct slice mt = sl_trim_ows((struct slice){ct.p, semi ? (size_t)(semi - ct.p) : ct.len});
+	struct slice rest;
+
+	if (mt.len != 16 || strncasecmp(mt.p, "application/json", 16) != 0)
+		return false;
+	if (semi == NULL)
+		return true;
+	/* the only parameter we accept is a UTF-8 charset */
+	rest = sl_trim_ows((struct slice){semi + 1, ct.len - (size_t)(semi + 1 - ct.p)});
+	return rest.len == 0 || (rest.len == 13 && strncasecmp(rest.p, "charset=utf-8", 13) == 0) ||
+	       (rest.len == 15 && strncasecmp(rest.p, "charset=\"utf-8\"", 15) == 0);
+}
+
+/* --- Origin and Host --- */
+
+static bool
+list_has_ci(char *const *list, size_t n, struct slice v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strlen(list[i]) == v.len && strncasecmp(list[i], v.p, v.len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* An allowed_hosts entry without a port matches that host on any port. */
+static bool
+host_allowed(const struct ig_config *cfg, struct slice host)
+{
+	const char *colon;
+	struct slice name = host;
+	size_t i;
+
+	if (list_has_ci(cfg->allowed_hosts, cfg->n_allowed_hosts, host))
+		return true;
+	if (host.len > 0 && host.p[0] == '[') {
+		colon = memchr(host.p, ']', host.len);
+		if (colon == NULL)
+			return false;
+		name.len = (size_t)(colon - host.p) + 1;
+	} else {
+		colon = memchr(host.p, ':', host.len);
+		if (colon != NULL)
+			name.len = (size_t)(colon - host.p);
+	}
+	for (i = 0; i < cfg->n_allowed_hosts; i++) {
+		const char *e = cfg->allowed_hosts[i];
+
+		if (strchr(e, ':') != NULL && e[0] != '[')
+			continue; /* entry pins a port: exact match only */
+		if (e[0] == '[' && strstr(e, "]:") != NULL)
+			continue;
+		if (strlen(e) == name.len && strncasecmp(e, name.p, name.len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* --- responses --- */
+
+static enum MHD_Result
+respond_buf(struct req *r, unsigned status, const char *ctype, const char *body, size_t len,
+	    const char *allow, const char *www_auth, const char *session_id)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	if (ctype != NULL)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	if (allow != NULL)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	if (www_auth != NULL)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, www_auth);
+	if (session_id != NULL && session_id[0] != '\0')
+		(void)MHD_add_response_header(resp, "Mcp-Session-Id", session_id);
+	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
+	(void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (status >= 400 && status != 404 && status != 405 && status != 409)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	r->responded = true;
+	r->status = status;
+	return ret;
+}
+
+static enum MHD_Result
+respond_error(struct req *r, unsigned status, const char *message)
+{
+	struct buf b;
+	enum MHD_Result ret;
+
+	buf_init(&b, 1024);
+	buf_puts(&b, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,\"message\":");
+	buf_json_str(&b, sl_from_cstr(message));
+	buf_puts(&b, "}}");
+	ret = respond_buf(r, status, "application/json", b.p != NULL ? b.p : "", b.len, NULL,
+			  NULL, NULL);
+	buf_free(&b);
+	return ret;
+}
+
+static enum MHD_Result
+respond_unauthorized(struct req *r, bool invalid)
+{
+	static const char body[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32001,"
+				   "\"message\":\"Unauthorized: a valid bearer token is "
+				   "required\"}}";
+
+	return respond_buf(r, 401, "application/json", body, sizeof(body) - 1, NULL,
+			   invalid ? r->h->challenge_invalid : r->h->challenge, NULL);
+}
+
+/* --- SSE --- */
+
+static void
+conn_suspend(void *conn)
+{
+	struct sse_ctx *ctx = conn;
+
+	atomic_fetch_add(&ctx->h->suspended, 1);
+	MHD_suspend_connection(ctx->conn);
+}
+
+static void
+conn_wake(void *conn)
+{
+	struct sse_ctx *ctx = conn;
+
+	MHD_resume_connection(ctx->conn);
+	atomic_fetch_sub(&ctx->h->suspended, 1);
+}
+
+static ssize_t
+sse_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct sse_ctx *ctx = cls;
+	size_t n = 0;
+
+	(void)pos;
+	switch (stream_read(ctx->stream, ctx, out, max, &n, conn_suspend)) {
+	case STREAM_DATA:
+		return (ssize_t)n;
+	case STREAM_WAIT:
+		return 0;
+	case STREAM_END:
+		break;
+	}
+	return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void
+sse_free(void *cls)
+{
+	struct sse_ctx *ctx = cls;
+
+	if (stream_detach(ctx->stream, ctx) && ctx->call != NULL) {
+		log_info(ctx->rid, "msg=\"client closed the stream\"");
+		mcp_call_abandon(ctx->call);
+	}
+	stream_unref(ctx->stream);
+	mcp_call_unref(ctx->call);
+	free(ctx);
+}
+
+/* Takes the stream reference from reply. */
+static enum MHD_Result
+respond_stream(struct req *r, struct mcp_reply *reply)
+{
+	struct sse_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	enum ig_err err;
+
+	if (ctx == NULL)
+		return respond_error(r, 500, "out of memory");
+	ctx->h = r->h;
+	ctx->conn = r->conn;
+	ctx->stream = reply->stream;
+	ctx->rid = r->rid;
+	reply->stream = NULL;
+	if (r->call != NULL) {
+		ctx->call = r->call;
+		r->call = NULL;
+	}
+	err = stream_attach(ctx->stream, ctx, conn_wake, reply->replay_after);
+	if (err != IG_OK) {
+		stream_unref(ctx->stream);
+		mcp_call_unref(ctx->call);
+		free(ctx);
+		return respond_error(r, err == IG_EBUSY ? 409 : 404,
+				     err == IG_EBUSY ? "Conflict: this stream is already open"
+						     : "Stream not found");
+	}
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, ctx,
+						 sse_free);
+	if (resp == NULL) {
+		(void)stream_detach(ctx->stream, ctx);
+		stream_unref(ctx->stream);
+		mcp_call_unref(ctx->call);
+		free(ctx);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	(void)MHD_add_response_header(resp, "Cache-Control", "no-cache, no-transform");
+	(void)MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	if (reply->session_id[0] != '\0')
+		(void)MHD_add_response_header(resp, "Mcp-Session-Id", reply->session_id);
+	ret = MHD_queue_response(r->conn, 200, resp);
+	MHD_destroy_response(resp);
+	r->responded = true;
+	r->status = 200;
+	return ret;
+}
+
+static enum MHD_Result
+respond_reply(struct req *r, struct mcp_reply *reply)
+{
+	switch (reply->kind) {
+	case MCP_REPLY_STREAM:
+		return respond_stream(r, reply);
+	case MCP_REPLY_BODY:
+		return respond_buf(r, reply->status, reply->content_type,
+				   reply->body.p != NULL ? reply->body.p : "", reply->body.len,
+				   reply->allow, NULL, reply->session_id);
+	case MCP_REPLY_CALL:
+		break;
+	}
+	return respond_error(r, 500, "internal error");
+}
+
+/* --- calls waiting on the executor --- */
+
+static void
+req_suspend(void *conn)
+{
+	struct req *r = conn;
+
+	r->suspended = true;
+	atomic_fetch_add(&r->h->suspended, 1);
+	MHD_suspend_connection(r->conn);
+}
+
+static void
+req_wake(void *conn)
+{
+	struct req *r = conn;
+
+	r->suspended = false;
+	MHD_resume_connection(r->conn);
+	atomic_fetch_sub(&r->h->suspended, 1);
+}
+
+static enum MHD_Result
+poll_call(struct req *r)
+{
+	struct mcp_reply reply;
+	enum MHD_Result ret = MHD_YES;
+
+	mcp_reply_init(&reply);
+	switch (mcp_call_poll(r->call, r, req_wake, req_suspend, &reply)) {
+	case MCP_CALL_RUNNING:
+		break;
+	case MCP_CALL_STREAMING:
+		ret = respond_stream(r, &reply);
+		break;
+	case MCP_CALL_DONE:
+		ret = respond_reply(r, &reply);
+		mcp_call_unref(r->call);
+		r->call = NULL;
+		break;
+	}
+	mcp_reply_clear(&reply);
+	return ret;
+}
+
+/* --- routes --- */
+
+static bool
+param_header(void *ctx, const char *name, struct slice *v_r)
+{
+	struct req *r = ctx;
+	char full[LIM_METHOD_NAME + 16];
+	int n = snprintf(full, sizeof(full), "Mcp-Param-%s", name);
+
+	if (n < 0 || (size_t)n >= sizeof(full))
+		return false;
+	return hdr_get(r->conn, full, v_r);
+}
+
+static enum MHD_Result
+serve_mcp(struct req *r)
+{
+	struct mcp_reply reply;
+	enum MHD_Result ret;
+	struct slice v;
+
+	r->mreq.method = r->method;
+	r->mreq.body = buf_slice(&r->body);
+	r->mreq.content_type_json = hdr_get(r->conn, "Content-Type", &v) && content_type_is_json(v);
+	r->mreq.accept_present = hdr_get(r->conn, "Accept", &v);
+	if (r->mreq.accept_present) {
+		r->mreq.accept_json = accept_allows(v, "application", "json");
+		r->mreq.accept_sse = accept_allows(v, "text", "event-stream");
+	}
+	r->mreq.session_id = hdr_opt(r->conn, "Mcp-Session-Id");
+	r->mreq.protocol_version = hdr_opt(r->conn, "MCP-Protocol-Version");
+	r->mreq.mcp_method = hdr_opt(r->conn, "Mcp-Method");
+	r->mreq.mcp_name = hdr_opt(r->conn, "Mcp-Name");
+	r->mreq.last_event_id = hdr_opt(r->conn, "Last-Event-ID");
+	r->mreq.param_header = param_header;
+	r->mreq.param_ctx = r;
+	r->mreq.principal = &r->principal;
+	r->mreq.rid = r->rid;
+
+	mcp_reply_init(&reply);
+	mcp_handle(r->h->mcp, &r->mreq, &reply);
+	if (reply.kind == MCP_REPLY_CALL) {
+		r->call = reply.call;
+		reply.call = NULL;
+		ret = poll_call(r);
+	} else {
+		ret = respond_reply(r, &reply);
+	}
+	mcp_reply_clear(&reply);
+	return ret;
+}
+
+static enum MHD_Result
+serve_static(struct req *r)
+{
+	static const char ok[] = "{\"status\":\"ok\"}\n";
+
+	if (r->method != MCP_HTTP_GET)
+		return respond_buf(r, 405, NULL, "", 0, "GET", NULL, NULL);
+	if (r->route == ROUTE_HEALTH)
+		return respond_buf(r, 200, "application/json", ok, sizeof(ok) - 1, NULL, NULL,
+				   NULL);
+	return respond_buf(r, 200, "application/json", r->h->prm_json, strlen(r->h->prm_json),
+			   NULL, NULL, NULL);
+}
+
+static enum route
+route_of(const char *url)
+{
+	if (strcmp(url, MCP_PATH) == 0)
+		return ROUTE_MCP;
+	if (strcmp(url, "/healthz") == 0)
+		return ROUTE_HEALTH;
+	if (strcmp(url, PRM_PATH) == 0 || strcmp(url, PRM_PATH_MCP) == 0)
+		return ROUTE_PRM;
+	return ROUTE_NONE;
+}
+
+static enum mcp_http_method
+method_of(const char *m)
+{
+	if (strcmp(m, "POST") == 0)
+		return MCP_HTTP_POST;
+	if (strcmp(m, "GET") == 0)
+		return MCP_HTTP_GET;
+	if (strcmp(m, "DELETE") == 0)
+		return MCP_HTTP_DELETE;
+	return MCP_HTTP_OTHER;
+}
+
+/* Everything decided from the request head: hygiene, route, Origin, Host,
+ * token, declared length. Returns true when a response was queued. */
+static bool
+check_head(struct req *r, const char *url, enum MHD_Result *ret_r)
+{
+	const struct ig_config *cfg = r->h->cfg;
+	struct slice v;
+	unsigned status;
+	bool have;
+
+	status = hdr_hygiene(r->conn);
+	if (status != 0) {
+		log_info(r->rid, "msg=\"refused header set\" status=%u", status);
+		*ret_r = respond_error(r, status, status == 431 ? "Too many header fields"
+								: "Bad Request: malformed or "
+								  "duplicate header fields");
+		return true;
+	}
+	r->route = route_of(url);
+	if (r->route == ROUTE_NONE) {
+		*ret_r = respond_error(r, 404, "Not Found");
+		return true;
+	}
+	if (hdr_get(r->conn, "Content-Length", &v)) {
+		size_t limit = r->route == ROUTE_MCP ? cfg->max_body : cfg->max_body_preauth;
+		unsigned long long n = 0;
+		size_t i;
+
+		for (i = 0; i < v.len && n <= limit; i++) {
+			if (v.p[i] < '0' || v.p[i] > '9')
+				break;
+			n = n * 10 + (unsigned)(v.p[i] - '0');
+		}
+		if (n > limit) {
+			*ret_r = respond_error(r, 413, "Payload Too Large");
+			return true;
+		}
+	}
+	if (r->route != ROUTE_MCP)
+		return false;
+	/* Check order (DESIGN §4.1): Origin, Host, token, then session. */
+	if (hdr_get(r->conn, "Origin", &v) &&
+	    !list_has_ci(cfg->allowed_origins, cfg->n_allowed_origins, sl_trim_ows(v))) {
+		log_info(r->rid, "msg=\"origin refused\"");
+		*ret_r = respond_error(r, 403, "Forbidden: Origin not allowed");
+		return true;
+	}
+	have = hdr_get(r->conn, "Host", &v);
+	if (cfg->n_allowed_hosts > 0 && (!have || !host_allowed(cfg, sl_trim_ows(v)))) {
+		log_info(r->rid, "msg=\"host refused\"");
+		*ret_r = respond_error(r, 403, "Forbidden: Host not allowed");
+		return true;
+	}
+	have = hdr_get(r->conn, "Authorization", &v);
+	switch (auth_check(r->h->auth, v, have, &r->principal)) {
+	case AUTH_OK:
+		return false;
+	case AUTH_MISSING:
+		*ret_r = respond_unauthorized(r, false);
+		return true;
+	case AUTH_INVALID:
+		log_info(r->rid, "msg=\"token rejected\"");
+		*ret_r = respond_unauthorized(r, true);
+		return true;
+	case AUTH_ERROR:
+		break;
+	}
+	*ret_r = respond_error(r, 503, "Service Unavailable: token store unavailable");
+	return true;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+	   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct http *h = cls;
+	struct req *r = *con_cls;
+	enum MHD_Result ret = MHD_YES;
+
+	(void)version;
+	if (r == NULL) {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return MHD_NO;
+		r->h = h;
+		r->conn = conn;
+		r->rid = atomic_fetch_add(&h->next_rid, 1) + 1;
+		r->start_ms = now_ms();
+		r->method = method_of(method);
+		buf_init(&r->body, h->cfg->max_body);
+		*con_cls = r;
+		atomic_fetch_add(&h->active, 1);
+		(void)check_head(r, url, &ret);
+		return ret;
+	}
+	if (r->responded)
+		return MHD_YES; /* discard what the client still sends */
+	if (r->call != NULL)
+		return poll_call(r);
+	if (*upload_data_size > 0) {
+		size_t limit = r->route == ROUTE_MCP ? h->cfg->max_body : h->cfg->max_body_preauth;
+
+		if (r->body.len + *upload_data_size > limit)
+			return respond_error(r, 413, "Payload Too Large");
+		buf_append(&r->body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		if (buf_err(&r->body) != IG_OK)
+			return respond_error(r, 413, "Payload Too Large");
+		return MHD_YES;
+	}
+	if (r->route == ROUTE_MCP)
+		return serve_mcp(r);
+	return serve_static(r);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+	     enum MHD_RequestTerminationCode toe)
+{
+	struct http *h = cls;
+	struct req *r = *con_cls;
+
+	(void)conn;
+	if (r == NULL)
+		return;
+	if (r->call != NULL) {
+		mcp_call_abandon(r->call);
+		mcp_call_unref(r->call);
+	}
+	log_info(r->rid, "msg=\"request\" status=%u ms=%lld end=%d", r->status,
+		 (long long)(now_ms() - r->start_ms), (int)toe);
+	buf_free(&r->body);
+	free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&h->active, 1);
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	char safe[512];
+	int n;
+
+	(void)cls;
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return;
+	log_warn(0, "msg=\"mhd\" detail=\"%s\"", log_safe(safe, sizeof(safe), msg, strlen(msg)));
+}
+
+/* --- metadata --- */
+
+static char *
+build_prm(const struct ig_config *cfg)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 64 * 1024);
+	buf_puts(&b, "{\"resource\":");
+	buf_json_str(&b, sl_from_cstr(cfg->public_url));
+	buf_puts(&b, ",\"authorization_servers\":[");
+	for (i = 0; i < cfg->n_authorization_servers; i++) {
+		if (i > 0)
+			buf_putc(&b, ',');
+		buf_json_str(&b, sl_from_cstr(cfg->authorization_servers[i]));
+	}
+	buf_puts(&b, "],\"bearer_methods_supported\":[\"header\"],\"scopes_supported\":[\"mcp\"],"
+		     "\"resource_name\":\"imapgate\"}");
+	if (buf_err(&b) != IG_OK) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+/* RFC 9728 §3.1: the metadata URL inserts the well-known path between the
+ * resource's origin and its path. */
+static char *
+build_challenge(const struct ig_config *cfg, bool invalid)
+{
+	const char *url = cfg->public_url;
+	const char *scheme_end = strstr(url, "://");
+	const char *path = scheme_end != NULL ? strchr(scheme_end + 3, '/') : NULL;
+	size_t origin_len = path != NULL ? (size_t)(path - url) : strlen(url);
+	struct buf b;
+
+	buf_init(&b, 4096);
+	buf_puts(&b, "Bearer resource_metadata=\"");
+	buf_append(&b, url, origin_len);
+	buf_puts(&b, PRM_PATH);
+	if (path != NULL && strcmp(path, "/") != 0)
+		buf_puts(&b, path);
+	buf_puts(&b, "\", scope=\"mcp\"");
+	if (invalid)
+		buf_puts(&b, ", error=\"invalid_token\", error_description=\"The access token is "
+			     "invalid, revoked or expired\"");
+	if (buf_err(&b) != IG_OK) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+/* --- lifecycle --- */
+
+static bool
+make_addr(const struct ig_config *cfg, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	char host[64];
+	size_t len = strlen(cfg->listen_host);
+
+	memset(ss, 0, sizeof(*ss));
+	if (len > 0 && cfg->listen_host[0] == '[' && len < sizeof(host) + 1) {
+		memcpy(host, cfg->listen_host + 1, len - 2);
+		host[len - 2] = '\0';
+	} else if (len < sizeof(host)) {
+		memcpy(host, cfg->listen_host, len + 1);
+	} else {
+		return false;
+	}
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)cfg->listen_port);
+		return true;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)cfg->listen_port);
+		return true;
+	}
+	return false;
+}
+
+struct http *
+http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, const char **error_r)
+{
+	struct http *h = calloc(1, sizeof(*h));
+	struct sockaddr_storage ss;
+	unsigned flags;
+
+	if (h == NULL) {
+		*error_r = "out of memory";
+		return NULL;
+	}
+	h->cfg = cfg;
+	h->mcp = mcp;
+	h->auth = auth;
+	h->prm_json = build_prm(cfg);
+	h->challenge = build_challenge(cfg, false);
+	h->challenge_invalid = build_challenge(cfg, true);
+	if (h->prm_json == NULL || h->challenge == NULL || h->challenge_invalid == NULL) {
+		*error_r = "out of memory";
+		goto fail;
+	}
+	if (!make_addr(cfg, &ss)) {
+		*error_r = "listen address is not a numeric IPv4 or IPv6 address";
+		goto fail;
+	}
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+		MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	h->d = MHD_start_daemon(
+		flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, h,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LIM_HTTP_CONN_PER_IP,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(LIM_HTTP_HEADER_BYTES + 16 * 1024),
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+		(unsigned)1, MHD_OPTION_END);
+	if (h->d == NULL) {
+		*error_r = "cannot listen (address in use or not available?)";
+		goto fail;
+	}
+	return h;
+fail:
+	free(h->prm_json);
+	free(h->challenge);
+	free(h->challenge_invalid);
+	free(h);
+	return NULL;
+}
+
+void
+http_quiesce(struct http *h)
+{
+	MHD_socket s = MHD_quiesce_daemon(h->d);
+
+	/* the listening socket is ours to close once quiesced */
+	if (s != MHD_INVALID_SOCKET)
+		(void)close(s);
+}
+
+size_t
+http_suspended(struct http *h)
+{
+	return atomic_load(&h->suspended);
+}
+
+size_t
+http_active(struct http *h)
+{
+	return atomic_load(&h->active);
+}
+
+void
+http_stop(struct http *h)
+{
+	if (h == NULL)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h->prm_json);
+	free(h->challenge);
+	free(h->challenge_invalid);
+	free(h);
+}

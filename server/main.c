@@ -1,0 +1,28 @@
+/* imapgate entry point: process-wide library setup before any thread
+ * (STYLE §5), then the command line (server/cli.c). */
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "server/cli.h"
+#include "server/srv.h"
+#ifdef IG_TEST_FIXTURES
+#include "handlers/tools_fixtures.h"
+#endif
+
+int
+main(int argc, char **argv)
+{
+	struct srv_opts opts = {NULL, 0};
+
+	if (sodium_init() < 0 || sqlite3_initialize() != SQLITE_OK) {
+		(void)fputs("imapgate: cannot initialise libsodium or SQLite\n", stderr);
+		return 1;
+	}
+#ifdef IG_TEST_FIXTURES
+	/* Only the imapgate-test binary is built with the conformance fixtures. */
+	opts.extra_tools = tool_fixtures(&opts.n_extra_tools);
+#endif
+	return cli_main(argc, argv, environ, &opts);
+}
