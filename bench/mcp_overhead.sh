@@ -277,6 +277,11 @@ cpu_secs() {
     [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] || { echo ""; return; }
     sed 's/^.*) //' "/proc/$1/stat" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($12 + $13) / hz}'
 }
+# Seconds PID's threads spent runnable but waiting for a CPU (other load), or empty.
+wait_secs() {
+    [ -n "${1:-}" ] && [ -d "/proc/$1/task" ] || { echo ""; return; }
+    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ w += $2 } END { printf "%.3f", w / 1e9 }'
+}
 # "0m1.250s" → 1.250
 mins_to_secs() { awk '{ split($0, a, "m"); sub("s", "", a[2]); printf "%.3f", a[1] * 60 + a[2] }' <<<"$1"; }
 
@@ -381,16 +386,16 @@ for method in "${METHODS[@]}"; do
         ct=$V_CT bytes=$V_BYTES
         [ "$V_TOOLS" != null ] && SRV_TOOLS[$srv]=$V_TOOLS
         run_wrk "${URL[$srv]}" "${TOKEN[$srv]}" "$SESSION" "$method" 100000000 "$WARMUP" "$WORK/$tag-warm"
-        srv_cpu0=$(cpu_secs "${PID[$srv]}")
+        srv_cpu0=$(cpu_secs "${PID[$srv]}") srv_wait0=$(wait_secs "${PID[$srv]}")
         run_wrk "${URL[$srv]}" "${TOKEN[$srv]}" "$SESSION" "$method" 200000000 "$DURATION" "$WORK/$tag"
-        srv_cpu1=$(cpu_secs "${PID[$srv]}")
+        srv_cpu1=$(cpu_secs "${PID[$srv]}") srv_wait1=$(wait_secs "${PID[$srv]}")
         # the session must still answer correctly after the load
         ( verify "$srv" "${URL[$srv]}" "${AUTH[$srv]}" "$SESSION" "$method" 2 ) ||
             invalid "$srv/$method: wrong answer after the load (see above)"
         read -r lg_u lg_s <"$WORK/$tag.cpu"
         jq -c -n --slurpfile w "$WORK/$tag.json" \
             --arg server "$srv" --arg method "$method" --arg ct "$ct" --argjson bytes "$bytes" \
-            --arg c0 "$srv_cpu0" --arg c1 "$srv_cpu1" --argjson lgu "$lg_u" --argjson lgs "$lg_s" '
+            --arg c0 "$srv_cpu0" --arg c1 "$srv_cpu1" --arg w0 "$srv_wait0" --arg w1 "$srv_wait1" --argjson lgu "$lg_u" --argjson lgs "$lg_s" '
             $w[0] as $r | ($r.duration_us / 1e6) as $secs |
             {server: $server, method: $method, content_type: $ct, response_bytes: $bytes,
              duration_s: $secs, requests: $r.requests,
@@ -400,6 +405,7 @@ for method in "${METHODS[@]}"; do
              socket_errors: ($r.errors.connect + $r.errors.read + $r.errors.write + $r.errors.timeout),
              wrk_errors: $r.errors,
              server_cpu_pct: (if $c0 != "" and $c1 != "" then (($c1 | tonumber) - ($c0 | tonumber)) / $secs * 100 else null end),
+             server_cpu_wait_pct: (if $w0 != "" and $w1 != "" then (($w1 | tonumber) - ($w0 | tonumber)) / $secs * 100 else null end),
              loadgen_cpu_pct: (($lgu + $lgs) / $secs * 100)}' >>"$RUNS_JSON"
         jq -r '"   \(.requests) requests, \(.non_2xx) non-2xx, \(.bad_jsonrpc) bad JSON-RPC, \(.socket_errors) socket errors"' <<<"$(tail -1 "$RUNS_JSON")"
     done
@@ -450,6 +456,11 @@ jq -r --argjson ratio "$RATIO_TARGET" --argjson p99 "$P99_TARGET_MS" '.[] |
     end' <<<"$SUMMARY"
 jq -r --argjson n "$LOADGEN_NCPU" 'select(.loadgen_cpu_pct >= 90 * $n) |
     "warning: wrk used \(.loadgen_cpu_pct | floor)% CPU for \(.server)/\(.method): the load generator is near saturation, so that server'"'"'s throughput is a lower bound"' "$RUNS_JSON"
+
+jq -r 'select(.server_cpu_wait_pct != null and .server_cpu_wait_pct >= 5) |
+    "warning: \(.server) waited for a CPU \(.server_cpu_wait_pct | floor)% of the \(.method) run (runnable, but other processes had the CPU): its figures are understated"' "$RUNS_JSON"
+jq -r --argjson n "$LOADGEN_NCPU" 'select(.loadgen_cpu_pct < 90 * $n and .server_cpu_pct != null and .server_cpu_pct < 80 and (.server_cpu_wait_pct // 0) < 5) |
+    "note: neither \(.server) (\(.server_cpu_pct | floor)% CPU) nor wrk (\(.loadgen_cpu_pct | floor)%) was CPU-bound for \(.method): latency-bound (scheduling or the server serialising requests)"' "$RUNS_JSON"
 
 # ---------------------------------------------------------------- JSON results
 mkdir -p "$RESULTS_DIR"

@@ -29,7 +29,7 @@
 #define DEFAULT_DATA_DIR "/var/lib/imapgate"
 #define DEFAULT_IMAP_PORT 993
 #define MAX_HOSTNAME 253 /* DNS name length */
-#define MAX_ERROR 2048   /* one error message */
+#define MAX_ERROR 2048	 /* one error message */
 
 enum sect_kind { SECT_NONE, SECT_SERVER, SECT_DEFAULTS, SECT_ACCOUNT };
 
@@ -62,17 +62,16 @@ struct loader {
 	size_t acct; /* index when sect == SECT_ACCOUNT */
 	bool seen_server_sect;
 	bool seen_defaults_sect;
-	uint64_t server_seen;   /* keys set in the file, by table index */
+	uint64_t server_seen; /* keys set in the file, by table index */
 	uint64_t defaults_seen;
-	uint64_t *acct_seen;    /* parallel to cfg->accounts */
+	uint64_t *acct_seen; /* parallel to cfg->accounts */
 	bool allowed_hosts_set;
 	bool public_url_set;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void
-ld_fail(struct loader *ld, const char *fmt, ...) IG_PRINTF(2, 3);
+static void ld_fail(struct loader *ld, const char *fmt, ...) IG_PRINTF(2, 3);
 
 static void
 ld_fail(struct loader *ld, const char *fmt, ...)
@@ -94,8 +93,7 @@ ld_fail(struct loader *ld, const char *fmt, ...)
 	ld->msg = buf_take(&b);
 }
 
-static void
-why_set(char *why, size_t whysz, const char *fmt, ...) IG_PRINTF(3, 4);
+static void why_set(char *why, size_t whysz, const char *fmt, ...) IG_PRINTF(3, 4);
 
 static void
 why_set(char *why, size_t whysz, const char *fmt, ...)
@@ -337,7 +335,8 @@ valid_env_name(const char *v, char *why, size_t whysz)
 			break;
 	}
 	if (v[i] != '\0' || (v[0] >= '0' && v[0] <= '9') || i > 255) {
-		why_set(why, whysz, "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+		why_set(why, whysz,
+			"must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
 		return false;
 	}
 	return true;
@@ -348,8 +347,8 @@ valid_host(const char *v, char *why, size_t whysz)
 {
 	size_t len = strlen(v);
 
-	if (hostname_ok(v, len) || (len > 2 && v[0] == '[' && v[len - 1] == ']' &&
-				    ipv6_ok(v + 1, len - 2)))
+	if (hostname_ok(v, len) ||
+	    (len > 2 && v[0] == '[' && v[len - 1] == ']' && ipv6_ok(v + 1, len - 2)))
 		return true;
 	why_set(why, whysz, "must be a host name, IPv4 address or [IPv6] address");
 	return false;
@@ -397,8 +396,9 @@ valid_fingerprint(const char *v, char *why, size_t whysz)
 	}
 	return true;
 bad:
-	why_set(why, whysz, "must be a SHA-256 fingerprint: 64 hex digits, optionally "
-			    "with ':' between byte pairs");
+	why_set(why, whysz,
+		"must be a SHA-256 fingerprint: 64 hex digits, optionally "
+		"with ':' between byte pairs");
 	return false;
 }
 
@@ -410,8 +410,9 @@ valid_public_url(const char *v, char *why, size_t whysz)
 
 	if (url_parse(v, schemes, true, &u))
 		return true;
-	why_set(why, whysz, "must be an http:// or https:// URL (host[:port][/path], no "
-			    "user, query or fragment)");
+	why_set(why, whysz,
+		"must be an http:// or https:// URL (host[:port][/path], no "
+		"user, query or fragment)");
 	return false;
 }
 
@@ -423,8 +424,8 @@ valid_https_url(const char *v, char *why, size_t whysz)
 
 	if (url_parse(v, schemes, true, &u))
 		return true;
-	why_set(why, whysz, "entry '%.*s' must be an https:// URL (no user, query or fragment)",
-		64, v);
+	why_set(why, whysz, "entry '%.*s' must be an https:// URL (no user, query or fragment)", 64,
+		v);
 	return false;
 }
 
@@ -448,8 +449,8 @@ valid_origin(const char *v, char *why, size_t whysz)
 
 	if (url_parse(v, schemes, false, &u))
 		return true;
-	why_set(why, whysz, "entry '%.*s' must be an origin: scheme://host[:port] with no path",
-		64, v);
+	why_set(why, whysz, "entry '%.*s' must be an origin: scheme://host[:port] with no path", 64,
+		v);
 	return false;
 }
 
@@ -463,8 +464,7 @@ valid_allowed_host(const char *v, char *why, size_t whysz)
 
 	if (hostport_split(v, strlen(v), false, &h, &hl, &port, &has_port))
 		return true;
-	why_set(why, whysz, "entry '%.*s' must be host or host:port ([IPv6] in brackets)", 64,
-		v);
+	why_set(why, whysz, "entry '%.*s' must be host or host:port ([IPv6] in brackets)", 64, v);
 	return false;
 }
 
@@ -570,8 +570,8 @@ set_uint(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 	unsigned long x;
 
 	if (!parse_ulong(v, strlen(v), &x) || x < k->min || x > k->max) {
-		why_set(ld->why, sizeof(ld->why), "must be a whole number from %lu to %lu",
-			k->min, k->max);
+		why_set(ld->why, sizeof(ld->why), "must be a whole number from %lu to %lu", k->min,
+			k->max);
 		return false;
 	}
 	*FIELD(obj, k->off, unsigned) = (unsigned)x;
@@ -590,7 +590,7 @@ set_size(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 		mult = 1024;
 		len--;
 	} else if (len > 0 && (v[len - 1] == 'm' || v[len - 1] == 'M')) {
-		mult = 1024 * 1024;
+		mult = 1024UL * 1024;
 		len--;
 	}
 	if (!parse_ulong(v, len, &x) || __builtin_mul_overflow(x, mult, &x) || x < k->min ||
@@ -711,7 +711,7 @@ static const struct kdef server_keys[] = {
 	{"max_body_preauth", set_size, SRV(max_body_preauth), 0, 1024, 1024UL * 1024, NULL},
 	{"max_connections", set_uint, SRV(max_connections), 0, 1, 65536, NULL},
 	{"max_sessions", set_uint, SRV(max_sessions), 0, 1, 1048576, NULL},
-	{"session_idle_s", set_uint, SRV(session_idle_s), 0, 10, 7 * 86400, NULL},
+	{"session_idle_s", set_uint, SRV(session_idle_s), 0, 10, 7UL * 86400, NULL},
 	{"connection_timeout_s", set_uint, SRV(connection_timeout_s), 0, 1, 3600, NULL},
 	{"shutdown_timeout_s", set_uint, SRV(shutdown_timeout_s), 0, 1, 600, NULL},
 };
@@ -855,9 +855,10 @@ section_open(struct loader *ld, const char *s, size_t len)
 		size_t nlen = len - (sizeof(acct) - 1);
 
 		if (!account_name_ok(name, nlen)) {
-			ld_fail(ld, "%s:%d: [%.*s]: account names are 1..%d characters from "
-				    "A-Z a-z 0-9 _ -", ld->path, ld->lineno, (int)len, s,
-				LIM_ACCOUNT_NAME);
+			ld_fail(ld,
+				"%s:%d: [%.*s]: account names are 1..%d characters from "
+				"A-Z a-z 0-9 _ -",
+				ld->path, ld->lineno, (int)len, s, LIM_ACCOUNT_NAME);
 			return false;
 		}
 		if (account_index(ld->cfg, name, nlen) >= 0)
@@ -869,8 +870,10 @@ section_open(struct loader *ld, const char *s, size_t len)
 		ld->sect = SECT_ACCOUNT;
 		return true;
 	}
-	ld_fail(ld, "%s:%d: [%.*s]: unknown section (expected [server], [defaults] or "
-		    "[account NAME])", ld->path, ld->lineno, (int)(len > 80 ? 80 : len), s);
+	ld_fail(ld,
+		"%s:%d: [%.*s]: unknown section (expected [server], [defaults] or "
+		"[account NAME])",
+		ld->path, ld->lineno, (int)(len > 80 ? 80 : len), s);
 	return false;
 dup:
 	ld_fail(ld, "%s:%d: [%.*s]: section appears twice", ld->path, ld->lineno, (int)len, s);
@@ -940,8 +943,7 @@ sect_name(const struct loader *ld, char *tmp, size_t tmpsz)
 /* Applies name=value to the current section. where: "file:line" or
  * "environment VAR". seen: the section's duplicate mask, or NULL (env). */
 static bool
-apply_key(struct loader *ld, const char *where, const char *name, const char *value,
-	  uint64_t *seen)
+apply_key(struct loader *ld, const char *where, const char *name, const char *value, uint64_t *seen)
 {
 	const struct kdef *t;
 	const struct kdef *k;
@@ -967,8 +969,10 @@ apply_key(struct loader *ld, const char *where, const char *name, const char *va
 		break;
 	case SECT_NONE:
 	default:
-		ld_fail(ld, "%s: %.64s: key outside any section (add [server], [defaults] or "
-			    "[account NAME] above it)", where, name);
+		ld_fail(ld,
+			"%s: %.64s: key outside any section (add [server], [defaults] or "
+			"[account NAME] above it)",
+			where, name);
 		return false;
 	}
 	k = kdef_find(t, n, name, &idx);
@@ -1104,8 +1108,7 @@ env_acct_name_ok(const char *s, size_t len)
 	if (len == 0 || len > LIM_ACCOUNT_NAME)
 		return false;
 	for (i = 0; i < len; i++) {
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		      s[i] == '_'))
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return false;
 	}
 	return true;
@@ -1164,8 +1167,8 @@ env_account_split(struct loader *ld, size_t n_file_accounts, const char *rest, s
 }
 
 static bool
-env_apply_account(struct loader *ld, size_t n_file_accounts, const char *var,
-		  const char *rest, size_t len, const char *value)
+env_apply_account(struct loader *ld, size_t n_file_accounts, const char *var, const char *rest,
+		  size_t len, const char *value)
 {
 	ssize_t acct = -1;
 	size_t nl = 0;
@@ -1179,8 +1182,10 @@ env_apply_account(struct loader *ld, size_t n_file_accounts, const char *var,
 		if (ambiguous)
 			ld_fail(ld, "%s: ambiguous: matches two configured accounts", where);
 		else
-			ld_fail(ld, "%s: unknown account key (expected IMAPGATE_ACCOUNT_<NAME>_<KEY>, "
-				    "NAME upper-case with '-' written as '_')", where);
+			ld_fail(ld,
+				"%s: unknown account key (expected IMAPGATE_ACCOUNT_<NAME>_<KEY>, "
+				"NAME upper-case with '-' written as '_')",
+				where);
 		return false;
 	}
 	if (acct < 0) {
@@ -1214,6 +1219,7 @@ env_apply_one(struct loader *ld, size_t n_file_accounts, const char *entry)
 	const char *eq = strchr(entry, '=');
 	const char *rest = entry + sizeof(ENV_PREFIX) - 1;
 	size_t nlen;
+	size_t i;
 	char key[64];
 	char where[300];
 
@@ -1233,8 +1239,10 @@ env_apply_one(struct loader *ld, size_t n_file_accounts, const char *entry)
 		ld->sect = SECT_DEFAULTS;
 		rest += 9;
 	} else {
-		ld_fail(ld, "%s: unknown section (expected IMAPGATE_SERVER_*, "
-			    "IMAPGATE_DEFAULTS_* or IMAPGATE_ACCOUNT_<NAME>_*)", where);
+		ld_fail(ld,
+			"%s: unknown section (expected IMAPGATE_SERVER_*, "
+			"IMAPGATE_DEFAULTS_* or IMAPGATE_ACCOUNT_<NAME>_*)",
+			where);
 		return false;
 	}
 	if ((size_t)(eq - rest) >= sizeof(key)) {
@@ -1244,7 +1252,7 @@ env_apply_one(struct loader *ld, size_t n_file_accounts, const char *entry)
 	memcpy(key, rest, (size_t)(eq - rest));
 	key[eq - rest] = '\0';
 	/* Variables are upper-case; a lower-case one is a typo, not an alias. */
-	for (size_t i = 0; key[i] != '\0'; i++) {
+	for (i = 0; key[i] != '\0'; i++) {
 		if (key[i] >= 'a' && key[i] <= 'z') {
 			ld_fail(ld, "%s: unknown key (variable names are upper-case)", where);
 			return false;
@@ -1304,9 +1312,11 @@ ld_finish_server(struct loader *ld, const char *origin)
 
 	if (!ld->public_url_set) {
 		if (!cfg->listen_is_loopback) {
-			ld_fail(ld, "%s: [server] public_url: required when listen (%s) is not "
-				    "a loopback address: set it to the URL clients use, e.g. "
-				    "https://mail-mcp.example.com/mcp", origin, cfg->listen);
+			ld_fail(ld,
+				"%s: [server] public_url: required when listen (%s) is not "
+				"a loopback address: set it to the URL clients use, e.g. "
+				"https://mail-mcp.example.com/mcp",
+				origin, cfg->listen);
 			return IG_ECONFIG;
 		}
 		buf_init(&b, MAX_ERROR);
@@ -1371,8 +1381,10 @@ ld_finish_accounts(struct loader *ld, const char *origin)
 		else if (a->password_file == NULL && a->password_env == NULL)
 			missing = "password_file (or password_env)";
 		if (missing != NULL) {
-			ld_fail(ld, "%s: [account %s] %s: required (in the file or as "
-				    "IMAPGATE_ACCOUNT_<NAME>_<KEY>)", origin, a->name, missing);
+			ld_fail(ld,
+				"%s: [account %s] %s: required (in the file or as "
+				"IMAPGATE_ACCOUNT_<NAME>_<KEY>)",
+				origin, a->name, missing);
 			return IG_ECONFIG;
 		}
 		if (acct_has(ld, i, "password_file") && acct_has(ld, i, "password_env"))
@@ -1404,8 +1416,8 @@ cfg_set_defaults(struct ig_config *cfg)
 		return IG_ENOMEM;
 	cfg->listen_port = 8080;
 	cfg->listen_is_loopback = true;
-	cfg->max_body = LIM_HTTP_BODY;
-	cfg->max_body_preauth = LIM_HTTP_BODY_PREAUTH;
+	cfg->max_body = (size_t)LIM_HTTP_BODY;
+	cfg->max_body_preauth = (size_t)LIM_HTTP_BODY_PREAUTH;
 	cfg->max_connections = LIM_HTTP_CONNECTIONS;
 	cfg->max_sessions = LIM_SESSIONS;
 	cfg->session_idle_s = LIM_SESSION_IDLE_S;

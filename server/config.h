@@ -43,7 +43,8 @@ struct ig_config {
 	char *listen_host;        /* parsed host ("127.0.0.1", "::1", "0.0.0.0") */
 	unsigned listen_port;
 	bool listen_is_loopback;  /* bind address is a loopback address */
-	char *public_url;         /* RFC 9728 resource; default http://<listen>/mcp */
+	char *public_url;         /* RFC 9728 resource; default http://<listen>/mcp when
+				     listen is loopback, else required */
 	char **allowed_origins;   /* exact origins; an Origin not listed gets 403 */
 	size_t n_allowed_origins;
 	char **allowed_hosts;     /* Host header allow-list; default: loopback names when

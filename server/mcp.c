@@ -5,6 +5,7 @@
  * resultType, caching hints). JSON-RPC 2.0. */
 #include "server/mcp.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

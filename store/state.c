@@ -178,7 +178,8 @@ schema_apply(struct state *st, const char **error_r)
 		(void)snprintf(state_errbuf, sizeof(state_errbuf),
 			       "state.db: schema version %d is newer than this imapgate "
 			       "understands (%d); run a newer imapgate or restore a backup "
-			       "(the file was not changed)", version, SCHEMA_VERSION);
+			       "(the file was not changed)",
+			       version, SCHEMA_VERSION);
 		*error_r = state_errbuf;
 		goto out;
 	}
@@ -277,7 +278,8 @@ state_open(const char *data_dir, struct state **st_r, const char **error_r)
 		err_out(error_r, "open", st->db);
 		goto out;
 	}
-	if ((err = db_configure(st, error_r)) != IG_OK || (err = schema_apply(st, error_r)) != IG_OK ||
+	if ((err = db_configure(st, error_r)) != IG_OK ||
+	    (err = schema_apply(st, error_r)) != IG_OK ||
 	    (err = stmts_prepare(st, error_r)) != IG_OK)
 		goto out;
 	*st_r = st;
@@ -488,7 +490,8 @@ state_token_create(struct state *st, const struct token_spec *spec,
 	secret_r[0] = '\0';
 	if (!token_name_ok(spec->name)) {
 		*error_r = err_set("token name must be 1..64 printable ASCII characters without "
-				   "spaces or commas, not starting with '#'", NULL);
+				   "spaces or commas, not starting with '#'",
+				   NULL);
 		return IG_EINVAL;
 	}
 	if (!accounts_ok(accounts) || strlen(accounts) >= sizeof(info_r->accounts)) {
@@ -640,8 +643,7 @@ fail:
 }
 
 enum ig_err
-state_token_list(struct state *st, void (*fn)(const struct token_info *info, void *ctx),
-		 void *ctx)
+state_token_list(struct state *st, void (*fn)(const struct token_info *info, void *ctx), void *ctx)
 {
 	sqlite3_stmt *s = stmt(st, ST_LIST);
 	struct token_info info;

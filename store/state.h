@@ -54,11 +54,13 @@ enum ig_err state_token_create(struct state *st, const struct token_spec *spec,
 
 /* Looks the presented secret up (hash compared with sodium_memcmp). IG_OK and
  * *info_r for an active, unexpired token; IG_EAUTH otherwise (unknown, revoked,
- * expired, malformed). now: unix seconds. */
+ * expired, malformed); IG_EDB on a SQL failure or damaged row (a server error,
+ * not an authentication failure). now: unix seconds. */
 enum ig_err state_token_verify(struct state *st, struct slice secret, int64_t now,
 			       struct token_info *info_r) IG_MUST_CHECK;
 
-/* Revokes the active token with this name (or "#<id>"). IG_ENOTFOUND if none. */
+/* Revokes the not-yet-revoked (active or expired) token with this name, or
+ * "#<id>". IG_ENOTFOUND if none; IG_EDB (see state_errmsg) on a SQL failure. */
 enum ig_err state_token_revoke(struct state *st, const char *name_or_id) IG_MUST_CHECK;
 
 /* Calls fn for every token (active and revoked), oldest first. */

@@ -67,12 +67,12 @@ function sseMessages(text) {
 // request({method, path, headers, body, waitIds}) → {status, headers, text, json, messages}
 // For SSE responses the stream is read until every id in waitIds has a response (then closed),
 // or until the server ends it.
-function request({ method = 'POST', path = PATH, headers = {}, body, waitIds, timeout = 15000 }) {
+function request({ method = 'POST', path = PATH, headers = {}, body, waitIds, timeout = 15000, keepAlive = false }) {
   return new Promise((resolve, reject) => {
     const h = { ...headers };
     if (body !== undefined && h['Content-Type'] === undefined) h['Content-Type'] = 'application/json';
     if (method === 'POST' && h.Accept === undefined) h.Accept = 'application/json, text/event-stream';
-    const req = http.request({ host: HOST, port: PORT, method, path, headers: h, agent });
+    const req = http.request({ host: HOST, port: PORT, method, path, headers: h, agent: keepAlive ? agent : false });
     const timer = setTimeout(() => { req.destroy(new Error(`timeout after ${timeout} ms (${method} ${path})`)); }, timeout);
     req.on('error', (e) => { clearTimeout(timer); reject(e); });
     req.on('response', (res) => {
@@ -149,8 +149,9 @@ function rawRequest(head, body = Buffer.alloc(0), { timeout = 15000 } = {}) {
 const auth = (tok = TOKEN) => ({ Authorization: `Bearer ${tok}` });
 
 // Open a legacy session: initialize + notifications/initialized. Returns {sid, version, tok}.
-async function openSession(tok = TOKEN, protocolVersion = '2025-11-25', extraHeaders = {}) {
+async function openSession(tok = TOKEN, protocolVersion = '2025-11-25', extraHeaders = {}, keepAlive = false) {
   const r = await request({
+    keepAlive,
     headers: { ...auth(tok), ...extraHeaders },
     body: { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'http-negative', version: '1' } } },
     waitIds: [1],
@@ -159,16 +160,16 @@ async function openSession(tok = TOKEN, protocolVersion = '2025-11-25', extraHea
   if (r.status !== 200 || !sid) throw new Error(`initialize: HTTP ${r.status}, session ${sid}, body ${r.text.slice(0, 200)}`);
   const init = r.messages.find((m) => m.id === 1);
   const version = init?.result?.protocolVersion;
-  const n = await request({ headers: { ...auth(tok), 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': version }, body: { jsonrpc: '2.0', method: 'notifications/initialized' } });
+  const n = await request({ keepAlive, headers: { ...auth(tok), 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': version }, body: { jsonrpc: '2.0', method: 'notifications/initialized' } });
   if (n.status !== 202) throw new Error(`notifications/initialized: HTTP ${n.status}`);
-  return { sid, version, tok };
+  return { sid, version, tok, keepAlive };
 }
 function onSession(s, body, extra = {}) {
   const ids = Array.isArray(body) ? body.filter((m) => m.id !== undefined).map((m) => m.id) : body.id !== undefined ? [body.id] : undefined;
-  return request({ headers: { ...auth(s.tok), 'Mcp-Session-Id': s.sid, 'MCP-Protocol-Version': s.version, ...extra }, body, waitIds: ids });
+  return request({ keepAlive: !!s.keepAlive, headers: { ...auth(s.tok), 'Mcp-Session-Id': s.sid, 'MCP-Protocol-Version': s.version, ...extra }, body, waitIds: ids });
 }
 async function closeSession(s) {
-  try { await request({ method: 'DELETE', headers: { ...auth(s.tok), 'Mcp-Session-Id': s.sid, 'MCP-Protocol-Version': s.version } }); } catch { /* ignore */ }
+  try { await request({ keepAlive: !!s.keepAlive, method: 'DELETE', headers: { ...auth(s.tok), 'Mcp-Session-Id': s.sid, 'MCP-Protocol-Version': s.version } }); } catch { /* ignore */ }
 }
 const ping = (id) => ({ jsonrpc: '2.0', id, method: 'ping' });
 const callListAccounts = (id) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'list_accounts', arguments: {} } });
@@ -464,7 +465,7 @@ await check(`${N_SESSIONS} concurrent sessions with reused ids each get only the
   const problems = [];
   let sse = 0; let json = 0; let notes = 0;
   const one = async (k) => {
-    const s = await openSession(tokens[k % tokens.length]);
+    const s = await openSession(tokens[k % tokens.length], '2025-11-25', {}, true);
     try {
       const layout = [...layouts[k % layouts.length]];
       if (hasProgress && k % 2 === 0) layout.push('progress');

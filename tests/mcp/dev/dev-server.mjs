@@ -83,6 +83,15 @@ const httpServer = http.createServer(async (req, res) => {
   }
   const chunks = []; for await (const c of req) chunks.push(c);
   let body; if (chunks.length) { try { body = JSON.parse(Buffer.concat(chunks).toString()); } catch { res.writeHead(400); res.end(); return; } }
+  if (req.headers['mcp-protocol-version'] === '2026-07-28' && !req.headers['mcp-session-id']) {
+    // Minimal stateless 2026-07-28 answers (dev only): discover, tools/list, tools/call.
+    const send = (code, obj) => { res.writeHead(code, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ jsonrpc: '2.0', id: body?.id ?? null, ...obj })); };
+    const meta = { 'io.modelcontextprotocol/serverInfo': { name: 'dev-server', version: '0.0.1' } };
+    if (body?.method === 'server/discover') return send(200, { result: { resultType: 'complete', ttlMs: 0, cacheScope: 'private', supportedVersions: ['2026-07-28'], capabilities: { tools: {} }, _meta: meta } });
+    if (body?.method === 'tools/list') return send(200, { result: { resultType: 'complete', ttlMs: 0, cacheScope: 'private', tools } });
+    if (body?.method === 'tools/call' && body.params?.name === 'list_accounts') return send(200, { result: { resultType: 'complete', content: [{ type: 'text', text: '{"accounts":[{"name":"work","posture":"full"},{"name":"home","posture":"readonly"}]}' }], structuredContent: { accounts: [{ name: 'work', posture: 'full' }, { name: 'home', posture: 'readonly' }] } } });
+    return send(404, { error: { code: -32601, message: 'Method not found' } });
+  }
   const sid = req.headers['mcp-session-id'];
   let t = sid ? sessions.get(sid) : undefined;
   if (t && t.owner !== presented) t = undefined;

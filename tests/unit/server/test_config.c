@@ -74,11 +74,12 @@ load_ok(const char *text, char **env)
 	struct ig_config *cfg;
 	char *msg;
 
-	if (load(text, env, &cfg, &msg) != IG_OK) {
+	enum ig_err err = load(text, env, &cfg, &msg);
+
+	if (err != IG_OK)
 		print_error("unexpected error: %s\n", msg);
-		free(msg);
-		fail();
-	}
+	free(msg);
+	assert_int_equal(err, IG_OK);
 	return cfg;
 }
 
@@ -89,13 +90,14 @@ load_fails(const char *text, char **env, const char *n1, const char *n2)
 	struct ig_config *cfg;
 	char *msg;
 
+	bool ok;
+
 	assert_int_equal(load(text, env, &cfg, &msg), IG_ECONFIG);
-	if ((n1 != NULL && strstr(msg, n1) == NULL) || (n2 != NULL && strstr(msg, n2) == NULL)) {
+	ok = (n1 == NULL || strstr(msg, n1) != NULL) && (n2 == NULL || strstr(msg, n2) != NULL);
+	if (!ok)
 		print_error("message '%s' lacks '%s' / '%s'\n", msg, n1, n2 != NULL ? n2 : "");
-		free(msg);
-		fail();
-	}
 	free(msg);
+	assert_true(ok);
 }
 
 static bool
@@ -339,7 +341,9 @@ test_empty_and_controls(void **state)
 {
 	(void)state;
 	load_fails("[server]\nlisten =\n", NULL, ":2: [server] listen: empty value", NULL);
-	load_fails("[account a]\nuser = a\x01" "b\n", NULL, "[account a] user: control", NULL);
+	load_fails("[account a]\nuser = a\x01"
+		   "b\n",
+		   NULL, "[account a] user: control", NULL);
 }
 
 static void
@@ -448,7 +452,8 @@ test_env_overrides(void **state)
 		       NULL};
 	struct ig_config *cfg =
 		load_ok("[server]\nlisten = 127.0.0.1:9000\n"
-			"[account work]\n" ACCOUNT_OK "[account my-acct]\n" ACCOUNT_OK, env);
+			"[account work]\n" ACCOUNT_OK "[account my-acct]\n" ACCOUNT_OK,
+			env);
 
 	(void)state;
 	assert_string_equal(cfg->listen, "127.0.0.1:9100");
@@ -487,12 +492,13 @@ test_env_errors(void **state)
 static void
 test_env_only_accounts(void **state)
 {
+	static char fp_env[] = "IMAPGATE_ACCOUNT_WORK_TLS_FINGERPRINT_SHA256="
+			       "9c00112233445566778899aabbccddeeff00112233445566778899aabbccddee";
 	char *env[] = {"IMAPGATE_ACCOUNT_WORK_HOST=imap.example.com",
 		       "IMAPGATE_ACCOUNT_WORK_USER=me@example.com",
 		       "IMAPGATE_ACCOUNT_WORK_PASSWORD_ENV=WORK_PW",
 		       "IMAPGATE_ACCOUNT_WORK_SMTP_PASSWORD_FILE=/run/secrets/smtp",
-		       "IMAPGATE_ACCOUNT_WORK_TLS_FINGERPRINT_SHA256="
-		       "9c00112233445566778899aabbccddeeff00112233445566778899aabbccddee",
+		       fp_env,
 		       "IMAPGATE_ACCOUNT_TWO_2_HOST=imap2.example.com",
 		       "IMAPGATE_ACCOUNT_TWO_2_USER=u2",
 		       "IMAPGATE_ACCOUNT_TWO_2_PASSWORD_FILE=/run/secrets/two",

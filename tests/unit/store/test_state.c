@@ -38,12 +38,17 @@ setup(void **state)
 	if (fx == NULL)
 		return -1;
 	(void)snprintf(fx->root, sizeof(fx->root), "/tmp/ig-test-state-XXXXXX");
-	if (mkdtemp(fx->root) == NULL)
+	if (mkdtemp(fx->root) == NULL) {
+		free(fx);
 		return -1;
+	}
 	/* data/ does not exist yet: state_open must create it 0700. */
 	(void)snprintf(fx->data, sizeof(fx->data), "%s/data", fx->root);
 	if (state_open(fx->data, &fx->st, &error) != IG_OK) {
 		print_error("state_open: %s\n", error);
+		(void)rmdir(fx->data);
+		(void)rmdir(fx->root);
+		free(fx);
 		return -1;
 	}
 	*state = fx;
@@ -112,7 +117,8 @@ test_create_verify(void **state)
 	assert_memory_equal(secret, "igt_", 4);
 	for (i = 4; i < TOKEN_SECRET_LEN; i++)
 		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				       "0123456789-_", secret[i]));
+				       "0123456789-_",
+				       secret[i]));
 	assert_true(ci.id > 0);
 	assert_int_equal(state_token_verify(fx->st, sl_from_cstr(secret), time(NULL), &vi), IG_OK);
 	assert_int_equal(vi.id, ci.id);
@@ -158,14 +164,14 @@ test_wrong_and_malformed(void **state)
 	bad[2] = 'x';
 	assert_int_equal(state_token_verify(fx->st, sl_from_cstr(bad), now, &vi), IG_EAUTH);
 	/* too short, too long */
-	assert_int_equal(state_token_verify(fx->st, (struct slice){secret, TOKEN_SECRET_LEN - 1},
-					    now, &vi),
-			 IG_EAUTH);
+	assert_int_equal(
+		state_token_verify(fx->st, (struct slice){secret, TOKEN_SECRET_LEN - 1}, now, &vi),
+		IG_EAUTH);
 	memcpy(bad, secret, TOKEN_SECRET_LEN);
 	bad[TOKEN_SECRET_LEN] = 'A';
-	assert_int_equal(state_token_verify(fx->st, (struct slice){bad, TOKEN_SECRET_LEN + 1}, now,
-					    &vi),
-			 IG_EAUTH);
+	assert_int_equal(
+		state_token_verify(fx->st, (struct slice){bad, TOKEN_SECRET_LEN + 1}, now, &vi),
+		IG_EAUTH);
 	/* alphabet: standard base64 '+', padding '=' */
 	memcpy(bad, secret, sizeof(secret));
 	bad[20] = '+';
@@ -176,8 +182,9 @@ test_wrong_and_malformed(void **state)
 	/* NUL inside, length still right */
 	memcpy(bad, secret, sizeof(secret));
 	bad[30] = '\0';
-	assert_int_equal(state_token_verify(fx->st, (struct slice){bad, TOKEN_SECRET_LEN}, now, &vi),
-			 IG_EAUTH);
+	assert_int_equal(
+		state_token_verify(fx->st, (struct slice){bad, TOKEN_SECRET_LEN}, now, &vi),
+		IG_EAUTH);
 	/* non-canonical last character (low bits set) */
 	memcpy(bad, secret, sizeof(secret));
 	bad[TOKEN_SECRET_LEN - 1] = 'B';
@@ -274,11 +281,17 @@ static void
 test_invalid_specs(void **state)
 {
 	static const char *const bad_names[] = {
-		"", "has space", "a,b", "#1", "tab\there", "caf\xc3\xa9", "del\x7f",
+		"",
+		"has space",
+		"a,b",
+		"#1",
+		"tab\there",
+		"caf\xc3\xa9",
+		"del\x7f",
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 65 */
 	};
-	static const char *const bad_accounts[] = {"", "a,,b", "a,", ",a", "a,a", "a b",
-						   "a.b", "*,a"};
+	static const char *const bad_accounts[] = {"",	  "a,,b", "a,",	 ",a",
+						   "a,a", "a b",  "a.b", "*,a"};
 	struct fx *fx = *state;
 	char s[TOKEN_SECRET_LEN + 1];
 	const char *error = NULL;

@@ -1,0 +1,210 @@
+/* Unit tests for server/stream.c: framing, priming, replay after
+ * Last-Event-ID, suspension without lost wake-ups, limits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "server/stream.h"
+
+struct fake_conn {
+	int suspended;
+	int woken;
+};
+
+static void
+fake_suspend(void *conn)
+{
+	((struct fake_conn *)conn)->suspended++;
+}
+
+static void
+fake_wake(void *conn)
+{
+	((struct fake_conn *)conn)->woken++;
+}
+
+/* Reads everything available into out; returns the last status. */
+static enum stream_read_status
+drain(struct stream *s, struct fake_conn *c, char *out, size_t outsz, size_t *len_r)
+{
+	enum stream_read_status st;
+	size_t n;
+
+	*len_r = 0;
+	for (;;) {
+		/* tiny reads: framing must survive arbitrary chunking */
+		st = stream_read(s, c, out + *len_r, 7 < outsz - *len_r - 1 ? 7 : outsz - *len_r - 1,
+				 &n, fake_suspend);
+		if (st != STREAM_DATA)
+			break;
+		*len_r += n;
+	}
+	out[*len_r] = '\0';
+	return st;
+}
+
+static void
+test_prime_events_finish(void **state)
+{
+	struct stream_hub *hub = stream_hub_new();
+	struct stream *s = stream_new(hub, 5, true);
+	struct fake_conn c = {0, 0};
+	char out[4096];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(stream_prime(s, 1000), IG_OK);
+	assert_int_equal(stream_send(s, "{\"a\":1}", 7), IG_OK); /* queued before attach */
+	assert_int_equal(stream_attach(s, &c, fake_wake, UINT64_MAX), IG_OK);
+	assert_int_equal(drain(s, &c, out, sizeof(out), &len), STREAM_WAIT);
+	assert_string_equal(out, "id: 5-0\nretry: 1000\ndata: \n\nid: 5-1\ndata: {\"a\":1}\n\n");
+	assert_int_equal(c.suspended, 1);
+	assert_int_equal(stream_finish(s, "{\"r\":2}", 7), IG_OK);
+	assert_int_equal(c.woken, 1);
+	assert_int_equal(drain(s, &c, out, sizeof(out), &len), STREAM_END);
+	assert_string_equal(out, "id: 5-2\ndata: {\"r\":2}\n\n");
+	assert_int_equal(stream_send(s, "x", 1), IG_EINVAL); /* after finish */
+	assert_false(stream_detach(s, &c));                   /* finished: not "gone" */
+	stream_unref(s);
+	stream_hub_free(hub);
+}
+
+static void
+test_newlines_cannot_end_event(void **state)
+{
+	struct stream_hub *hub = stream_hub_new();
+	struct stream *s = stream_new(hub, 1, false);
+	struct fake_conn c = {0, 0};
+	char out[512];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(stream_attach(s, &c, fake_wake, UINT64_MAX), IG_OK);
+	assert_int_equal(stream_send(s, "a\n\nid: 9-9\r\nb", 13), IG_OK);
+	(void)drain(s, &c, out, sizeof(out), &len);
+	assert_string_equal(out, "id: 1-1\ndata: a\ndata: \ndata: id: 9-9\ndata: \ndata: b\n\n");
+	stream_unref(s);
+	stream_hub_free(hub);
+}
+
+static void
+test_resume_after_close(void **state)
+{
+	struct stream_hub *hub = stream_hub_new();
+	struct stream *s = stream_new(hub, 3, true);
+	struct fake_conn c1 = {0, 0};
+	struct fake_conn c2 = {0, 0};
+	struct fake_conn c3 = {0, 0};
+	char out[1024];
+	size_t len;
+	uint64_t sid;
+	uint64_t seq;
+
+	(void)state;
+	assert_int_equal(stream_prime(s, 1000), IG_OK);
+	assert_int_equal(stream_attach(s, &c1, fake_wake, UINT64_MAX), IG_OK);
+	assert_int_equal(stream_send(s, "one", 3), IG_OK);
+	(void)drain(s, &c1, out, sizeof(out), &len);
+	/* the server ends the connection mid-stream (SSE polling) */
+	stream_close_connection(s);
+	assert_int_equal(drain(s, &c1, out, sizeof(out), &len), STREAM_END);
+	assert_false(stream_detach(s, &c1));
+	assert_int_equal(stream_send(s, "two", 3), IG_OK);
+	assert_int_equal(stream_finish(s, "three", 5), IG_OK);
+	/* a second connection for the same stream is refused while one is attached */
+	assert_int_equal(stream_attach(s, &c2, fake_wake, 1), IG_OK);
+	assert_int_equal(stream_attach(s, &c3, fake_wake, 1), IG_EBUSY);
+	assert_int_equal(drain(s, &c2, out, sizeof(out), &len), STREAM_END);
+	assert_string_equal(out, "id: 3-2\ndata: two\n\nid: 3-3\ndata: three\n\n");
+	assert_true(stream_event_id_parse("3-1", 3, &sid, &seq));
+	assert_int_equal(sid, 3);
+	assert_int_equal(seq, 1);
+	(void)stream_detach(s, &c2);
+	stream_unref(s);
+	stream_hub_free(hub);
+}
+
+static void
+test_client_gone_and_cancel(void **state)
+{
+	struct stream_hub *hub = stream_hub_new();
+	struct stream *s = stream_new(hub, 1, false);
+	struct fake_conn c = {0, 0};
+	char out[256];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(stream_attach(s, &c, fake_wake, UINT64_MAX), IG_OK);
+	assert_int_equal(drain(s, &c, out, sizeof(out), &len), STREAM_WAIT);
+	assert_int_equal(stream_hub_attached(hub), 1);
+	stream_hub_cancel_all(hub);
+	assert_int_equal(c.woken, 1);
+	assert_true(stream_cancelled(s));
+	assert_int_equal(drain(s, &c, out, sizeof(out), &len), STREAM_END);
+	assert_false(stream_detach(s, &c));
+	stream_unref(s);
+
+	s = stream_new(hub, 2, false);
+	assert_int_equal(stream_attach(s, &c, fake_wake, UINT64_MAX), IG_OK);
+	assert_true(stream_detach(s, &c)); /* unfinished and not closed by us */
+	assert_false(stream_detach(s, &c));
+	stream_unref(s);
+	stream_hub_free(hub);
+}
+
+static void
+test_event_id_parse(void **state)
+{
+	static const char *const bad[] = {"", "-", "1-", "-1", "1", "a-1", "1-1-1", "1 -1",
+					  "99999999999999999999-1", "1-99999999999999999999"};
+	uint64_t a;
+	uint64_t b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(stream_event_id_parse(bad[i], strlen(bad[i]), &a, &b));
+	assert_true(stream_event_id_parse("18446744073709551615-0", 22, &a, &b));
+	assert_int_equal(a, UINT64_MAX);
+}
+
+static void
+test_replay_is_bounded(void **state)
+{
+	struct stream_hub *hub = stream_hub_new();
+	struct stream *s = stream_new(hub, 1, true);
+	struct fake_conn c = {0, 0};
+	static char out[1 << 20];
+	size_t len;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(stream_send(s, "0123456789", 10), IG_OK);
+	assert_int_equal(stream_attach(s, &c, fake_wake, 0), IG_OK);
+	(void)drain(s, &c, out, sizeof(out), &len);
+	assert_true(len > 0);
+	assert_true(len < 64 * 40); /* only the retained tail is replayed */
+	assert_non_null(strstr(out, "id: 1-1000\n"));
+	assert_null(strstr(out, "id: 1-1\n"));
+	stream_unref(s);
+	stream_hub_free(hub);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_prime_events_finish),
+		cmocka_unit_test(test_newlines_cannot_end_event),
+		cmocka_unit_test(test_resume_after_close),
+		cmocka_unit_test(test_client_gone_and_cancel),
+		cmocka_unit_test(test_event_id_parse),
+		cmocka_unit_test(test_replay_is_bounded),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
