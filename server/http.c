@@ -57,6 +57,7 @@ struct req {
 	struct buf body;
 	bool responded;
 	bool suspended;
+	size_t discarded; /* body bytes dropped after the limit was passed */
 	struct token_info principal;
 	struct mcp_request mreq;
 	struct mcp_call *call;
@@ -695,21 +696,31 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		(void)check_head(r, url, &ret);
 		return ret;
 	}
-	if (r->responded)
-		return MHD_YES; /* discard what the client still sends */
+	if (r->responded) {
+		*upload_data_size = 0; /* discard what the client still sends */
+		return MHD_YES;
+	}
 	if (r->call != NULL)
 		return poll_call(r);
 	if (*upload_data_size > 0) {
 		size_t limit = r->route == ROUTE_MCP ? h->cfg->max_body : h->cfg->max_body_preauth;
 
-		if (r->body.len + *upload_data_size > limit)
-			return respond_error(r, 413, "Payload Too Large");
-		buf_append(&r->body, upload_data, *upload_data_size);
+		size_t n = *upload_data_size;
+
 		*upload_data_size = 0;
+		if (r->discarded > 0 || r->body.len + n > limit) {
+			/* Drain a bounded amount so the 413 reaches the client
+			 * instead of a reset; beyond that, cut the connection. */
+			r->discarded += n;
+			return r->discarded > 2 * limit ? MHD_NO : MHD_YES;
+		}
+		buf_append(&r->body, upload_data, n);
 		if (buf_err(&r->body) != IG_OK)
 			return respond_error(r, 413, "Payload Too Large");
 		return MHD_YES;
 	}
+	if (r->discarded > 0)
+		return respond_error(r, 413, "Payload Too Large");
 	if (r->route == ROUTE_MCP)
 		return serve_mcp(r);
 	return serve_static(r);
