@@ -748,6 +748,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&h->active, 1);
 }
 
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) IG_PRINTF(2, 0);
+
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
