@@ -268,6 +268,35 @@ simple_result(struct mcp *m, const char *method, bool modern)
 	return r;
 }
 
+/* tools/list is the hottest request: its answer is assembled from the
+ * registry's prebuilt text instead of being parsed and re-serialized. */
+static bool
+reply_tools_list(struct mcp *m, const struct mcp_request *req, struct mcp_reply *r,
+		 struct json_object *id, bool modern)
+{
+	size_t list_len;
+	size_t id_len;
+	const char *list = tool_registry_list_json(m->tools, &list_len);
+	const char *id_text = mcp_json_text(id, &id_len);
+
+	if (req->accept_present && !req->accept_json)
+		return false; /* SSE-only clients take the general path */
+	r->kind = MCP_REPLY_BODY;
+	r->status = 200;
+	r->content_type = "application/json";
+	buf_reset(&r->body);
+	buf_puts(&r->body, "{\"jsonrpc\":\"2.0\",\"id\":");
+	buf_append(&r->body, id_text, id_len);
+	buf_puts(&r->body, ",\"result\":{\"tools\":");
+	buf_append(&r->body, list, list_len);
+	if (modern)
+		buf_appendf(&r->body,
+			    ",\"resultType\":\"complete\",\"ttlMs\":%d,\"cacheScope\":\"private\"",
+			    LIST_TTL_MS);
+	buf_puts(&r->body, "}}");
+	return buf_err(&r->body) == IG_OK;
+}
+
 /* --- tools/call --- */
 
 struct json_object *
@@ -572,6 +601,9 @@ handle_legacy(struct mcp *m, const struct mcp_request *req, struct mcp_reply *re
 		return;
 	if (method != NULL && strcmp(method, "tools/call") == 0 && id != NULL) {
 		tool_call_start(m, req, reply, s, id, params, false);
+	} else if (method != NULL && id != NULL && strcmp(method, "tools/list") == 0 &&
+		   reply_tools_list(m, req, reply, id, false)) {
+		/* answered */
 	} else {
 		resp = mcp_legacy_sync(m, s, req->principal, msg);
 		if (resp == NULL)
@@ -742,6 +774,8 @@ handle_modern(struct mcp *m, const struct mcp_request *req, struct mcp_reply *re
 		tool_call_start(m, req, reply, NULL, id, params, true);
 		return;
 	}
+	if (strcmp(method, "tools/list") == 0 && reply_tools_list(m, req, reply, id, true))
+		return;
 	r = simple_result(m, method, true);
 	if (r == NULL) {
 		reply_error(m, req, reply, 404, id, RPC_METHOD_NOT_FOUND, "Method not found");
