@@ -91,16 +91,19 @@ if [ "$quick" -eq 0 ]; then
 		note "unit tests under ASan/UBSan"
 		ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan unit-asan
 
-		note "MCP integration suite (conformance, SDK clients, negative HTTP) against the ASan build"
-		out="$log_dir/mcp-suite.txt"
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 timeout 1500 tests/integration/mcp_suite.sh "$top/build-asan" >"$out" 2>&1
-		rc=$?
-		grep -E '^(ok|not ok) ' "$out" | sed 's/^/   /'
-		count_tap "$out" mcp
-		if [ "$rc" -ne 0 ] && ! grep -qE '^not ok ' "$out"; then
-			tail -n 40 "$out"
-			record "mcp-suite (exit $rc)" 1
-		fi
+		for suite in lifecycle mcp_suite; do
+			note "integration: $suite (against the ASan build)"
+			out="$log_dir/$suite.txt"
+			ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 timeout 1800 \
+				"tests/integration/$suite.sh" "$top/build-asan" >"$out" 2>&1
+			rc=$?
+			grep -E '^(ok|not ok) ' "$out" | sed 's/^/   /'
+			count_tap "$out" "$suite"
+			if [ "$rc" -ne 0 ] && ! grep -qE '^not ok ' "$out"; then
+				tail -n 40 "$out"
+				record "$suite (exit $rc)" 1
+			fi
+		done
 	else
 		tail -n 40 "$log_dir/cmake-asan.txt"
 		record "build-asan" 1
