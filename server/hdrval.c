@@ -1,9 +1,11 @@
 /* MCP 2026-07-28 header values (SEP-2243 "Value Encoding"): plain values are
  * RFC 9110 §5.5 field values with OWS trimmed; values that are not safe as
  * plain ASCII travel as "=?base64?<RFC 4648 §4 base64 of UTF-8>?=". The
- * decoder is strict, and our own rather than sodium_base642bin(), so that
- * exactly one spelling of each value is accepted and the rules are visible
- * here: a header that passes is compared byte for byte with the body. */
+ * decoder is strict, so that exactly one spelling of each value is accepted:
+ * a header that passes is compared byte for byte with the body. It is our
+ * own because sodium_base642bin() (1.0.18, Debian 12) is not: fuzz_hdrval
+ * found that it decodes a byte >= 0x80 as the ASCII character in its low 7
+ * bits, so "PT9iYXNlNjQ\xafSGk/PQ==" decodes as if the \xaf were '/'. */
 #include "server/hdrval.h"
 
 #include <stdint.h>
@@ -104,10 +106,7 @@ hv_is_sentinel(struct slice v)
 enum ig_err
 hdrval_decode(struct slice raw, struct buf *out, const char **error_r)
 {
-	unsigned char dec[LIM_HEADER_VALUE / 4 * 3];
 	struct slice v;
-	size_t n = 0;
-	size_t i;
 	enum ig_err err;
 
 	buf_reset(out);
@@ -116,6 +115,8 @@ hdrval_decode(struct slice raw, struct buf *out, const char **error_r)
 	v = sl_trim_ows(raw);
 	if (hv_is_sentinel(v)) {
 		struct slice b64 = {v.p + B64_PREFIX_LEN, v.len - B64_PREFIX_LEN - B64_SUFFIX_LEN};
+		unsigned char dec[LIM_HEADER_VALUE / 4 * 3];
+		size_t n = 0;
 
 		err = b64_decode(b64, dec, &n, error_r);
 		if (err != IG_OK)
@@ -128,18 +129,22 @@ hdrval_decode(struct slice raw, struct buf *out, const char **error_r)
 			return hv_fail(error_r, IG_EINVAL, "invalid UTF-8 in decoded header value");
 		buf_append(out, dec, n);
 	} else {
+		size_t i;
+
 		for (i = 0; i < v.len; i++) {
 			unsigned char c = (unsigned char)v.p[i];
 
 			if (c != '\t' && (c < 0x20 || c > 0x7e))
-				return hv_fail(error_r, IG_EINVAL, "invalid character in header value");
+				return hv_fail(error_r, IG_EINVAL,
+					       "invalid character in header value");
 		}
 		buf_append(out, v.p, v.len);
 	}
 	err = buf_err(out);
 	if (err != IG_OK) {
 		buf_reset(out);
-		return hv_fail(error_r, err, err == IG_ELIMIT ? "header value too long" : "out of memory");
+		return hv_fail(error_r, err,
+			       err == IG_ELIMIT ? "header value too long" : "out of memory");
 	}
 	if (error_r != NULL)
 		*error_r = NULL;

@@ -106,8 +106,9 @@ ks_append(struct jv *v, const void *p, size_t n)
 	return IG_OK;
 }
 
+/* qsort's comparator signature, hence the NOLINT. */
 static int
-key_cmp(const void *a, const void *b)
+key_cmp(const void *a, const void *b) /* NOLINT(bugprone-easily-swappable-parameters) */
 {
 	const struct slice *x = a;
 	const struct slice *y = b;
@@ -124,11 +125,11 @@ key_cmp(const void *a, const void *b)
 static enum ig_err
 jv_close_object(struct jv *v, const struct jv_frame *f)
 {
-	size_t off = f->key_off;
-	size_t i;
-	size_t n = 0;
-
 	if (f->nkeys >= 2) {
+		size_t off = f->key_off;
+		size_t n = 0;
+		size_t i;
+
 		if (v->sorted == NULL) {
 			v->sorted = calloc(LIM_JSON_KEYS, sizeof(*v->sorted));
 			if (v->sorted == NULL)
@@ -192,7 +193,6 @@ jv_escape(struct jv *v, size_t *ip, char out[4], size_t *n_r)
 {
 	size_t i = *ip + 1;
 	int32_t cp;
-	int32_t lo;
 
 	if (i == v->len)
 		return jv_fail(v, IG_EINVAL, "unexpected end of input");
@@ -228,6 +228,8 @@ jv_escape(struct jv *v, size_t *ip, char out[4], size_t *n_r)
 		if (cp >= 0xdc00 && cp <= 0xdfff)
 			return jv_fail(v, IG_EINVAL, "unpaired surrogate");
 		if (cp >= 0xd800 && cp <= 0xdbff) {
+			int32_t lo;
+
 			if (v->len - i < 3 || v->s[i + 1] != '\\' || v->s[i + 2] != 'u')
 				return jv_fail(v, IG_EINVAL, "unpaired surrogate");
 			lo = jv_hex4(v, i + 3);
@@ -276,7 +278,7 @@ jv_string(struct jv *v, bool is_key)
 			return jv_fail(v, IG_EINVAL, "control character in string");
 		if (c != '\\') {
 			i++;
-			if (++n > LIM_JSON_STRING)
+			if (++n > (size_t)LIM_JSON_STRING)
 				return jv_fail(v, IG_ELIMIT, "string too long");
 			continue;
 		}
@@ -286,7 +288,7 @@ jv_string(struct jv *v, bool is_key)
 			return err;
 		run = i;
 		n += dn;
-		if (n > LIM_JSON_STRING)
+		if (n > (size_t)LIM_JSON_STRING)
 			return jv_fail(v, IG_ELIMIT, "string too long");
 		if (is_key && (err = ks_append(v, dec, dn)) != IG_OK)
 			return err;
@@ -313,47 +315,48 @@ sat_count(size_t n)
 	return n > NUM_SAT ? NUM_SAT : n;
 }
 
-/* Whether the decimal number whose mantissa spans s[m0..m1) (digits and at
- * most one '.') with exponent exp10 rounds to infinity. Decided exactly by
- * comparing against dbl_inf_digits rather than with strtod, which would need
- * a NUL-terminated copy and depends on the locale. */
+/* Whether the decimal number with mantissa mant (digits and at most one '.')
+ * and exponent exp10 rounds to infinity. Decided exactly by comparing with
+ * dbl_inf_digits rather than with strtod, which would need a NUL-terminated
+ * copy and depends on the locale. */
 static bool
-jv_float_overflows(const struct jv *v, size_t m0, size_t m1, int64_t exp10)
+jv_float_overflows(struct slice mant, int64_t exp10)
 {
-	size_t first = m0; /* first significant digit */
+	const unsigned char *s = (const unsigned char *)mant.p;
+	size_t first = 0; /* first significant digit */
 	size_t count = 0;
 	bool in_frac = false;
 	int64_t e;
 	size_t i;
 	size_t k = 0;
 
-	while (first < m1 && (v->s[first] == '0' || v->s[first] == '.')) {
-		if (v->s[first] == '.')
+	while (first < mant.len && (s[first] == '0' || s[first] == '.')) {
+		if (s[first] == '.')
 			in_frac = true;
 		first++;
 	}
-	if (first == m1)
+	if (first == mant.len)
 		return false; /* zero */
 	if (!in_frac) {
 		/* ddd.ddd: the integer digits raise the exponent. */
-		for (i = first; i < m1 && v->s[i] != '.'; i++)
+		for (i = first; i < mant.len && s[i] != '.'; i++)
 			count++;
 		e = (int64_t)sat_count(count) + exp10;
 	} else {
 		/* 0.000ddd: the zeros after the point lower it. */
-		for (i = first; i > m0 && v->s[i - 1] != '.'; i--)
+		for (i = first; i > 0 && s[i - 1] != '.'; i--)
 			count++;
 		e = exp10 - (int64_t)sat_count(count);
 	}
 	if (e != DBL_INF_EXP10)
 		return e > DBL_INF_EXP10;
-	for (i = first; i < m1; i++) {
-		if (v->s[i] == '.')
+	for (i = first; i < mant.len; i++) {
+		if (s[i] == '.')
 			continue;
 		if (k == sizeof(dbl_inf_digits) - 1)
 			return true; /* equal so far and longer: at least the boundary */
-		if (v->s[i] != (unsigned char)dbl_inf_digits[k])
-			return v->s[i] > (unsigned char)dbl_inf_digits[k];
+		if (s[i] != (unsigned char)dbl_inf_digits[k])
+			return s[i] > (unsigned char)dbl_inf_digits[k];
 		k++;
 	}
 	/* A prefix of the boundary (whose last digit is not 0) is below it,
@@ -379,13 +382,13 @@ jv_number(struct jv *v)
 {
 	const unsigned char *s = v->s;
 	size_t i = v->pos;
-	size_t d0;
+	size_t d0; /* integer digits */
 	size_t d1;
-	size_t k;
+	size_t m1; /* end of the mantissa */
 	bool neg = false;
 	bool is_float = false;
-	bool exp_neg = false;
 	int64_t exp10 = 0;
+	struct slice mant;
 
 	if (s[i] == '-') {
 		neg = true;
@@ -402,15 +405,18 @@ jv_number(struct jv *v)
 	}
 	d1 = i;
 	if (i < v->len && s[i] == '.') {
+		size_t f0;
+
 		is_float = true;
-		k = ++i;
+		f0 = ++i;
 		while (i < v->len && is_digit(s[i]))
 			i++;
-		if (i == k)
+		if (i == f0)
 			return jv_fail(v, IG_EINVAL, "invalid number");
 	}
-	k = i; /* end of the mantissa */
+	m1 = i;
 	if (i < v->len && (s[i] == 'e' || s[i] == 'E')) {
+		bool exp_neg = false;
 		size_t e0;
 
 		is_float = true;
@@ -432,7 +438,8 @@ jv_number(struct jv *v)
 	if (i < v->len && (is_digit(s[i]) || s[i] == '.' || s[i] == 'e' || s[i] == 'E' ||
 			   s[i] == '+' || s[i] == '-'))
 		return jv_fail(v, IG_EINVAL, "invalid number");
-	if (is_float ? jv_float_overflows(v, d0, k, exp10) : !jv_int_fits(v, d0, d1, neg))
+	mant = (struct slice){(const char *)s + d0, m1 - d0};
+	if (is_float ? jv_float_overflows(mant, exp10) : !jv_int_fits(v, d0, d1, neg))
 		return jv_fail(v, IG_EINVAL, "number out of range");
 	v->pos = i;
 	return IG_OK;
@@ -606,8 +613,9 @@ json_parse_strict(struct slice text, struct json_object **obj_r, const char **er
 		goto out;
 	err = IG_ENOMEM;
 	msg = "out of memory";
-	/* json-c's depth counts containers, like ours; it is only a backstop. */
-	tok = json_tokener_new_ex(LIM_JSON_DEPTH);
+	/* A backstop only. json-c's stack also holds the innermost scalar, so
+	 * LIM_JSON_DEPTH containers around a value need one more level. */
+	tok = json_tokener_new_ex(LIM_JSON_DEPTH + 1);
 	if (tok == NULL)
 		goto out;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);

@@ -40,7 +40,6 @@ ascii_only(struct slice s)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static unsigned char ref[LIM_HEADER_VALUE];
 	struct slice raw = {(const char *)data, size};
 	struct slice v = sl_trim_ows(raw);
 	struct buf out;
@@ -63,6 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	if (sentinel && size <= LIM_HEADER_VALUE) {
+		static unsigned char ref[LIM_HEADER_VALUE];
 		struct slice b64 = {v.p + 9, v.len - 11};
 		size_t n;
 		bool want;

@@ -108,14 +108,14 @@ allowed_origins = http://127.0.0.1:$proxy_port, http://localhost:$proxy_port
 [account work]
 host = imap.example.com
 user = me@example.com
-password_env = IMAPGATE_SUITE_WORK_PASSWORD
+password_env = MCP_SUITE_WORK_PASSWORD
 
 [account home]
 host = imap.example.org
 user = me@example.org
-password_env = IMAPGATE_SUITE_HOME_PASSWORD
+password_env = MCP_SUITE_HOME_PASSWORD
 EOF
-export IMAPGATE_SUITE_WORK_PASSWORD=unused-work IMAPGATE_SUITE_HOME_PASSWORD=unused-home
+export MCP_SUITE_WORK_PASSWORD=unused-work MCP_SUITE_HOME_PASSWORD=unused-home
 
 if ! token="$("$bin" token create --name suite-main --accounts '*' --config "$cfg" 2>"$tmp/token.stderr")" \
    || ! [[ "$token" =~ ^igt_[A-Za-z0-9_-]{43}$ ]]; then

@@ -108,7 +108,7 @@ const once = (fn) => { let done = false; return (...a) => { if (!done) { done = 
 // Raw request over a socket. `head` is the request head without the final CRLF CRLF.
 // Writes the body in chunks; a server that answers early and closes is fine: whatever response
 // arrived is returned. Resolves {status, headersText, text, closed, writeError}.
-function rawRequest(head, body = Buffer.alloc(0), { timeout = 15000 } = {}) {
+function rawRequest(head, body = Buffer.alloc(0), { timeout = 15000, earlyWaitMs = 0 } = {}) {
   return new Promise((resolve) => {
     const sock = net.connect({ host: HOST, port: PORT });
     const chunks = [];
@@ -137,6 +137,11 @@ function rawRequest(head, body = Buffer.alloc(0), { timeout = 15000 } = {}) {
     sock.on('close', () => done('close'));
     sock.on('connect', async () => {
       sock.write(`${head}\r\n\r\n`);
+      // Give a server that rejects on the headers alone the chance to answer before the body
+      // goes out (a server that closes without draining would otherwise reset the connection
+      // and the client could lose the response, RFC 9112 §9.6).
+      if (earlyWaitMs > 0) await new Promise((r) => setTimeout(r, earlyWaitMs));
+      if (chunks.length > 0) return;
       const step = 16384;
       for (let off = 0; off < body.length && !sock.destroyed; off += step) {
         const ok = sock.write(body.subarray(off, off + step));
@@ -298,7 +303,25 @@ await check('9 KiB body without a token → 413 or 401, never processed', async 
 await check('body over 1 MiB with a valid token → 413', async () => {
   const pad = 'x'.repeat(1024 * 1024 + 4096);
   const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { _meta: { pad } } }));
-  const r = await rawRequest(`POST ${PATH} HTTP/1.1\r\nHost: ${HOSTHDR}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${body.length}\r\nConnection: close`, body);
+  const r = await rawRequest(`POST ${PATH} HTTP/1.1\r\nHost: ${HOSTHDR}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${body.length}\r\nConnection: close`, body, { earlyWaitMs: 300 });
+  assert(r.status === 413, `HTTP ${r.status || `none (${r.writeError ?? 'closed'})`}`);
+});
+
+await check('chunked body over 1 MiB (no Content-Length) with a valid token → 413', async () => {
+  const pad = 'x'.repeat(1024 * 1024 + 4096);
+  const json = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { _meta: { pad } } }));
+  const parts = [];
+  for (let off = 0; off < json.length; off += 65536) {
+    const c = json.subarray(off, off + 65536);
+    parts.push(Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from('0\r\n\r\n'));
+  const r = await rawRequest(`POST ${PATH} HTTP/1.1\r\nHost: ${HOSTHDR}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close`, Buffer.concat(parts));
+  assert(r.status === 413, `HTTP ${r.status || `none (${r.writeError ?? 'closed'})`}`);
+});
+
+await check('body over 1 MiB announced with Expect: 100-continue → 413 before the body is sent', async () => {
+  const r = await rawRequest(`POST ${PATH} HTTP/1.1\r\nHost: ${HOSTHDR}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${1024 * 1024 + 4096}\r\nExpect: 100-continue\r\nConnection: close`);
   assert(r.status === 413, `HTTP ${r.status || `none (${r.writeError ?? 'closed'})`}`);
 });
 
@@ -391,11 +414,17 @@ await check('initialize with unknown protocolVersion → 200 with a supported ve
   return `counter-offered ${v}`;
 });
 
-await check('initialize on an existing session → 400', async () => {
+await check('initialize on an existing session → refused (HTTP 400 or JSON-RPC error), session kept', async () => {
   const s = await openSession();
   try {
     const r = await onSession(s, { ...initBody, id: 2 });
-    assert(r.status === 400, `HTTP ${r.status}`);
+    const err = r.messages.find((m) => m.id === 2)?.error;
+    assert(r.status === 400 || (r.status === 200 && err), `HTTP ${r.status} ${r.text.slice(0, 160)}`);
+    assert(!r.messages.some((m) => m.id === 2 && m.result), 'a second initialize succeeded');
+    assert(!r.headers['mcp-session-id'] || r.headers['mcp-session-id'] === s.sid, 'a new session id was issued');
+    const still = await onSession(s, ping(3));
+    assert(still.status === 200, `session after the refused initialize: HTTP ${still.status}`);
+    return `HTTP ${r.status}${err ? `, code ${err.code}` : ''}`;
   } finally { await closeSession(s); }
 });
 

