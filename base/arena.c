@@ -52,6 +52,7 @@ arena_alloc(struct arena *a, size_t n)
 	size_t rounded;
 	size_t total;
 	size_t size;
+	size_t bytes;
 	void *p;
 
 	if (__builtin_add_overflow(n, align - 1, &rounded))
@@ -63,7 +64,9 @@ arena_alloc(struct arena *a, size_t n)
 		return NULL;
 	if (c == NULL || c->size - c->used < rounded) {
 		size = rounded > ARENA_CHUNK ? rounded : ARENA_CHUNK;
-		c = malloc(sizeof(*c) + size);
+		if (__builtin_add_overflow(sizeof(*c), size, &bytes))
+			return NULL;
+		c = malloc(bytes);
 		if (c == NULL)
 			return NULL;
 		c->size = size;

@@ -1,6 +1,7 @@
 #include "base/buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,9 @@ buf_reserve(struct buf *b, size_t n)
 
 	if (b->err != IG_OK)
 		return false;
-	if (__builtin_add_overflow(b->len, n, &need) || need > b->max) {
+	/* need + 1 (the NUL) must not wrap either, or the capacity check
+	 * below would pass without room. */
+	if (__builtin_add_overflow(b->len, n, &need) || need > b->max || need == SIZE_MAX) {
 		b->err = IG_ELIMIT;
 		return false;
 	}
@@ -59,7 +62,8 @@ buf_reserve(struct buf *b, size_t n)
 			return false;
 		}
 	}
-	if (ncap > b->max + 1)
+	/* ncap >= 256 here; "ncap > max + 1" would wrap when max is SIZE_MAX. */
+	if (ncap - 1 > b->max)
 		ncap = b->max + 1;
 	np = realloc(b->p, ncap);
 	if (np == NULL) {

@@ -24,6 +24,11 @@ struct tool_call {
 	void (*close_stream)(void *ctx);
 	void *ctx;
 	struct json_object *client_caps;     /* borrowed; declared client capabilities or NULL */
+	/* Asynchronous tools (IMAP work on an account worker): the tool calls
+	 * tool_call_defer() before returning and tool_call_complete() later, from
+	 * any thread; complete() then delivers the result. */
+	bool deferred;
+	void (*complete)(void *ctx);
 	/* A JSON-RPC error instead of a result (protocol-level refusal). */
 	int rpc_error_code;                  /* 0: none */
 	const char *rpc_error_message;       /* static */

@@ -210,9 +210,26 @@ tool_call_rpc_error(struct tool_call *call, int code, const char *message,
 }
 
 void
+tool_call_defer(struct tool_call *call)
+{
+	call->deferred = true;
+}
+
+void
+tool_call_complete(struct tool_call *call)
+{
+	if (call->result == NULL && call->rpc_error_code == 0)
+		tool_call_error(call, "ERR_INTERNAL", "the tool produced no result");
+	if (call->complete != NULL)
+		call->complete(call->ctx);
+}
+
+void
 tool_call_run(struct tool_call *call)
 {
 	call->def->run(call);
+	if (call->deferred)
+		return;
 	if (call->result == NULL && call->rpc_error_code == 0)
 		tool_call_error(call, "ERR_INTERNAL", "the tool produced no result");
 }

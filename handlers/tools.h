@@ -73,6 +73,14 @@ struct json_object *tool_call_client_caps(struct tool_call *call);
 /* Answers with a JSON-RPC error instead of a result; takes data. */
 void tool_call_rpc_error(struct tool_call *call, int code, const char *message,
 			 struct json_object *data);
+/* Marks the call asynchronous: run() returns without a result and the result
+ * is delivered when tool_call_complete() is called (from any thread, e.g. an
+ * account worker). Keeps executor threads free while an account is slow:
+ * a hung account never ties up the threads other accounts need. */
+void tool_call_defer(struct tool_call *call);
+/* Finishes a deferred call after tool_call_result/_error/_rpc_error. The
+ * call must not be touched afterwards. */
+void tool_call_complete(struct tool_call *call);
 /* Sleeps up to ms, returning early (false) when cancelled. */
 bool tool_call_sleep(struct tool_call *call, unsigned ms);
 

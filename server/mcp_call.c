@@ -209,29 +209,41 @@ mcp_call_run_batch(struct mcp_call *c)
 	json_object_put(out);
 }
 
+/* Delivers the tool's result and drops the job's reference. */
+static void
+mcp_call_complete(void *ctx)
+{
+	struct mcp_call *c = ctx;
+	struct json_object *resp;
+	unsigned status;
+
+	/* 2026-07-28 puts protocol errors on HTTP 400 */
+	status = c->modern && c->tc.rpc_error_code != 0 ? 400 : 200;
+	resp = mcp_tool_response(&c->tc, c->id, c->modern);
+	mcp_call_finish(c, resp, status);
+	json_object_put(resp);
+	mcp_call_unref(c);
+}
+
 static void
 mcp_call_job(void *arg)
 {
 	struct mcp_call *c = arg;
-	struct json_object *resp;
-	unsigned status;
 
 	if (c->batch != NULL) {
 		mcp_call_run_batch(c);
-	} else {
-		c->tc.emit = mcp_call_emit;
-		c->tc.is_cancelled = mcp_call_is_cancelled;
-		c->tc.close_stream = mcp_call_close_stream;
-		c->tc.ctx = c;
-		if (c->tc.result == NULL)
-			tool_call_run(&c->tc);
-		/* 2026-07-28 puts protocol errors on HTTP 400 */
-		status = c->modern && c->tc.rpc_error_code != 0 ? 400 : 200;
-		resp = mcp_tool_response(&c->tc, c->id, c->modern);
-		mcp_call_finish(c, resp, status);
-		json_object_put(resp);
+		mcp_call_unref(c);
+		return;
 	}
-	mcp_call_unref(c);
+	c->tc.emit = mcp_call_emit;
+	c->tc.is_cancelled = mcp_call_is_cancelled;
+	c->tc.close_stream = mcp_call_close_stream;
+	c->tc.complete = mcp_call_complete;
+	c->tc.ctx = c;
+	if (c->tc.result == NULL)
+		tool_call_run(&c->tc);
+	if (!c->tc.deferred)
+		mcp_call_complete(c);
 }
 
 enum ig_err
