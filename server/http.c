@@ -601,6 +601,27 @@ method_of(const char *m)
 	return MCP_HTTP_OTHER;
 }
 
+/* True when Content-Length declares more than limit bytes. */
+static bool
+declared_too_large(struct req *r, size_t limit)
+{
+	struct slice v;
+	unsigned long long n = 0;
+	size_t i;
+
+	if (!hdr_get(r->conn, "Content-Length", &v))
+		return false;
+	v = sl_trim_ows(v);
+	for (i = 0; i < v.len; i++) {
+		if (v.p[i] < '0' || v.p[i] > '9')
+			return true; /* malformed: never accept it as small */
+		n = n * 10 + (unsigned)(v.p[i] - '0');
+		if (n > limit)
+			return true;
+	}
+	return false;
+}
+
 /* Everything decided from the request head: hygiene, route, Origin, Host,
  * token, declared length. Returns true when a response was queued. */
 static bool
@@ -624,20 +645,9 @@ check_head(struct req *r, const char *url, enum MHD_Result *ret_r)
 		*ret_r = respond_error(r, 404, "Not Found");
 		return true;
 	}
-	if (hdr_get(r->conn, "Content-Length", &v)) {
-		size_t limit = r->route == ROUTE_MCP ? cfg->max_body : cfg->max_body_preauth;
-		unsigned long long n = 0;
-		size_t i;
-
-		for (i = 0; i < v.len && n <= limit; i++) {
-			if (v.p[i] < '0' || v.p[i] > '9')
-				break;
-			n = n * 10 + (unsigned)(v.p[i] - '0');
-		}
-		if (n > limit) {
-			*ret_r = respond_error(r, 413, "Payload Too Large");
-			return true;
-		}
+	if (r->route != ROUTE_MCP && declared_too_large(r, cfg->max_body_preauth)) {
+		*ret_r = respond_error(r, 413, "Payload Too Large");
+		return true;
 	}
 	if (r->route != ROUTE_MCP)
 		return false;
@@ -657,6 +667,15 @@ check_head(struct req *r, const char *url, enum MHD_Result *ret_r)
 	have = hdr_get(r->conn, "Authorization", &v);
 	switch (auth_check(r->h->auth, v, have, &r->principal)) {
 	case AUTH_OK:
+		/* Authenticated: a moderately oversized body is drained so the
+		 * 413 reaches the client; a huge one is refused at once. */
+		if (declared_too_large(r, cfg->max_body)) {
+			if (declared_too_large(r, 2 * cfg->max_body)) {
+				*ret_r = respond_error(r, 413, "Payload Too Large");
+				return true;
+			}
+			r->discarded = 1;
+		}
 		return false;
 	case AUTH_MISSING:
 		*ret_r = respond_unauthorized(r, false);
