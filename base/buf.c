@@ -107,6 +107,7 @@ buf_appendf(struct buf *b, const char *fmt, ...)
 	if (b->err != IG_OK)
 		return;
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start above */
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
@@ -116,6 +117,7 @@ buf_appendf(struct buf *b, const char *fmt, ...)
 	if (!buf_reserve(b, (size_t)n))
 		return;
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start above */
 	(void)vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;

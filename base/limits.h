@@ -1,32 +1,34 @@
 #ifndef IG_BASE_LIMITS_H
 #define IG_BASE_LIMITS_H
 
+#include <stddef.h>
+
 /* Every limit on untrusted input, with its reason. Configurable limits take
  * these as defaults (docs/configuration.md). */
 
 /* HTTP (server/) */
-#define LIM_HTTP_BODY (1024 * 1024)        /* JSON-RPC request body after auth */
-#define LIM_HTTP_BODY_PREAUTH (8 * 1024)   /* body accepted before the token is checked */
+#define LIM_HTTP_BODY ((size_t)1024 * 1024)        /* JSON-RPC request body after auth */
+#define LIM_HTTP_BODY_PREAUTH ((size_t)8 * 1024)   /* body accepted before the token is checked */
 #define LIM_HTTP_HEADERS 64                /* header lines per request */
-#define LIM_HTTP_HEADER_BYTES (16 * 1024)  /* request line + headers (MHD memory pool) */
+#define LIM_HTTP_HEADER_BYTES ((size_t)16 * 1024)  /* request line + headers (MHD memory pool) */
 #define LIM_HTTP_CONNECTIONS 512           /* concurrent connections */
 #define LIM_HTTP_CONN_PER_IP 256           /* one misbehaving peer cannot take every slot */
 #define LIM_HTTP_TIMEOUT_S 30              /* idle connection without a request in flight */
-#define LIM_HTTP_ARENA (4 * 1024 * 1024)   /* per-request arena cap */
+#define LIM_HTTP_ARENA ((size_t)4 * 1024 * 1024)   /* per-request arena cap */
 #define LIM_HTTP_SHUTDOWN_S 10             /* drain deadline on SIGTERM */
 
 /* JSON-RPC / MCP (server/) */
 #define LIM_JSON_DEPTH 32           /* nesting of arrays/objects */
 #define LIM_JSON_KEYS 1024          /* members in one object (duplicate check is per object) */
-#define LIM_JSON_STRING (1024 * 1024) /* one string value */
+#define LIM_JSON_STRING ((size_t)1024 * 1024) /* one string value */
 #define LIM_BATCH 32                /* entries in a 2025-03-26 batch */
 #define LIM_SESSIONS 4096           /* legacy sessions held at once */
 #define LIM_SESSION_IDLE_S 1800     /* a session unused this long expires */
 #define LIM_SSE_REPLAY_EVENTS 64    /* events kept per stream for Last-Event-ID replay */
-#define LIM_SSE_REPLAY_BYTES (256 * 1024) /* bytes kept per stream for replay */
+#define LIM_SSE_REPLAY_BYTES ((size_t)256 * 1024) /* bytes kept per stream for replay */
 #define LIM_SSE_KEEPALIVE_S 15      /* comment line on idle SSE streams */
 #define LIM_SSE_IDLE_S 600          /* an idle standalone GET stream is closed after this */
-#define LIM_STREAM_QUEUE (1024 * 1024) /* undelivered bytes queued on one SSE stream */
+#define LIM_STREAM_QUEUE ((size_t)1024 * 1024) /* undelivered bytes queued on one SSE stream */
 #define LIM_PROTOCOL_VERSION 32     /* length of a protocol version string */
 #define LIM_METHOD_NAME 128         /* JSON-RPC method name */
 #define LIM_TOOL_NAME 128           /* spec tool name rule: 1..128 chars */
@@ -44,5 +46,49 @@
 /* Tool work (handlers/) */
 #define LIM_WORK_QUEUE 256   /* queued tool calls across the executor pool */
 #define LIM_WORKERS 4        /* executor threads for tool calls */
+
+/* IMAP (imap/) */
+#define LIM_IMAP_LINE (64 * 1024)            /* one response line outside literals */
+#define LIM_IMAP_LITERAL (25 * 1024 * 1024)  /* one literal: the message size cap */
+#define LIM_IMAP_RESPONSE (32 * 1024 * 1024) /* one response, lines and literals together */
+#define LIM_IMAP_LITERALS 4096               /* literals in one response */
+#define LIM_IMAP_NEST 32                     /* '(' depth per response */
+#define LIM_IMAP_LIST_ITEMS 10000            /* values in one parenthesized list */
+#define LIM_IMAP_VALUES 200000               /* values in one response (all lists together) */
+#define LIM_IMAP_BODY_DEPTH 16               /* BODYSTRUCTURE part nesting */
+#define LIM_IMAP_BODY_PARTS 1000             /* BODYSTRUCTURE parts in one message */
+#define LIM_IMAP_ADDRESSES 1000              /* addresses in one ENVELOPE field */
+#define LIM_IMAP_CAPS 256                    /* capability names kept */
+#define LIM_IMAP_FOLDERS 10000               /* LIST entries kept for one account */
+#define LIM_IMAP_MAILBOX 1024                /* mailbox name bytes (encoded or decoded) */
+#define LIM_IMAP_ARG (64 * 1024)             /* one command argument sent as string */
+#define LIM_IMAP_UNTAGGED 1000000            /* untagged responses during one command */
+#define LIM_IMAP_GREETING (4 * 1024)         /* bytes before the greeting's end (pre-auth) */
+#define LIM_IMAP_PREAUTH_RESPONSE (64 * 1024) /* response size before login */
+#define LIM_IMAP_QUEUE 32                    /* queued jobs per account worker */
+#define LIM_IMAP_CONNECT_S 15                /* default connect + TLS + greeting deadline */
+#define LIM_IMAP_COMMAND_S 60                /* default deadline of one command */
+#define LIM_IMAP_JOB_S 120                   /* deadline of one job (several commands) */
+#define LIM_IMAP_IDLE_LOGOUT_S 300           /* LOGOUT after this long without a job */
+#define LIM_IMAP_BACKOFF_MAX_S 60            /* reconnect backoff cap */
+#define LIM_IMAP_PASSWORD 1024               /* bytes read from password_file */
+#define LIM_IMAP_TEXT 200                    /* server text kept in an error message */
+
+/* Content (content/) -- DESIGN §5.2, §5.3. Structure over a limit is refused
+ * (IG_ELIMIT -> ERR_TOO_LARGE); text over a limit is truncated with
+ * parse_body_truncated. */
+#define LIM_MIME_MESSAGE (25 * 1024 * 1024) /* raw message accepted by the pipeline */
+#define LIM_MIME_DEPTH 8                 /* multipart/message nesting above a leaf */
+#define LIM_MIME_PARTS 100               /* entities (containers and leaves) per message */
+#define LIM_MIME_HEADERS 256             /* header fields in one header block */
+#define LIM_MIME_HEADER_VALUE (8 * 1024) /* one unfolded header value; longer is cut */
+#define LIM_MIME_TEXT_PART (1024 * 1024) /* decoded UTF-8 of one text part; longer is cut */
+#define LIM_MIME_TEXT_TOTAL (4 * 1024 * 1024) /* decoded UTF-8 of all text parts together */
+#define LIM_MIME_ADDRESSES 100           /* addresses kept per address header */
+#define LIM_MIME_REFERENCES 100          /* message-ids kept from References */
+#define LIM_MIME_PARAM_SECTIONS 64       /* RFC 2231 continuation sections per parameter */
+#define LIM_MIME_FILENAME 1024           /* decoded filename before fname_sanitize's 255-byte cap */
+#define LIM_MIME_SNIFF 4096              /* leading bytes inspected for magic numbers */
+#define LIM_CONTENT_LINKS 200            /* link findings reported per message */
 
 #endif

@@ -56,6 +56,7 @@ log_msg(enum log_level level, unsigned long long rid, const char *fmt, ...)
 	}
 	if (n < sizeof(line)) {
 		va_start(ap, fmt);
+		/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start above */
 		w = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 		va_end(ap);
 		n += w > 0 ? (size_t)w : 0;
@@ -78,7 +79,7 @@ log_safe(char *out, size_t outsz, const char *s, size_t len)
 	for (i = 0; i < len && i + 1 < outsz; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		out[i] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
+		out[i] = (char)((c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : c);
 	}
 	out[i] = '\0';
 	return out;

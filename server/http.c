@@ -29,7 +29,7 @@
 #define MCP_PATH "/mcp"
 #define PRM_PATH "/.well-known/oauth-protected-resource"
 #define PRM_PATH_MCP "/.well-known/oauth-protected-resource/mcp"
-#define SSE_BLOCK (16 * 1024)
+#define SSE_BLOCK ((size_t)16 * 1024)
 
 struct http {
 	struct MHD_Daemon *d;
@@ -628,7 +628,7 @@ static bool
 check_head(struct req *r, const char *url, enum MHD_Result *ret_r)
 {
 	const struct ig_config *cfg = r->h->cfg;
-	struct slice v;
+	struct slice v = {NULL, 0};
 	unsigned status;
 	bool have;
 
@@ -791,7 +791,7 @@ build_prm(const struct ig_config *cfg)
 	struct buf b;
 	size_t i;
 
-	buf_init(&b, 64 * 1024);
+	buf_init(&b, (size_t)64 * 1024);
 	buf_puts(&b, "{\"resource\":");
 	buf_json_str(&b, sl_from_cstr(cfg->public_url));
 	buf_puts(&b, ",\"authorization_servers\":[");
@@ -904,7 +904,7 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, cons
 		on_completed, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LIM_HTTP_CONN_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(LIM_HTTP_HEADER_BYTES + 16 * 1024),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, LIM_HTTP_HEADER_BYTES + (size_t)16 * 1024,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_LISTENING_ADDRESS_REUSE,
 		(unsigned)1, MHD_OPTION_END);
 	if (h->d == NULL) {

@@ -21,24 +21,24 @@
 #include "server/session.h"
 #include "server/stream.h"
 
-#define MODERN_VERSION "2026-07-28"
-#define LATEST_LEGACY "2025-11-25"
-#define META_PROTOCOL "io.modelcontextprotocol/protocolVersion"
-#define META_CAPS "io.modelcontextprotocol/clientCapabilities"
-#define META_LOG_LEVEL "io.modelcontextprotocol/logLevel"
-#define META_SERVER_INFO "io.modelcontextprotocol/serverInfo"
+#define MODERN_VERSION ("2026-07-28")
+#define LATEST_LEGACY ("2025-11-25")
+#define META_PROTOCOL ("io.modelcontextprotocol/protocolVersion")
+#define META_CAPS ("io.modelcontextprotocol/clientCapabilities")
+#define META_LOG_LEVEL ("io.modelcontextprotocol/logLevel")
+#define META_SERVER_INFO ("io.modelcontextprotocol/serverInfo")
 #define LIST_TTL_MS 60000 /* tool list changes only with the token or a restart */
 
 /* JSON-RPC and MCP error codes */
-#define RPC_PARSE_ERROR -32700
-#define RPC_INVALID_REQUEST -32600
-#define RPC_METHOD_NOT_FOUND -32601
-#define RPC_INVALID_PARAMS -32602
-#define RPC_INTERNAL -32603
-#define RPC_SERVER_ERROR -32000
-#define RPC_SESSION_NOT_FOUND -32001
-#define RPC_HEADER_MISMATCH -32020
-#define RPC_UNSUPPORTED_VERSION -32022
+#define RPC_PARSE_ERROR (-32700)
+#define RPC_INVALID_REQUEST (-32600)
+#define RPC_METHOD_NOT_FOUND (-32601)
+#define RPC_INVALID_PARAMS (-32602)
+#define RPC_INTERNAL (-32603)
+#define RPC_SERVER_ERROR (-32000)
+#define RPC_SESSION_NOT_FOUND (-32001)
+#define RPC_HEADER_MISMATCH (-32020)
+#define RPC_UNSUPPORTED_VERSION (-32022)
 
 static const char *const legacy_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
 
@@ -517,7 +517,7 @@ static void
 handle_batch(struct mcp *m, const struct mcp_request *req, struct mcp_reply *reply,
 	     struct sess *sess, struct json_object *batch)
 {
-	char proto[LIM_PROTOCOL_VERSION + 1];
+	char proto[LIM_PROTOCOL_VERSION + 1] = "";
 	struct mcp_call *c;
 	size_t n = json_object_array_length(batch);
 

@@ -56,7 +56,7 @@ sess_table_new(size_t cap, int64_t idle_s)
 	t->cap = cap;
 	t->idle_s = idle_s;
 	t->nbuckets = cap < 16 ? 16 : cap;
-	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	t->buckets = calloc(t->nbuckets, sizeof(struct sess *));
 	if (t->buckets == NULL || pthread_mutex_init(&t->lock, NULL) != 0) {
 		free(t->buckets);
 		free(t);

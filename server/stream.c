@@ -202,6 +202,8 @@ stream_log_add(struct stream *s, uint64_t seq, const char *frame, size_t len)
 	while (s->log_count > LIM_SSE_REPLAY_EVENTS || s->log_bytes > LIM_SSE_REPLAY_BYTES) {
 		struct stream_event *old = s->log_head;
 
+		if (old == NULL)
+			break;
 		s->log_head = old->next;
 		if (s->log_head == NULL)
 			s->log_tail = NULL;
@@ -431,15 +433,13 @@ stream_read(struct stream *s, void *conn, char *out, size_t max, size_t *n_r,
 
 	*n_r = 0;
 	pthread_mutex_lock(&s->hub->lock);
-	if (s->conn != conn) {
-		st = STREAM_END;
-	} else if (s->out.len > 0 && !s->cancelled) {
+	if (s->conn == conn && s->out.len > 0 && !s->cancelled) {
 		n = s->out.len < max ? s->out.len : max;
 		memcpy(out, s->out.p, n);
 		buf_consume(&s->out, n);
 		*n_r = n;
 		st = STREAM_DATA;
-	} else if (s->finished || s->cancelled || s->closing) {
+	} else if (s->conn != conn || s->finished || s->cancelled || s->closing) {
 		st = STREAM_END;
 	} else {
 		suspend(conn);
