@@ -670,7 +670,10 @@ check_head(struct req *r, const char *url, enum MHD_Result *ret_r)
 		/* Authenticated: a moderately oversized body is drained so the
 		 * 413 reaches the client; a huge one is refused at once. */
 		if (declared_too_large(r, cfg->max_body)) {
-			if (declared_too_large(r, 2 * cfg->max_body)) {
+			/* With Expect: 100-continue the client has sent nothing
+			 * yet: refuse before it does. */
+			if (declared_too_large(r, 2 * cfg->max_body) ||
+			    hdr_get(r->conn, "Expect", &v)) {
 				*ret_r = respond_error(r, 413, "Payload Too Large");
 				return true;
 			}
