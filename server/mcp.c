@@ -977,7 +977,7 @@ mcp_tick(struct mcp *m, int64_t now)
 
 	if (n > 0)
 		log_info(0, "msg=\"sessions expired\" count=%zu", n);
-	stream_hub_tick(m->hub, now, LIM_SSE_KEEPALIVE_S);
+	stream_hub_tick(m->hub, now, LIM_SSE_KEEPALIVE_S, LIM_SSE_IDLE_S);
 }
 
 void

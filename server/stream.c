@@ -41,6 +41,7 @@ struct stream {
 	stream_wake_fn wake;
 	bool suspended;
 	int64_t last_write;
+	int64_t last_event; /* last real event (not keep-alive) or attach */
 };
 
 struct stream_hub {
@@ -107,6 +108,7 @@ stream_new(struct stream_hub *hub, uint64_t id, bool resumable)
 	s->next_seq = 1;
 	s->resumable = resumable;
 	s->last_write = now_s();
+	s->last_event = s->last_write;
 	buf_init(&s->out, LIM_STREAM_QUEUE);
 	pthread_mutex_lock(&hub->lock);
 	s->hub_next = hub->head;
@@ -263,6 +265,7 @@ stream_event_add(struct stream *s, const char *data, size_t len, bool final)
 	if (final)
 		s->finished = true;
 	s->last_write = now_s();
+	s->last_event = s->last_write;
 	stream_wake_locked(s);
 out:
 	pthread_mutex_unlock(&s->hub->lock);
@@ -391,6 +394,7 @@ stream_attach(struct stream *s, void *conn, stream_wake_fn wake, uint64_t last_s
 	s->closing = s->close_on_attach;
 	s->close_on_attach = false;
 	s->ever_attached = true;
+	s->last_event = now_s();
 	if (last_seq != UINT64_MAX) {
 		/* resumption: the log is the truth, not what the last connection
 		 * had queued */
@@ -462,14 +466,23 @@ stream_idle_s(struct stream *s, int64_t now)
 }
 
 void
-stream_hub_tick(struct stream_hub *hub, int64_t now, int64_t keepalive_s)
+stream_hub_tick(struct stream_hub *hub, int64_t now, int64_t keepalive_s, int64_t idle_s)
 {
 	struct stream *s;
 
 	pthread_mutex_lock(&hub->lock);
 	for (s = hub->head; s != NULL; s = s->hub_next) {
-		if (s->conn != NULL && now - s->last_write >= keepalive_s)
+		if (s->conn == NULL)
+			continue;
+		/* A standalone stream with nothing to say for this long is
+		 * ended; the client reconnects when it wants to listen again.
+		 * Keep-alives alone must not hold a connection forever. */
+		if (s->listener && idle_s > 0 && now - s->last_event >= idle_s) {
+			s->closing = true;
+			stream_wake_locked(s);
+		} else if (now - s->last_write >= keepalive_s) {
 			stream_keepalive_locked(s, now);
+		}
 	}
 	pthread_mutex_unlock(&hub->lock);
 }

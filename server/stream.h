@@ -79,8 +79,9 @@ enum stream_read_status stream_read(struct stream *s, void *conn, char *out, siz
 int64_t stream_idle_s(struct stream *s, int64_t now);
 
 /* Sends a keep-alive comment to every attached stream idle for at least
- * keepalive_s; called from the server's ticker thread. */
-void stream_hub_tick(struct stream_hub *hub, int64_t now, int64_t keepalive_s);
+ * keepalive_s, and ends the connection of standalone (listener) streams
+ * without a real event for idle_s (0: never); called from the ticker. */
+void stream_hub_tick(struct stream_hub *hub, int64_t now, int64_t keepalive_s, int64_t idle_s);
 /* Cancels every stream (shutdown): attached readers are woken and end. */
 void stream_hub_cancel_all(struct stream_hub *hub);
 /* Marks a standalone GET stream: it has no end of its own, so shutdown

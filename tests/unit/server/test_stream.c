@@ -194,6 +194,42 @@ test_replay_is_bounded(void **state)
 	stream_hub_free(hub);
 }
 
+static void
+test_keepalive_and_idle_limit(void **state)
+{
+	struct stream_hub *hub = stream_hub_new();
+	struct stream *listener = stream_new(hub, 1, true);
+	struct stream *post = stream_new(hub, 2, true);
+	struct fake_conn c1 = {0, 0};
+	struct fake_conn c2 = {0, 0};
+	char out[256];
+	size_t len;
+	int64_t t0;
+
+	(void)state;
+	stream_mark_listener(listener);
+	assert_int_equal(stream_attach(listener, &c1, fake_wake, UINT64_MAX), IG_OK);
+	assert_int_equal(stream_attach(post, &c2, fake_wake, UINT64_MAX), IG_OK);
+	assert_int_equal(drain(listener, &c1, out, sizeof(out), &len), STREAM_WAIT);
+	assert_int_equal(drain(post, &c2, out, sizeof(out), &len), STREAM_WAIT);
+	t0 = stream_idle_s(listener, 0); /* = -last_write */
+	/* keep-alive after 15 s of silence, as a comment line */
+	stream_hub_tick(hub, -t0 + 15, 15, 600);
+	assert_int_equal(c1.woken, 1);
+	assert_int_equal(drain(listener, &c1, out, sizeof(out), &len), STREAM_WAIT);
+	assert_string_equal(out, ": keep-alive\n\n");
+	/* keep-alives do not count as activity: the listener ends at 600 s,
+	 * the stream answering a POST does not */
+	stream_hub_tick(hub, -t0 + 600, 15, 600);
+	assert_int_equal(drain(listener, &c1, out, sizeof(out), &len), STREAM_END);
+	assert_int_equal(drain(post, &c2, out, sizeof(out), &len), STREAM_WAIT);
+	assert_false(stream_detach(listener, &c1));
+	(void)stream_detach(post, &c2);
+	stream_unref(listener);
+	stream_unref(post);
+	stream_hub_free(hub);
+}
+
 int
 main(void)
 {
@@ -204,6 +240,7 @@ main(void)
 		cmocka_unit_test(test_client_gone_and_cancel),
 		cmocka_unit_test(test_event_id_parse),
 		cmocka_unit_test(test_replay_is_bounded),
+		cmocka_unit_test(test_keepalive_and_idle_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
