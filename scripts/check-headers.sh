@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-flags=$(pkg-config --cflags json-c libmicrohttpd libsodium sqlite3 2>/dev/null || true)
+flags=$(pkg-config --cflags json-c libmicrohttpd libsodium sqlite3 gmime-3.0 gumbo icu-uc 2>/dev/null || true)
 fail=0
 n=0
 for h in base/*.h server/*.h handlers/*.h store/*.h imap/*.h content/*.h web/*.h; do
