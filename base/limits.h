@@ -48,9 +48,9 @@
 #define LIM_WORKERS 4        /* executor threads for tool calls */
 
 /* IMAP (imap/) */
-#define LIM_IMAP_LINE (64 * 1024)            /* one response line outside literals */
-#define LIM_IMAP_LITERAL (25 * 1024 * 1024)  /* one literal: the message size cap */
-#define LIM_IMAP_RESPONSE (32 * 1024 * 1024) /* one response, lines and literals together */
+#define LIM_IMAP_LINE ((size_t)64 * 1024)    /* one response line outside literals */
+#define LIM_IMAP_LITERAL ((size_t)25 * 1024 * 1024) /* one literal: the message size cap */
+#define LIM_IMAP_RESPONSE ((size_t)32 * 1024 * 1024) /* one response, lines and literals together */
 #define LIM_IMAP_LITERALS 4096               /* literals in one response */
 #define LIM_IMAP_NEST 32                     /* '(' depth per response */
 #define LIM_IMAP_LIST_ITEMS 10000            /* values in one parenthesized list */
@@ -61,10 +61,9 @@
 #define LIM_IMAP_CAPS 256                    /* capability names kept */
 #define LIM_IMAP_FOLDERS 10000               /* LIST entries kept for one account */
 #define LIM_IMAP_MAILBOX 1024                /* mailbox name bytes (encoded or decoded) */
-#define LIM_IMAP_ARG (64 * 1024)             /* one command argument sent as string */
+#define LIM_IMAP_ARG ((size_t)64 * 1024)     /* one command argument sent as string */
 #define LIM_IMAP_UNTAGGED 1000000            /* untagged responses during one command */
-#define LIM_IMAP_GREETING (4 * 1024)         /* bytes before the greeting's end (pre-auth) */
-#define LIM_IMAP_PREAUTH_RESPONSE (64 * 1024) /* response size before login */
+#define LIM_IMAP_PREAUTH_RESPONSE ((size_t)64 * 1024) /* response size before login */
 #define LIM_IMAP_QUEUE 32                    /* queued jobs per account worker */
 #define LIM_IMAP_CONNECT_S 15                /* default connect + TLS + greeting deadline */
 #define LIM_IMAP_COMMAND_S 60                /* default deadline of one command */
@@ -77,18 +76,18 @@
 /* Content (content/) -- DESIGN §5.2, §5.3. Structure over a limit is refused
  * (IG_ELIMIT -> ERR_TOO_LARGE); text over a limit is truncated with
  * parse_body_truncated. */
-#define LIM_MIME_MESSAGE (25 * 1024 * 1024) /* raw message accepted by the pipeline */
-#define LIM_MIME_DEPTH 8                 /* multipart/message nesting above a leaf */
-#define LIM_MIME_PARTS 100               /* entities (containers and leaves) per message */
-#define LIM_MIME_HEADERS 256             /* header fields in one header block */
-#define LIM_MIME_HEADER_VALUE (8 * 1024) /* one unfolded header value; longer is cut */
-#define LIM_MIME_TEXT_PART (1024 * 1024) /* decoded UTF-8 of one text part; longer is cut */
-#define LIM_MIME_TEXT_TOTAL (4 * 1024 * 1024) /* decoded UTF-8 of all text parts together */
-#define LIM_MIME_ADDRESSES 100           /* addresses kept per address header */
-#define LIM_MIME_REFERENCES 100          /* message-ids kept from References */
-#define LIM_MIME_PARAM_SECTIONS 64       /* RFC 2231 continuation sections per parameter */
-#define LIM_MIME_FILENAME 1024           /* decoded filename before fname_sanitize's 255-byte cap */
-#define LIM_MIME_SNIFF 4096              /* leading bytes inspected for magic numbers */
-#define LIM_CONTENT_LINKS 200            /* link findings reported per message */
+#define LIM_MIME_MESSAGE ((size_t)25 * 1024 * 1024)/* raw message accepted by the pipeline */
+#define LIM_MIME_DEPTH 8                     /* multipart/message nesting above a leaf */
+#define LIM_MIME_PARTS 100                   /* entities (containers and leaves) per message */
+#define LIM_MIME_HEADERS 256                 /* header fields in one header block */
+#define LIM_MIME_HEADER_VALUE ((size_t)8 * 1024)/* one unfolded header value; longer is cut */
+#define LIM_MIME_TEXT_PART ((size_t)1024 * 1024)/* decoded UTF-8 of one text part; longer is cut */
+#define LIM_MIME_TEXT_TOTAL ((size_t)4 * 1024 * 1024)/* decoded UTF-8 of all text parts together */
+#define LIM_MIME_ADDRESSES 100               /* addresses kept per address header */
+#define LIM_MIME_REFERENCES 100              /* message-ids kept from References */
+#define LIM_MIME_PARAM_SECTIONS 64           /* RFC 2231 continuation sections per parameter */
+#define LIM_MIME_FILENAME ((size_t)1024)     /* decoded filename before fname_sanitize's 255-byte cap */
+#define LIM_MIME_SNIFF ((size_t)4096)        /* leading bytes inspected for magic numbers */
+#define LIM_CONTENT_LINKS 200                /* link findings reported per message */
 
 #endif

@@ -6,6 +6,8 @@
 
 #include "handlers/tools.h"
 
+struct accounts;
+
 /* How the transport runs a tool: it fills a tool_call, runs it on an
  * executor thread, and receives notifications through emit(). The transport
  * owns delivery (which stream, which session); the tool never sees it. */
@@ -14,6 +16,7 @@ struct tool_call {
 	struct json_object *args;            /* owned */
 	const struct token_info *principal;  /* borrowed for the call's lifetime */
 	const struct ig_config *cfg;         /* borrowed */
+	struct accounts *accounts;           /* borrowed; account workers (NULL: none) */
 	struct json_object *progress_token;  /* owned; NULL when none */
 	int min_log_level;                   /* -1: send no log notifications */
 	/* Delivers one JSON-RPC notification (complete JSON text). */

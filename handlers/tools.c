@@ -12,6 +12,7 @@
 #include "base/limits.h"
 #include "handlers/call.h"
 #include "handlers/tools_infra.h"
+#include "handlers/tools_read.h"
 #include "server/config.h"
 #include "store/state.h"
 
@@ -321,20 +322,25 @@ struct tool_registry *
 tool_registry_new(const struct tool_def *const *extra, size_t n_extra, const char **error_r)
 {
 	size_t n_infra = 0;
+	size_t n_read = 0;
 	const struct tool_def *const *infra = tools_infra(&n_infra);
+	const struct tool_def *const *rd = tools_read(&n_read);
 	struct tool_registry *r = calloc(1, sizeof(*r));
 	struct json_object *arr = NULL;
+	size_t n_all = n_infra + n_read + n_extra;
 	size_t i;
 	size_t j;
 
 	if (r == NULL)
 		return NULL;
-	r->tools = calloc(n_infra + n_extra, sizeof(*r->tools));
+	r->tools = calloc(n_all, sizeof(*r->tools));
 	arr = json_object_new_array();
 	if (r->tools == NULL || arr == NULL)
 		goto fail;
-	for (i = 0; i < n_infra + n_extra; i++) {
-		const struct tool_def *d = i < n_infra ? infra[i] : extra[i - n_infra];
+	for (i = 0; i < n_all; i++) {
+		const struct tool_def *d = i < n_infra		  ? infra[i]
+					   : i < n_infra + n_read ? rd[i - n_infra]
+								  : extra[i - n_infra - n_read];
 		struct json_object *schema;
 		struct json_object *t;
 

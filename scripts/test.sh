@@ -91,7 +91,7 @@ if [ "$quick" -eq 0 ]; then
 		note "unit tests under ASan/UBSan"
 		ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan unit-asan
 
-		for suite in lifecycle mcp_suite; do
+		for suite in lifecycle mcp_suite imap_suite; do
 			note "integration: $suite (against the ASan build)"
 			out="$log_dir/$suite.txt"
 			ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 timeout 1800 \

@@ -19,6 +19,8 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "handlers/accounts.h"
+#include "server/cli_sanitize.h"
 #include "server/config.h"
 #include "store/state.h"
 
@@ -310,6 +312,58 @@ cmd_check(struct cli *c, int argc, char **argv)
 	buf_puts(&b, "configuration ok\n");
 	config_free(cfg);
 	return out_flush(&b) ? 0 : 1;
+}
+
+/* ---- probe ------------------------------------------------------------ */
+
+static const char probe_help[] =
+	"Usage: imapgate [--config FILE] probe ACCOUNT\n"
+	"Connect to the account's IMAP server (TLS and capabilities only, never\n"
+	"LOGIN) and print the TLS version, the server certificate's SHA-256\n"
+	"fingerprint (for tls_fingerprint_sha256), whether it is trusted, and the\n"
+	"capabilities. Exit status 0 when the certificate would be accepted.\n";
+
+static int
+cmd_probe(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ig_config *cfg = NULL;
+	const struct cfg_account *a;
+	const char *path;
+	struct buf b;
+	bool trusted = false;
+	enum ig_err err;
+	int ch;
+	int rc;
+
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (ch == 'c')
+			c->config_path = optarg;
+		else if (ch == 'h')
+			return fputs(probe_help, stdout) == EOF;
+		else
+			return usage_error("probe ", "unknown option or missing argument");
+	}
+	if (optind + 1 != argc)
+		return usage_error("probe ", "probe takes one account name");
+	if ((rc = config_open(c, &cfg, &path)) != 0)
+		return rc;
+	a = config_account_find(cfg, argv[optind]);
+	if (a == NULL) {
+		say("imapgate: probe: no account '%s' in %s", argv[optind], path);
+		config_free(cfg);
+		return 1;
+	}
+	buf_init(&b, OUT_MAX);
+	err = accounts_probe(a, &b, &trusted);
+	config_free(cfg);
+	if (!out_flush(&b))
+		return 1;
+	return err == IG_OK && trusted ? 0 : 1;
 }
 
 /* ---- token ------------------------------------------------------------ */
@@ -705,6 +759,8 @@ static const char main_help[] =
 	"  serve                 run the gateway\n"
 	"  check                 validate the configuration and print a summary\n"
 	"  token create|list|revoke  manage bearer tokens\n"
+	"  probe ACCOUNT         show an IMAP server's TLS certificate and capabilities\n"
+	"  sanitize FILE|-       print the sanitized form of one message\n"
 	"\n"
 	"Options (also accepted after the command):\n"
 	"  -c, --config FILE     configuration file (default: $IMAPGATE_CONFIG, else\n"
@@ -752,5 +808,9 @@ cli_main(int argc, char **argv, char *const *envp, const struct srv_opts *serve_
 		return cmd_check(&c, argc, argv);
 	if (strcmp(cmd, "token") == 0)
 		return cmd_token(&c, argc, argv);
+	if (strcmp(cmd, "probe") == 0)
+		return cmd_probe(&c, argc, argv);
+	if (strcmp(cmd, "sanitize") == 0) /* content pipeline; server/cli_sanitize.c */
+		return cli_sanitize_main(argc, argv);
 	return usage_error("", "unknown command");
 }

@@ -741,6 +741,11 @@ static const struct kdef account_keys[] = {
 	{"allowed_recipients", set_str, ACC(allowed_recipients), 0, 0, 0, valid_text},
 	{"daily_send_quota", set_uint, ACC(daily_send_quota), 0, 0, 1000000, NULL},
 	{"known_domains", set_str, ACC(known_domains), 0, 0, 0, valid_text},
+	/* IMAP client (imap/): deadlines and folder policies */
+	{"connect_timeout_s", set_uint, ACC(connect_timeout_s), 0, 1, 600, NULL},
+	{"command_timeout_s", set_uint, ACC(command_timeout_s), 0, 1, 3600, NULL},
+	{"protected_folders", set_str, ACC(protected_folders), 0, 0, 0, valid_text},
+	{"expunge_folders", set_str, ACC(expunge_folders), 0, 0, 0, valid_text},
 	/* Rejected with a message that says what to use instead. */
 	{"password", set_secret, 0, 0, 0, 0, NULL},
 	{"smtp_password", set_secret, 0, 0, 0, 0, NULL},
@@ -782,6 +787,8 @@ account_clear(struct cfg_account *a)
 	free(a->smtp_tls_fingerprint_sha256);
 	free(a->allowed_recipients);
 	free(a->known_domains);
+	free(a->protected_folders);
+	free(a->expunge_folders);
 }
 
 static bool

@@ -35,6 +35,12 @@ struct cfg_account {
 	char *allowed_recipients;          /* comma list as written */
 	unsigned daily_send_quota;         /* 0: not set (the send issue picks the default) */
 	char *known_domains;               /* comma list as written */
+
+	/* IMAP client (imap/). 0 / NULL when not set. */
+	unsigned connect_timeout_s;        /* connect + TLS + greeting; default 15 */
+	unsigned command_timeout_s;        /* one command; default 60 */
+	char *protected_folders;           /* comma list added to INBOX, Sent, Drafts, Trash */
+	char *expunge_folders;             /* comma list where expunge/delete_folder may act */
 };
 
 struct ig_config {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "content/mime.h"
 #include "server/cli.h"
 #include "server/srv.h"
 #ifdef IG_TEST_FIXTURES
@@ -15,14 +16,19 @@ int
 main(int argc, char **argv)
 {
 	struct srv_opts opts = {NULL, 0};
+	int rc;
 
 	if (sodium_init() < 0 || sqlite3_initialize() != SQLITE_OK) {
 		(void)fputs("imapgate: cannot initialise libsodium or SQLite\n", stderr);
 		return 1;
 	}
+	/* GMime and ICU setup must happen before any thread starts */
+	content_init();
 #ifdef IG_TEST_FIXTURES
 	/* Only the imapgate-test binary is built with the conformance fixtures. */
 	opts.extra_tools = tool_fixtures(&opts.n_extra_tools);
 #endif
-	return cli_main(argc, argv, environ, &opts);
+	rc = cli_main(argc, argv, environ, &opts);
+	content_shutdown();
+	return rc;
 }

@@ -20,12 +20,14 @@ struct mcp_call;
 struct stream;
 struct tool_registry;
 struct workq;
+struct accounts;
 struct ig_config;
 
 struct mcp_opts {
 	const struct ig_config *cfg;
 	const struct tool_registry *tools;
 	struct workq *wq; /* executor for tool calls; NULL: run inline (fuzzing) */
+	struct accounts *accounts; /* account workers handed to tools; may be NULL */
 	size_t max_sessions;
 	int64_t session_idle_s;
 };

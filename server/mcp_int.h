@@ -16,6 +16,7 @@ struct mcp {
 	const struct ig_config *cfg;
 	const struct tool_registry *tools;
 	struct workq *wq;
+	struct accounts *accounts;
 	struct sess_table *sessions;
 	struct stream_hub *hub;
 	pthread_mutex_t lock; /* in-flight list, stateless stream ids */

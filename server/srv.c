@@ -10,6 +10,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/workq.h"
+#include "handlers/accounts.h"
 #include "handlers/tools.h"
 #include "server/auth.h"
 #include "server/config.h"
@@ -73,6 +74,7 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 	const char *error = NULL;
 	struct tool_registry *tools = NULL;
 	struct workq *wq = NULL;
+	struct accounts *accounts = NULL;
 	struct auth *auth = NULL;
 	struct mcp *mcp = NULL;
 	struct http *http = NULL;
@@ -96,9 +98,15 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 		error = "cannot start worker threads";
 		goto out;
 	}
+	/* Account workers start before the HTTP server and stop after it has
+	 * drained, so every accepted call can still be answered. */
+	accounts = accounts_start(cfg, &error);
+	if (accounts == NULL)
+		goto out;
 	mo = (struct mcp_opts){.cfg = cfg,
 			       .tools = tools,
 			       .wq = wq,
+			       .accounts = accounts,
 			       .max_sessions = cfg->max_sessions,
 			       .session_idle_s = cfg->session_idle_s};
 	mcp = mcp_new(&mo);
@@ -127,6 +135,9 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 out:
 	if (error != NULL)
 		log_error(0, "msg=\"cannot start\" error=\"%s\"", error);
+	/* Completes what is still queued for IMAP (with an error) while the
+	 * HTTP side can still deliver it, then joins the account threads. */
+	accounts_stop(accounts);
 	http_stop(http);
 	workq_free(wq);
 	mcp_free(mcp);

@@ -186,6 +186,10 @@ test_full_file(void **state)
 		"daily_send_quota = 50\n"
 		"posture = full\n"
 		"known_domains = example.com, paypal.com\n"
+		"connect_timeout_s = 7\n"
+		"command_timeout_s = 30\n"
+		"protected_folders = Archive, Clients\n"
+		"expunge_folders = Junk\n"
 		"[defaults]\n"
 		"posture = readonly\n"
 		"[account home-2]\n" ACCOUNT_OK "tls_ca_file = /etc/ssl/ca.pem\n";
@@ -232,6 +236,10 @@ test_full_file(void **state)
 	assert_string_equal(a->allowed_recipients, "*@example.com, partner@example.org");
 	assert_int_equal(a->daily_send_quota, 50);
 	assert_string_equal(a->known_domains, "example.com, paypal.com");
+	assert_int_equal(a->connect_timeout_s, 7);
+	assert_int_equal(a->command_timeout_s, 30);
+	assert_string_equal(a->protected_folders, "Archive, Clients");
+	assert_string_equal(a->expunge_folders, "Junk");
 
 	/* [defaults] came after this account in the file and still applies. */
 	a = config_account_find(cfg, "home-2");
@@ -316,6 +324,11 @@ static const struct bad bad_values[] = {
 	{"account a", "smtp_password_env", "A B"},
 	{"account a", "send_requires_approval", "maybe"},
 	{"account a", "daily_send_quota", "lots"},
+	{"account a", "connect_timeout_s", "0"},
+	{"account a", "connect_timeout_s", "601"},
+	{"account a", "command_timeout_s", "0"},
+	{"account a", "command_timeout_s", "soon"},
+	{"account a", "protected_folders", "a\x01b"},
 };
 
 static void

@@ -1,0 +1,207 @@
+/* Account workers for the running server, and the mapping from IMAP
+ * failures to the stable tool error codes (DESIGN §4.4). */
+#include "handlers/accounts.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/buf.h"
+#include "imap/tls.h"
+#include "imap/worker.h"
+#include "server/config.h"
+
+struct accounts {
+	struct wk **w;
+	size_t n;
+};
+
+const char *
+imap_fail_code(enum imap_fail f)
+{
+	switch (f) {
+	case IMAP_FAIL_NONE:
+		return "OK";
+	case IMAP_FAIL_NOT_FOUND:
+		return "ERR_NOT_FOUND";
+	case IMAP_FAIL_EXISTS:
+	case IMAP_FAIL_INVALID:
+		return "ERR_INVALID_INPUT";
+	case IMAP_FAIL_TLS:
+		return "ERR_TLS";
+	case IMAP_FAIL_AUTH:
+		return "ERR_AUTH";
+	case IMAP_FAIL_TIMEOUT:
+		return "ERR_TIMEOUT";
+	case IMAP_FAIL_CONN_LOST:
+		return "ERR_CONNECTION_LOST";
+	case IMAP_FAIL_REFUSED:
+	case IMAP_FAIL_PROTOCOL:
+	case IMAP_FAIL_UNSUPPORTED:
+		return "ERR_IMAP_PROTOCOL";
+	case IMAP_FAIL_TOO_LARGE:
+		return "ERR_TOO_LARGE";
+	case IMAP_FAIL_CONFIG:
+		return "ERR_CONFIG";
+	case IMAP_FAIL_BUSY:
+		return "ERR_BUSY";
+	case IMAP_FAIL_INTERNAL:
+		break;
+	}
+	return "ERR_INTERNAL";
+}
+
+unsigned long long
+account_log_id(const char *name)
+{
+	static const unsigned char key[crypto_generichash_KEYBYTES] = "imapgate-account-log-id";
+	unsigned char h[8];
+	unsigned long long v = 0;
+	size_t i;
+
+	if (crypto_generichash(h, sizeof(h), (const unsigned char *)name, strlen(name), key,
+			       sizeof(key)) != 0)
+		return 0;
+	for (i = 0; i < sizeof(h); i++)
+		v = v << 8 | h[i];
+	return v;
+}
+
+struct accounts *
+accounts_start(const struct ig_config *cfg, const char **error_r)
+{
+	struct accounts *a = calloc(1, sizeof(*a));
+	size_t i;
+
+	if (a == NULL || (cfg->n_accounts > 0 &&
+			  (a->w = calloc(cfg->n_accounts, sizeof(struct wk *))) == NULL)) {
+		free(a);
+		*error_r = "out of memory";
+		return NULL;
+	}
+	for (i = 0; i < cfg->n_accounts; i++) {
+		const struct cfg_account *c = &cfg->accounts[i];
+		struct wk_opts o;
+
+		memset(&o, 0, sizeof(o));
+		o.name = c->name;
+		o.host = c->host;
+		o.port = c->port;
+		o.starttls = c->tls != NULL && strcmp(c->tls, "starttls") == 0;
+		o.user = c->user;
+		o.password_file = c->password_file;
+		o.password_env = c->password_env;
+		o.ca_file = c->tls_ca_file;
+		if (c->tls_fingerprint_sha256 != NULL) {
+			o.pinned = true;
+			if (!imap_fingerprint_parse(c->tls_fingerprint_sha256, o.pin)) {
+				*error_r = "bad tls_fingerprint_sha256";
+				accounts_stop(a);
+				return NULL;
+			}
+		}
+		o.connect_timeout_s = c->connect_timeout_s;
+		o.command_timeout_s = c->command_timeout_s;
+		o.log_id = account_log_id(c->name);
+		a->w[i] = wk_start(&o);
+		sodium_memzero(o.pin, sizeof(o.pin));
+		if (a->w[i] == NULL) {
+			*error_r = "cannot start account worker threads";
+			accounts_stop(a);
+			return NULL;
+		}
+		a->n++;
+	}
+	return a;
+}
+
+void
+accounts_stop(struct accounts *a)
+{
+	size_t i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->n; i++)
+		wk_stop(a->w[i]);
+	free(a->w);
+	free(a);
+}
+
+struct wk *
+accounts_worker(const struct accounts *a, const char *name)
+{
+	size_t i;
+
+	if (a == NULL)
+		return NULL;
+	for (i = 0; i < a->n; i++) {
+		if (strcmp(wk_name(a->w[i]), name) == 0)
+			return a->w[i];
+	}
+	return NULL;
+}
+
+enum ig_err
+accounts_probe(const struct cfg_account *a, struct buf *out, bool *trusted_r)
+{
+	struct imap_conn_opts o;
+	struct imap_error err = {IMAP_FAIL_NONE, ""};
+	struct imap_conn *c;
+	unsigned char fp[32];
+	unsigned char pin[32];
+	char hex[96];
+	size_t i;
+
+	*trusted_r = false;
+	memset(&o, 0, sizeof(o));
+	o.host = a->host;
+	o.port = a->port;
+	o.starttls = a->tls != NULL && strcmp(a->tls, "starttls") == 0;
+	o.ca_file = a->tls_ca_file;
+	o.probe = true;
+	o.connect_timeout_s = a->connect_timeout_s != 0 ? a->connect_timeout_s : 15;
+	o.command_timeout_s = a->command_timeout_s != 0 ? a->command_timeout_s : 60;
+	o.log_id = account_log_id(a->name);
+	if (a->tls_fingerprint_sha256 != NULL) {
+		if (!imap_fingerprint_parse(a->tls_fingerprint_sha256, pin))
+			return IG_ECONFIG;
+		o.pinned = true; /* the CA store is not consulted when pinned */
+	}
+	buf_appendf(out, "account: %s\nserver: %s port %u (%s)\n", a->name, a->host, a->port,
+		    o.starttls ? "STARTTLS" : "implicit TLS");
+	c = imap_conn_open(&o, &err);
+	if (c == NULL) {
+		buf_appendf(out, "error: %s: %s\n", imap_fail_code(err.fail), err.msg);
+		return IG_EIO;
+	}
+	imap_conn_fingerprint(c, fp);
+	imap_fingerprint_format(fp, hex);
+	buf_appendf(out, "tls_version: %s\ncipher: %s\nfingerprint_sha256: %s\n",
+		    imap_conn_tls_version(c), imap_conn_tls_cipher(c), hex);
+	if (o.pinned) {
+		*trusted_r = sodium_memcmp(fp, pin, sizeof(fp)) == 0;
+		buf_appendf(out, "certificate: %s\n",
+			    *trusted_r ? "matches tls_fingerprint_sha256"
+				       : "DOES NOT MATCH tls_fingerprint_sha256 (connections are refused)");
+	} else {
+		*trusted_r = imap_conn_tls_verified(c);
+		buf_appendf(out, "certificate: %s\n",
+			    *trusted_r ? "verified (CA bundle and host name)"
+				       : "NOT verified by the CA bundle for this host name "
+					 "(connections are refused; pin the fingerprint above "
+					 "if you trust it)");
+	}
+	buf_puts(out, "capabilities:");
+	for (i = 0; i < imap_conn_n_caps(c); i++) {
+		char t[128];
+		const char *cap = imap_conn_cap(c, i);
+
+		buf_appendf(out, " %s", imap_text_filter(t, sizeof(t), sl_from_cstr(cap)));
+	}
+	buf_putc(out, '\n');
+	sodium_memzero(pin, sizeof(pin));
+	imap_conn_free(c); /* no LOGOUT: never logged in */
+	return IG_OK;
+}

@@ -1,0 +1,43 @@
+#ifndef IG_HANDLERS_ACCOUNTS_H
+#define IG_HANDLERS_ACCOUNTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "imap/conn.h"
+
+/* The account workers (imap/worker.h), one per configured account, started
+ * by `imapgate serve` before the HTTP server and stopped after it drains. */
+
+struct accounts;
+struct ig_config;
+struct wk;
+
+/* Starts a worker per account in cfg (which must outlive the result).
+ * NULL with a static *error_r on failure. */
+struct accounts *accounts_start(const struct ig_config *cfg, const char **error_r);
+/* Completes queued jobs with an error, interrupts running ones, joins every
+ * thread; NULL-safe. */
+void accounts_stop(struct accounts *a);
+/* The worker of the named account, or NULL. */
+struct wk *accounts_worker(const struct accounts *a, const char *name);
+
+/* The stable MCP error code (DESIGN §4.4) for an IMAP failure: the one
+ * table from internal IMAP errors to tool error codes. */
+const char *imap_fail_code(enum imap_fail f);
+
+struct buf;
+struct cfg_account;
+
+/* `imapgate probe`: connects to the account's server (TLS, greeting,
+ * capabilities, never LOGIN) and appends a human-readable report to out:
+ * TLS version, cipher, the leaf certificate's SHA-256 fingerprint, whether it
+ * is trusted (pin or CA bundle) and the capabilities. *trusted_r says whether
+ * a real connection would accept this certificate. IG_EIO when the server
+ * could not be reached (the reason is in out); IG_ECONFIG for a bad pin. */
+enum ig_err accounts_probe(const struct cfg_account *a, struct buf *out, bool *trusted_r);
+
+/* A short, non-reversible id of an account name for log lines. */
+unsigned long long account_log_id(const char *name);
+
+#endif

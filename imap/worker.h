@@ -1,0 +1,68 @@
+#ifndef IG_IMAP_WORKER_H
+#define IG_IMAP_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "imap/conn.h"
+
+/* One thread per mail account owns that account's IMAP connection (DESIGN
+ * §3, STYLE §5). Callers post jobs on a bounded queue and never wait: a
+ * full queue refuses at once (IG_EBUSY), and each job's completion callback
+ * runs on the worker thread. The connection is opened lazily, logged out
+ * after an idle period, and reopened with capped exponential backoff; every
+ * command and every job has a deadline, so a hung server stalls only its
+ * own account. */
+
+struct wk;
+
+struct wk_opts {
+	const char *name;          /* account name (logs); strings must outlive the worker */
+	const char *host;
+	unsigned port;
+	bool starttls;
+	const char *user;
+	const char *password_file; /* read at each connect */
+	const char *password_env;  /* or this variable */
+	bool pinned;
+	unsigned char pin[32];
+	const char *ca_file;
+	unsigned connect_timeout_s;  /* 0: LIM_IMAP_CONNECT_S */
+	unsigned command_timeout_s;  /* 0: LIM_IMAP_COMMAND_S */
+	unsigned idle_logout_s;      /* 0: LIM_IMAP_IDLE_LOGOUT_S */
+	unsigned backoff_max_s;      /* 0: LIM_IMAP_BACKOFF_MAX_S */
+	size_t queue_cap;            /* 0: LIM_IMAP_QUEUE */
+	unsigned long long log_id;   /* hashed account id for log lines */
+};
+
+struct wk_job {
+	/* Runs on the worker thread with a logged-in connection; sets err on
+	 * failure (err->fail stays IMAP_FAIL_NONE on success). */
+	void (*run)(struct wk_job *job, struct imap_conn *c, struct imap_error *err);
+	/* Called exactly once per accepted job with the outcome: after run, or
+	 * without run when connecting failed, the job's deadline passed in the
+	 * queue, or the worker stopped. May free the job. */
+	void (*done)(struct wk_job *job, const struct imap_error *err);
+	unsigned timeout_s; /* whole-job deadline from submission; 0: LIM_IMAP_JOB_S */
+	bool idempotent;    /* may be rerun once on a fresh connection after a drop */
+	/* internal */
+	struct wk_job *next;
+	int64_t queued_ms;
+};
+
+/* Starts the account's thread. NULL when out of memory or threads. */
+struct wk *wk_start(const struct wk_opts *o);
+/* Queues job. IG_EBUSY when the queue is full, IG_EINVAL once stopping.
+ * On IG_OK the job belongs to the worker until done() runs. */
+enum ig_err wk_submit(struct wk *w, struct wk_job *job) IG_MUST_CHECK;
+/* Interrupts the running job (its I/O fails at once), completes queued jobs
+ * with IMAP_FAIL_CONN_LOST, logs out when idle, joins the thread and frees.
+ * NULL-safe. */
+void wk_stop(struct wk *w);
+/* Jobs queued or running (for metrics and tests). */
+size_t wk_pending(struct wk *w);
+const char *wk_name(const struct wk *w);
+
+#endif
