@@ -779,4 +779,19 @@ else
 fi
 if grep -qE 'hostile-password|igt_' "$tmp/gateway.log"; then nok "gateway log carries no password or token"; else ok "gateway log carries no password or token"; fi
 
+# ---------------------------------------------------------------- 3. client commands
+# every IMAP command of the client library against this Dovecot, last because it
+# changes the mailboxes the checks above count (unit_imap_test_cmd skips its cases
+# without IG_DOVECOT_DIR; here it must run them all)
+if [ -x "$build/unit_imap_test_cmd" ]; then
+	if out=$(IG_DOVECOT_DIR="$dv" timeout 300 "$build/unit_imap_test_cmd" 2>&1) &&
+		! printf '%s' "$out" | grep -q SKIPPED; then
+		ok "client commands against Dovecot ($(printf '%s' "$out" | grep -c '\[       OK \]') cmocka cases)"
+	else
+		nok "client commands against Dovecot" "$(printf '%s' "$out" | grep -E 'FAIL|SKIP|Error' | head -3 | tr '\n' ' ')"
+	fi
+else
+	nok "client commands against Dovecot" "unit_imap_test_cmd not built"
+fi
+
 ! grep -q '^not ok' "$results"

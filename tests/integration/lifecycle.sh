@@ -101,4 +101,26 @@ out=$("$build/imapgate" serve --config "$tmp/missing.conf" 2>&1)
 [ $? -ne 0 ] && ok "missing explicit config refused" || nok "missing explicit config refused"
 "$build/imapgate" --version | grep -qE '^imapgate [0-9]' && ok "--version" || nok "--version"
 
+# 4. `imapgate sanitize` prints the fetch_message structure, reads stdin, refuses bombs
+root=$(cd "$(dirname "$0")/../.." && pwd)
+good=$(ls -d "$root"/tests/corpus/*/ | head -n 1)
+out=$("$build/imapgate" sanitize "$good/input.eml" 2>/dev/null)
+if printf '%s' "$out" | jq -e 'has("meta") and has("untrusted") and (.untrusted | has("body_text"))' >/dev/null 2>&1; then
+	ok "sanitize FILE prints {meta, untrusted, security_warnings}"
+else
+	nok "sanitize FILE prints {meta, untrusted, security_warnings}" "$(printf '%s' "$out" | head -c 200)"
+fi
+out2=$("$build/imapgate" sanitize - <"$good/input.eml" 2>/dev/null)
+[ "$out" = "$out2" ] && ok "sanitize - reads standard input" || nok "sanitize - reads standard input"
+bomb=$(grep -l '"expect": *"error"' "$root"/tests/corpus/*/expected.json | head -n 1)
+if [ -n "$bomb" ]; then
+	out=$("$build/imapgate" sanitize "$(dirname "$bomb")/input.eml" 2>/dev/null)
+	rc=$?
+	[ "$rc" -eq 1 ] && printf '%s' "$out" | jq -e '.error.code == "ERR_TOO_LARGE"' >/dev/null 2>&1 &&
+		ok "sanitize refuses a structural bomb with ERR_TOO_LARGE" ||
+		nok "sanitize refuses a structural bomb with ERR_TOO_LARGE" "rc=$rc $(printf '%s' "$out" | head -c 200)"
+else
+	nok "sanitize refuses a structural bomb" "no expect=error fixture in tests/corpus"
+fi
+
 [ "$fails" -eq 0 ]
