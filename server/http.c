@@ -903,12 +903,14 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, cons
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(
 		flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, h,
+		/* the logger first, so MHD never prints on its own */
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
 		on_completed, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LIM_HTTP_CONN_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, LIM_HTTP_HEADER_BYTES + (size_t)16 * 1024,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE,
 		(unsigned)1, MHD_OPTION_END);
 	if (h->d == NULL) {
 		*error_r = "cannot listen (address in use or not available?)";
