@@ -2,8 +2,9 @@
  *
  * Standards: CSS Syntax Level 3 (comments, escapes, CDO/CDC), CSS 2.1 §6.4
  * (cascade order), Selectors Level 3 (type/class/id, descendant and child
- * combinators, specificity), CSS Color Level 4 (hex, rgb(), hsl(), named
- * colours), CSS Values 3 (lengths), WHATWG HTML "rules for parsing a legacy
+ * combinators, specificity), CSS Color Level 4 (hex, rgb(), hsl(), hwb(),
+ * lab(), lch(), oklab(), oklch(), color() for the sRGB-like spaces, named and
+ * system colours), CSS Values 3 (lengths, calc()), WHATWG HTML "rules for parsing a legacy
  * colour value" and the quirks-mode hashless-colour quirk (CSS Quirks).
  *
  * The goal is not to render but to never under-estimate what a browser hides:
@@ -13,6 +14,7 @@
  * recursion (nested at-rule blocks are tracked with a counter). */
 #include "content/css.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,6 +190,7 @@ static const struct prop_name prop_names[] = {
     {"font-size", CP_FONT_SIZE},
     {"height", CP_HEIGHT},
     {"left", CP_LEFT},
+    {"line-height", CP_LINE_HEIGHT},
     {"margin", CP_MARGIN},
     {"margin-left", CP_MARGIN_LEFT},
     {"margin-top", CP_MARGIN_TOP},
@@ -200,10 +203,12 @@ static const struct prop_name prop_names[] = {
     {"overflow-y", CP_OVERFLOW_Y},
     {"position", CP_POSITION},
     {"right", CP_RIGHT},
+    {"scale", CP_SCALE},
     {"text-fill-color", CP_TEXT_FILL_COLOR},
     {"text-indent", CP_TEXT_INDENT},
     {"top", CP_TOP},
     {"transform", CP_TRANSFORM},
+    {"translate", CP_TRANSLATE},
     {"visibility", CP_VISIBILITY},
     {"width", CP_WIDTH},
 };
@@ -493,6 +498,82 @@ css_length_px(struct slice v, double font_px, double pct_base, double *px)
 	return i == v.len;
 }
 
+bool
+css_calc_px(struct slice v, double font_px, double pct_base, double *px)
+{
+	/* sum of products: each product carries whether it has a length (a
+	 * number alone added to a length is invalid CSS: refuse). */
+	double sum = 0, prod = 0;
+	bool sum_len = false, prod_len = false, have = false, any = false;
+	char op = '+', mul = 0;
+	size_t i;
+
+	v = trim(v);
+	if (!starts_with(v, "calc(") || v.p[v.len - 1] != ')')
+		return false;
+	v = (struct slice){v.p + 5, v.len - 6};
+	if (memchr(v.p, '(', v.len) != NULL)
+		return false;
+	for (i = 0; i <= v.len;) {
+		if (i < v.len && is_ws((unsigned char)v.p[i])) {
+			i++;
+			continue;
+		}
+		if (i == v.len || ((v.p[i] == '+' || v.p[i] == '-') && have && mul == 0)) {
+			if (!have || mul != 0)
+				return false;
+			if (any && sum_len != prod_len)
+				return false;
+			sum = op == '+' ? sum + prod : sum - prod;
+			sum_len = prod_len;
+			any = true;
+			have = false;
+			if (i == v.len)
+				break;
+			op = v.p[i++];
+			continue;
+		}
+		if ((v.p[i] == '*' || v.p[i] == '/') && have && mul == 0) {
+			mul = v.p[i++];
+			continue;
+		}
+		double t;
+		size_t k = i;
+		bool is_len;
+
+		if (!num_parse(v, &k, &t))
+			return false;
+		is_len = k < v.len && ((v.p[k] >= 'a' && v.p[k] <= 'z') || v.p[k] == '%');
+		k = i;
+		if (is_len && !term_px(v, &k, font_px, pct_base, &t))
+			return false;
+		if (!is_len && !num_parse(v, &k, &t))
+			return false;
+		i = k;
+		if (mul == 0) {
+			if (have)
+				return false;
+			prod = t;
+			prod_len = is_len;
+		} else if (mul == '*') {
+			if (is_len && prod_len)
+				return false;
+			prod *= t;
+			prod_len = prod_len || is_len;
+		} else {
+			if (is_len || t == 0)
+				return false;
+			prod /= t;
+		}
+		mul = 0;
+		have = true;
+	}
+	if (!any || !sum_len)
+		return false;
+	*px = sum;
+	return true;
+}
+
 /* ---- colours ---------------------------------------------------------- */
 
 struct named_color {
@@ -687,6 +768,36 @@ named_lookup(struct slice v, struct css_color *c)
 	return false;
 }
 
+/* CSS Color 4 §6.2 system colours (and the deprecated ones Word still
+ * writes, "windowtext"), as a light-theme browser paints them; "canvas" on
+ * white is as invisible as "white". */
+static const struct named_color system_colors[] = {
+    {"accentcolor", 0x0075ff},     {"accentcolortext", 0xffffff}, {"activetext", 0xff0000},
+    {"buttonborder", 0x767676},    {"buttonface", 0xefefef},      {"buttontext", 0x000000},
+    {"canvas", 0xffffff},          {"canvastext", 0x000000},      {"field", 0xffffff},
+    {"fieldtext", 0x000000},       {"graytext", 0x6d6d6d},        {"highlight", 0x3399ff},
+    {"highlighttext", 0xffffff},   {"linktext", 0x0000ee},        {"mark", 0xffff00},
+    {"marktext", 0x000000},        {"selecteditem", 0x3399ff},    {"selecteditemtext", 0xffffff},
+    {"visitedtext", 0x551a8b},     {"window", 0xffffff},          {"windowtext", 0x000000},
+    {"buttonhighlight", 0xffffff}, {"buttonshadow", 0xa0a0a0},    {"threedface", 0xf0f0f0},
+    {"infobackground", 0xffffe1},  {"infotext", 0x000000},        {"menu", 0xf0f0f0},
+    {"menutext", 0x000000},        {"captiontext", 0x000000},     {"windowframe", 0x646464},
+};
+
+static bool
+system_lookup(struct slice v, struct css_color *c)
+{
+	for (size_t i = 0; i < sizeof(system_colors) / sizeof(system_colors[0]); i++)
+		if (eq_nocase(v, sl_from_cstr(system_colors[i].name))) {
+			uint32_t x = system_colors[i].rgb;
+
+			*c = (struct css_color){(uint8_t)(x >> 16), (uint8_t)(x >> 8), (uint8_t)x,
+			                        255};
+			return true;
+		}
+	return false;
+}
+
 static bool
 hex_color(struct slice h, struct css_color *c)
 {
@@ -772,6 +883,111 @@ hue_part(double p, double q, double t)
 	return p;
 }
 
+/* Linear-light sRGB component (0..1 nominal) to an 8-bit gamma-encoded one
+ * (sRGB transfer function, CSS Color 4 §10.2). Out-of-gamut values clamp. */
+static uint8_t
+lin_to_srgb8(double x)
+{
+	double ax = fabs(x), y = ax <= 0.0031308 ? 12.92 * ax : 1.055 * pow(ax, 1 / 2.4) - 0.055;
+
+	return clamp255((x < 0 ? -y : y) * 255);
+}
+
+/* Linear sRGB from CIE XYZ relative to D65 (CSS Color 4 §18 sample code). */
+static void
+xyz65_to_color(double x, double y, double z, double alpha, struct css_color *c)
+{
+	double r = 3.2409699419045226 * x - 1.5373831775700939 * y - 0.4986107602930034 * z;
+	double g = -0.9692436362808796 * x + 1.8759675015077202 * y + 0.0415550574071756 * z;
+	double b = 0.0556300796969936 * x - 0.2039769588889765 * y + 1.0569715142428786 * z;
+
+	*c = (struct css_color){lin_to_srgb8(r), lin_to_srgb8(g), lin_to_srgb8(b),
+	                        clamp255(alpha * 255)};
+}
+
+/* CIE Lab (D50) → sRGB via XYZ D50 and the Bradford adaptation to D65. */
+static void
+lab_to_color(double l, double a, double bb, double alpha, struct css_color *c)
+{
+	const double k = 24389.0 / 27, e = 216.0 / 24389;
+	double fy = (l + 16) / 116, fx = fy + a / 500, fz = fy - bb / 200;
+	double x = fx * fx * fx > e ? fx * fx * fx : (116 * fx - 16) / k;
+	double y = l > k * e ? fy * fy * fy : l / k;
+	double z = fz * fz * fz > e ? fz * fz * fz : (116 * fz - 16) / k;
+
+	x *= 0.3457 / 0.3585;
+	z *= (1.0 - 0.3457 - 0.3585) / 0.3585;
+	double x65 = 0.9554734527042182 * x - 0.0230985368742614 * y + 0.0632593086610217 * z;
+	double y65 = -0.0283697069632081 * x + 1.0099954580058226 * y + 0.0210413989669430 * z;
+	double z65 = 0.0123140016883199 * x - 0.0205076964334779 * y + 1.3303659366080753 * z;
+
+	xyz65_to_color(x65, y65, z65, alpha, c);
+}
+
+/* OKLab → linear sRGB (Björn Ottosson's matrices, as in CSS Color 4). */
+static void
+oklab_to_color(double l, double a, double b, double alpha, struct css_color *c)
+{
+	double l_ = l + 0.3963377774 * a + 0.2158037573 * b;
+	double m_ = l - 0.1055613458 * a - 0.0638541728 * b;
+	double s_ = l - 0.0894841775 * a - 1.2914855480 * b;
+	double lc = l_ * l_ * l_, mc = m_ * m_ * m_, sc = s_ * s_ * s_;
+
+	*c = (struct css_color){
+	    lin_to_srgb8(4.0767416621 * lc - 3.3077115913 * mc + 0.2309699292 * sc),
+	    lin_to_srgb8(-1.2684380046 * lc + 2.6097574011 * mc - 0.3413193965 * sc),
+	    lin_to_srgb8(-0.0041960863 * lc - 0.7034186147 * mc + 1.7076147010 * sc),
+	    clamp255(alpha * 255)};
+}
+
+/* color(space r g b [/ a]) for the RGB spaces whose values we can map:
+ * srgb and display-p3 (treated as srgb: close enough to judge contrast) and
+ * srgb-linear. Other spaces are left unevaluated. */
+static bool
+color_fn(struct slice args, struct css_color *c)
+{
+	static const char *const spaces[] = {"srgb-linear", "srgb", "display-p3"};
+	double a[4];
+	bool pct[4];
+	size_t sp, n;
+
+	args = trim(args);
+	for (sp = 0; sp < sizeof(spaces) / sizeof(spaces[0]); sp++) {
+		size_t l = strlen(spaces[sp]);
+
+		if (args.len > l && memcmp(args.p, spaces[sp], l) == 0 &&
+		    is_ws((unsigned char)args.p[l]))
+			break;
+	}
+	if (sp == sizeof(spaces) / sizeof(spaces[0]))
+		return false;
+	args.p += strlen(spaces[sp]);
+	args.len -= strlen(spaces[sp]);
+	n = func_args(args, a, pct, 4);
+	if (n < 3)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if (pct[k])
+			a[k] /= 100;
+	double alpha = n == 4 ? a[3] : 1;
+
+	if (sp == 0)
+		*c = (struct css_color){lin_to_srgb8(a[0]), lin_to_srgb8(a[1]), lin_to_srgb8(a[2]),
+		                        clamp255(alpha * 255)};
+	else
+		*c = (struct css_color){clamp255(a[0] * 255), clamp255(a[1] * 255),
+		                        clamp255(a[2] * 255), clamp255(alpha * 255)};
+	return true;
+}
+
+/* Hue in degrees to radians, reduced so that huge hues cannot lose all
+ * precision (fmod is bounded). */
+static double
+hue_rad(double h)
+{
+	return fmod(h, 360) * (3.14159265358979323846 / 180);
+}
+
 static bool
 func_color(struct slice v, struct css_color *c)
 {
@@ -785,6 +1001,8 @@ func_color(struct slice v, struct css_color *c)
 	struct slice name = {v.p, (size_t)(open - v.p)};
 	struct slice args = {open + 1, v.len - name.len - 2};
 
+	if (sl_eq_cstr(name, "color"))
+		return color_fn(args, c);
 	n = func_args(args, a, pct, 4);
 	if (n < 3)
 		return false;
@@ -813,6 +1031,56 @@ func_color(struct slice v, struct css_color *c)
 		    clamp255(hue_part(p, q, h - 1.0 / 3) * 255), clamp255(alpha * 255)};
 		return true;
 	}
+	if (sl_eq_cstr(name, "hwb")) {
+		/* hwb(h w b) = hsl(h 100% 50%) scaled into [w, 1 - b] (Color 4 §8). */
+		double h = fmod(a[0], 360), w = a[1] / 100, bl = a[2] / 100, q = 1, p = 0;
+
+		h = (h < 0 ? h + 360 : h) / 360;
+		w = w < 0 ? 0 : w;
+		bl = bl < 0 ? 0 : bl;
+		if (w + bl >= 1) {
+			uint8_t g = clamp255(w / (w + bl) * 255);
+
+			*c = (struct css_color){g, g, g, clamp255(alpha * 255)};
+			return true;
+		}
+		*c = (struct css_color){
+		    clamp255((hue_part(p, q, h + 1.0 / 3) * (1 - w - bl) + w) * 255),
+		    clamp255((hue_part(p, q, h) * (1 - w - bl) + w) * 255),
+		    clamp255((hue_part(p, q, h - 1.0 / 3) * (1 - w - bl) + w) * 255),
+		    clamp255(alpha * 255)};
+		return true;
+	}
+	/* Percentages: lab L 100%=100, a/b 100%=125; lch C 100%=150; oklab L
+	 * 100%=1, a/b 100%=0.4; oklch C 100%=0.4 (CSS Color 4 §9). */
+	if (sl_eq_cstr(name, "lab") || sl_eq_cstr(name, "lch")) {
+		bool lch = name.p[1] == 'c';
+		double l = a[0], x = pct[1] ? a[1] * (lch ? 1.5 : 1.25) : a[1];
+		double y = pct[2] && !lch ? a[2] * 1.25 : a[2];
+
+		if (lch) {
+			double hr = hue_rad(y);
+
+			y = x * sin(hr);
+			x = x * cos(hr);
+		}
+		lab_to_color(l, x, y, alpha, c);
+		return true;
+	}
+	if (sl_eq_cstr(name, "oklab") || sl_eq_cstr(name, "oklch")) {
+		bool lch = name.p[3] == 'c';
+		double l = pct[0] ? a[0] / 100 : a[0], x = pct[1] ? a[1] * 0.004 : a[1];
+		double y = pct[2] && !lch ? a[2] * 0.004 : a[2];
+
+		if (lch) {
+			double hr = hue_rad(y);
+
+			y = x * sin(hr);
+			x = x * cos(hr);
+		}
+		oklab_to_color(l, x, y, alpha, c);
+		return true;
+	}
 	return false;
 }
 
@@ -830,7 +1098,7 @@ css_color_parse(struct slice v, struct css_color *c)
 	}
 	if (memchr(v.p, '(', v.len) != NULL)
 		return func_color(v, c);
-	if (named_lookup(v, c))
+	if (named_lookup(v, c) || system_lookup(v, c))
 		return true;
 	/* Quirks mode hashless colour ("color: ffffff"). */
 	if ((v.len == 3 || v.len == 6) && hex_color(v, c))
@@ -938,7 +1206,10 @@ css_color_in_shorthand(struct slice v, struct css_color *c)
 		if (starts_with(tok, "url(") || memmem(tok.p, tok.len, "gradient(", 9) != NULL)
 			continue;
 		if (tok.p[0] == '#' || sl_eq_cstr(tok, "transparent") || starts_with(tok, "rgb") ||
-		    starts_with(tok, "hsl") || named_lookup(tok, c)) {
+		    starts_with(tok, "hsl") || starts_with(tok, "hwb(") ||
+		    starts_with(tok, "lab(") || starts_with(tok, "lch(") ||
+		    starts_with(tok, "oklab(") || starts_with(tok, "oklch(") ||
+		    starts_with(tok, "color(") || named_lookup(tok, c)) {
 			if (css_color_parse(tok, c))
 				return true;
 		}

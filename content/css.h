@@ -51,6 +51,9 @@ enum css_prop {
 	CP_CLIP,
 	CP_CLIP_PATH,
 	CP_TRANSFORM,
+	CP_TRANSLATE,
+	CP_SCALE,
+	CP_LINE_HEIGHT,
 	CP_CONTENT_VISIBILITY,
 	CP_COLOR,
 	CP_TEXT_FILL_COLOR,
@@ -98,10 +101,12 @@ void css_decls_apply(struct css_decls *d, struct slice decls, uint64_t prio);
 /* Sets slot p to val with priority prio when prio >= the slot's priority. */
 void css_slot_set(struct css_decls *d, enum css_prop p, struct slice val, uint64_t prio);
 
-/* Parses a CSS colour (hex, rgb[a](), hsl[a](), the CSS Color 4 named
- * colours, transparent; also a hash-less 3/6-digit hex as the quirks-mode
- * hashless-colour quirk does). Returns false for currentcolor, inherit and
- * anything unparsable. */
+/* Parses a CSS colour (hex, rgb[a](), hsl[a](), hwb(), lab(), lch(),
+ * oklab(), oklch(), color(srgb|srgb-linear|display-p3 ...) with display-p3
+ * approximated as srgb, the CSS Color 4 named and system colours,
+ * transparent; also a hash-less 3/6-digit hex as the quirks-mode
+ * hashless-colour quirk does). Returns false for currentcolor, inherit,
+ * color-mix(), var(), relative colours and anything unparsable. */
 bool css_color_parse(struct slice v, struct css_color *c);
 /* WHATWG "rules for parsing a legacy colour value" (bgcolor, <font color>):
  * every string except "" and "transparent" yields some colour. */
@@ -121,6 +126,13 @@ bool css_length_px(struct slice v, double font_px, double pct_base, double *px);
  * within ~16/255 of its background (#f0f0f0 on white) as unreadable. */
 uint32_t css_color_dist2(struct css_color a, struct css_color b);
 #define CSS_INVISIBLE_DIST2 (48u * 48u)
+
+/* Evaluates a calc() of lengths and numbers joined by + - * / (CSS Values 3
+ * §10) exactly, to px; false when it has nested parentheses, divides by
+ * zero or mixes what cannot be resolved. For font-size, where the
+ * conservative smallest-term rule of css_length_px would hide
+ * calc(12px * 0.9). */
+bool css_calc_px(struct slice v, double font_px, double pct_base, double *px);
 
 /* Composites fg (with alpha) over an opaque bg. */
 struct css_color css_blend(struct css_color fg, struct css_color bg);

@@ -18,6 +18,7 @@
 #include "content/html.h"
 
 #include <gumbo.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -373,6 +374,9 @@ enum hmethod {
 	HM_TRANSPARENT_TEXT,
 	HM_CONTENT_VISIBILITY,
 	HM_DIALOG_CLOSED,
+	HM_DETAILS_CLOSED,
+	HM_LINE_HEIGHT,
+	HM_UNEVALUABLE_COLOR, /* a warning only: the text is kept (see text_hidden) */
 	HM_COUNT_
 };
 
@@ -384,7 +388,8 @@ static const char *const hmethod_names[HM_COUNT_] = {
     "text_indent",      "clip",
     "transform",        "color_match",
     "transparent_text", "content_visibility",
-    "dialog_closed",
+    "dialog_closed",    "details_closed",
+    "line_height",      "unevaluable_color",
 };
 
 /* ---- per-element computed state --------------------------------------------- */
@@ -397,6 +402,8 @@ struct istate {
 	double font_px;
 	double opacity; /* product of ancestors' opacity */
 	bool fill_set;
+	bool color_unknown; /* text colour we could not evaluate */
+	bool bg_unknown;    /* background colour we could not evaluate */
 	bool vis_hidden;
 	bool pre;
 };
@@ -533,7 +540,74 @@ transform_hides(struct slice v, bool *offscreen)
 			}
 		}
 	}
+	/* matrix(a, b, c, d, e, f) and matrix3d(): a collapsed axis (both
+	 * entries of a column near 0) paints nothing; e/f (m41/m42) translate. */
+	for (size_t f = 0; f < 2; f++) {
+		struct slice m[16];
+		size_t from = 0;
+
+		while (func_arg(v, f == 0 ? "matrix" : "matrix3d", &a, &from)) {
+			size_t n = split_args(a, m, 16), tx = f == 0 ? 4 : 12, cy = f == 0 ? 2 : 4;
+			double x[16];
+			bool ok = n == (f == 0 ? 6u : 16u);
+
+			for (size_t k = 0; ok && k < n; k++)
+				ok = css_length_px(m[k], 16, -1, &x[k]);
+			if (!ok)
+				continue;
+			if ((fabs(x[0]) < MIN_OPACITY && fabs(x[1]) < MIN_OPACITY) ||
+			    (fabs(x[cy]) < MIN_OPACITY && fabs(x[cy + 1]) < MIN_OPACITY))
+				hides = true;
+			if (offscreen_px(x[tx]) || offscreen_px(x[tx + 1]))
+				hides = true;
+		}
+	}
 	return hides;
+}
+
+/* The standalone translate: and scale: properties (CSS Transforms 2). */
+static bool
+transform_props_hide(const struct css_decls *d)
+{
+	struct slice args[3];
+	size_t n;
+
+	if (d->s[CP_TRANSLATE].set) {
+		n = split_args(d->s[CP_TRANSLATE].val, args, 3);
+		for (size_t k = 0; k < n; k++) {
+			double px;
+
+			if (css_length_px(args[k], 16, -1, &px) && offscreen_px(px))
+				return true;
+		}
+	}
+	if (d->s[CP_SCALE].set) {
+		n = split_args(d->s[CP_SCALE].val, args, 3);
+		for (size_t k = 0; k < n; k++) {
+			double sc;
+
+			if (opacity_val(args[k], &sc) && sc > -MIN_OPACITY && sc < MIN_OPACITY)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* line-height in px: a bare number multiplies the font size. */
+static bool
+line_height_px(struct slice v, double font_px, double *px)
+{
+	size_t i = 0;
+
+	v = first_token(v);
+	while (i < v.len && ((v.p[i] >= '0' && v.p[i] <= '9') || v.p[i] == '.' || v.p[i] == '-' ||
+	                     v.p[i] == '+'))
+		i++;
+	if (i == v.len && css_length_px(v, font_px, -1, px)) {
+		*px *= font_px;
+		return true;
+	}
+	return css_length_px(v, font_px, font_px, px);
 }
 
 static bool
@@ -654,6 +728,14 @@ subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opacity)
 		    (!d->s[CP_HEIGHT].set && ah.len > 0 && css_length_px(ah, 16, -1, &px) &&
 		     px <= TINY_SIZE_PX))
 			m |= 1u << HM_ZERO_SIZE;
+		/* line-height:0 collapses every line box of an auto-height block
+		 * to nothing, and overflow clips the glyphs. */
+		if (d->s[CP_LINE_HEIGHT].set && line_height_px(d->s[CP_LINE_HEIGHT].val, 16, &px) &&
+		    px <= TINY_SIZE_PX &&
+		    !(d->s[CP_HEIGHT].set &&
+		      css_length_px(first_token(d->s[CP_HEIGHT].val), 16, -1, &px) &&
+		      px > TINY_SIZE_PX))
+			m |= 1u << HM_LINE_HEIGHT;
 	}
 
 	v = d->s[CP_POSITION].set ? first_token(d->s[CP_POSITION].val) : (struct slice){"", 0};
@@ -690,7 +772,34 @@ subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opacity)
 		if (off)
 			m |= 1u << HM_OFFSCREEN;
 	}
+	if (transform_props_hide(d))
+		m |= 1u << HM_TRANSFORM;
 	return m;
+}
+
+/* v without surrounding ASCII white space. */
+static struct slice
+sl_trim_css(struct slice v)
+{
+	size_t i = 0;
+
+	while (i < v.len && ascii_ws((unsigned char)v.p[i]))
+		i++;
+	v = (struct slice){v.p + i, v.len - i};
+	while (v.len > 0 && ascii_ws((unsigned char)v.p[v.len - 1]))
+		v.len--;
+	return v;
+}
+
+static bool
+starts_with_fn(struct slice v)
+{
+	static const char *const fns[] = {"calc(", "min(", "max(", "clamp("};
+
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
+		if (v.len >= strlen(fns[i]) && memcmp(v.p, fns[i], strlen(fns[i])) == 0)
+			return true;
+	return false;
 }
 
 static const struct {
@@ -704,6 +813,11 @@ static const struct {
 static bool
 font_size_val(struct slice v, double parent, double *px)
 {
+	v = sl_trim_css(v);
+	/* calc() evaluated exactly where it can be; otherwise (min(), max(),
+	 * nesting) css_length_px's smallest term, which errs towards hidden. */
+	if (starts_with_fn(v))
+		return css_calc_px(v, parent, parent, px) || css_length_px(v, parent, parent, px);
 	v = first_token(v);
 	if (sl_eq_cstr(v, "inherit") || sl_eq_cstr(v, "unset") || sl_eq_cstr(v, "initial"))
 		return false;
@@ -733,11 +847,17 @@ font_shorthand_size(struct slice v, double parent, double *px)
 	while (i < v.len) {
 		while (i < v.len && ascii_ws((unsigned char)v.p[i]))
 			i++;
-		size_t st = i;
+		size_t st = i, depth = 0;
 
-		while (i < v.len && !ascii_ws((unsigned char)v.p[i]) && v.p[i] != '/' &&
-		       v.p[i] != ',')
+		/* calc( ... ) stays one token whatever spaces it holds. */
+		while (i < v.len && (depth > 0 || (!ascii_ws((unsigned char)v.p[i]) &&
+		                                   v.p[i] != '/' && v.p[i] != ','))) {
+			if (v.p[i] == '(')
+				depth++;
+			else if (v.p[i] == ')' && depth > 0)
+				depth--;
 			i++;
+		}
 		if (i == st) {
 			i++;
 			continue;
@@ -752,10 +872,29 @@ font_shorthand_size(struct slice v, double parent, double *px)
 				continue;
 			return true;
 		}
+		if (starts_with_fn(t) && font_size_val(t, parent, px))
+			return true;
 		if (font_size_val(t, parent, px) && !(t.p[0] >= '0' && t.p[0] <= '9'))
 			return true;
 	}
 	return false;
+}
+
+/* A colour value css_color_parse could not evaluate that a browser may
+ * still paint: color-mix(), var(), relative colours, spaces we do not map,
+ * unknown keywords. The CSS-wide keywords and currentcolor only repeat what
+ * is inherited, which is known. */
+static bool
+color_unevaluable(struct slice v)
+{
+	static const char *const kw[] = {"inherit", "currentcolor", "initial", "unset",
+	                                 "revert",  "revert-layer", "none"};
+
+	v = first_token(v);
+	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+		if (sl_eq_cstr(v, kw[i]))
+			return false;
+	return true;
 }
 
 /* Computes the state children inherit from parent p for element n. */
@@ -786,18 +925,29 @@ inherit_state(const struct css_decls *d, const GumboNode *n, const struct istate
 	/* Text colour: author CSS, else presentational (<font color>, body
 	 * text=), else the UA's link colour for links, else inherited. */
 	if (d->s[CP_COLOR].set) {
-		if (css_color_parse(d->s[CP_COLOR].val, &c))
+		if (css_color_parse(d->s[CP_COLOR].val, &c)) {
 			s->color = c;
+			s->color_unknown = false;
+		} else if (color_unevaluable(d->s[CP_COLOR].val)) {
+			s->color_unknown = true; /* keeps the inherited colour for the checks */
+		}
 	} else if (((v = attr(n, "color")).len > 0 ||
 	            (n->v.element.tag == GUMBO_TAG_BODY && (v = attr(n, "text")).len > 0)) &&
 	           css_legacy_color_parse(v, &c)) {
 		s->color = c;
+		s->color_unknown = false;
 	} else if (is_link) {
 		s->color = (struct css_color){0, 0, 0xee, 255};
+		s->color_unknown = false;
 	}
-	if (d->s[CP_TEXT_FILL_COLOR].set && css_color_parse(d->s[CP_TEXT_FILL_COLOR].val, &c)) {
-		s->fill = c;
-		s->fill_set = true;
+	if (d->s[CP_TEXT_FILL_COLOR].set) {
+		if (css_color_parse(d->s[CP_TEXT_FILL_COLOR].val, &c)) {
+			s->fill = c;
+			s->fill_set = true;
+			s->color_unknown = false;
+		} else if (color_unevaluable(d->s[CP_TEXT_FILL_COLOR].val)) {
+			s->color_unknown = true;
+		}
 	}
 	/* Background: background-color vs background shorthand by cascade, then
 	 * bgcolor=. Semi-transparent backgrounds composite over what is behind.
@@ -807,14 +957,19 @@ inherit_state(const struct css_decls *d, const GumboNode *n, const struct istate
 
 	if (d->s[CP_BACKGROUND_COLOR].set &&
 	    (!d->s[CP_BACKGROUND].set ||
-	     d->s[CP_BACKGROUND_COLOR].prio >= d->s[CP_BACKGROUND].prio))
+	     d->s[CP_BACKGROUND_COLOR].prio >= d->s[CP_BACKGROUND].prio)) {
 		have = css_color_parse(d->s[CP_BACKGROUND_COLOR].val, &c);
-	else if (d->s[CP_BACKGROUND].set)
+		if (!have && color_unevaluable(d->s[CP_BACKGROUND_COLOR].val))
+			s->bg_unknown = true;
+	} else if (d->s[CP_BACKGROUND].set)
 		have = css_color_in_shorthand(d->s[CP_BACKGROUND].val, &c);
 	if (!have && (v = attr(n, "bgcolor")).len > 0)
 		have = css_legacy_color_parse(v, &c);
-	if (have)
+	if (have) {
 		s->bg = css_blend(c, p->bg);
+		if (c.a == 255)
+			s->bg_unknown = false; /* an opaque known colour covers the unknown */
+	}
 }
 
 /* Which per-text method hides text rendered with state s, or -1. */
@@ -1305,8 +1460,10 @@ struct frame {
 	enum ekind kind;
 	unsigned ol_n; /* list: next number (ol) */
 	bool ordered;
-	bool cell_seen; /* tr: a cell was opened already */
-	bool link;      /* a with href */
+	bool cell_seen;      /* tr: a cell was opened already */
+	bool details_closed; /* <details> without open: only its first <summary> shows */
+	bool summary_seen;
+	bool link; /* a with href */
 	enum href_kind hk;
 	struct slice href, host;
 	size_t link_start;   /* output length when the link opened */
@@ -1509,6 +1666,7 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 	c->ce.tag =
 	    (struct slice){c->tagbuf, name.len < sizeof(c->tagbuf) ? name.len : sizeof(c->tagbuf)};
 	c->link = n->v.element.tag == GUMBO_TAG_A && has_attr(n, "href");
+	c->details_closed = n->v.element.tag == GUMBO_TAG_DETAILS && !has_attr(n, "open");
 	inherit_state(&d, n, &f->is, &c->is, c->link);
 	c->is.opacity = opacity;
 	if (c->link) {
@@ -1685,6 +1843,12 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 		}
 		return;
 	}
+	/* Fail closed on colours we cannot evaluate (color-mix(), var(), ...):
+	 * dropping would lose legitimate text styled by newer CSS, keeping it
+	 * silently could pass text the reader never sees. So it is kept and
+	 * reported (method=unevaluable_color) so the agent is warned. */
+	if ((f->is.color_unknown || f->is.bg_unknown) && !text_blank(p, len))
+		k->hidden |= 1u << HM_UNEVALUABLE_COLOR;
 	if (k->sanitize)
 		w_escaped(&k->w, p, len);
 	else
@@ -1701,6 +1865,27 @@ on_comment(struct walker *k, const GumboNode *n)
 		k->cdata_depth = k->depth - 1;
 		k->cdata_seen = true;
 	}
+}
+
+/* A closed <details> renders only its first <summary> child (WHATWG HTML
+ * §4.11.1); everything else is skipped, and reported when it has text. */
+static bool
+details_skip(struct walker *k, struct frame *f, const GumboNode *n)
+{
+	if (n->type == GUMBO_NODE_ELEMENT && n->v.element.tag == GUMBO_TAG_SUMMARY &&
+	    !f->summary_seen) {
+		f->summary_seen = true;
+		return false;
+	}
+	if (n->type == GUMBO_NODE_COMMENT)
+		return false;
+	if (((n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_CDATA) &&
+	     !text_blank(n->v.text.text, strlen(n->v.text.text))) ||
+	    (n->type == GUMBO_NODE_ELEMENT && subtree_has_text(n))) {
+		k->hidden |= 1u << HM_DETAILS_CLOSED;
+		k->st.hidden_removed++;
+	}
+	return true;
 }
 
 static void
@@ -1730,6 +1915,8 @@ walk(struct walker *k, const GumboNode *doc)
 			k->st.truncated = true;
 			break;
 		}
+		if (f->details_closed && details_skip(k, f, n))
+			continue;
 		switch (n->type) {
 		case GUMBO_NODE_TEXT:
 		case GUMBO_NODE_WHITESPACE:

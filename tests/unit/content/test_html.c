@@ -415,6 +415,205 @@ test_hidden_stylesheet(void **state)
 	               "</p></div>");
 }
 
+/* html must keep "KEPT" and still warn with method (unevaluable colours). */
+static void
+expect_warned(const char *html, const char *method)
+{
+	struct result r;
+	char detail[64];
+
+	run(&r, html);
+	if (strstr(text(&r), "KEPT") == NULL)
+		fail_msg("warned text lost for %s: got \"%s\"", html, text(&r));
+	(void)snprintf(detail, sizeof(detail), "method=%s", method);
+	if (!has_detail(&r, "html_hidden_content_detected", detail))
+		fail_msg("no %s warning for %s", detail, html);
+	done(&r);
+}
+
+/* ---- CSS Color 4 functions, unevaluable colours ---- */
+
+static void
+test_color_functions(void **state)
+{
+	static const char *const white[] = {
+	    "hwb(0 100% 0%)",
+	    "hwb(120deg 99% 1%)",
+	    "lab(100 0 0)",
+	    "lab(100% 0% 0%)",
+	    "lch(100 0 0)",
+	    "lch(99.5 0.5 90deg)",
+	    "oklab(1 0 0)",
+	    "oklab(100% 0 0)",
+	    "oklch(0.995 0 0)",
+	    "oklch(100% 0% 0)",
+	    "color(srgb 1 1 1)",
+	    "color(srgb 100% 100% 100%)",
+	    "color(srgb-linear 1 1 1)",
+	    "color(display-p3 0.99 0.99 0.99)",
+	    "canvas",
+	};
+	static const char *const dark[] = {
+	    "hwb(0 0% 0%)",
+	    "hwb(240 10% 40%)",
+	    "lab(0 0 0)",
+	    "lab(40 60 -40)",
+	    "lch(50 0 0)",
+	    "lch(40 80 300)",
+	    "oklab(0.5 0 0)",
+	    "oklab(40% 0.1 -0.1)",
+	    "oklch(0.6 0.2 30)",
+	    "oklch(45% 50% 250)",
+	    "color(srgb 0 0 0)",
+	    "color(srgb-linear 0.2 0.2 0.2)",
+	    "color(display-p3 0.1 0.4 0.2)",
+	    "windowtext",
+	    "canvastext",
+	};
+	char h[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(white) / sizeof(white[0]); i++) {
+		(void)snprintf(h, sizeof(h), "<p>VISIBLE</p><p style=\"color:%s\">CANARY</p>",
+		               white[i]);
+		expect_hidden(h, "color_match");
+		(void)snprintf(h, sizeof(h),
+		               "<style>.w{color:%s}</style><p>VISIBLE</p><p class=w>CANARY</p>",
+		               white[i]);
+		expect_hidden(h, "color_match");
+		/* the same colour as a background, with white text on it */
+		(void)snprintf(h, sizeof(h),
+		               "<p>VISIBLE</p><div style=\"background-color:%s\"><p "
+		               "style=\"color:#fff\">CANARY</p></div>",
+		               white[i]);
+		expect_hidden(h, "color_match");
+	}
+	for (size_t i = 0; i < sizeof(dark) / sizeof(dark[0]); i++) {
+		(void)snprintf(h, sizeof(h), "<p style=\"color:%s\">SHOWN</p>", dark[i]);
+		expect_visible(h);
+		(void)snprintf(h, sizeof(h), "<style>.d{color:%s}</style><p class=d>SHOWN</p>",
+		               dark[i]);
+		expect_visible(h);
+	}
+	/* alpha in the new syntaxes */
+	expect_hidden("<p>VISIBLE</p><p style=\"color:oklch(0.3 0.1 20 / 0)\">CANARY</p>",
+	              "transparent_text");
+	expect_hidden("<p>VISIBLE</p><p style=\"color:color(srgb 0 0 0 / 0%)\">CANARY</p>",
+	              "transparent_text");
+
+	/* Unevaluable: kept, but the agent is warned. */
+	expect_warned("<p style=\"color:color-mix(in srgb, white, white)\">KEPT</p>",
+	              "unevaluable_color");
+	expect_warned("<p style=\"color:var(--c)\">KEPT</p>", "unevaluable_color");
+	expect_warned("<p style=\"color:rgb(from white r g b)\">KEPT</p>", "unevaluable_color");
+	expect_warned("<p style=\"color:color(xyz 1 1 1)\">KEPT</p>", "unevaluable_color");
+	expect_warned("<div style=\"background-color:color-mix(in oklab, #fff 50%, #000)\">"
+	              "<p>KEPT</p></div>",
+	              "unevaluable_color");
+	expect_warned("<style>.m{color:color-mix(in srgb, #fff 90%, red)}</style>"
+	              "<div class=m><span>KEPT</span></div>",
+	              "unevaluable_color");
+	expect_warned("<style>:root{--x:#fff}.v{-webkit-text-fill-color:var(--x)}</style>"
+	              "<p class=v>KEPT</p>",
+	              "unevaluable_color");
+	/* counter-cases: keywords that repeat what is inherited, and a child that
+	 * sets a known colour again */
+	expect_visible("<p style=\"color:inherit\">SHOWN</p>");
+	expect_visible("<p style=\"color:currentColor\">SHOWN</p>");
+	expect_visible("<style>p{color:unset}</style><p>SHOWN</p>");
+	expect_visible("<div style=\"color:var(--c)\"><p style=\"color:#333\">SHOWN</p></div>");
+	expect_visible("<div style=\"background-color:var(--b)\"><p style=\"background:#fff;"
+	               "color:#000\">SHOWN</p></div>");
+}
+
+/* ---- line-height, closed details, transforms, font-size calc ---- */
+
+static void
+test_hidden_more(void **state)
+{
+	(void)state;
+	/* line-height collapsing a clipped block */
+	expect_hidden("<p>VISIBLE</p><div style=\"line-height:0;overflow:hidden\">CANARY</div>",
+	              "line_height");
+	expect_hidden("<p>VISIBLE</p><div style=\"line-height:1px;overflow-y:hidden\">"
+	              "CANARY</div>",
+	              "line_height");
+	expect_hidden("<p>VISIBLE</p><div style=\"line-height:0.01;overflow:clip\">CANARY</div>",
+	              "line_height");
+	expect_hidden("<style>.lh{line-height:0!important;overflow:hidden}</style><p>VISIBLE</p>"
+	              "<div class=lh>CANARY</div>",
+	              "line_height");
+	expect_hidden("<style>.z{height:0;overflow:hidden}</style><p>VISIBLE</p>"
+	              "<div class=z>CANARY</div>",
+	              "zero_size");
+	expect_hidden("<style>.z{max-height:0px;overflow:hidden}</style><p>VISIBLE</p>"
+	              "<div class=z>CANARY</div>",
+	              "zero_size");
+	expect_visible("<div style=\"line-height:0\">SHOWN</div>");
+	expect_visible("<div style=\"line-height:0.5;overflow:hidden\">SHOWN</div>");
+	expect_visible("<div style=\"line-height:1.2;overflow:hidden\">SHOWN</div>");
+	expect_visible("<style>.l{line-height:0;overflow:hidden;height:40px}</style>"
+	               "<div class=l>SHOWN</div>");
+
+	/* closed <details>: only the first summary shows */
+	expect_hidden("<p>VISIBLE</p><details><summary>VISIBLE too</summary>CANARY</details>",
+	              "details_closed");
+	expect_hidden("<p>VISIBLE</p><details><summary>s</summary><div><p>CANARY</p></div>"
+	              "</details>",
+	              "details_closed");
+	expect_hidden("<p>VISIBLE</p><details><p>CANARY</p><summary>s</summary>"
+	              "<summary>CANARY</summary></details>",
+	              "details_closed");
+	expect_hidden("<style>details{display:block}</style><p>VISIBLE</p><details>CANARY"
+	              "</details>",
+	              "details_closed");
+	expect_visible("<details open><summary>s</summary><p>SHOWN</p></details>");
+	expect_visible("<details><summary>SHOWN</summary>  </details>");
+
+	/* standalone translate/scale, matrix() */
+	expect_hidden("<p>VISIBLE</p><div style=\"translate:-9999px\">CANARY</div>", "transform");
+	expect_hidden("<p>VISIBLE</p><div style=\"translate:0 -5000px\">CANARY</div>", "transform");
+	expect_hidden("<p>VISIBLE</p><div style=\"scale:0\">CANARY</div>", "transform");
+	expect_hidden("<p>VISIBLE</p><div style=\"scale:1 0.01\">CANARY</div>", "transform");
+	expect_hidden("<p>VISIBLE</p><div style=\"transform:matrix(0,0,0,0,0,0)\">CANARY</div>",
+	              "transform");
+	expect_hidden("<p>VISIBLE</p><div style=\"transform:matrix(1, 0, 0, 1, -10000, 0)\">"
+	              "CANARY</div>",
+	              "transform");
+	expect_hidden("<p>VISIBLE</p><div style=\"transform:matrix3d(0,0,0,0,0,1,0,0,0,0,1,0,0,"
+	              "0,0,1)\">CANARY</div>",
+	              "transform");
+	expect_hidden("<style>.t{scale:0%}.u{translate:99999px}</style><p>VISIBLE</p>"
+	              "<div class=t>CANARY</div><div class=u>CANARY</div>",
+	              "transform");
+	expect_hidden("<style>.m{transform:scale(0)}</style><p>VISIBLE</p><div class=m>CANARY"
+	              "</div>",
+	              "transform");
+	expect_visible("<div style=\"translate:10px 2px;scale:1.1\">SHOWN</div>");
+	expect_visible("<div style=\"transform:matrix(1,0,0,1,5,5)\">SHOWN</div>");
+	expect_visible("<style>.s{scale:0.9}</style><div class=s>SHOWN</div>");
+
+	/* font-size through calc() and the font shorthand */
+	expect_hidden("<p>VISIBLE</p><span style=\"font-size:calc(0px)\">CANARY</span>",
+	              "font_size");
+	expect_hidden("<p>VISIBLE</p><span style=\"font-size:calc(1em - 1em)\">CANARY</span>",
+	              "font_size");
+	expect_hidden("<p>VISIBLE</p><span style=\"font-size:calc(16px * 0)\">CANARY</span>",
+	              "font_size");
+	expect_hidden("<p>VISIBLE</p><span style=\"font:italic calc(2px - 2px)/1 serif\">"
+	              "CANARY</span>",
+	              "font_size");
+	expect_hidden("<style>.f{font:0/0 a}</style><p>VISIBLE</p><span class=f>CANARY</span>",
+	              "font_size");
+	expect_hidden("<style>.f{font-size:calc(10px - 10px)}</style><p>VISIBLE</p>"
+	              "<span class=f>CANARY</span>",
+	              "font_size");
+	expect_visible("<span style=\"font-size:calc(12px * 0.9)\">SHOWN</span>");
+	expect_visible("<span style=\"font-size:calc(1rem + 2px)\">SHOWN</span>");
+	expect_visible("<span style=\"font:bold calc(10px + 4px)/1.2 sans-serif\">SHOWN</span>");
+	expect_visible("<style>.f{font:400 14px/0 arial}</style><span class=f>SHOWN</span>");
+}
+
 /* ---- removed elements ---- */
 
 static void
@@ -878,6 +1077,8 @@ main(void)
 	    cmocka_unit_test(test_hidden_colors),
 	    cmocka_unit_test(test_visibility_inheritance),
 	    cmocka_unit_test(test_hidden_stylesheet),
+	    cmocka_unit_test(test_color_functions),
+	    cmocka_unit_test(test_hidden_more),
 	    cmocka_unit_test(test_removed_elements),
 	    cmocka_unit_test(test_links),
 	    cmocka_unit_test(test_structure),
