@@ -22,6 +22,7 @@
 #include <unicode/ucnv.h>
 #include <unicode/ucnv_cb.h>
 
+#include "base/b64.h"
 #include "base/limits.h"
 #include "base/utf8.h"
 #include "content/warn.h"
@@ -295,17 +296,7 @@ hexval(char c)
 static int
 b64val(char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	return b64_value((unsigned char)c, '+', '/');
 }
 
 struct ew {

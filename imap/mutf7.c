@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/b64.h"
 #include "base/buf.h"
 #include "base/utf8.h"
 
@@ -17,17 +18,7 @@ static const char b64chars[] =
 static int
 b64val(char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == ',')
-		return 63;
-	return -1;
+	return b64_value((unsigned char)c, '+', ',');
 }
 
 static bool

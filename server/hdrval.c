@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/b64.h"
 #include "base/limits.h"
 #include "base/utf8.h"
 
@@ -31,17 +32,7 @@ hv_fail(const char **error_r, enum ig_err err, const char *msg)
 static int
 b64_val(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	return b64_value((unsigned char)c, '+', '/');
 }
 
 /* Decodes canonical padded base64 into out (room for in.len / 4 * 3 bytes)

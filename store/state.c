@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/b64.h"
 #include "base/buf.h"
 
 #define STATE_FILE "state.db"
@@ -534,17 +535,7 @@ out:
 static int
 b64url_val(char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
+	return b64_value((unsigned char)c, '-', '_');
 }
 
 /* Strict shape check before any hashing or lookup: prefix, length, base64url
