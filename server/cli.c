@@ -63,6 +63,33 @@ usage_error(const char *cmd, const char *what)
 	return EXIT_USAGE;
 }
 
+/* Parses what every simple command takes (--config FILE, --help) and checks
+ * that exactly `operands` arguments remain. Returns -1 when the command should
+ * go on, else the exit status to return (0 after --help, 2 on misuse). */
+static int
+simple_opts(struct cli *c, int argc, char **argv, const char *cmd, const char *help,
+	    int operands, const char *operand_error)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (ch == 'c')
+			c->config_path = optarg;
+		else if (ch == 'h')
+			return fputs(help, stdout) == EOF;
+		else
+			return usage_error(cmd, "unknown option or missing argument");
+	}
+	if (optind + operands != argc)
+		return usage_error(cmd, operand_error);
+	return -1;
+}
+
 /* Writes the whole of b to stdout; a short write is a failure (the caller
  * may have printed a secret that would otherwise be lost silently). */
 static bool
@@ -207,27 +234,13 @@ static const char serve_help[] = "Usage: imapgate [--config FILE] serve\n"
 static int
 cmd_serve(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct ig_config *cfg = NULL;
 	const char *path;
 	enum log_level level;
-	int ch;
 	int rc;
 
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		if (ch == 'c')
-			c->config_path = optarg;
-		else if (ch == 'h')
-			return fputs(serve_help, stdout) == EOF;
-		else
-			return usage_error("serve ", "unknown option or missing argument");
-	}
-	if (optind != argc)
-		return usage_error("serve ", "serve takes no arguments");
+	if ((rc = simple_opts(c, argc, argv, "serve ", serve_help, 0, "serve takes no arguments")) >= 0)
+		return rc;
 	if ((rc = config_open(c, &cfg, &path)) != 0)
 		return rc;
 	if (log_level_parse(cfg->log_level, &level))
@@ -284,27 +297,13 @@ check_summary(struct buf *b, const struct ig_config *cfg, const char *path)
 static int
 cmd_check(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct ig_config *cfg = NULL;
 	const char *path;
 	struct buf b;
-	int ch;
 	int rc;
 
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		if (ch == 'c')
-			c->config_path = optarg;
-		else if (ch == 'h')
-			return fputs(check_help, stdout) == EOF;
-		else
-			return usage_error("check ", "unknown option or missing argument");
-	}
-	if (optind != argc)
-		return usage_error("check ", "check takes no arguments");
+	if ((rc = simple_opts(c, argc, argv, "check ", check_help, 0, "check takes no arguments")) >= 0)
+		return rc;
 	if ((rc = config_open(c, &cfg, &path)) != 0)
 		return rc;
 	buf_init(&b, OUT_MAX);
@@ -326,30 +325,16 @@ static const char probe_help[] =
 static int
 cmd_probe(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct ig_config *cfg = NULL;
 	const struct cfg_account *a;
 	const char *path;
 	struct buf b;
 	bool trusted = false;
 	enum ig_err err;
-	int ch;
 	int rc;
 
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		if (ch == 'c')
-			c->config_path = optarg;
-		else if (ch == 'h')
-			return fputs(probe_help, stdout) == EOF;
-		else
-			return usage_error("probe ", "unknown option or missing argument");
-	}
-	if (optind + 1 != argc)
-		return usage_error("probe ", "probe takes one account name");
+	if ((rc = simple_opts(c, argc, argv, "probe ", probe_help, 1, "probe takes one account name")) >= 0)
+		return rc;
 	if ((rc = config_open(c, &cfg, &path)) != 0)
 		return rc;
 	a = config_account_find(cfg, argv[optind]);
@@ -674,28 +659,14 @@ out:
 static int
 token_revoke(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct ig_config *cfg = NULL;
 	struct state *st = NULL;
 	const char *path;
 	enum ig_err err;
-	int ch;
 	int rc;
 
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		if (ch == 'c')
-			c->config_path = optarg;
-		else if (ch == 'h')
-			return fputs(token_help, stdout) == EOF;
-		else
-			return usage_error("token revoke ", "unknown option or missing argument");
-	}
-	if (optind + 1 != argc)
-		return usage_error("token revoke ", "expected one NAME or #ID");
+	if ((rc = simple_opts(c, argc, argv, "token revoke ", token_help, 1, "expected one NAME or #ID")) >= 0)
+		return rc;
 	if ((rc = config_open(c, &cfg, &path)) != 0)
 		return rc;
 	rc = 1;
