@@ -282,6 +282,33 @@ tool_name_valid(const char *name)
 	return true;
 }
 
+/* Every tool states its policy (DESIGN §4.3, §8, §9): a rate class, and an
+ * audit rule for exactly the properties of its input schema. */
+static const char *
+tool_policy_check(const struct tool_def *d, struct json_object *schema)
+{
+	struct json_object *props = NULL;
+	const struct tool_arg_rule *r;
+	size_t n_rules = 0;
+
+	if (d->rate_class == TOOL_RATE_UNSET || d->args == NULL)
+		return "tool without a rate class or argument rules";
+	(void)json_object_object_get_ex(schema, "properties", &props);
+	for (r = d->args; r->name != NULL; r++) {
+		if (r->audit < ARG_AUDIT_VERBATIM || r->audit > ARG_AUDIT_SECRET)
+			return "argument rule without an audit treatment";
+		if (props == NULL || !json_object_object_get_ex(props, r->name, NULL))
+			return "argument rule for a property the schema lacks";
+		n_rules++;
+	}
+	if (props != NULL && json_object_object_length(props) != (int)n_rules)
+		return "schema property without an argument rule";
+	if (d->account_scoped &&
+	    (props == NULL || !json_object_object_get_ex(props, "account", NULL)))
+		return "account-scoped tool without an `account` property";
+	return NULL;
+}
+
 static struct json_object *
 tool_def_json(const struct tool_def *d, struct json_object *input_schema, const char **error_r)
 {
@@ -358,6 +385,11 @@ tool_registry_new(const struct tool_def *const *extra, size_t n_extra, const cha
 		if (schema == NULL || !json_object_is_type(schema, json_type_object)) {
 			json_object_put(schema);
 			*error_r = "bad input schema";
+			goto fail;
+		}
+		*error_r = tool_policy_check(d, schema);
+		if (*error_r != NULL) {
+			json_object_put(schema);
 			goto fail;
 		}
 		r->tools[r->n].def = d;

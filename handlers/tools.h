@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "server/config.h"
 
 /* Tool definitions and the interface a tool implementation sees. Tool
  * descriptions and schemas are static text, never derived from mail. */
@@ -35,6 +36,37 @@ enum tool_hint {
 	TOOL_OPEN_WORLD = 1 << 3,
 };
 
+/* Rate-limit class of a tool (DESIGN §8): drafts and sends draw on stricter
+ * buckets than reads and other changes. TOOL_RATE_UNSET is refused by the
+ * registry so that every tool states its class. */
+enum tool_rate_class {
+	TOOL_RATE_UNSET = 0,
+	TOOL_RATE_INFRA, /* list_accounts, use_account: no mail work */
+	TOOL_RATE_READ,
+	TOOL_RATE_WRITE, /* flags, labels, moves, folders */
+	TOOL_RATE_DRAFT,
+	TOOL_RATE_SEND,
+};
+
+/* How the audit log records one argument (DESIGN §9). */
+enum tool_arg_audit {
+	ARG_AUDIT_VERBATIM = 1, /* structural: account, folder, uid, flags, limits */
+	ARG_AUDIT_TEXT,         /* mail text (subject, body, queries): "<redacted:N>" */
+	ARG_AUDIT_RECIPIENTS,   /* addresses: salted hashes only */
+	ARG_AUDIT_SECRET,       /* never written, not even its length */
+};
+
+/* One rule per inputSchema property; the registry refuses a tool whose
+ * schema has a property without a rule (or a rule without a property). */
+struct tool_arg_rule {
+	const char *name;
+	enum tool_arg_audit audit;
+	/* A sub-capability (DESIGN §4.3, e.g. search.advanced_query): the
+	 * argument may only be used where the effective posture is at least
+	 * this. POSTURE_READONLY (0): no extra requirement. */
+	enum posture min_posture;
+};
+
 struct tool_def {
 	const char *name;          /* [A-Za-z0-9_.-]{1,128} */
 	const char *title;
@@ -42,6 +74,12 @@ struct tool_def {
 	const char *input_schema;  /* JSON text of the inputSchema (object schema) */
 	const char *output_schema; /* JSON text, or NULL */
 	unsigned hints;            /* enum tool_hint */
+	/* Policy (DESIGN §4.3, §8, §9), enforced by the dispatch chain for
+	 * every call: */
+	enum posture min_posture;  /* lowest effective posture that may call it */
+	enum tool_rate_class rate_class;
+	bool account_scoped;       /* takes an `account` argument (mail tools) */
+	const struct tool_arg_rule *args; /* terminated by {NULL}; never NULL */
 	/* Runs on an executor thread (may block on I/O); never on the HTTP
 	 * thread. Sets the result with tool_call_result/tool_call_error. */
 	void (*run)(struct tool_call *call);

@@ -174,11 +174,27 @@ missing_capability_run(struct tool_call *call)
 	tool_call_rpc_error(call, -32021, "Missing required client capability: sampling", data);
 }
 
+static const struct tool_arg_rule no_rules[] = {{NULL, 0, 0}};
+static const struct tool_arg_rule schema_rules[] = {
+	{"name", ARG_AUDIT_TEXT, POSTURE_READONLY},
+	{"address", ARG_AUDIT_TEXT, POSTURE_READONLY},
+	{"contactMethod", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+	{"phone", ARG_AUDIT_TEXT, POSTURE_READONLY},
+	{"email", ARG_AUDIT_RECIPIENTS, POSTURE_READONLY},
+	{NULL, 0, 0},
+};
+static const struct tool_arg_rule region_rules[] = {
+	{"region", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+	{NULL, 0, 0},
+};
+
 static const struct tool_def fx_simple_text = {
 	.name = "test_simple_text",
 	.description = "Returns a simple text response (conformance fixture).",
 	.input_schema = NO_ARGS,
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = no_rules,
 	.run = simple_text_run,
 };
 static const struct tool_def fx_image = {
@@ -186,6 +202,8 @@ static const struct tool_def fx_image = {
 	.description = "Returns image content (conformance fixture).",
 	.input_schema = NO_ARGS,
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = no_rules,
 	.run = image_run,
 };
 static const struct tool_def fx_audio = {
@@ -193,6 +211,8 @@ static const struct tool_def fx_audio = {
 	.description = "Returns audio content (conformance fixture).",
 	.input_schema = NO_ARGS,
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = no_rules,
 	.run = audio_run,
 };
 static const struct tool_def fx_embedded = {
@@ -200,6 +220,8 @@ static const struct tool_def fx_embedded = {
 	.description = "Returns an embedded resource (conformance fixture).",
 	.input_schema = NO_ARGS,
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = no_rules,
 	.run = embedded_run,
 };
 static const struct tool_def fx_mixed = {
@@ -207,6 +229,8 @@ static const struct tool_def fx_mixed = {
 	.description = "Returns text, image and resource content (conformance fixture).",
 	.input_schema = NO_ARGS,
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = no_rules,
 	.run = mixed_run,
 };
 static const struct tool_def fx_error = {
@@ -214,6 +238,8 @@ static const struct tool_def fx_error = {
 	.description = "Always returns a tool error (conformance fixture).",
 	.input_schema = NO_ARGS,
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = no_rules,
 	.run = error_run,
 };
 static const struct tool_def fx_progress = {
@@ -221,6 +247,8 @@ static const struct tool_def fx_progress = {
 	.description = "Reports progress 0, 50, 100 (conformance fixture).",
 	.input_schema = NO_ARGS,
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = no_rules,
 	.run = progress_run,
 };
 static const struct tool_def fx_logging = {
@@ -228,6 +256,8 @@ static const struct tool_def fx_logging = {
 	.description = "Sends three info log messages (conformance fixture).",
 	.input_schema = NO_ARGS,
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = no_rules,
 	.run = logging_run,
 };
 static const struct tool_def fx_logging_modern = {
@@ -235,6 +265,8 @@ static const struct tool_def fx_logging_modern = {
 	.description = "Sends log messages when the request set a log level (conformance fixture).",
 	.input_schema = NO_ARGS,
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = no_rules,
 	.run = logging_run,
 };
 static const struct tool_def fx_schema = {
@@ -252,6 +284,8 @@ static const struct tool_def fx_schema = {
 		"[\"contactMethod\"]},\"then\":{\"required\":[\"phone\"]},\"else\":{\"required\":"
 		"[\"email\"]},\"additionalProperties\":false}",
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = schema_rules,
 	.run = schema_run,
 };
 static const struct tool_def fx_reconnection = {
@@ -259,6 +293,8 @@ static const struct tool_def fx_reconnection = {
 	.description = "Closes the SSE stream mid-call to test resumption (conformance fixture).",
 	.input_schema = NO_ARGS,
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = no_rules,
 	.run = reconnection_run,
 };
 static const struct tool_def fx_missing_cap = {
@@ -266,6 +302,8 @@ static const struct tool_def fx_missing_cap = {
 	.description = "Requires the client's sampling capability (conformance fixture).",
 	.input_schema = NO_ARGS,
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = no_rules,
 	.run = missing_capability_run,
 };
 
@@ -288,6 +326,8 @@ static const struct tool_def fx_streaming_elicitation = {
 	.description = "Returns a plain result; never sends requests (conformance fixture).",
 	.input_schema = NO_ARGS,
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = no_rules,
 	.run = streaming_elicitation_run,
 };
 static const struct tool_def fx_custom_header = {
@@ -297,6 +337,8 @@ static const struct tool_def fx_custom_header = {
 	.input_schema = "{\"type\":\"object\",\"properties\":{\"region\":{\"type\":\"string\","
 			"\"x-mcp-header\":\"Region\"}},\"required\":[\"region\"]}",
 	.hints = TOOL_READ_ONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.args = region_rules,
 	.run = custom_header_run,
 };
 

@@ -36,6 +36,8 @@ list_accounts_run(struct tool_call *call)
 	tool_call_result(call, tool_result_structured(out));
 }
 
+static const struct tool_arg_rule list_accounts_rules[] = {{NULL, 0, 0}};
+
 static const struct tool_def list_accounts = {
 	.name = "list_accounts",
 	.title = "List mail accounts",
@@ -50,6 +52,10 @@ static const struct tool_def list_accounts = {
 		"[\"readonly\",\"draft-safe\",\"full\",\"destructive\"]}},"
 		"\"required\":[\"name\",\"posture\"]}}},\"required\":[\"accounts\"]}",
 	.hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT,
+	.min_posture = POSTURE_READONLY,
+	.rate_class = TOOL_RATE_INFRA,
+	.account_scoped = false,
+	.args = list_accounts_rules,
 	.run = list_accounts_run,
 };
 

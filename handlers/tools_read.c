@@ -307,6 +307,11 @@ list_folders_run(struct tool_call *call)
 	read_job_post(call, j, account);
 }
 
+static const struct tool_arg_rule list_folders_rules[] = {
+	{"account", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+	{NULL, 0, 0},
+};
+
 static const struct tool_def list_folders = {
 	.name = "list_folders",
 	.title = "List mail folders",
@@ -330,6 +335,10 @@ static const struct tool_def list_folders = {
 		"\"required\":[\"name\",\"attributes\"]}}},\"required\":[\"folders\"]}},"
 		"\"required\":[\"meta\",\"untrusted\"]}",
 	.hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,
+	.min_posture = POSTURE_READONLY,
+	.rate_class = TOOL_RATE_READ,
+	.account_scoped = true,
+	.args = list_folders_rules,
 	.run = list_folders_run,
 };
 
