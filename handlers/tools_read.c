@@ -19,197 +19,28 @@
 #include "handlers/accounts.h"
 #include "handlers/call.h"
 #include "handlers/tools.h"
+#include "handlers/toolkit.h"
 #include "imap/cmd.h"
 #include "imap/worker.h"
 #include "server/config.h"
 #include "store/state.h"
 
-/* Resolves the account a call addresses. Returns the name (borrowed from
- * cfg) or NULL after setting the tool error: a token without access to a
- * named account gets the same ERR_NOT_FOUND as a nonexistent one. */
-static const char *
-account_resolve(struct tool_call *call)
-{
-	const struct ig_config *cfg = tool_call_config(call);
-	const struct token_info *tok = tool_call_principal(call);
-	struct json_object *v = NULL;
-	const char *only = NULL;
-	size_t n = 0;
-	size_t i;
-
-	if (json_object_object_get_ex(tool_call_args(call), "account", &v)) {
-		const char *name = json_object_get_string(v);
-		const struct cfg_account *a = config_account_find(cfg, name);
-
-		if (a == NULL || !token_allows_account(tok, a->name)) {
-			tool_call_error(call, "ERR_NOT_FOUND", "no such account");
-			return NULL;
-		}
-		return a->name;
-	}
-	for (i = 0; i < cfg->n_accounts; i++) {
-		if (token_allows_account(tok, cfg->accounts[i].name)) {
-			only = cfg->accounts[i].name;
-			n++;
-		}
-	}
-	if (n == 1)
-		return only;
-	if (n == 0)
-		tool_call_error(call, "ERR_NOT_FOUND", "this token has no mail account");
-	else
-		tool_call_error(call, "ERR_INVALID_INPUT",
-				"`account` is required: this token holds several accounts "
-				"(see list_accounts)");
-	return NULL;
-}
-
-/* Copies a decoded name, replacing C0/C1 controls, DEL and bidirectional
- * formatting characters (which can make a name display as another) with
- * U+FFFD. The input is valid UTF-8 (imap/ guarantees it). */
-static char *
-name_filter(const char *s)
-{
-	size_t len = strlen(s);
-	struct buf b;
-	size_t i = 0;
-
-	buf_init(&b, 4 * (size_t)LIM_IMAP_MAILBOX);
-	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-		uint32_t cp = n == 1 ? c : (uint32_t)(c & (0x7f >> n));
-		size_t k;
-
-		if (i + n > len)
-			break;
-		for (k = 1; k < n; k++)
-			cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3f);
-		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
-		    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-			buf_puts(&b, "\xef\xbf\xbd");
-		else
-			buf_append(&b, s + i, n);
-		i += n;
-	}
-	if (b.p == NULL)
-		buf_puts(&b, "");
-	if (buf_err(&b) != IG_OK) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_take(&b);
-}
-
-/* --- asynchronous plumbing shared by the IMAP tools --- */
+/* --- list_folders --- */
 
 struct read_job {
-	struct wk_job job;
-	struct tool_call *call;
-	char account[LIM_ACCOUNT_NAME + 1];
-	/* A batch (2025-03-26) runs tools synchronously on its executor
-	 * thread: there is no completion hook, so it waits here instead. */
-	bool sync;
-	bool finished;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	/* list_folders */
+	struct tk_job tk; /* first */
 	struct imap_folder_list list;
 	size_t skipped;
 };
 
 static void
-read_job_free(struct read_job *j)
+read_job_free(struct tk_job *t)
 {
+	struct read_job *j = (struct read_job *)t;
+
 	imap_folder_list_free(&j->list);
-	if (j->sync) {
-		pthread_cond_destroy(&j->cond);
-		pthread_mutex_destroy(&j->lock);
-	}
 	free(j);
 }
-
-/* Delivers the result set on j->call and releases the job. */
-static void
-read_job_finish(struct read_job *j)
-{
-	if (!j->sync) {
-		struct tool_call *call = j->call;
-
-		read_job_free(j);
-		tool_call_complete(call);
-		return;
-	}
-	pthread_mutex_lock(&j->lock);
-	j->finished = true;
-	pthread_cond_signal(&j->cond);
-	pthread_mutex_unlock(&j->lock);
-}
-
-/* Posts j to the account's worker, deferring the call. On failure the call
- * gets its error at once. */
-static void
-read_job_post(struct tool_call *call, struct read_job *j, const char *account)
-{
-	struct wk *w = accounts_worker(call->accounts, account);
-	enum ig_err err;
-
-	j->call = call;
-	(void)snprintf(j->account, sizeof(j->account), "%s", account);
-	j->job.timeout_s = LIM_IMAP_JOB_S;
-	j->job.idempotent = true;
-	if (w == NULL) {
-		tool_call_error(call, "ERR_INTERNAL", "account worker not running");
-		read_job_free(j);
-		return;
-	}
-	j->sync = call->complete == NULL;
-	if (j->sync) {
-		if (pthread_mutex_init(&j->lock, NULL) != 0) {
-			free(j);
-			tool_call_error(call, "ERR_INTERNAL", "out of resources");
-			return;
-		}
-		if (pthread_cond_init(&j->cond, NULL) != 0) {
-			pthread_mutex_destroy(&j->lock);
-			free(j);
-			tool_call_error(call, "ERR_INTERNAL", "out of resources");
-			return;
-		}
-	} else {
-		/* before submit: the worker may complete before we return */
-		tool_call_defer(call);
-	}
-	err = wk_submit(w, &j->job);
-	if (err != IG_OK) {
-		bool deferred = !j->sync;
-
-		tool_call_error(call, err == IG_EBUSY ? "ERR_BUSY" : "ERR_CONNECTION_LOST",
-				err == IG_EBUSY ? "the account is busy; retry shortly"
-						: "the gateway is shutting down");
-		read_job_free(j);
-		if (deferred)
-			tool_call_complete(call);
-		return;
-	}
-	if (!j->sync)
-		return;
-	/* The worker guarantees done() within the job deadline or at stop. */
-	pthread_mutex_lock(&j->lock);
-	while (!j->finished)
-		pthread_cond_wait(&j->cond, &j->lock);
-	pthread_mutex_unlock(&j->lock);
-	read_job_free(j);
-}
-
-static void
-set_imap_error(struct tool_call *call, const struct imap_error *err)
-{
-	tool_call_error(call, imap_fail_code(err->fail),
-			err->msg[0] != '\0' ? err->msg : imap_fail_str(err->fail));
-}
-
-/* --- list_folders --- */
 
 static void
 list_folders_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
@@ -224,7 +55,7 @@ folder_json(const struct imap_folder *f)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *attrs = json_object_new_array();
-	char *name = name_filter(f->name);
+	char *name = tk_name_filter(f->name);
 	char delim[2] = {f->delim, '\0'};
 	size_t i;
 
@@ -238,7 +69,7 @@ folder_json(const struct imap_folder *f)
 							 ? json_object_new_string(f->special_use)
 							 : NULL);
 	for (i = 0; i < f->n_attrs; i++) {
-		char *a = u8_valid(f->attrs[i], strlen(f->attrs[i])) ? name_filter(f->attrs[i])
+		char *a = u8_valid(f->attrs[i], strlen(f->attrs[i])) ? tk_name_filter(f->attrs[i])
 								     : NULL;
 
 		if (a != NULL)
@@ -265,8 +96,8 @@ list_folders_done(struct wk_job *job, const struct imap_error *err)
 	size_t i;
 
 	if (err->fail != IMAP_FAIL_NONE) {
-		set_imap_error(j->call, err);
-		read_job_finish(j);
+		tk_imap_error(j->tk.call, err);
+		tk_job_finish(&j->tk);
 		return;
 	}
 	/* DESIGN §4.4: what the gateway knows (meta) apart from what the mail
@@ -275,7 +106,7 @@ list_folders_done(struct wk_job *job, const struct imap_error *err)
 	meta = json_object_new_object();
 	untrusted = json_object_new_object();
 	arr = json_object_new_array();
-	json_object_object_add(meta, "account", json_object_new_string(j->account));
+	json_object_object_add(meta, "account", json_object_new_string(j->tk.account));
 	json_object_object_add(meta, "folder_count", json_object_new_int64((int64_t)j->list.n));
 	if (j->skipped > 0)
 		json_object_object_add(meta, "skipped_invalid_names",
@@ -285,14 +116,14 @@ list_folders_done(struct wk_job *job, const struct imap_error *err)
 	json_object_object_add(untrusted, "folders", arr);
 	json_object_object_add(out, "meta", meta);
 	json_object_object_add(out, "untrusted", untrusted);
-	tool_call_result(j->call, tool_result_structured(out));
-	read_job_finish(j);
+	tool_call_result(j->tk.call, tool_result_structured(out));
+	tk_job_finish(&j->tk);
 }
 
 static void
 list_folders_run(struct tool_call *call)
 {
-	const char *account = account_resolve(call);
+	const char *account = tk_account_resolve(call);
 	struct read_job *j;
 
 	if (account == NULL)
@@ -302,9 +133,11 @@ list_folders_run(struct tool_call *call)
 		tool_call_error(call, "ERR_INTERNAL", "out of memory");
 		return;
 	}
-	j->job.run = list_folders_work;
-	j->job.done = list_folders_done;
-	read_job_post(call, j, account);
+	j->tk.job.run = list_folders_work;
+	j->tk.job.done = list_folders_done;
+	j->tk.job.idempotent = true;
+	j->tk.free_fn = read_job_free;
+	tk_job_post(call, &j->tk, account);
 }
 
 static const struct tool_arg_rule list_folders_rules[] = {

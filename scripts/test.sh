@@ -91,7 +91,13 @@ if [ "$quick" -eq 0 ]; then
 		note "unit tests under ASan/UBSan"
 		ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan unit-asan
 
-		for suite in lifecycle mcp_suite imap_suite; do
+		# every tests/integration/*_suite.sh runs here: adding a suite
+		# needs no edit to this script
+		suites="lifecycle"
+		for f in tests/integration/*_suite.sh; do
+			suites="$suites $(basename "$f" .sh)"
+		done
+		for suite in $suites; do
 			note "integration: $suite (against the ASan build)"
 			out="$log_dir/$suite.txt"
 			ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 timeout 1800 \

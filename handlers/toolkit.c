@@ -1,0 +1,191 @@
+/* Shared by the mail tools: account resolution, jobs on account workers,
+ * IMAP error mapping, name filtering (handlers/toolkit.h). */
+#include "handlers/toolkit.h"
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/limits.h"
+#include "handlers/accounts.h"
+#include "handlers/call.h"
+#include "handlers/tools.h"
+#include "imap/conn.h"
+#include "server/config.h"
+#include "store/state.h"
+
+/* Resolves the account a call addresses. Returns the name (borrowed from
+ * cfg) or NULL after setting the tool error: a token without access to a
+ * named account gets the same ERR_NOT_FOUND as a nonexistent one. */
+const char *
+tk_account_resolve(struct tool_call *call)
+{
+	const struct ig_config *cfg = tool_call_config(call);
+	const struct token_info *tok = tool_call_principal(call);
+	struct json_object *v = NULL;
+	const char *only = NULL;
+	size_t n = 0;
+	size_t i;
+
+	if (json_object_object_get_ex(tool_call_args(call), "account", &v)) {
+		const char *name = json_object_get_string(v);
+		const struct cfg_account *a = config_account_find(cfg, name);
+
+		if (a == NULL || !token_allows_account(tok, a->name)) {
+			tool_call_error(call, "ERR_NOT_FOUND", "no such account");
+			return NULL;
+		}
+		return a->name;
+	}
+	for (i = 0; i < cfg->n_accounts; i++) {
+		if (token_allows_account(tok, cfg->accounts[i].name)) {
+			only = cfg->accounts[i].name;
+			n++;
+		}
+	}
+	if (n == 1)
+		return only;
+	if (n == 0)
+		tool_call_error(call, "ERR_NOT_FOUND", "this token has no mail account");
+	else
+		tool_call_error(call, "ERR_INVALID_INPUT",
+				"`account` is required: this token holds several accounts "
+				"(see list_accounts)");
+	return NULL;
+}
+
+/* Copies a decoded name, replacing C0/C1 controls, DEL and bidirectional
+ * formatting characters (which can make a name display as another) with
+ * U+FFFD. The input is valid UTF-8 (imap/ guarantees it). */
+char *
+tk_name_filter(const char *s)
+{
+	size_t len = strlen(s);
+	struct buf b;
+	size_t i = 0;
+
+	buf_init(&b, 4 * (size_t)LIM_IMAP_MAILBOX);
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		uint32_t cp = n == 1 ? c : (uint32_t)(c & (0x7f >> n));
+		size_t k;
+
+		if (i + n > len)
+			break;
+		for (k = 1; k < n; k++)
+			cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3f);
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+		    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+			buf_puts(&b, "\xef\xbf\xbd");
+		else
+			buf_append(&b, s + i, n);
+		i += n;
+	}
+	if (b.p == NULL)
+		buf_puts(&b, "");
+	if (buf_err(&b) != IG_OK) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+/* --- jobs on the account worker --- */
+
+static void
+tk_job_free(struct tk_job *j)
+{
+	if (j->sync) {
+		pthread_cond_destroy(&j->cond);
+		pthread_mutex_destroy(&j->lock);
+	}
+	j->free_fn(j);
+}
+
+/* Delivers the result set on j->call and releases the job. */
+void
+tk_job_finish(struct tk_job *j)
+{
+	if (!j->sync) {
+		struct tool_call *call = j->call;
+
+		tk_job_free(j);
+		tool_call_complete(call);
+		return;
+	}
+	pthread_mutex_lock(&j->lock);
+	j->finished = true;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* Posts j to the account's worker, deferring the call. On failure the call
+ * gets its error at once. */
+void
+tk_job_post(struct tool_call *call, struct tk_job *j, const char *account)
+{
+	struct wk *w = accounts_worker(call->accounts, account);
+	enum ig_err err;
+
+	j->call = call;
+	(void)snprintf(j->account, sizeof(j->account), "%s", account);
+	/* job.timeout_s (0: LIM_IMAP_JOB_S) and job.idempotent are the tool's
+	 * choice: only reads may be retried on a fresh connection. */
+	if (w == NULL) {
+		tool_call_error(call, "ERR_INTERNAL", "account worker not running");
+		tk_job_free(j);
+		return;
+	}
+	j->sync = call->complete == NULL;
+	if (j->sync) {
+		if (pthread_mutex_init(&j->lock, NULL) != 0) {
+			j->sync = false;
+			j->free_fn(j);
+			tool_call_error(call, "ERR_INTERNAL", "out of resources");
+			return;
+		}
+		if (pthread_cond_init(&j->cond, NULL) != 0) {
+			pthread_mutex_destroy(&j->lock);
+			j->sync = false;
+			j->free_fn(j);
+			tool_call_error(call, "ERR_INTERNAL", "out of resources");
+			return;
+		}
+	} else {
+		/* before submit: the worker may complete before we return */
+		tool_call_defer(call);
+	}
+	err = wk_submit(w, &j->job);
+	if (err != IG_OK) {
+		bool deferred = !j->sync;
+
+		tool_call_error(call, err == IG_EBUSY ? "ERR_BUSY" : "ERR_CONNECTION_LOST",
+				err == IG_EBUSY ? "the account is busy; retry shortly"
+						: "the gateway is shutting down");
+		tk_job_free(j);
+		if (deferred)
+			tool_call_complete(call);
+		return;
+	}
+	if (!j->sync)
+		return;
+	/* The worker guarantees done() within the job deadline or at stop. */
+	pthread_mutex_lock(&j->lock);
+	while (!j->finished)
+		pthread_cond_wait(&j->cond, &j->lock);
+	pthread_mutex_unlock(&j->lock);
+	tk_job_free(j);
+}
+
+void
+tk_imap_error(struct tool_call *call, const struct imap_error *err)
+{
+	tool_call_error(call, imap_fail_code(err->fail),
+			err->msg[0] != '\0' ? err->msg : imap_fail_str(err->fail));
+}
+
