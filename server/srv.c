@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/workq.h"
 #include "handlers/accounts.h"
+#include "handlers/dispatch.h"
 #include "handlers/tools.h"
 #include "server/auth.h"
 #include "server/config.h"
@@ -73,6 +74,8 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 {
 	const char *error = NULL;
 	struct tool_registry *tools = NULL;
+	struct disp *disp = NULL;
+	char *disp_error = NULL;
 	struct workq *wq = NULL;
 	struct accounts *accounts = NULL;
 	struct auth *auth = NULL;
@@ -90,6 +93,13 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 	tools = tool_registry_new(opts->extra_tools, opts->n_extra_tools, &error);
 	if (tools == NULL)
 		goto out;
+	/* tool overrides in the configuration are checked against the
+	 * registry here (the config loader knows no tools) */
+	disp = disp_new(cfg, tools, NULL, &disp_error);
+	if (disp == NULL) {
+		error = disp_error != NULL ? disp_error : "out of memory";
+		goto out;
+	}
 	auth = auth_new(cfg->data_dir, &error);
 	if (auth == NULL)
 		goto out;
@@ -107,6 +117,7 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 			       .tools = tools,
 			       .wq = wq,
 			       .accounts = accounts,
+			       .disp = disp,
 			       .max_sessions = cfg->max_sessions,
 			       .session_idle_s = cfg->session_idle_s};
 	mcp = mcp_new(&mo);
@@ -141,6 +152,8 @@ out:
 	http_stop(http);
 	workq_free(wq);
 	mcp_free(mcp);
+	disp_free(disp);
+	free(disp_error);
 	auth_free(auth);
 	tool_registry_free(tools);
 	if (rc == 0)

@@ -22,15 +22,17 @@
 #include "base/buf.h"
 
 #define STATE_FILE "state.db"
-#define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 5000
 #define TOKEN_RAW_LEN 32
 #define TOKEN_B64_LEN 43
 
-/* Applied in one transaction when user_version is 0. Add migrations as new
- * steps keyed by version; never drop user data. A name is unique among
- * tokens that are not revoked (the partial index); expired tokens are
- * revoked when their name is reused (state_token_create). */
+/* Migrations: step N brings a database from user_version N-1 to N, in one
+ * transaction that also sets user_version. Append new steps at the end;
+ * never edit or drop a released step, never drop user data.
+ *
+ * v1: tokens. A name is unique among tokens that are not revoked (the
+ * partial index); expired tokens are revoked when their name is reused
+ * (state_token_create). */
 static const char SQL_SCHEMA_V1[] =
 	"CREATE TABLE tokens ("
 	" id INTEGER PRIMARY KEY,"
@@ -45,7 +47,24 @@ static const char SQL_SCHEMA_V1[] =
 	"CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at = 0;"
 	"PRAGMA user_version = 1;";
 
-#define TOKEN_COLS "id, name, hash, accounts, posture, admin, created_at, expires_at, revoked_at"
+/* v2: per-token tool overrides and rate limit (dispatch chain, issue 6).
+ * rate_limit NULL: the [defaults] token_rate_limit applies. */
+static const char SQL_SCHEMA_V2[] =
+	"ALTER TABLE tokens ADD COLUMN tools_allow TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tokens ADD COLUMN tools_deny TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tokens ADD COLUMN rate_limit TEXT;"
+	"PRAGMA user_version = 2;";
+
+static const char *const migrations[] = {
+	SQL_SCHEMA_V1, /* -> 1 */
+	SQL_SCHEMA_V2, /* -> 2 */
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+#define TOKEN_COLS                                                                                 \
+	"id, name, hash, accounts, posture, admin, created_at, expires_at, revoked_at,"            \
+	" tools_allow, tools_deny, rate_limit"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -65,7 +84,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_INSERT] = "INSERT INTO tokens (name, hash, accounts, posture, admin, created_at,"
-		      " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		      " expires_at, tools_allow, tools_deny, rate_limit)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_BY_HASH] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?1",
 	[ST_RETIRE_EXPIRED] = "UPDATE tokens SET revoked_at = ?2 WHERE name = ?1 AND"
 			      " revoked_at = 0 AND expires_at != 0 AND expires_at <= ?2",
@@ -184,17 +204,35 @@ schema_apply(struct state *st, const char **error_r)
 		*error_r = state_errbuf;
 		goto out;
 	}
-	if (version == 0) {
+	sqlite3_finalize(q);
+	q = NULL;
+	/* One step per transaction; BEGIN IMMEDIATE makes a concurrent opener
+	 * wait, and the version is re-read inside so no step runs twice. */
+	while (version < SCHEMA_VERSION) {
 		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-			err_out(error_r, "creating schema", st->db);
+			err_out(error_r, "migrating schema", st->db);
 			goto out;
 		}
-		if (sqlite3_exec(st->db, SQL_SCHEMA_V1, NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			err_out(error_r, "creating schema", st->db);
+		if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK ||
+		    sqlite3_step(q) != SQLITE_ROW) {
+			err_out(error_r, "reading schema version", st->db);
 			(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			goto out;
 		}
+		version = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+		q = NULL;
+		if (version >= SCHEMA_VERSION) {
+			(void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+			break;
+		}
+		if (sqlite3_exec(st->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			err_out(error_r, "migrating schema", st->db);
+			(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			goto out;
+		}
+		version++;
 	}
 	err = IG_OK;
 out:
@@ -359,6 +397,25 @@ row_to_info(sqlite3_stmt *s, struct token_info *info)
 	info->created_at = sqlite3_column_int64(s, 6);
 	info->expires_at = sqlite3_column_int64(s, 7);
 	info->revoked_at = sqlite3_column_int64(s, 8);
+	if (!copy_text(info->tools_allow, sizeof(info->tools_allow), sqlite3_column_text(s, 9),
+		       sqlite3_column_bytes(s, 9)) ||
+	    !copy_text(info->tools_deny, sizeof(info->tools_deny), sqlite3_column_text(s, 10),
+		       sqlite3_column_bytes(s, 10))) {
+		(void)err_set("invalid token row", NULL);
+		return IG_EDB;
+	}
+	if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
+		char rate[32];
+
+		/* a damaged limit must not become "unlimited": refuse the row */
+		if (!copy_text(rate, sizeof(rate), sqlite3_column_text(s, 11),
+			       sqlite3_column_bytes(s, 11)) ||
+		    !cfg_rate_parse(rate, &info->rate_limit)) {
+			(void)err_set("invalid token row", NULL);
+			return IG_EDB;
+		}
+		info->rate_set = true;
+	}
 	return IG_OK;
 }
 
@@ -426,6 +483,38 @@ accounts_ok(const char *s)
 
 /* ---- tokens ------------------------------------------------------------ */
 
+/* "" or a comma list of at most LIM_OVERRIDE_NAMES names of tool-name
+ * characters ([A-Za-z0-9_.-]); whether they name real tools is the
+ * caller's check (store/ knows no tools). */
+static bool
+override_list_ok(const char *s)
+{
+	size_t n = 0;
+	const char *p = s;
+
+	if (s == NULL || s[0] == '\0')
+		return true;
+	if (strlen(s) > LIM_OVERRIDE_LIST)
+		return false;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		size_t i;
+
+		if (len == 0 || ++n > LIM_OVERRIDE_NAMES)
+			return false;
+		for (i = 0; i < len; i++) {
+			char c = p[i];
+
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+				return false;
+		}
+		if (p[len] == '\0')
+			return true;
+		p += len + 1;
+	}
+}
+
 static enum ig_err
 token_insert(struct state *st, const struct token_spec *spec, const char *accounts,
 	     const unsigned char hash[crypto_hash_sha256_BYTES], int64_t now, int64_t *id_r,
@@ -450,8 +539,21 @@ token_insert(struct state *st, const struct token_spec *spec, const char *accoun
 		    SQLITE_OK ||
 	    sqlite3_bind_int(s, 5, spec->admin ? 1 : 0) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 6, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 7, spec->expires_at) != SQLITE_OK)
+	    sqlite3_bind_int64(s, 7, spec->expires_at) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 8, spec->tools_allow != NULL ? spec->tools_allow : "", -1,
+			      SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 9, spec->tools_deny != NULL ? spec->tools_deny : "", -1,
+			      SQLITE_STATIC) != SQLITE_OK)
 		goto fail;
+	if (spec->rate_set) {
+		char rate[32];
+
+		cfg_rate_format(spec->rate_limit, rate, sizeof(rate));
+		if (sqlite3_bind_text(s, 10, rate, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+			goto fail;
+	} else if (sqlite3_bind_null(s, 10) != SQLITE_OK) {
+		goto fail;
+	}
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
 		(void)sqlite3_reset(s);
@@ -500,6 +602,17 @@ state_token_create(struct state *st, const struct token_spec *spec,
 				   NULL);
 		return IG_EINVAL;
 	}
+	if (!override_list_ok(spec->tools_allow) || !override_list_ok(spec->tools_deny)) {
+		*error_r = err_set("tool overrides must be comma lists of at most 64 tool names",
+				   NULL);
+		return IG_EINVAL;
+	}
+	if (spec->rate_set &&
+	    (spec->rate_limit.count > LIM_RATE_COUNT ||
+	     (spec->rate_limit.count > 0 && spec->rate_limit.period_s == 0))) {
+		*error_r = err_set("invalid rate limit", NULL);
+		return IG_EINVAL;
+	}
 	if ((unsigned)spec->posture_cap > POSTURE_DESTRUCTIVE || spec->expires_at < 0 ||
 	    (spec->expires_at != 0 && spec->expires_at <= now)) {
 		*error_r = err_set("invalid posture or expiry in the past", NULL);
@@ -525,6 +638,12 @@ state_token_create(struct state *st, const struct token_spec *spec,
 		info_r->admin = spec->admin;
 		info_r->created_at = now;
 		info_r->expires_at = spec->expires_at;
+		(void)snprintf(info_r->tools_allow, sizeof(info_r->tools_allow), "%s",
+			       spec->tools_allow != NULL ? spec->tools_allow : "");
+		(void)snprintf(info_r->tools_deny, sizeof(info_r->tools_deny), "%s",
+			       spec->tools_deny != NULL ? spec->tools_deny : "");
+		info_r->rate_set = spec->rate_set;
+		info_r->rate_limit = spec->rate_limit;
 	}
 out:
 	sodium_memzero(raw, sizeof(raw));
