@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/limits.h"
 #include "handlers/tools.h"
@@ -187,4 +188,29 @@ pol_list_check(const struct tool_registry *reg, const char *list, char *bad, siz
 	struct check_ctx c = {reg, bad, badsz};
 
 	return !list_each(list, name_unknown, &c);
+}
+
+bool
+pol_folder_protected(const struct cfg_account *a, const char *folder, const char *special_use)
+{
+	static const char *const fixed[] = {"Sent", "Drafts", "Trash"};
+	static const char *const uses[] = {"\\Sent", "\\Drafts", "\\Trash"};
+	size_t i;
+
+	/* RFC 3501: INBOX is case-insensitive; the others are names as the
+	 * server spells them */
+	if (strcasecmp(folder, "INBOX") == 0)
+		return true;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if (strcmp(folder, fixed[i]) == 0 ||
+		    (special_use != NULL && strcasecmp(special_use, uses[i]) == 0))
+			return true;
+	}
+	return a != NULL && pol_list_has(a->protected_folders, folder);
+}
+
+bool
+pol_folder_expungeable(const struct cfg_account *a, const char *folder)
+{
+	return a != NULL && pol_list_has(a->expunge_folders, folder);
 }

@@ -60,6 +60,18 @@ struct pol_overrides pol_account_overrides(const struct cfg_account *a);
 bool pol_permits(const struct tool_def *t, const struct cfg_account *a,
 		 const struct token_info *tok);
 
+/* DESIGN §4.3, §8: folders that cannot be renamed or deleted — INBOX (any
+ * case), Sent, Drafts, Trash, any folder whose special use (IMAP SPECIAL-USE
+ * attribute, e.g. "\\Sent"; NULL when unknown) is \\Sent, \\Drafts or
+ * \\Trash, and the account's protected_folders. The folder tools refuse
+ * with ERR_PROTECTED_FOLDER. */
+bool pol_folder_protected(const struct cfg_account *a, const char *folder,
+			  const char *special_use);
+/* DESIGN §4.3: expunge and delete_folder act only on folders the account's
+ * expunge_folders list names exactly (none when unset); else
+ * ERR_EXPUNGE_DENIED. A protected folder is never deletable regardless. */
+bool pol_folder_expungeable(const struct cfg_account *a, const char *folder);
+
 /* Checks that every name in list is a registered tool or sub-capability.
  * Returns true, or false with the first bad name copied to bad (NUL-
  * terminated, truncated to badsz). */

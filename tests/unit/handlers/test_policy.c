@@ -210,6 +210,34 @@ test_list_check(void **state)
 	tool_registry_free(reg);
 }
 
+static void
+test_folders(void **state)
+{
+	struct cfg_account a;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	assert_true(pol_folder_protected(&a, "INBOX", NULL));
+	assert_true(pol_folder_protected(&a, "inbox", NULL));
+	assert_true(pol_folder_protected(&a, "Sent", NULL));
+	assert_true(pol_folder_protected(&a, "Drafts", NULL));
+	assert_true(pol_folder_protected(&a, "Trash", NULL));
+	assert_true(pol_folder_protected(&a, "Gesendet", "\\Sent"));
+	assert_true(pol_folder_protected(&a, "Papierkorb", "\\trash"));
+	assert_false(pol_folder_protected(&a, "Archive", "\\Archive"));
+	assert_false(pol_folder_protected(&a, "INBOX.sub", NULL));
+	assert_false(pol_folder_protected(&a, "Projects", NULL));
+	a.protected_folders = (char *)"Projects, Legal";
+	assert_true(pol_folder_protected(&a, "Projects", NULL));
+	assert_true(pol_folder_protected(&a, "Legal", NULL));
+	assert_false(pol_folder_protected(&a, "legal", NULL));
+	assert_false(pol_folder_expungeable(&a, "Junk"));
+	a.expunge_folders = (char *)"Junk,Old";
+	assert_true(pol_folder_expungeable(&a, "Junk"));
+	assert_false(pol_folder_expungeable(&a, "junk"));
+	assert_false(pol_folder_expungeable(NULL, "Junk"));
+}
+
 int
 main(void)
 {
@@ -218,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_permits_token),
 		cmocka_unit_test(test_list_has),
 		cmocka_unit_test(test_list_check),
+		cmocka_unit_test(test_folders),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
