@@ -90,4 +90,14 @@
 #define LIM_MIME_SNIFF ((size_t)4096)        /* leading bytes inspected for magic numbers */
 #define LIM_CONTENT_LINKS 200                /* link findings reported per message */
 
+/* Read tools (handlers/tools_fetch.c, tools_thread.c) -- DESIGN §4.3, §5.3. */
+#define LIM_FOLDER_ARG 255                   /* folder name bytes a tool accepts (§5.3) */
+#define LIM_FETCH_MESSAGE LIM_MIME_MESSAGE   /* a message fetch_message reads; over: ERR_TOO_LARGE */
+#define LIM_ATTACHMENT_DOWNLOAD ((size_t)25 * 1024 * 1024) /* decoded bytes download_attachment returns */
+#define LIM_PART_ID 64                       /* "1.2.3" section numbers */
+#define LIM_THREAD_MESSAGES 100              /* envelopes get_thread returns (uids per call, §5.3) */
+#define LIM_THREAD_IDS 32                    /* message-ids one thread search asks for */
+#define LIM_MSGID 250                        /* bytes of one message-id used in a search */
+#define LIM_LABELS 1000                      /* flags/keywords list_labels reports */
+
 #endif
