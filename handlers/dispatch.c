@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/tool.h"
 #include "base/buf.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -36,7 +37,7 @@ struct disp {
 	struct ig_clock clock;
 	struct rl *rl;
 	struct breaker **brk; /* one per cfg->accounts[i] */
-	pthread_mutex_t list_lock;
+	pthread_rwlock_t list_lock; /* readers copy cached lists in parallel */
 	struct list_entry *lists;
 	size_t n_lists;
 };
@@ -90,7 +91,7 @@ disp_new(const struct ig_config *cfg, const struct tool_registry *reg,
 	if (disp_config_check(cfg, reg, error_r) != IG_OK)
 		return NULL;
 	d = calloc(1, sizeof(*d));
-	if (d == NULL || pthread_mutex_init(&d->list_lock, NULL) != 0) {
+	if (d == NULL || pthread_rwlock_init(&d->list_lock, NULL) != 0) {
 		free(d);
 		goto nomem;
 	}
@@ -131,7 +132,7 @@ disp_free(struct disp *d)
 		free(d->lists[i].json);
 	free(d->lists);
 	rl_free(d->rl);
-	pthread_mutex_destroy(&d->list_lock);
+	pthread_rwlock_destroy(&d->list_lock);
 	free(d);
 }
 
@@ -156,8 +157,11 @@ disp_now(const struct disp *d)
  * posture, breaker and rate limits. On call: principal->name (the token
  * name), account (NULL for tools without one; ->name), def (tool name and
  * per-argument audit rules for redaction), args (validated), posture
- * (effective), started_ms. A failure refuses side-effecting tools (those
- * without TOOL_READ_ONLY): the chain answers ERR_INTERNAL without running. */
+ * (effective), started_ms. A failure refuses side-effecting tools
+ * (audit_tool_side_effecting): the chain answers ERR_INTERNAL without
+ * running. The audit module's entry points are audit_tool_start/_end
+ * (audit/tool.h); its struct audit belongs on struct disp, its span on
+ * struct tool_call. */
 static enum ig_err
 disp_audit_start(struct disp *d, struct tool_call *call)
 {
@@ -433,7 +437,7 @@ disp_call(struct disp *d, struct tool_call *call)
 		goto done;
 	if (!disp_posture(d, call) || !disp_breaker_admit(d, call) || !disp_rate(d, call))
 		goto done;
-	if (disp_audit_start(d, call) != IG_OK && (call->def->hints & TOOL_READ_ONLY) == 0) {
+	if (disp_audit_start(d, call) != IG_OK && audit_tool_side_effecting(call->def)) {
 		tool_call_error(call, "ERR_INTERNAL",
 				"the audit log cannot be written; changes are refused");
 		goto done;
@@ -517,30 +521,39 @@ disp_tools_list(struct disp *d, const struct token_info *tok, struct buf *out)
 	size_t i;
 
 	list_bits(d, tok, bits);
-	pthread_mutex_lock(&d->list_lock);
+	pthread_rwlock_rdlock(&d->list_lock);
 	for (i = 0; i < d->n_lists; i++) {
 		e = &d->lists[i];
 		if (memcmp(e->bits, bits, sizeof(bits)) == 0) {
 			buf_append(out, e->json, e->len);
-			pthread_mutex_unlock(&d->list_lock);
+			pthread_rwlock_unlock(&d->list_lock);
 			return buf_err(out);
 		}
 	}
+	pthread_rwlock_unlock(&d->list_lock);
 	buf_init(&b, LIM_HTTP_BODY * 4);
 	list_build(d, bits, &b);
-	if (buf_err(&b) == IG_OK) {
-		buf_append(out, b.p, b.len);
-		/* a full cache still answers, just without keeping the text */
-		if (d->n_lists < LIM_LIST_CACHE) {
-			e = &d->lists[d->n_lists];
-			memcpy(e->bits, bits, sizeof(bits));
-			e->len = b.len;
-			e->json = buf_take(&b);
-			if (e->json != NULL)
-				d->n_lists++;
-		}
+	if (buf_err(&b) != IG_OK) {
+		buf_free(&b);
+		return IG_ENOMEM;
 	}
-	pthread_mutex_unlock(&d->list_lock);
+	buf_append(out, b.p, b.len);
+	pthread_rwlock_wrlock(&d->list_lock);
+	/* another thread may have added the same set meanwhile; a full cache
+	 * still answers, just without keeping the text */
+	for (i = 0; i < d->n_lists; i++) {
+		if (memcmp(d->lists[i].bits, bits, sizeof(bits)) == 0)
+			break;
+	}
+	if (i == d->n_lists && d->n_lists < LIM_LIST_CACHE) {
+		e = &d->lists[d->n_lists];
+		memcpy(e->bits, bits, sizeof(bits));
+		e->len = b.len;
+		e->json = buf_take(&b);
+		if (e->json != NULL)
+			d->n_lists++;
+	}
+	pthread_rwlock_unlock(&d->list_lock);
 	buf_free(&b);
 	return buf_err(out);
 }
