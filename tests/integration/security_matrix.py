@@ -426,6 +426,32 @@ def main():
            f"{tname}: legacy-session tools/list == stateless tools/list")
     say_ok("legacy-session tools/list filtered exactly like the stateless one")
 
+    # 2025-03-26 batches run the chain synchronously: same list, same refusals
+    batch_checked = 0
+    for (secret, tname, aname, ap, aset, cap, tset) in tokens[:: max(1, len(tokens) // 24)]:
+        s = legacy_session(secret, "2025-03-26")
+        want = {t["name"] for t in tools_list(secret)}
+        denied = sorted(n for n in meta if n not in want)
+        reqs = [{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}]
+        for i, n in enumerate(denied):
+            reqs.append({"jsonrpc": "2.0", "id": 2 + i, "method": "tools/call",
+                         "params": {"name": n, "arguments": args_for(n, aname)}})
+        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        c.request("POST", "/mcp", body=json.dumps(reqs), headers={
+            "Authorization": f"Bearer {secret}", "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream", "Mcp-Session-Id": s[0],
+            "MCP-Protocol-Version": "2025-03-26"})
+        r = c.getresponse()
+        out = {m["id"]: m for m in json.loads(r.read())}
+        c.close()
+        ok({t["name"] for t in out[1]["result"]["tools"]} == want,
+           f"{tname}: batch tools/list == stateless tools/list")
+        for i, n in enumerate(denied):
+            ok(code_of(out[2 + i]) == "ERR_POSTURE_DENIED",
+               f"{tname}: batch call of {n} denied (got {code_of(out[2 + i])})")
+        batch_checked += 1
+    say_ok(f"2025-03-26 batches: {batch_checked} tokens, lists and refusals as stateless")
+
     # ---- 4. rate limits and breaker -----------------------------------------------------
     stop()
     rl = token("limited", "other", "full", rate="3/min")
