@@ -191,25 +191,45 @@ dir_prepare(const char *dir, const char **error_r)
 /* Creates the file 0600 before SQLite opens it: SQLite gives -wal and -shm
  * the database file's mode. This replaces a umask() dance, which is
  * process-wide and would race with other threads creating files. A file that
- * exists with group/other bits is tightened. O_NOFOLLOW: never write through
- * a planted symlink. */
+ * exists with group/other bits is tightened; a symlink is refused (and
+ * SQLite opens with SQLITE_OPEN_NOFOLLOW).
+ *
+ * An existing file is never open(2)ed here: closing any descriptor of a file
+ * drops every POSIX lock this process holds on it, SQLite's included, so a
+ * second state_open in the process (the outbox sender, a send tool) would
+ * silently unlock the connections already open; another process (`imapgate
+ * token create`) then believes it is the last user, checkpoints and deletes
+ * the WAL under them, and they stop seeing new rows (new tokens rejected). */
 static enum ig_err
 file_prepare(const char *path, const char **error_r)
 {
 	struct stat sb;
 	int fd;
+	int tries;
 
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto fail;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    ((sb.st_mode & 077) != 0 && fchmod(fd, 0600) != 0)) {
-		(void)close(fd);
-		goto fail;
+	for (tries = 0; tries < 2; tries++) {
+		if (lstat(path, &sb) == 0) {
+			if (!S_ISREG(sb.st_mode)) {
+				errno = S_ISLNK(sb.st_mode) ? ELOOP : EINVAL;
+				goto fail;
+			}
+			if ((sb.st_mode & 077) != 0 && chmod(path, 0600) != 0)
+				goto fail;
+			return IG_OK;
+		}
+		if (errno != ENOENT)
+			goto fail;
+		/* absent: nobody in this process holds a lock on it yet */
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			if (close(fd) != 0)
+				goto fail;
+			return IG_OK;
+		}
+		if (errno != EEXIST)
+			goto fail;
+		/* created by someone else meanwhile: check it as existing */
 	}
-	if (close(fd) != 0)
-		goto fail;
-	return IG_OK;
 fail:
 	(void)snprintf(state_errbuf, sizeof(state_errbuf), "%s: %s", path, strerror(errno));
 	*error_r = state_errbuf;
