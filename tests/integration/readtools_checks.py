@@ -262,9 +262,18 @@ for scen, tool, allowed in (
         ("bad-bodystructure", "fetch_message", {"ERR_IMAP_PROTOCOL", "ERR_TOO_LARGE", "ERR_NOT_FOUND"}),
         ("good", "fetch_message", {"ERR_NOT_FOUND"}),
         ("good", "get_thread", {"ERR_NOT_FOUND"}),
-        ("good", "list_attachments", {"ERR_NOT_FOUND"})):
+        ("good", "list_attachments", {"ERR_NOT_FOUND"}),
+        # RFC822.SIZE over the cap: refused before the body is asked for
+        ("fetch-oversize", "fetch_message", {"ERR_TOO_LARGE"}),
+        ("fetch-oversize", "download_attachment", {"ERR_TOO_LARGE"}),
+        # a lying size, then a 4 GiB literal: the parser refuses it unbuffered
+        ("fetch-huge-literal", "fetch_message", {"ERR_TOO_LARGE"}),
+        ("fetch-huge-literal", "list_attachments", {"ERR_TOO_LARGE"})):
     t = time.monotonic()
-    res = call(tool, {"account": "h-" + scen, "folder": "INBOX", "uid": 1}, limit=60)
+    args = {"account": "h-" + scen, "folder": "INBOX", "uid": 1}
+    if tool == "download_attachment":
+        args["part_id"] = "2"
+    res = call(tool, args, limit=60)
     out("hostile %s via %s: %s (%.1f s)" % (scen, tool, code(res), time.monotonic() - t), code(res) in allowed,
         repr(res)[:200])
 try:
@@ -273,6 +282,9 @@ try:
 except OSError:
     alive = False
 out("gateway alive after the hostile servers", alive)
+with open("/proc/%s/status" % pid) as st:
+    rss = [int(l.split()[1]) for l in st if l.startswith("VmRSS:")][0]
+print("# gateway RSS after the hostile fetches: %d KiB" % rss)
 res = call("list_labels", {"account": "h-good"})
 out("list_labels against the hostile good server", code(res) is None and "\\Seen" in (sc(res).get("untrusted") or {}).get("system_flags", []), repr(res)[:200])
 m.logout()
