@@ -27,7 +27,7 @@
 #define KNOWN_MAX 64
 #define THREAD_ITEMS                                                                       \
 	"(UID ENVELOPE FLAGS INTERNALDATE RFC822.SIZE BODYSTRUCTURE "                      \
-	"BODY.PEEK[HEADER.FIELDS (REFERENCES)])"
+	"BODY.PEEK[HEADER.FIELDS (REFERENCES LIST-ID)])"
 
 /* A set of message-ids (without brackets), validated so that each can sit in
  * a quoted IMAP string as is: printable ASCII without '"' and '\'. */
@@ -84,8 +84,8 @@ ids_free(struct ids *x)
 	x->n = 0;
 }
 
-/* Calls fn for each <msg-id> in raw (References, In-Reply-To, Message-ID),
- * at most max. */
+/* The <msg-id>s in raw (References, In-Reply-To, Message-ID) as slices
+ * without brackets, at most max; returns how many. */
 static size_t
 each_id(struct slice raw, struct slice *out, size_t max)
 {
@@ -106,14 +106,16 @@ each_id(struct slice raw, struct slice *out, size_t max)
 	return n;
 }
 
-/* The References header value inside a HEADER.FIELDS answer. */
+/* The References header value inside a HEADER.FIELDS answer, into b. */
 static struct slice
-references_of(const struct imap_fetch *f)
+references_of(const struct imap_fetch *f, struct buf *b)
 {
+	buf_reset(b);
 	if (!f->has_section || f->section_nil || f->section.len < 13 ||
 	    strncasecmp(f->section.p, "HEADER.FIELDS", 13) != 0)
 		return (struct slice){NULL, 0};
-	return f->section_data;
+	envelope_header_field(f->section_data, "References", b);
+	return buf_slice(b);
 }
 
 struct thread_job {
@@ -133,6 +135,7 @@ struct thread_job {
 	struct json_object *searched;
 	bool truncated;
 	bool done_ok;
+	struct buf scratch; /* a References value while it is examined */
 };
 
 static void
@@ -143,6 +146,7 @@ thread_job_free(struct tk_job *t)
 	ids_free(&j->ids);
 	json_object_put(j->messages);
 	json_object_put(j->searched);
+	buf_free(&j->scratch);
 	free(j->known_list);
 	free(j);
 }
@@ -164,7 +168,7 @@ on_target(void *vctx, const struct imap_resp *r)
 		ids_add(&j->ids, one[0]);
 	if (each_id(f->envelope->in_reply_to, one, 1) == 1)
 		ids_add(&j->ids, one[0]);
-	n = each_id(references_of(f), refs, LIM_MIME_REFERENCES);
+	n = each_id(references_of(f, &j->scratch), refs, LIM_MIME_REFERENCES);
 	/* the root first, then the nearest ancestors */
 	if (n > 0)
 		ids_add(&j->ids, refs[0]);
@@ -174,7 +178,7 @@ on_target(void *vctx, const struct imap_resp *r)
 }
 
 static bool
-belongs(const struct thread_job *j, const struct imap_fetch *f)
+belongs(struct thread_job *j, const struct imap_fetch *f)
 {
 	struct slice refs[LIM_MIME_REFERENCES];
 	struct slice one[1];
@@ -186,7 +190,7 @@ belongs(const struct thread_job *j, const struct imap_fetch *f)
 		return true;
 	if (each_id(f->envelope->in_reply_to, one, 1) == 1 && ids_has(&j->ids, one[0]))
 		return true;
-	n = each_id(references_of(f), refs, LIM_MIME_REFERENCES);
+	n = each_id(references_of(f, &j->scratch), refs, LIM_MIME_REFERENCES);
 	for (i = 0; i < n; i++) {
 		if (ids_has(&j->ids, refs[i]))
 			return true;
@@ -434,7 +438,9 @@ get_thread_run(struct tool_call *call)
 		return;
 	}
 	j->limit = LIM_THREAD_MESSAGES;
+	buf_init(&j->scratch, LIM_MIME_HEADER_VALUE);
 	if (!msgref_parse(call, &j->ref)) {
+		buf_free(&j->scratch);
 		free(j);
 		return;
 	}
@@ -445,6 +451,7 @@ get_thread_run(struct tool_call *call)
 
 		if (n < 1 || n > LIM_THREAD_MESSAGES) {
 			tool_call_error(call, "ERR_INVALID_INPUT", "`limit` must be 1..100");
+			buf_free(&j->scratch);
 			free(j);
 			return;
 		}

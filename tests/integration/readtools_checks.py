@@ -148,11 +148,15 @@ msgs = (sc(res).get("untrusted") or {}).get("messages") or []
 got = sorted((x.get("folder"), x.get("uid")) for x in msgs)
 out("get_thread include_sent: the Sent reply too", got == sorted([("INBOX", r_root), ("Sent", r_sent), ("INBOX", r_2)]), repr(got))
 env_keys = {"uid", "folder", "message_id", "in_reply_to", "subject", "from", "to", "cc", "date", "internaldate",
-            "size", "flags", "has_attachment", "security_warnings"}
+            "size", "flags", "references", "list_id", "has_attachment", "security_warnings"}
 e0 = msgs[0] if msgs else {}
 out("envelope shape", set(e0) == env_keys and isinstance(e0.get("from"), dict) and e0["from"].get("address"),
     repr(e0)[:300])
 res = call("get_thread", {"account": "alice", "folder": "INBOX", "uid": r_2, "limit": 1})
+r2 = [x for x in msgs if x.get("uid") == r_2 and x.get("folder") == "INBOX"]
+out("envelope references from the header, without brackets",
+    bool(r2) and r2[0].get("references") == ["root@x", "reply1@x"] and r2[0].get("message_id") == "reply2@x"
+    and r2[0].get("in_reply_to") == "reply1@x", repr(r2)[:300])
 out("get_thread limit 1: truncated", sc(res).get("meta", {}).get("truncated") is True
     and len(sc(res)["untrusted"]["messages"]) == 1, repr(sc(res))[:300])
 

@@ -25,7 +25,9 @@
 	"\"team\" NIL)(\"Carol\" NIL \"carol\" \"example.org\")(NIL NIL NIL NIL)) NIL NIL "     \
 	"\"<parent@example.org>\" \"<m42@example.org>\") BODYSTRUCTURE ((\"text\" \"plain\" "   \
 	"(\"charset\" \"utf-8\") NIL NIL \"7bit\" 10 1)(\"application\" \"pdf\" (\"name\" "    \
-	"\"a.pdf\") NIL NIL \"base64\" 100) \"mixed\"))\r\n"
+	"\"a.pdf\") NIL NIL \"base64\" 100) \"mixed\") BODY[HEADER.FIELDS (REFERENCES "    \
+	"LIST-ID)] {87}\r\nReferences: <r1@example.org>\r\n <parent@example.org>\r\nList-Id: "  \
+	"Dev <dev.example.org>\r\n\r\n)\r\n"
 
 static struct json_object *
 env_of(const char *resp, bool bytewise)
@@ -106,6 +108,11 @@ check_env(struct json_object *o)
 	assert_true(json_object_object_get_ex(o, "has_attachment", &v));
 	assert_true(json_object_get_boolean(v));
 	assert_non_null(str(o, "date"));
+	assert_true(json_object_object_get_ex(o, "references", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(v, 1)),
+			    "parent@example.org");
+	assert_string_equal(str(o, "list_id"), "dev.example.org");
 }
 
 static void
