@@ -208,7 +208,8 @@ envelope_header_field(struct slice h, const char *name, struct buf *out)
 
 		while (eol < h.len && h.p[eol] != '\n')
 			eol++;
-		if (eol - i > nlen && h.p[i + nlen] == ':' && strncasecmp(h.p + i, name, nlen) == 0) {
+		if (eol - i > nlen && h.p[i + nlen] == ':' &&
+		    strncasecmp(h.p + i, name, nlen) == 0) {
 			size_t a = i + nlen + 1;
 
 			for (;;) {
@@ -218,7 +219,8 @@ envelope_header_field(struct slice h, const char *name, struct buf *out)
 					b--;
 				buf_append(out, h.p + a, b - a);
 				/* folded continuation lines start with SP or HTAB */
-				if (eol + 1 >= h.len || (h.p[eol + 1] != ' ' && h.p[eol + 1] != '\t'))
+				if (eol + 1 >= h.len ||
+				    (h.p[eol + 1] != ' ' && h.p[eol + 1] != '\t'))
 					return;
 				a = eol + 1;
 				eol = a;
@@ -282,7 +284,7 @@ header_items(struct env *e, const struct imap_fetch *f, struct json_object *o)
 }
 
 static const char *const months[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-				       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 static bool
 digits(const char *p, size_t n, int *v_r)
@@ -413,7 +415,7 @@ warnings(const struct warn_list *w)
 
 struct json_object *
 envelope_json(const struct imap_fetch *f, const char *folder, const char *const *known,
-	      size_t n_known)
+              size_t n_known)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *flags = json_object_new_array();
@@ -437,8 +439,8 @@ envelope_json(const struct imap_fetch *f, const char *folder, const char *const 
 	if (ev != NULL) {
 		json_object_object_add(o, "message_id", msgid(&e, ev->message_id));
 		json_object_object_add(o, "in_reply_to", msgid(&e, ev->in_reply_to));
-		json_object_object_add(o, "subject",
-				       text(&e, ev->subject, ev->subject.len == 0, "header.subject"));
+		json_object_object_add(
+		    o, "subject", text(&e, ev->subject, ev->subject.len == 0, "header.subject"));
 		json_object_object_add(o, "from", first_addr(&e, &ev->from, "header.from"));
 		json_object_object_add(o, "to", addr_array(&e, &ev->to, "header.to"));
 		json_object_object_add(o, "cc", addr_array(&e, &ev->cc, "header.cc"));
@@ -453,21 +455,20 @@ envelope_json(const struct imap_fetch *f, const char *folder, const char *const 
 		json_object_object_add(o, "date", NULL);
 	}
 	json_object_object_add(o, "internaldate",
-			       f->has_internaldate &&
-					       envelope_internaldate_iso(f->internaldate, iso,
-									 sizeof(iso))
-				       ? json_object_new_string(iso)
-				       : NULL);
+	                       f->has_internaldate &&
+	                               envelope_internaldate_iso(f->internaldate, iso, sizeof(iso))
+	                           ? json_object_new_string(iso)
+	                           : NULL);
 	json_object_object_add(o, "size", json_object_new_int64(f->has_size ? f->size : 0));
 	for (i = 0; i < f->n_flags; i++) {
 		if (envelope_flag_ok(f->flags[i]))
-			json_object_array_add(flags, json_object_new_string_len(
-							     f->flags[i].p, (int)f->flags[i].len));
+			json_object_array_add(
+			    flags, json_object_new_string_len(f->flags[i].p, (int)f->flags[i].len));
 	}
 	json_object_object_add(o, "flags", flags);
 	header_items(&e, f, o);
 	json_object_object_add(o, "has_attachment",
-			       json_object_new_boolean(envelope_has_attachment(f->body)));
+	                       json_object_new_boolean(envelope_has_attachment(f->body)));
 	u8_report_warn(&e.rep, &e.w, "header");
 	json_object_object_add(o, "security_warnings", warnings(&e.w));
 	warn_list_free(&e.w);

@@ -33,7 +33,7 @@ struct imap_body;
  * memory. Each string is cut at LIM_MIME_HEADER_VALUE bytes, each address
  * list at LIM_MIME_ADDRESSES entries. */
 struct json_object *envelope_json(const struct imap_fetch *f, const char *folder,
-				  const char *const *known, size_t n_known);
+                                  const char *const *known, size_t n_known);
 
 /* True when a BODYSTRUCTURE has an attachment: a part with disposition
  * "attachment", a filename or name parameter, an attached message, or a

@@ -24,7 +24,7 @@ static void
 check(struct json_object *o)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE);
+	                                                      JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t len = strlen(s);
 
 	if (!u8_valid(s, len) || memmem(s, len, "\xe2\x80\xae", 3) != NULL ||
@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size >= 26)
 		(void)envelope_internaldate_iso((struct slice){(const char *)data, 26}, iso,
-						 sizeof(iso));
+		                                sizeof(iso));
 	p = imap_parser_new(1024 * 1024);
 	if (p == NULL)
 		abort();
@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *e = NULL;
 		size_t used = 0;
 		enum ig_err err =
-			imap_parser_feed(p, (const char *)data + pos, size - pos, &used, &r, &e);
+		    imap_parser_feed(p, (const char *)data + pos, size - pos, &used, &r, &e);
 
 		pos += used;
 		if (err != IG_OK)
