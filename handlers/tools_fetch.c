@@ -398,6 +398,8 @@ fetch_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	memset(&j->fail, 0, sizeof(j->fail));
 	json_object_put(j->out);
 	j->out = NULL;
+	json_object_put(j->resource); /* a rerun after a dropped connection starts afresh */
+	j->resource = NULL;
 	buf_init(&raw, LIM_FETCH_MESSAGE);
 	if (!msgref_examine(c, &j->ref, &uidvalidity, &j->fail, err) ||
 	    !msgref_info(c, &j->ref, LIM_FETCH_MESSAGE, &info, &j->fail, err) ||
