@@ -94,8 +94,8 @@ id_parse(const char *s, size_t len, int64_t *id_r)
 }
 
 unsigned
-admin_outbox_handle(const struct ig_config *cfg, const struct token_info *who, const char *method,
-		    const char *url, struct slice body, struct buf *out)
+admin_outbox_handle(const struct ig_config *cfg, struct audit *audit, const struct token_info *who,
+		    const char *method, const char *url, struct slice body, struct buf *out)
 {
 	const char *rest = url + sizeof(ADMIN_PREFIX) - 1;
 	struct state *st = NULL;
@@ -158,6 +158,10 @@ admin_outbox_handle(const struct ig_config *cfg, const struct token_info *who, c
 			status = fail(out, 405, "use POST");
 			goto out;
 		}
+		if (audit == NULL) { /* a decision is never unaudited */
+			status = fail(out, 503, "the audit log is unavailable");
+			goto out;
+		}
 		if (body.len > 0) {
 			if (json_parse_strict(body, &req, &error) != IG_OK ||
 			    !json_object_is_type(req, json_type_object)) {
@@ -189,7 +193,7 @@ admin_outbox_handle(const struct ig_config *cfg, const struct token_info *who, c
 		json_object_object_add(f, "outbox_id", json_object_new_int64(id));
 		json_object_object_add(f, "decision", json_object_new_string(approve ? "approved"
 										      : "rejected"));
-		if (send_audit(cfg, "approval", who->name, NULL, f, true) != IG_OK) {
+		if (send_audit(audit, "approval", who->name, NULL, f, true) != IG_OK) {
 			status = fail(out, 500, "audit record failed");
 			goto out;
 		}

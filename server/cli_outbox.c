@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "base/buf.h"
 #include "handlers/send_audit.h"
 #include "server/config.h"
@@ -205,36 +206,47 @@ outbox_decide_cmd(const struct ig_config *cfg, struct state *st, int64_t id, boo
 {
 	char approver[LIM_TOKEN_NAME + 8];
 	struct json_object *f;
+	struct audit *audit = NULL;
 	const char *why = NULL;
 	enum ig_err err;
+	int rc = 1;
 
+	/* a decision is never unaudited: no audit log, no decision */
+	if (audit_open(cfg->data_dir, &audit, &why) != IG_OK) {
+		err_line("audit", why != NULL ? why : "cannot open the audit log", "");
+		return 1;
+	}
+	why = NULL;
 	(void)snprintf(approver, sizeof(approver), "cli:%s", by);
 	if (approve)
 		err = outbox_approve(st, id, approver, hash, (int64_t)time(NULL), &why);
 	else
 		err = outbox_reject(st, id, approver, (int64_t)time(NULL));
 	if (err == IG_ENOTFOUND) {
-		err_line("imapgate: outbox: no entry %s%s", "with this id", "");
-		return 1;
+		err_line("decide", "no entry with this id", "");
+		goto out;
 	}
 	if (err == IG_EEXIST) {
-		err_line("imapgate: outbox: %s%s", "the entry is not pending (see outbox show)", "");
-		return 1;
+		err_line("decide", "the entry is not pending (see outbox show)", "");
+		goto out;
 	}
 	if (err != IG_OK) {
-		err_line("imapgate: outbox: %s%s", why != NULL ? why : state_errmsg(), "");
-		return 1;
+		err_line("decide", why != NULL ? why : state_errmsg(), "");
+		goto out;
 	}
 	f = json_object_new_object();
 	json_object_object_add(f, "outbox_id", json_object_new_int64(id));
 	json_object_object_add(f, "decision", json_object_new_string(approve ? "approved"
 									      : "rejected"));
 	json_object_object_add(f, "approver", json_object_new_string(approver));
-	if (send_audit(cfg, "approval", approver, NULL, f, true) != IG_OK)
-		err_line("imapgate: outbox: %s%s", "warning: audit record failed", "");
+	if (send_audit(audit, "approval", approver, NULL, f, true) != IG_OK)
+		err_line("decide", "warning: the audit record failed", "");
 	(void)fprintf(stderr, "outbox entry %lld %s\n", (long long)id,
 		      approve ? "approved (the server sends it within a second)" : "rejected");
-	return 0;
+	rc = 0;
+out:
+	audit_close(audit);
+	return rc;
 }
 
 int

@@ -37,6 +37,7 @@ struct http {
 	const struct ig_config *cfg;
 	struct mcp *mcp;
 	struct auth *auth;
+	struct audit *audit;     /* admin API decisions; borrowed */
 	char *prm_json;          /* protected-resource metadata, built once */
 	char *challenge;         /* WWW-Authenticate for a missing token */
 	char *challenge_invalid; /* ... for a wrong one */
@@ -590,7 +591,7 @@ serve_admin(struct req *r)
 	enum MHD_Result ret;
 
 	buf_init(&out, (size_t)64 * 1024 * 1024);
-	status = admin_outbox_handle(r->h->cfg, &r->principal,
+	status = admin_outbox_handle(r->h->cfg, r->h->audit, &r->principal,
 				     names[r->method <= MCP_HTTP_OTHER ? r->method : MCP_HTTP_OTHER],
 				     r->admin_url, buf_slice(&r->body), &out);
 	if (buf_err(&out) != IG_OK) {
@@ -907,7 +908,8 @@ make_addr(const struct ig_config *cfg, struct sockaddr_storage *ss)
 }
 
 struct http *
-http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, const char **error_r)
+http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, struct audit *audit,
+	   const char **error_r)
 {
 	struct http *h = calloc(1, sizeof(*h));
 	struct sockaddr_storage ss;
@@ -920,6 +922,7 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, cons
 	h->cfg = cfg;
 	h->mcp = mcp;
 	h->auth = auth;
+	h->audit = audit;
 	h->prm_json = build_prm(cfg);
 	h->challenge = build_challenge(cfg, false);
 	h->challenge_invalid = build_challenge(cfg, true);
