@@ -90,13 +90,22 @@ p_ok=$(start_sink ok ok starttls)
 p_slow=$(start_sink slow delay implicit)
 p_bad=$(start_sink bad 5xx starttls)
 p_notls=$(start_sink notls no-starttls starttls)
-if [ -n "$p_ok" ] && [ -n "$p_slow" ] && [ -n "$p_bad" ] && [ -n "$p_notls" ]; then
+p_drop=$(start_sink drop drop-mid-data starttls)
+p_temp=$(start_sink temp 4xx starttls)
+p_refuse=$(start_sink refuse refuse-starttls starttls)
+p_auto=$(start_sink auto ok starttls)
+p_pin=$(start_sink pin ok implicit)
+if [ -n "$p_ok" ] && [ -n "$p_slow" ] && [ -n "$p_bad" ] && [ -n "$p_notls" ] && [ -n "$p_drop" ] &&
+	[ -n "$p_temp" ] && [ -n "$p_refuse" ] && [ -n "$p_auto" ] && [ -n "$p_pin" ]; then
 	ok "SMTP sinks listening"
 else
 	nok "SMTP sinks start" "$(cat "$tmp"/sink-*.err | head -c 300)"
 	exit 1
 fi
 
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-keyout "$tmp/wrong.key" -out "$tmp/wrong.pem" -subj "/CN=127.0.0.1" 2>/dev/null
+wrong_fp=$(openssl x509 -in "$tmp/wrong.pem" -noout -fingerprint -sha256 | sed 's/^.*=//')
 gw_port=$("$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 conf="$tmp/imapgate.conf"
 {
@@ -111,6 +120,18 @@ conf="$tmp/imapgate.conf"
 	acct slow "smtps://127.0.0.1:$p_slow" "smtp_tls_fingerprint_sha256 = $FINGERPRINT"
 	acct bad "smtp://127.0.0.1:$p_bad" "smtp_tls_fingerprint_sha256 = $FINGERPRINT"
 	acct notls "smtp://127.0.0.1:$p_notls" "smtp_tls_ca_file = $CA_FILE"
+	acct drop "smtp://127.0.0.1:$p_drop" "smtp_tls_ca_file = $CA_FILE"
+	acct temp "smtp://127.0.0.1:$p_temp" "smtp_tls_ca_file = $CA_FILE"
+	acct refuse "smtp://127.0.0.1:$p_refuse" "smtp_tls_ca_file = $CA_FILE"
+	acct wrongpin "smtps://127.0.0.1:$p_pin" "smtp_tls_fingerprint_sha256 = $wrong_fp"
+	acct limited "smtp://127.0.0.1:$p_ok" "smtp_tls_ca_file = $CA_FILE
+allowed_recipients = *@example.test, partner@example.org
+daily_send_quota = 2"
+	acct auto "smtp://127.0.0.1:$p_auto" "smtp_tls_ca_file = $CA_FILE
+send_requires_approval = false
+allowed_recipients = *@example.test"
+	acct autonolist "smtp://127.0.0.1:$p_auto" "smtp_tls_ca_file = $CA_FILE
+send_requires_approval = false"
 } >"$conf"
 
 agent=$("$bin" token create --name agent --posture full --config "$conf" 2>"$tmp/token.err")
@@ -400,6 +421,60 @@ cli("approve", str(nid))
 r2 = wait_state(nid, ("sent", "failed", "uncertain"))
 raw = b"".join(open(os.path.join(sink("notls"), f), "rb").read() for f in os.listdir(sink("notls")) if f.endswith(".raw"))
 out("no STARTTLS offered -> failed, no AUTH or mail in clear", r2 and r2[0] == "failed" and b"AUTH" not in raw and b"MAIL FROM" not in raw, (r2, raw[:200]))
+
+# ---- more SMTP failures: each ends the entry once, never a retry ----
+def send_and_approve(account, subject="x"):
+    sc, code, r = tool("send_email", {"account": account, "to": [{"address": "bob@example.test"}],
+                                       "subject": subject, "body_text": "secret body"})
+    if not sc:
+        return None, r
+    i = sc["meta"]["outbox_id"]
+    cli("approve", str(i))
+    return i, wait_state(i, ("sent", "failed", "uncertain"))
+
+def sink_bytes(name):
+    d = sink(name)
+    return b"".join(open(os.path.join(d, f), "rb").read() for f in sorted(os.listdir(d)) if f.endswith(".raw"))
+
+i, r2 = send_and_approve("drop")
+time.sleep(1.5)
+out("dropped mid-DATA -> failed or uncertain, one connection, no retry",
+    r2 and r2[0] in ("failed", "uncertain") and connects("drop") == 1, (r2, connects("drop")))
+i, r2 = send_and_approve("temp")
+time.sleep(1.5)
+out("451 after DATA -> failed (ERR_SMTP_PROTOCOL), no retry", r2 and r2[0] == "failed" and connects("temp") == 1, (r2, connects("temp")))
+i, r2 = send_and_approve("refuse")
+out("STARTTLS refused -> failed, no AUTH or envelope in clear",
+    r2 and r2[0] == "failed" and b"AUTH" not in sink_bytes("refuse") and b"MAIL FROM" not in sink_bytes("refuse"), (r2, sink_bytes("refuse")[:200]))
+i, r2 = send_and_approve("wrongpin")
+out("wrong SMTP pin -> failed before AUTH", r2 and r2[0] == "failed" and b"AUTH" not in sink_bytes("pin") and b"MAIL" not in sink_bytes("pin"), (r2, sink_bytes("pin")[:100]))
+with db() as c:
+    errs = [r[0] or "" for r in c.execute("SELECT last_error FROM outbox WHERE state = 'failed'")]
+out("failure texts are the gateway's own (no SMTP server text)", errs and not any("try later" in e or "no thanks" in e or "script" in e for e in errs), errs)
+
+# ---- allow-list and quota apply before an entry exists ----
+with db() as c:
+    before = c.execute("SELECT count(*) FROM outbox").fetchone()[0]
+sc, code, r = tool("send_email", {"account": "limited", "to": [{"address": "bob@example.test"}],
+                                   "bcc": [{"address": "leak@evil.test"}], "subject": "x", "body_text": "y"})
+out("a Bcc outside allowed_recipients -> ERR_POSTURE_DENIED", code == "ERR_POSTURE_DENIED", r)
+sc, code, r = tool("send_email", {"account": "limited", "to": [{"address": "Partner@Example.ORG"}], "subject": "x", "body_text": "y"})
+out("an exact allowed address matches case-insensitively", sc is not None, r)
+sc, code, r = tool("send_email", {"account": "limited", "to": [{"address": "bob@example.test"}], "subject": "x", "body_text": "y"})
+sc, code, r = tool("send_email", {"account": "limited", "to": [{"address": "bob@example.test"}], "subject": "x", "body_text": "y"})
+out("daily_send_quota = 2: the third send -> ERR_RATE_LIMITED", code == "ERR_RATE_LIMITED", r)
+with db() as c:
+    after = c.execute("SELECT count(*) FROM outbox").fetchone()[0]
+out("refused sends created no entry", after == before + 2, (before, after))
+
+# ---- autonomous sending (send_requires_approval = false) ----
+sc, code, r = tool("send_email", {"account": "autonolist", "to": [{"address": "bob@example.test"}], "subject": "x", "body_text": "y"})
+out("autonomous sending without allowed_recipients -> ERR_CONFIG", code == "ERR_CONFIG", r)
+sc, code, r = tool("send_email", {"account": "auto", "to": [{"address": "bob@example.test"}], "subject": "auto", "body_text": "y"})
+out("autonomous send_email -> queued_autonomous", sc is not None and sc["meta"]["status"] == "queued_autonomous", r)
+if sc:
+    r2 = wait_state(sc["meta"]["outbox_id"], ("sent", "failed", "uncertain"))
+    out("autonomous entry sent without approval", r2 and r2[0] == "sent" and connects("auto") == 1, (r2, connects("auto")))
 
 # ---- kill -9 during a send ----
 sc, code, r = tool("send_email", {"account": "slow", "to": [{"address": "bob@example.test"}], "subject": "slow", "body_text": "z"})
