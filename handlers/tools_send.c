@@ -471,6 +471,10 @@ send_finish(struct send_job *j)
 
 	buf_init(&msg, LIM_SEND_MESSAGE);
 	nr = envelope(&j->a, rc);
+	if (acc->smtp_url == NULL) {
+		tool_call_error(call, "ERR_CONFIG", "the account has no smtp_url: it cannot send");
+		goto out;
+	}
 	if (autonomous && acc->allowed_recipients == NULL) {
 		tool_call_error(call, "ERR_CONFIG",
 				"sending without approval needs `allowed_recipients` for the account");
