@@ -181,21 +181,39 @@ dir_prepare(const char *dir, const char **error_r)
 /* Creates the file 0600 before SQLite opens it: SQLite gives -wal and -shm
  * the database file's mode. This replaces a umask() dance, which is
  * process-wide and would race with other threads creating files. A file that
- * exists with group/other bits is tightened. O_NOFOLLOW: never write through
- * a planted symlink. */
+ * exists with group/other bits is tightened. Never follows a planted symlink.
+ *
+ * An existing file is only lstat'ed and chmod'ed, never opened: closing any
+ * descriptor of a file drops every POSIX lock this process holds on it, so
+ * opening and closing state.db while another connection of this process
+ * (the token check, the outbox sender) has it open would silently release
+ * that connection's locks; another process could then believe it is the last
+ * user, checkpoint and remove the WAL, and this process would go on reading
+ * a stale snapshot (a new token refused, a revoked one accepted). */
 static enum ig_err
 file_prepare(const char *path, const char **error_r)
 {
 	struct stat sb;
 	int fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto fail;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    ((sb.st_mode & 077) != 0 && fchmod(fd, 0600) != 0)) {
-		(void)close(fd);
-		goto fail;
+	for (;;) {
+		if (lstat(path, &sb) == 0) {
+			if (!S_ISREG(sb.st_mode)) {
+				errno = EINVAL;
+				goto fail;
+			}
+			if ((sb.st_mode & 077) != 0 && chmod(path, 0600) != 0)
+				goto fail;
+			return IG_OK;
+		}
+		if (errno != ENOENT)
+			goto fail;
+		/* new file: nobody else has it open yet */
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			break;
+		if (errno != EEXIST) /* EEXIST: created meanwhile; inspect it */
+			goto fail;
 	}
 	if (close(fd) != 0)
 		goto fail;

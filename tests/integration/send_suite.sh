@@ -255,6 +255,22 @@ def cli(*args):
     return subprocess.run([bin_, "outbox", "--config", conf] + list(args), capture_output=True,
                           text=True, timeout=30)
 
+# ---- tokens created and revoked while the server (and its outbox sender, with its
+# own state.db connection) runs are seen at once (regression: a second connection in
+# the process must not drop the token check's SQLite file locks) ----
+def token_cli(*args):
+    return subprocess.run([bin_, "token"] + list(args) + ["--config", conf], capture_output=True,
+                          text=True, timeout=30)
+for i in range(3):
+    tool("list_pending", {})  # each call opens and closes a state.db connection
+    t = token_cli("create", "--name", "late-%d" % i, "--posture", "full").stdout.strip()
+    sc, code, r = tool("list_pending", {}, tok=t)
+    ok1 = sc is not None
+    token_cli("revoke", "late-%d" % i)
+    sc, code, r2 = tool("list_pending", {}, tok=t)
+    out("token created while serving works at once, revoked is refused at once (%d)" % i,
+        ok1 and r2.get("http_error") == 401, (r, r2))
+
 # ---- create_draft ----
 sc, code, r = tool("create_draft", {"account": "alice", "to": [{"name": "Bob", "address": "bob@example.test"}],
                                      "bcc": [{"address": "hidden@example.test"}],
