@@ -24,6 +24,7 @@
 #include "handlers/policy.h"
 #include "handlers/tools.h"
 #include "server/srv.h"
+#include "server/cli_outbox.h"
 #include "server/cli_sanitize.h"
 #include "server/config.h"
 #include "store/state.h"
@@ -972,6 +973,31 @@ cmd_token(struct cli *c, int argc, char **argv)
 	return usage_error("token ", "expected create, list or revoke");
 }
 
+/* ---- outbox ------------------------------------------------------------ */
+
+/* `outbox` takes --config before its sub-command; the rest is
+ * server/cli_outbox.c. */
+static int
+cmd_outbox(struct cli *c, int argc, char **argv)
+{
+	struct ig_config *cfg = NULL;
+	const char *path;
+	int i = 1;
+	int rc;
+
+	while (i + 1 < argc && (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0)) {
+		c->config_path = argv[i + 1];
+		i += 2;
+	}
+	if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0))
+		return cli_outbox_run(NULL, 1, &argv[i]);
+	if ((rc = config_open(c, &cfg, &path)) != 0)
+		return rc;
+	rc = cli_outbox_run(cfg, argc - i, argv + i);
+	config_free(cfg);
+	return rc;
+}
+
 /* ---- dispatch --------------------------------------------------------- */
 
 static const char main_help[] =
@@ -984,6 +1010,7 @@ static const char main_help[] =
 	"  token create|list|revoke  manage bearer tokens\n"
 	"  probe ACCOUNT         show an IMAP server's TLS certificate and capabilities\n"
 	"  sanitize FILE|-       print the sanitized form of one message\n"
+	"  outbox list|show|approve|reject  review mail queued by send_email\n"
 	"\n"
 	"Options (also accepted after the command):\n"
 	"  -c, --config FILE     configuration file (default: $IMAPGATE_CONFIG, else\n"
@@ -1033,6 +1060,8 @@ cli_main(int argc, char **argv, char *const *envp, const struct srv_opts *serve_
 		return cmd_token(&c, argc, argv);
 	if (strcmp(cmd, "probe") == 0)
 		return cmd_probe(&c, argc, argv);
+	if (strcmp(cmd, "outbox") == 0)
+		return cmd_outbox(&c, argc, argv);
 	if (strcmp(cmd, "sanitize") == 0) /* content pipeline; server/cli_sanitize.c */
 		return cli_sanitize_main(argc, argv);
 	return usage_error("", "unknown command");

@@ -10,6 +10,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/workq.h"
+#include "audit/audit.h"
 #include "handlers/accounts.h"
 #include "handlers/dispatch.h"
 #include "handlers/sender.h"
@@ -80,6 +81,7 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 	struct workq *wq = NULL;
 	struct accounts *accounts = NULL;
 	struct sender *sender = NULL;
+	struct audit *audit = NULL;
 	struct auth *auth = NULL;
 	struct mcp *mcp = NULL;
 	struct http *http = NULL;
@@ -117,7 +119,9 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 		goto out;
 	/* The outbox sender recovers interrupted sends before anything new
 	 * can be approved through this process. */
-	sender = sender_start(cfg, accounts, &error);
+	if (audit_open(cfg->data_dir, &audit, &error) != IG_OK)
+		goto out;
+	sender = sender_start(cfg, accounts, audit, &error);
 	if (sender == NULL)
 		goto out;
 	mo = (struct mcp_opts){.cfg = cfg,
@@ -132,7 +136,7 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 		error = "out of memory";
 		goto out;
 	}
-	http = http_start(cfg, mcp, auth, &error);
+	http = http_start(cfg, mcp, auth, audit, &error);
 	if (http == NULL)
 		goto out;
 	log_info(0, "msg=\"listening\" listen=%s public_url=%s accounts=%zu fixtures=%zu",
@@ -164,6 +168,7 @@ out:
 	disp_free(disp);
 	free(disp_error);
 	auth_free(auth);
+	audit_close(audit);
 	tool_registry_free(tools);
 	if (rc == 0)
 		log_info(0, "msg=\"stopped\"");
