@@ -110,7 +110,7 @@ gw_port=$("$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));prin
 conf="$tmp/imapgate.conf"
 {
 	printf '[server]\nlisten = 127.0.0.1:%s\ndata_dir = %s/data\nshutdown_timeout_s = 5\n\n' "$gw_port" "$tmp"
-	printf '[defaults]\nposture = full\n\n'
+	printf '[defaults]\nposture = full\ndraft_rate_limit = 10000/h\nsend_rate_limit = 10000/h\n\n'
 	acct() { # acct NAME SMTP_URL TLSLINE
 		printf '[account %s]\nhost = 127.0.0.1\nport = %s\ntls = implicit\nuser = alice\n' "$1" "$IMAPS_PORT"
 		printf 'password_file = %s\ntls_fingerprint_sha256 = %s\naddress = alice@example.test\n' "$dv/alice.pw" "$FINGERPRINT"
@@ -262,12 +262,12 @@ def token_cli(*args):
     return subprocess.run([bin_, "token"] + list(args) + ["--config", conf], capture_output=True,
                           text=True, timeout=30)
 for i in range(3):
-    tool("list_pending", {})  # each call opens and closes a state.db connection
+    tool("list_pending", {"account": "alice"})  # each call opens and closes a state.db connection
     t = token_cli("create", "--name", "late-%d" % i, "--posture", "full").stdout.strip()
-    sc, code, r = tool("list_pending", {}, tok=t)
+    sc, code, r = tool("list_pending", {"account": "alice"}, tok=t)
     ok1 = sc is not None
     token_cli("revoke", "late-%d" % i)
-    sc, code, r2 = tool("list_pending", {}, tok=t)
+    sc, code, r2 = tool("list_pending", {"account": "alice"}, tok=t)
     out("token created while serving works at once, revoked is refused at once (%d)" % i,
         ok1 and r2.get("http_error") == 401, (r, r2))
 
@@ -353,10 +353,10 @@ out("send_email returns pending_approval with an outbox id", sc is not None and 
 oid = sc["meta"]["outbox_id"] if sc else 0
 time.sleep(2.5)
 out("without approval nothing reaches the sink", connects("ok") == 0, connects("ok"))
-sc2, code, r = tool("list_pending", {})
+sc2, code, r = tool("list_pending", {"account": "alice"})
 ids = [e["outbox_id"] for e in (sc2 or {}).get("meta", {}).get("entries", [])]
 out("list_pending shows the token's entry as pending", oid in ids and sc2["meta"]["entries"][0]["state"] == "pending", r)
-sc3, code, r = tool("list_pending", {}, tok=other)
+sc3, code, r = tool("list_pending", {"account": "alice"}, tok=other)
 out("list_pending never shows another token's entries", sc3 is not None and oid not in [e["outbox_id"] for e in sc3["meta"]["entries"]], r)
 
 # ---- the admin API: an agent token cannot approve, even its own entry ----
