@@ -331,8 +331,19 @@ scan_walk(struct scan *s, struct json_object *v, const char *folder, bool in_sc,
 	}
 	json_object_object_foreach(v, key, val)
 	{
-		scan_walk(s, val, folder, in_sc || (depth == 0 && strcmp(key, "structuredContent") == 0),
-			  depth + 1);
+		const char *f = folder;
+		struct json_object *m;
+
+		if (depth == 0 && strcmp(key, "structuredContent") == 0) {
+			/* meta.folder names the folder of the whole result */
+			if (json_object_object_get_ex(val, "meta", &m) &&
+			    json_object_object_get_ex(m, "folder", &x) &&
+			    json_object_is_type(x, json_type_string))
+				f = json_object_get_string(x);
+			scan_walk(s, val, f, true, depth + 1);
+		} else {
+			scan_walk(s, val, folder, in_sc, depth + 1);
+		}
 	}
 }
 

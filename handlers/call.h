@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "audit/tool.h"
 #include "handlers/tools.h"
 
 struct accounts;
@@ -17,6 +18,8 @@ struct tool_call {
 	const struct token_info *principal;  /* borrowed for the call's lifetime */
 	const struct ig_config *cfg;         /* borrowed */
 	struct accounts *accounts;           /* borrowed; account workers (NULL: none) */
+	struct audit *audit;                 /* borrowed; tool_start/tool_end (NULL: none) */
+	struct audit_span span;              /* ties tool_end to tool_start */
 	struct json_object *progress_token;  /* owned; NULL when none */
 	int min_log_level;                   /* -1: send no log notifications */
 	/* Delivers one JSON-RPC notification (complete JSON text). */
@@ -39,8 +42,11 @@ struct tool_call {
 	struct json_object *result;          /* owned; set by the tool */
 };
 
-/* Runs def->run(call); ensures call->result is set (ERR_INTERNAL if the
- * tool forgot). */
+/* Writes tool_start, then runs def->run(call); ensures call->result is set
+ * (ERR_INTERNAL if the tool forgot) and writes tool_end unless the call was
+ * deferred (tool_call_complete writes it then). When tool_start cannot be
+ * written a side-effecting tool is refused with ERR_INTERNAL without running
+ * (DESIGN §9: fail closed); a read tool runs and the failure is logged. */
 void tool_call_run(struct tool_call *call);
 /* Frees args, progress token and result; NULL-safe; not call itself. */
 void tool_call_clear(struct tool_call *call);

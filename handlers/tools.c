@@ -216,11 +216,42 @@ tool_call_defer(struct tool_call *call)
 	call->deferred = true;
 }
 
+/* The token name and the account a call names (the session default is
+ * not known here yet: NULL then). */
+static const char *
+call_principal(const struct tool_call *call)
+{
+	return call->principal != NULL ? call->principal->name : NULL;
+}
+
+static const char *
+call_account(const struct tool_call *call)
+{
+	struct json_object *v;
+
+	if (call->args != NULL && json_object_object_get_ex(call->args, "account", &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+static void
+call_audit_end(struct tool_call *call)
+{
+	if (call->audit == NULL || !call->span.started)
+		return;
+	if (audit_tool_end(call->audit, call->def, call_principal(call), call_account(call),
+			   &call->span, call->result, call->rpc_error_code) != IG_OK) {
+		/* logged by audit_append; the result is already decided */
+	}
+}
+
 void
 tool_call_complete(struct tool_call *call)
 {
 	if (call->result == NULL && call->rpc_error_code == 0)
 		tool_call_error(call, "ERR_INTERNAL", "the tool produced no result");
+	call_audit_end(call);
 	if (call->complete != NULL)
 		call->complete(call->ctx);
 }
@@ -228,11 +259,19 @@ tool_call_complete(struct tool_call *call)
 void
 tool_call_run(struct tool_call *call)
 {
+	if (call->audit != NULL &&
+	    audit_tool_start(call->audit, call->def, call_principal(call), call_account(call),
+			     call->args, &call->span) != IG_OK &&
+	    audit_tool_side_effecting(call->def)) {
+		tool_call_error(call, "ERR_INTERNAL", "the audit log cannot be written");
+		return;
+	}
 	call->def->run(call);
 	if (call->deferred)
 		return;
 	if (call->result == NULL && call->rpc_error_code == 0)
 		tool_call_error(call, "ERR_INTERNAL", "the tool produced no result");
+	call_audit_end(call);
 }
 
 void

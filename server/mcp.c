@@ -328,6 +328,7 @@ mcp_tool_prepare(struct mcp *m, struct tool_call *tc, const struct token_info *p
 	tc->principal = principal;
 	tc->cfg = m->cfg;
 	tc->accounts = m->accounts;
+	tc->audit = m->audit;
 	tc->min_log_level = modern ? -1 : session_log_level;
 	meta = obj_get(params, "_meta", json_type_object);
 	if (meta != NULL && json_object_object_get_ex(meta, "progressToken", &tok) &&
@@ -950,6 +951,7 @@ mcp_new(const struct mcp_opts *o)
 	m->tools = o->tools;
 	m->wq = o->wq;
 	m->accounts = o->accounts;
+	m->audit = o->audit;
 	m->sessions = sess_table_new(o->max_sessions, o->session_idle_s);
 	m->hub = stream_hub_new();
 	if (m->sessions == NULL || m->hub == NULL || pthread_mutex_init(&m->lock, NULL) != 0) {

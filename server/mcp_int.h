@@ -17,6 +17,7 @@ struct mcp {
 	const struct tool_registry *tools;
 	struct workq *wq;
 	struct accounts *accounts;
+	struct audit *audit;
 	struct sess_table *sessions;
 	struct stream_hub *hub;
 	pthread_mutex_t lock; /* in-flight list, stateless stream ids */
