@@ -253,7 +253,7 @@ q --kind auth --account alice --limit 1 | grep -qi "\"fingerprint_sha256\":\"$FI
 check "auth record carries the observed fingerprint" $? "$(q --kind auth --limit 1 | head -c 300)"
 [ "$(q --kind token | grep -c '"event":"created"')" -eq 3 ] && [ "$(q --kind token | grep -c '"event":"revoked"')" -eq 1 ]
 check "token created/revoked records" $?
-q --kind token | grep '"event":"rejected"' | grep -q '"token_sha256_prefix":"[0-9a-f]\{8\}"'
+q --kind token | grep -q '"event":"rejected","reason":"invalid","token_sha256_prefix":"[0-9a-f]\{8\}"'
 check "rejected tokens recorded by hash prefix" $?
 q --kind tool_end --tool fetch_message --token agent-a --limit 1 | grep -q '"ids":\["INBOX/1"[],]'
 check "tool_end result_summary lists the message read" $? "$(q --kind tool_end --tool fetch_message --limit 1 | head -c 400)"

@@ -150,6 +150,16 @@ test_args_hash(void **state)
 	assert_string_equal(h1, h2); /* canonical: member order does not matter */
 	assert_string_not_equal(h1, h3);
 	assert_int_equal(strlen(h1), 64);
+	{ /* an empty object and nested empty ones (canonical form of {}) */
+		struct json_object *e = parse("{\"a\":{},\"b\":[]}");
+		struct json_object *e0 = parse("{}");
+
+		audit_args_hash(f->a, e, h3);
+		audit_args_hash(f->a, e0, h2);
+		assert_string_not_equal(h2, h3);
+		json_object_put(e);
+		json_object_put(e0);
+	}
 	json_object_put(a1);
 	json_object_put(a2);
 	json_object_put(a3);
