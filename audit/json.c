@@ -154,7 +154,8 @@ json_put_depth(struct buf *b, struct json_object *v, bool sorted, int depth)
 				if (i < n)
 					keys[i++] = key;
 			}
-			qsort(keys, i, sizeof(*keys), key_cmp);
+			if (i > 1)
+				qsort(keys, i, sizeof(*keys), key_cmp);
 			for (n = i, i = 0; i < n; i++) {
 				if (i > 0)
 					buf_putc(b, ',');

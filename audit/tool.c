@@ -182,21 +182,29 @@ audit_tool_side_effecting(const struct tool_def *t)
 	       t->rate_class == TOOL_RATE_DRAFT || t->rate_class == TOOL_RATE_SEND;
 }
 
+/* A fresh random call id. */
+static void
+span_id(struct audit_span *sp)
+{
+	unsigned char rnd[16];
+	size_t i;
+
+	randombytes_buf(rnd, sizeof(rnd));
+	for (i = 0; i < sizeof(rnd); i++)
+		(void)snprintf(sp->call_id + 2 * i, 3, "%02x", rnd[i]);
+}
+
 enum ig_err
 audit_tool_start(struct audit *a, const struct tool_def *t, const char *principal,
 		 const char *account, struct json_object *args, struct audit_span *sp)
 {
 	struct json_object *f;
 	struct json_object *red;
-	unsigned char rnd[16];
 	char hash[65];
 	enum ig_err err;
-	size_t i;
 
 	memset(sp, 0, sizeof(*sp));
-	randombytes_buf(rnd, sizeof(rnd));
-	for (i = 0; i < sizeof(rnd); i++)
-		(void)snprintf(sp->call_id + 2 * i, 3, "%02x", rnd[i]);
+	span_id(sp);
 	sp->start_ms = mono_ms();
 	if (a == NULL)
 		return IG_OK;
@@ -331,9 +339,36 @@ scan_walk(struct scan *s, struct json_object *v, const char *folder, bool in_sc,
 	}
 	json_object_object_foreach(v, key, val)
 	{
-		scan_walk(s, val, folder, in_sc || (depth == 0 && strcmp(key, "structuredContent") == 0),
-			  depth + 1);
+		const char *f = folder;
+		struct json_object *m;
+
+		if (depth == 0 && strcmp(key, "structuredContent") == 0) {
+			/* meta.folder names the folder of the whole result */
+			if (json_object_object_get_ex(val, "meta", &m) &&
+			    json_object_object_get_ex(m, "folder", &x) &&
+			    json_object_is_type(x, json_type_string))
+				f = json_object_get_string(x);
+			scan_walk(s, val, f, true, depth + 1);
+		} else {
+			scan_walk(s, val, folder, in_sc, depth + 1);
+		}
 	}
+}
+
+/* An error code as recorded: ERR_ and capitals/underscores, else
+ * ERR_UNKNOWN (a tool's code is never free text). */
+static const char *
+code_checked(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return "ERR_UNKNOWN";
+	for (i = 0; s[i] != '\0'; i++) {
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_') || i >= CODE_MAX)
+			return "ERR_UNKNOWN";
+	}
+	return s;
 }
 
 static const char *
@@ -342,19 +377,12 @@ error_code_of(struct json_object *result)
 	struct json_object *sc;
 	struct json_object *e;
 	struct json_object *c;
-	const char *s;
-	size_t i;
 
 	if (!json_object_object_get_ex(result, "structuredContent", &sc) ||
 	    !json_object_object_get_ex(sc, "error", &e) ||
 	    !json_object_object_get_ex(e, "code", &c) || !json_object_is_type(c, json_type_string))
 		return "ERR_UNKNOWN";
-	s = json_object_get_string(c);
-	for (i = 0; s[i] != '\0'; i++) {
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_') || i >= CODE_MAX)
-			return "ERR_UNKNOWN";
-	}
-	return s;
+	return code_checked(json_object_get_string(c));
 }
 
 enum ig_err
@@ -435,5 +463,30 @@ audit_tool_end(struct audit *a, const struct tool_def *t, const char *principal,
 	json_object_put(s.ids);
 	json_object_put(s.all_ids);
 	json_object_put(s.codes);
+	return err;
+}
+
+enum ig_err
+audit_tool_rejected(struct audit *a, const struct tool_def *t, const char *principal,
+		    const char *account, const char *error_code)
+{
+	struct audit_span sp;
+	struct json_object *f;
+	enum ig_err err;
+
+	if (a == NULL || t == NULL)
+		return IG_OK;
+	memset(&sp, 0, sizeof(sp));
+	span_id(&sp);
+	f = json_object_new_object();
+	if (f == NULL)
+		return IG_ENOMEM;
+	json_object_object_add(f, "tool", json_object_new_string(t->name));
+	json_object_object_add(f, "call_id", json_object_new_string(sp.call_id));
+	json_object_object_add(f, "status", json_object_new_string("rejected"));
+	json_object_object_add(f, "error_code", json_object_new_string(code_checked(error_code)));
+	json_object_object_add(f, "duration_ms", json_object_new_int64(0));
+	err = audit_append(a, "tool_end", principal, account, f, false);
+	json_object_put(f);
 	return err;
 }

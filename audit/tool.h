@@ -37,7 +37,7 @@ enum ig_err audit_tool_start(struct audit *a, const struct tool_def *t, const ch
  * warning_codes}, provenance}. result is the CallToolResult (borrowed; may be
  * NULL when rpc_error_code != 0). Ids are "<folder>/<uid>" for every object
  * in structuredContent with an integer `uid` (folder from the nearest
- * enclosing `folder`), or a salted "mid_…" hash of a `message_id` (mail
+ * enclosing `folder`, else meta.folder), or a salted "mid_…" hash of a `message_id` (mail
  * text); at most LIM_AUDIT_IDS are listed. provenance: for a side-effecting
  * tool, the ids ("<account>:<folder>/<uid>") this principal was returned by
  * read tools within LIM_AUDIT_PROV_WINDOW_S (at most LIM_AUDIT_PROV_IDS);
@@ -46,5 +46,12 @@ enum ig_err audit_tool_start(struct audit *a, const struct tool_def *t, const ch
 enum ig_err audit_tool_end(struct audit *a, const struct tool_def *t, const char *principal,
 			   const char *account, const struct audit_span *sp,
 			   struct json_object *result, int rpc_error_code) IG_MUST_CHECK;
+
+/* Writes tool_end {tool, call_id, status "rejected", error_code, duration_ms
+ * 0} for a call the dispatch chain refused before tool_start (invalid
+ * input, scope, posture, breaker, rate limit). error_code is an ERR_* code
+ * (anything else is recorded as ERR_UNKNOWN). a NULL: IG_OK. */
+enum ig_err audit_tool_rejected(struct audit *a, const struct tool_def *t, const char *principal,
+				const char *account, const char *error_code) IG_MUST_CHECK;
 
 #endif

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <sodium.h>
 
+#include "audit/audit.h"
 #include "base/buf.h"
 #include "imap/tls.h"
 #include "imap/worker.h"
@@ -15,6 +17,8 @@
 struct accounts {
 	struct wk **w;
 	size_t n;
+	const struct ig_config *cfg;
+	struct audit *audit; /* NULL: not audited */
 };
 
 const char *
@@ -68,8 +72,41 @@ account_log_id(const char *name)
 	return v;
 }
 
+/* The auth record (DESIGN §9): which server identity each login saw. Runs
+ * on the account's worker thread; a failure is logged by audit_append. */
+static void
+login_audit(void *ctx, const char *account, const unsigned char fp[32], const char *tls_version)
+{
+	struct accounts *a = ctx;
+	const struct cfg_account *c = config_account_find(a->cfg, account);
+	struct json_object *f = json_object_new_object();
+	char hex[96];
+
+	imap_fingerprint_format(fp, hex);
+	json_object_object_add(f, "event", json_object_new_string("login"));
+	json_object_object_add(f, "protocol", json_object_new_string("imap"));
+	if (c != NULL) {
+		json_object_object_add(f, "host", json_object_new_string(c->host));
+		json_object_object_add(f, "port", json_object_new_int((int)c->port));
+		json_object_object_add(f, "pinned",
+				       json_object_new_boolean(c->tls_fingerprint_sha256 != NULL));
+	}
+	json_object_object_add(f, "tls", json_object_new_string(tls_version != NULL ? tls_version : ""));
+	json_object_object_add(f, "fingerprint_sha256", json_object_new_string(hex));
+	if (audit_append(a->audit, "auth", NULL, account, f, true) != IG_OK) {
+		/* logged by audit_append; the login itself already happened */
+	}
+	json_object_put(f);
+}
+
 struct accounts *
 accounts_start(const struct ig_config *cfg, const char **error_r)
+{
+	return accounts_start_audited(cfg, NULL, error_r);
+}
+
+struct accounts *
+accounts_start_audited(const struct ig_config *cfg, struct audit *audit, const char **error_r)
 {
 	struct accounts *a = calloc(1, sizeof(*a));
 	size_t i;
@@ -80,6 +117,8 @@ accounts_start(const struct ig_config *cfg, const char **error_r)
 		*error_r = "out of memory";
 		return NULL;
 	}
+	a->cfg = cfg;
+	a->audit = audit;
 	for (i = 0; i < cfg->n_accounts; i++) {
 		const struct cfg_account *c = &cfg->accounts[i];
 		struct wk_opts o;
@@ -104,6 +143,10 @@ accounts_start(const struct ig_config *cfg, const char **error_r)
 		o.connect_timeout_s = c->connect_timeout_s;
 		o.command_timeout_s = c->command_timeout_s;
 		o.log_id = account_log_id(c->name);
+		if (audit != NULL) {
+			o.on_login = login_audit;
+			o.on_login_ctx = a;
+		}
 		a->w[i] = wk_start(&o);
 		sodium_memzero(o.pin, sizeof(o.pin));
 		if (a->w[i] == NULL) {

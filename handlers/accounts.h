@@ -16,6 +16,12 @@ struct wk;
 /* Starts a worker per account in cfg (which must outlive the result).
  * NULL with a static *error_r on failure. */
 struct accounts *accounts_start(const struct ig_config *cfg, const char **error_r);
+struct audit;
+/* The same, writing an `auth` audit record (account, host, port, TLS
+ * version, the server certificate's observed SHA-256 fingerprint; fsync'ed)
+ * after every successful login. audit (may be NULL) must outlive the result. */
+struct accounts *accounts_start_audited(const struct ig_config *cfg, struct audit *audit,
+					const char **error_r);
 /* Completes queued jobs with an error, interrupts running ones, joins every
  * thread; NULL-safe. */
 void accounts_stop(struct accounts *a);

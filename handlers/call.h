@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit/tool.h"
 #include "handlers/tools.h"
 
 struct accounts;
@@ -48,6 +49,7 @@ struct tool_call {
 	int64_t started_ms;
 	uint64_t brk_ticket;               /* breaker probe ticket (0: not a probe) */
 	bool brk_admitted;                 /* the breaker must hear the outcome */
+	struct audit_span span;            /* ties tool_end to tool_start */
 	bool audit_started;
 	int pending;                       /* run() return + completion (atomic) */
 };

@@ -40,6 +40,7 @@ struct disp {
 	pthread_rwlock_t list_lock; /* readers copy cached lists in parallel */
 	struct list_entry *lists;
 	size_t n_lists;
+	struct audit *audit; /* borrowed; NULL: no audit log (unit tests) */
 };
 
 /* ---- configuration ------------------------------------------------------- */
@@ -117,6 +118,12 @@ nomem:
 }
 
 void
+disp_set_audit(struct disp *d, struct audit *audit)
+{
+	d->audit = audit;
+}
+
+void
 disp_free(struct disp *d)
 {
 	size_t i;
@@ -152,47 +159,39 @@ disp_now(const struct disp *d)
 
 /* ---- audit hooks ---------------------------------------------------------- */
 
-/* AUDIT HOOK tool_start (DESIGN §9). The audit log (audit/) writes its
- * tool_start record here, for every call that passed validation, scope,
- * posture, breaker and rate limits. On call: principal->name (the token
- * name), account (NULL for tools without one; ->name), def (tool name and
- * per-argument audit rules for redaction), args (validated), posture
- * (effective), started_ms. A failure refuses side-effecting tools
- * (audit_tool_side_effecting): the chain answers ERR_INTERNAL without
- * running. The audit module's entry points are audit_tool_start/_end
- * (audit/tool.h); its struct audit belongs on struct disp, its span on
- * struct tool_call. */
+/* tool_start (DESIGN §9): written for every call that passed validation,
+ * scope, posture, breaker and rate limits, before it runs. A failure
+ * refuses side-effecting tools (the caller answers ERR_INTERNAL without
+ * running); a read tool proceeds (audit_append logged the failure). */
 static enum ig_err
 disp_audit_start(struct disp *d, struct tool_call *call)
 {
-	(void)d;
-	log_debug(0, "msg=\"tool_start\" tool=%s token_id=%lld account=%llx posture=%s",
-		  call->def->name, (long long)call->principal->id,
-		  call->account != NULL ? account_log_id(call->account->name) : 0ULL,
-		  posture_str(call->posture));
-	return IG_OK;
+	return audit_tool_start(d->audit, call->def, call->principal->name,
+				call->account != NULL ? call->account->name : NULL, call->args,
+				&call->span);
 }
 
-/* AUDIT HOOK tool_end. Called once for EVERY call, when its outcome is
- * final (deferred calls: at completion, on whatever thread completed them):
- * started tells whether disp_audit_start ran (false: refused earlier by the
- * chain, error_code says why). status: "ok", "error" (the tool failed) or
- * "rejected" (the chain refused it); error_code: NULL on success, else the
- * ERR_* code (or "RPC_ERROR" for a JSON-RPC error); duration_ms since the
- * chain started; the result object is call->result (borrowed; NULL with a
- * JSON-RPC error). */
+/* tool_end: once for EVERY call, when its outcome is final (deferred calls:
+ * at completion, on whatever thread completed them). A call the chain
+ * refused before tool_start (validation, scope, posture, breaker, rate
+ * limit) gets a tool_end of status "rejected" with its error code, so that
+ * probing for what a token may do is on record. The result is decided; a
+ * write failure here is logged by audit_append. */
 static void
-disp_audit_end(struct disp *d, struct tool_call *call, bool started, const char *status,
-	       const char *error_code, int64_t duration_ms)
+disp_audit_end(struct disp *d, struct tool_call *call, const char *error_code)
 {
-	(void)d;
-	log_debug(0,
-		  "msg=\"tool_end\" tool=%s token_id=%lld account=%llx started=%d status=%s "
-		  "error=%s duration_ms=%lld",
-		  call->def->name, (long long)call->principal->id,
-		  call->account != NULL ? account_log_id(call->account->name) : 0ULL,
-		  started ? 1 : 0, status, error_code != NULL ? error_code : "-",
-		  (long long)duration_ms);
+	const char *account = call->account != NULL ? call->account->name : NULL;
+	enum ig_err err;
+
+	if (d->audit == NULL || call->def == NULL || call->principal == NULL)
+		return;
+	if (call->audit_started)
+		err = audit_tool_end(d->audit, call->def, call->principal->name, account,
+				     &call->span, call->result, call->rpc_error_code);
+	else
+		err = audit_tool_rejected(d->audit, call->def, call->principal->name, account,
+					  error_code);
+	(void)err;
 }
 
 /* ---- completion ----------------------------------------------------------- */
@@ -231,9 +230,7 @@ disp_finish(struct tool_call *call)
 	if (call->brk_admitted && (b = disp_breaker(d, call->account)) != NULL)
 		brk_record(b, call->brk_ticket,
 			   call->rpc_error_code != 0 ? BRK_UNRELATED : brk_classify(code));
-	disp_audit_end(d, call, call->audit_started,
-		       code == NULL ? "ok" : call->audit_started ? "error" : "rejected", code,
-		       disp_now(d) - call->started_ms);
+	disp_audit_end(d, call, code);
 	if (call->complete != NULL)
 		call->complete(call->ctx);
 }

@@ -32,6 +32,7 @@ struct tool_registry;
 struct tool_call;
 struct token_info;
 struct buf;
+struct audit;
 
 /* Checks what the configuration says about tools against the registry:
  * every name in an account's tools_allow/tools_deny is a tool or a
@@ -46,6 +47,12 @@ enum ig_err disp_config_check(const struct ig_config *cfg, const struct tool_reg
 struct disp *disp_new(const struct ig_config *cfg, const struct tool_registry *reg,
 		      const struct ig_clock *clock, char **error_r);
 void disp_free(struct disp *d); /* NULL-safe; no call may be in flight */
+
+/* Records every call in audit (borrowed; it outlives d): tool_start before
+ * a call runs, tool_end when it ends, and a "rejected" tool_end for a call
+ * the chain refused. Set before the first call; without it nothing is
+ * recorded (unit tests and benchmarks). */
+void disp_set_audit(struct disp *d, struct audit *audit);
 
 /* Runs call through the chain. call was filled by the transport (def, args,
  * principal, cfg, accounts, hooks). When call->complete is set the outcome

@@ -171,6 +171,12 @@ conn_ensure(struct wk *w, int64_t job_deadline, struct imap_error *err)
 	}
 	log_info(0, "msg=\"IMAP connected\" account=%llx tls=%s", w->o.log_id,
 		 imap_conn_tls_version(w->conn));
+	if (w->o.on_login != NULL) {
+		unsigned char fp[32];
+
+		imap_conn_fingerprint(w->conn, fp);
+		w->o.on_login(w->o.on_login_ctx, w->o.name, fp, imap_conn_tls_version(w->conn));
+	}
 	w->backoff_s = 0;
 	w->next_attempt_ms = 0;
 	return true;

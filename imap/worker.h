@@ -35,6 +35,13 @@ struct wk_opts {
 	unsigned backoff_max_s;      /* 0: LIM_IMAP_BACKOFF_MAX_S */
 	size_t queue_cap;            /* 0: LIM_IMAP_QUEUE */
 	unsigned long long log_id;   /* hashed account id for log lines */
+	/* Called on the worker thread after each successful login with the
+	 * server certificate's observed SHA-256 fingerprint and the TLS
+	 * version (the audit log's `auth` record; imap/ knows nothing of the
+	 * audit module). NULL: none. */
+	void (*on_login)(void *ctx, const char *account, const unsigned char fp[32],
+			 const char *tls_version);
+	void *on_login_ctx;
 };
 
 struct wk_job {

@@ -2,16 +2,27 @@
  * in state.db and compared in constant time (store/state.c). */
 #include "server/auth.h"
 
+#include <json-c/json.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <strings.h>
 
+#include "audit/audit.h"
 #include "base/clock.h"
+#include "base/limits.h"
 #include "base/log.h"
 
 struct auth {
 	pthread_mutex_t lock;
 	struct state *st;
+	/* 401 records: at most LIM_AUDIT_REJECTS_PER_MIN per minute (a flood
+	 * must not fill the disk); the rest are counted. Under lock. */
+	struct audit *audit;
+	int64_t reject_window_s;
+	unsigned reject_count;
+	uint64_t suppressed;       /* since the last record that reported them */
+	uint64_t suppressed_total;
 };
 
 struct auth *
@@ -74,21 +85,91 @@ auth_bearer_parse(struct slice h, struct slice *token_r)
 	return true;
 }
 
+void
+auth_set_audit(struct auth *a, struct audit *audit)
+{
+	a->audit = audit;
+}
+
+uint64_t
+auth_rejects_suppressed(struct auth *a)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&a->lock);
+	n = a->suppressed_total;
+	pthread_mutex_unlock(&a->lock);
+	return n;
+}
+
+/* A `token` record with event "rejected": the reason and, for a presented
+ * token, the first 8 hex digits of its SHA-256 (enough to match a stored
+ * token hash, useless to replay). Not fsync'ed: it is written on the HTTP
+ * thread and changes no state. */
+static void
+reject_audit(struct auth *a, const char *reason, const struct slice *token)
+{
+	struct json_object *f;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char prefix[9];
+	uint64_t suppressed;
+	int64_t now = mono_now_s();
+	size_t i;
+
+	if (a->audit == NULL)
+		return;
+	pthread_mutex_lock(&a->lock);
+	if (now - a->reject_window_s >= 60) {
+		a->reject_window_s = now;
+		a->reject_count = 0;
+	}
+	if (a->reject_count >= LIM_AUDIT_REJECTS_PER_MIN) {
+		a->suppressed++;
+		a->suppressed_total++;
+		pthread_mutex_unlock(&a->lock);
+		return;
+	}
+	a->reject_count++;
+	suppressed = a->suppressed;
+	a->suppressed = 0;
+	pthread_mutex_unlock(&a->lock);
+	f = json_object_new_object();
+	json_object_object_add(f, "event", json_object_new_string("rejected"));
+	json_object_object_add(f, "reason", json_object_new_string(reason));
+	if (token != NULL) {
+		crypto_hash_sha256(h, (const unsigned char *)token->p, token->len);
+		for (i = 0; i < 4; i++)
+			(void)snprintf(prefix + 2 * i, 3, "%02x", h[i]);
+		json_object_object_add(f, "token_sha256_prefix", json_object_new_string(prefix));
+		sodium_memzero(h, sizeof(h));
+	}
+	if (suppressed > 0)
+		json_object_object_add(f, "suppressed_before", json_object_new_int64((int64_t)suppressed));
+	if (audit_append(a->audit, "token", NULL, NULL, f, false) != IG_OK) {
+		/* logged by audit_append; the request is refused either way */
+	}
+	json_object_put(f);
+}
+
 enum auth_result
 auth_check(struct auth *a, struct slice header, bool present, struct token_info *info_r)
 {
 	struct slice token;
 	enum ig_err err;
 
-	if (!present || !auth_bearer_parse(header, &token))
+	if (!present || !auth_bearer_parse(header, &token)) {
+		reject_audit(a, present ? "malformed" : "missing", NULL);
 		return AUTH_MISSING;
+	}
 	pthread_mutex_lock(&a->lock);
 	err = state_token_verify(a->st, token, wall_now_s(), info_r);
 	pthread_mutex_unlock(&a->lock);
 	if (err == IG_OK)
 		return AUTH_OK;
-	if (err == IG_EAUTH)
+	if (err == IG_EAUTH) {
+		reject_audit(a, "invalid", &token);
 		return AUTH_INVALID;
+	}
 	log_error(0, "msg=\"token lookup failed\" err=%s", ig_err_str(err));
 	return AUTH_ERROR;
 }

@@ -2,6 +2,7 @@
 #define IG_SERVER_AUTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "base/slice.h"
@@ -29,6 +30,16 @@ void auth_free(struct auth *a); /* NULL-safe */
  * Thread-safe (serialized on one connection). */
 enum auth_result auth_check(struct auth *a, struct slice header, bool present,
 			    struct token_info *info_r);
+
+struct audit;
+/* Audits every 401 from now on as a `token` record with event "rejected"
+ * (reason missing | malformed | invalid; for a presented token only the
+ * first 8 hex digits of its SHA-256), at most LIM_AUDIT_REJECTS_PER_MIN per
+ * minute: the rest are counted, and the count rides on the next record as
+ * suppressed_before. audit must outlive a. Call before serving. */
+void auth_set_audit(struct auth *a, struct audit *audit);
+/* 401s not recorded because of the rate limit, since auth_new. */
+uint64_t auth_rejects_suppressed(struct auth *a);
 
 /* Extracts the token68 of a "Bearer" credential (scheme case-insensitive).
  * Returns false when header is not a well-formed Bearer credential. */

@@ -15,8 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <sodium.h>
 
+#include "audit/audit.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "handlers/accounts.h"
@@ -24,6 +26,7 @@
 #include "handlers/policy.h"
 #include "handlers/tools.h"
 #include "server/srv.h"
+#include "server/cli_audit.h"
 #include "server/cli_outbox.h"
 #include "server/cli_sanitize.h"
 #include "server/config.h"
@@ -175,6 +178,44 @@ registry_open(const struct cli *c)
 	if (reg == NULL)
 		say("imapgate: tool registry: %s", error != NULL ? error : "out of memory");
 	return reg;
+}
+
+/* Token changes are audited (DESIGN §9) and fsync'ed before they count. */
+static int
+audit_open_cfg(const struct ig_config *cfg, struct audit **a_r)
+{
+	const char *error = NULL;
+
+	if (audit_open(cfg->data_dir, a_r, &error) != IG_OK) {
+		say("imapgate: audit log: %s", error != NULL ? error : "cannot open");
+		return 1;
+	}
+	audit_set_max_bytes(*a_r, cfg->audit_max_bytes);
+	return 0;
+}
+
+static enum ig_err
+audit_token(struct audit *a, const char *event, const struct token_info *t, const char *name)
+{
+	struct json_object *f = json_object_new_object();
+	enum ig_err err;
+
+	json_object_object_add(f, "event", json_object_new_string(event));
+	json_object_object_add(f, "token", json_object_new_string(t != NULL ? t->name : name));
+	json_object_object_add(f, "via", json_object_new_string("cli"));
+	if (t != NULL) {
+		json_object_object_add(f, "token_id", json_object_new_int64(t->id));
+		json_object_object_add(f, "accounts", json_object_new_string(t->accounts));
+		json_object_object_add(f, "posture",
+				       json_object_new_string(posture_str(t->posture_cap)));
+		json_object_object_add(f, "admin", json_object_new_boolean(t->admin));
+		json_object_object_add(f, "expires_at", t->expires_at != 0
+								 ? json_object_new_int64(t->expires_at)
+								 : NULL);
+	}
+	err = audit_append(a, "token", NULL, NULL, f, true);
+	json_object_put(f);
+	return err;
 }
 
 /* strtoul without its leniencies: digits only, no overflow, in [min, max]. */
@@ -598,6 +639,7 @@ token_create_run(struct cli *c, const struct create_args *a)
 {
 	struct ig_config *cfg = NULL;
 	struct state *st = NULL;
+	struct audit *au = NULL;
 	struct token_spec spec;
 	struct token_info info;
 	char secret[TOKEN_SECRET_LEN + 1];
@@ -636,12 +678,23 @@ token_create_run(struct cli *c, const struct create_args *a)
 	if (a->posture == NULL)
 		spec.posture_cap = cfg->default_posture;
 	rc = 1;
-	if (state_open_cfg(cfg, &st) != 0)
+	if (state_open_cfg(cfg, &st) != 0 || audit_open_cfg(cfg, &au) != 0)
 		goto out;
 	err = state_token_create(st, &spec, secret, &info, &error);
 	if (err != IG_OK) {
 		say("imapgate: token create: %s", error != NULL ? error : ig_err_str(err));
 		rc = err == IG_EINVAL ? EXIT_USAGE : 1;
+		goto out;
+	}
+	if (audit_token(au, "created", &info, NULL) != IG_OK) {
+		/* An unaudited token must not exist: take it back. */
+		char id[24];
+
+		(void)snprintf(id, sizeof(id), "#%lld", (long long)info.id);
+		if (state_token_revoke(st, id) == IG_OK)
+			say("imapgate: token create: the audit log cannot be written; token "
+			    "#%lld revoked again",
+			    (long long)info.id);
 		goto out;
 	}
 	buf_init(&out, TOKEN_SECRET_LEN + 2);
@@ -652,8 +705,10 @@ token_create_run(struct cli *c, const struct create_args *a)
 		char id[24];
 
 		(void)snprintf(id, sizeof(id), "#%lld", (long long)info.id);
-		if (state_token_revoke(st, id) == IG_OK)
+		if (state_token_revoke(st, id) == IG_OK) {
 			say("imapgate: token #%lld revoked again", (long long)info.id);
+			(void)audit_token(au, "revoked", &info, NULL);
+		}
 		goto out;
 	}
 	time_fmt(exp, info.expires_at);
@@ -673,6 +728,7 @@ token_create_run(struct cli *c, const struct create_args *a)
 	rc = 0;
 out:
 	sodium_memzero(secret, sizeof(secret));
+	audit_close(au);
 	state_close(st);
 	config_free(cfg);
 	return rc;
@@ -914,6 +970,7 @@ token_revoke(struct cli *c, int argc, char **argv)
 {
 	struct ig_config *cfg = NULL;
 	struct state *st = NULL;
+	struct audit *au = NULL;
 	const char *path;
 	enum ig_err err;
 	int rc;
@@ -923,7 +980,7 @@ token_revoke(struct cli *c, int argc, char **argv)
 	if ((rc = config_open(c, &cfg, &path)) != 0)
 		return rc;
 	rc = 1;
-	if (state_open_cfg(cfg, &st) != 0)
+	if (state_open_cfg(cfg, &st) != 0 || audit_open_cfg(cfg, &au) != 0)
 		goto out;
 	err = state_token_revoke(st, argv[optind]);
 	if (err == IG_ENOTFOUND)
@@ -933,7 +990,13 @@ token_revoke(struct cli *c, int argc, char **argv)
 	else
 		say("token '%s' revoked", argv[optind]);
 	rc = err == IG_OK ? 0 : 1;
+	/* The revocation stands even when it cannot be audited. */
+	if (err == IG_OK && audit_token(au, "revoked", NULL, argv[optind]) != IG_OK) {
+		say("imapgate: token revoke: the audit log cannot be written");
+		rc = 1;
+	}
 out:
+	audit_close(au);
 	state_close(st);
 	config_free(cfg);
 	return rc;
@@ -998,6 +1061,19 @@ cmd_outbox(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/* ---- audit ------------------------------------------------------------ */
+
+static int
+audit_config(void *ctx, const char *config_path, struct ig_config **cfg_r)
+{
+	struct cli *c = ctx;
+	const char *path;
+
+	if (config_path != NULL)
+		c->config_path = config_path;
+	return config_open(c, cfg_r, &path);
+}
+
 /* ---- dispatch --------------------------------------------------------- */
 
 static const char main_help[] =
@@ -1011,6 +1087,7 @@ static const char main_help[] =
 	"  probe ACCOUNT         show an IMAP server's TLS certificate and capabilities\n"
 	"  sanitize FILE|-       print the sanitized form of one message\n"
 	"  outbox list|show|approve|reject  review mail queued by send_email\n"
+	"  audit verify|query    check the audit log's hash chain; search it\n"
 	"\n"
 	"Options (also accepted after the command):\n"
 	"  -c, --config FILE     configuration file (default: $IMAPGATE_CONFIG, else\n"
@@ -1062,6 +1139,8 @@ cli_main(int argc, char **argv, char *const *envp, const struct srv_opts *serve_
 		return cmd_probe(&c, argc, argv);
 	if (strcmp(cmd, "outbox") == 0)
 		return cmd_outbox(&c, argc, argv);
+	if (strcmp(cmd, "audit") == 0) /* server/cli_audit.c */
+		return cli_audit_main(argc, argv, audit_config, &c);
 	if (strcmp(cmd, "sanitize") == 0) /* content pipeline; server/cli_sanitize.c */
 		return cli_sanitize_main(argc, argv);
 	return usage_error("", "unknown command");

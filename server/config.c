@@ -754,6 +754,7 @@ static const struct kdef server_keys[] = {
 	{"session_idle_s", set_uint, SRV(session_idle_s), 0, 10, 7UL * 86400, NULL},
 	{"connection_timeout_s", set_uint, SRV(connection_timeout_s), 0, 1, 3600, NULL},
 	{"shutdown_timeout_s", set_uint, SRV(shutdown_timeout_s), 0, 1, 600, NULL},
+	{"audit_max_bytes", set_size, SRV(audit_max_bytes), 0, 0, 1024UL * 1024 * 1024 * 1024, NULL},
 };
 
 static const struct kdef defaults_keys[] = {
@@ -1497,6 +1498,7 @@ cfg_set_defaults(struct ig_config *cfg)
 	cfg->session_idle_s = LIM_SESSION_IDLE_S;
 	cfg->connection_timeout_s = LIM_HTTP_TIMEOUT_S;
 	cfg->shutdown_timeout_s = LIM_HTTP_SHUTDOWN_S;
+	cfg->audit_max_bytes = LIM_AUDIT_MAX_BYTES_DEFAULT;
 	cfg->default_posture = POSTURE_DRAFT_SAFE;
 	/* docs/security-model.md: generous for reads, strict for mail leaving */
 	cfg->token_rate_limit = (struct cfg_rate){600, 60};

@@ -88,6 +88,7 @@ struct ig_config {
 	unsigned session_idle_s;
 	unsigned connection_timeout_s;
 	unsigned shutdown_timeout_s;
+	size_t audit_max_bytes;   /* rotate audit.jsonl past this size; 0: never */
 
 	/* [defaults] */
 	enum posture default_posture; /* default draft-safe */

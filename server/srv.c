@@ -2,15 +2,18 @@
 #include "server/srv.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "audit/audit.h"
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/workq.h"
-#include "audit/audit.h"
 #include "handlers/accounts.h"
 #include "handlers/dispatch.h"
 #include "handlers/sender.h"
@@ -53,7 +56,7 @@ signals_block(sigset_t *set)
 	(void)signal(SIGPIPE, SIG_IGN);
 }
 
-static void
+static int
 serve_loop(struct mcp *mcp, const sigset_t *set)
 {
 	struct timespec tick = {1, 0};
@@ -63,12 +66,44 @@ serve_loop(struct mcp *mcp, const sigset_t *set)
 		sig = sigtimedwait(set, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info(0, "msg=\"stopping\" signal=%d", sig);
-			return;
+			return sig;
 		}
 		if (sig == SIGHUP)
 			log_info(0, "msg=\"SIGHUP ignored: restart to reload configuration\"");
 		mcp_tick(mcp, mono_now_s());
 	}
+}
+
+/* process_start / process_end (DESIGN §9), fsync'ed. */
+static enum ig_err
+audit_process(struct audit *au, const char *kind, const struct ig_config *cfg, int sig,
+	      int64_t started_s, struct auth *auth)
+{
+	struct json_object *f = json_object_new_object();
+	uint64_t written = 0;
+	uint64_t failed = 0;
+	enum ig_err err;
+
+	json_object_object_add(f, "version", json_object_new_string(IG_VERSION));
+	json_object_object_add(f, "pid", json_object_new_int64((int64_t)getpid()));
+	if (strcmp(kind, "process_start") == 0) {
+		json_object_object_add(f, "command", json_object_new_string("serve"));
+		json_object_object_add(f, "listen", json_object_new_string(cfg->listen));
+		json_object_object_add(f, "accounts", json_object_new_int64((int64_t)cfg->n_accounts));
+	} else {
+		audit_counts(au, &written, &failed);
+		json_object_object_add(f, "signal", json_object_new_int(sig));
+		json_object_object_add(f, "uptime_s", json_object_new_int64(mono_now_s() - started_s));
+		json_object_object_add(f, "records_written", json_object_new_int64((int64_t)written));
+		json_object_object_add(f, "records_failed", json_object_new_int64((int64_t)failed));
+		json_object_object_add(f, "rejects_not_recorded",
+				       json_object_new_int64(auth != NULL
+								     ? (int64_t)auth_rejects_suppressed(auth)
+								     : 0));
+	}
+	err = audit_append(au, kind, NULL, NULL, f, true);
+	json_object_put(f);
+	return err;
 }
 
 int
@@ -81,12 +116,14 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 	struct workq *wq = NULL;
 	struct accounts *accounts = NULL;
 	struct sender *sender = NULL;
-	struct audit *audit = NULL;
 	struct auth *auth = NULL;
 	struct mcp *mcp = NULL;
 	struct http *http = NULL;
+	struct audit *au = NULL;
 	struct mcp_opts mo;
 	sigset_t set;
+	int sig = 0;
+	int64_t started_s = mono_now_s();
 	enum log_level lvl;
 	int rc = 1;
 	int64_t drain_ms = (int64_t)cfg->shutdown_timeout_s * 1000;
@@ -94,6 +131,14 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 	if (log_level_parse(cfg->log_level, &lvl))
 		log_set_level(lvl);
 	signals_block(&set);
+	/* No audit log, no service (DESIGN §9). */
+	if (audit_open(cfg->data_dir, &au, &error) != IG_OK)
+		goto out;
+	audit_set_max_bytes(au, cfg->audit_max_bytes);
+	if (audit_process(au, "process_start", cfg, 0, started_s, NULL) != IG_OK) {
+		error = "cannot write the audit log";
+		goto out;
+	}
 	tools = tool_registry_new(opts->extra_tools, opts->n_extra_tools, &error);
 	if (tools == NULL)
 		goto out;
@@ -104,9 +149,11 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 		error = disp_error != NULL ? disp_error : "out of memory";
 		goto out;
 	}
+	disp_set_audit(disp, au);
 	auth = auth_new(cfg->data_dir, &error);
 	if (auth == NULL)
 		goto out;
+	auth_set_audit(auth, au);
 	wq = workq_new(LIM_WORKERS, LIM_WORK_QUEUE);
 	if (wq == NULL) {
 		error = "cannot start worker threads";
@@ -114,14 +161,12 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 	}
 	/* Account workers start before the HTTP server and stop after it has
 	 * drained, so every accepted call can still be answered. */
-	accounts = accounts_start(cfg, &error);
+	accounts = accounts_start_audited(cfg, au, &error);
 	if (accounts == NULL)
 		goto out;
 	/* The outbox sender recovers interrupted sends before anything new
 	 * can be approved through this process. */
-	if (audit_open(cfg->data_dir, &audit, &error) != IG_OK)
-		goto out;
-	sender = sender_start(cfg, accounts, audit, &error);
+	sender = sender_start(cfg, accounts, au, &error);
 	if (sender == NULL)
 		goto out;
 	mo = (struct mcp_opts){.cfg = cfg,
@@ -136,12 +181,12 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 		error = "out of memory";
 		goto out;
 	}
-	http = http_start(cfg, mcp, auth, audit, &error);
+	http = http_start(cfg, mcp, auth, au, &error);
 	if (http == NULL)
 		goto out;
 	log_info(0, "msg=\"listening\" listen=%s public_url=%s accounts=%zu fixtures=%zu",
 		 cfg->listen, cfg->public_url, cfg->n_accounts, opts->n_extra_tools);
-	serve_loop(mcp, &set);
+	sig = serve_loop(mcp, &set);
 
 	/* Drain: stop accepting, let in-flight calls finish within the
 	 * deadline, then end every stream so suspended readers wake. */
@@ -167,9 +212,11 @@ out:
 	mcp_free(mcp);
 	disp_free(disp);
 	free(disp_error);
+	if (au != NULL && audit_process(au, "process_end", cfg, sig, started_s, auth) != IG_OK)
+		rc = 1;
 	auth_free(auth);
-	audit_close(audit);
 	tool_registry_free(tools);
+	audit_close(au);
 	if (rc == 0)
 		log_info(0, "msg=\"stopped\"");
 	return rc;

@@ -1,0 +1,303 @@
+#!/usr/bin/env bash
+# Audit log suite (issue 6 part 5, DESIGN §9): the gateway (BUILD_DIR/imapgate-test)
+# against a throwaway Dovecot (alice), driven hard over MCP by parallel clients
+# (list_accounts, list_folders, fetch_message of a message carrying a body marker and
+# a raw recipient, create_draft to a raw recipient, bad tokens), then:
+#   - kill -9 at seeded random moments, AUDIT_ROUNDS times (default 10): after each,
+#     `imapgate audit verify` reports a valid chain with at most one torn final record,
+#     and the next start appends to a chain that still verifies;
+#   - `audit query` answers while the server runs;
+#   - a clean SIGTERM run ends with process_end; auth records carry the fingerprint;
+#   - the token secrets, a rejected token, the IMAP password, the body marker and the
+#     raw recipient addresses appear neither in the audit files nor in stderr.
+# Prints TAP-like lines; exit 1 if any "not ok". Bounded by SUITE_BUDGET (default 600 s).
+#
+# usage: tests/integration/audit_suite.sh BUILD_DIR
+# env:   KEEP_TMP=1 keep the temporary directory; AUDIT_SEED, AUDIT_ROUNDS
+set -u -o pipefail
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 BUILD_DIR" >&2
+	exit 2
+fi
+build=$(cd "$1" 2>/dev/null && pwd) || {
+	echo "not ok - audit_suite: build dir $1 not found"
+	exit 1
+}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bin="$build/imapgate-test"
+budget=${SUITE_BUDGET:-600}
+rounds=${AUDIT_ROUNDS:-10}
+seed=${AUDIT_SEED:-4242}
+PY=${PYTHON:-python3}
+[ -z "${PYTHON:-}" ] && [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+tmp=$(mktemp -d /tmp/igaud.XXXXXX)
+chmod 0711 "$tmp"
+dv="$tmp/dv"
+results="$tmp/results.tap"
+: >"$results"
+gw_pid=""
+load_pid=""
+watchdog=""
+
+cleanup() {
+	[ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
+	[ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null
+	[ -n "$gw_pid" ] && kill -KILL "$gw_pid" 2>/dev/null
+	"$root/tests/imap/dovecot.sh" stop "$dv" >/dev/null 2>&1
+	if [ "${KEEP_TMP:-0}" = 1 ] || grep -q '^not ok' "$results" 2>/dev/null; then
+		echo "# audit_suite: logs kept in $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'echo "not ok - audit_suite: time budget of ${budget}s exhausted"; exit 1' TERM
+(
+	sleep "$budget" &
+	s=$!
+	trap 'kill "$s" 2>/dev/null; exit 0' TERM
+	wait "$s" && kill -TERM $$ 2>/dev/null
+) </dev/null >/dev/null 2>&1 &
+watchdog=$!
+
+emit() { echo "$1" | tee -a "$results"; }
+ok() { emit "ok - audit_suite: $1"; }
+nok() { emit "not ok - audit_suite: $1${2:+ ($2)}"; }
+check() { if [ "$2" -eq 0 ]; then ok "$1"; else nok "$1" "${3:-}"; fi; }
+
+[ -x "$bin" ] || { nok "binary $bin exists"; exit 1; }
+if out=$("$root/tests/imap/dovecot.sh" start "$dv" --no-fill 2>&1); then
+	ok "dovecot started"
+else
+	nok "dovecot started" "$(echo "$out" | tail -3 | tr '\n' ' ')"
+	exit 1
+fi
+# shellcheck disable=SC1091
+. "$dv/env"
+
+# Markers that must never reach the audit log or the logs.
+body_marker="BODYMARK-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+rcpt_in_mail="inbound-rcpt-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')@victim.example"
+rcpt_draft="draft-rcpt-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')@exfil.example"
+bad_token="igt_$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | head -c 43)"
+
+# One message in alice's INBOX carrying the body marker and a raw recipient.
+if timeout 30 "$PY" - "$IMAPS_PORT" "$CA_FILE" "$(cat "$dv/alice.pw")" "$body_marker" "$rcpt_in_mail" <<'PY' >"$tmp/append.log" 2>&1; then
+import imaplib, ssl, sys
+port, ca, pw, marker, rcpt = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+ctx = ssl.create_default_context(cafile=ca)
+m = imaplib.IMAP4_SSL("127.0.0.1", port, ssl_context=ctx)
+m.login("alice", pw)
+msg = ("From: Mallory <mallory@attacker.example>\r\nTo: <%s>\r\nSubject: audit test\r\n"
+       "Message-ID: <audit-test@attacker.example>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+       "Content-Type: text/plain; charset=utf-8\r\n\r\nHello %s line\u2028two\r\n" % (rcpt, marker))
+m.append("INBOX", None, None, msg.encode())
+m.logout()
+PY
+	ok "test message appended"
+else
+	nok "test message appended" "$(tail -3 "$tmp/append.log" | tr '\n' ' ')"
+fi
+
+port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+data="$tmp/data"
+cat >"$tmp/gw.conf" <<EOF
+[server]
+listen = 127.0.0.1:$port
+data_dir = $data
+audit_max_bytes = 256k
+log_level = info
+
+[account alice]
+host = 127.0.0.1
+port = $IMAPS_PORT
+tls = implicit
+user = alice
+password_file = $dv/alice.pw
+tls_fingerprint_sha256 = $FINGERPRINT
+EOF
+gw() { "$bin" --config "$tmp/gw.conf" "$@"; }
+
+token=$(gw token create --name agent-a 2>>"$tmp/cli.err")
+token2=$(gw token create --name agent-b 2>>"$tmp/cli.err")
+tok_rev=$(gw token create --name short-lived 2>>"$tmp/cli.err")
+gw token revoke short-lived 2>>"$tmp/cli.err"
+[ ${#token} -eq 47 ] && [ ${#token2} -eq 47 ]
+check "tokens created" $?
+
+start_gw() { # start_gw LOGNAME
+	# the binary itself, not a shell function: $! must be the gateway's PID
+	"$bin" --config "$tmp/gw.conf" serve 2>>"$tmp/$1" &
+	gw_pid=$!
+	local i
+	for i in $(seq 1 100); do
+		curl -sf --max-time 1 "http://127.0.0.1:$port/healthz" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+cat >"$tmp/load.py" <<'PY'
+import json, sys, threading, urllib.request, urllib.error, random, time
+port, tok, tok2, bad, rcpt, marker, seconds = sys.argv[1:8]
+seconds = float(seconds)
+url = "http://127.0.0.1:%s/mcp" % port
+META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {}}
+stop = time.monotonic() + seconds
+counts = {"ok": 0, "err": 0}
+lock = threading.Lock()
+
+def call(tool, args, token):
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                       "params": {"name": tool, "arguments": args, "_meta": META}}).encode()
+    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+         "Authorization": "Bearer " + token, "MCP-Protocol-Version": "2026-07-28",
+         "Mcp-Method": "tools/call", "Mcp-Name": tool}
+    req = urllib.request.Request(url, data=body, headers=h, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            r.read(16 << 20)
+        return True
+    except Exception:
+        return False
+
+def worker(n):
+    rnd = random.Random(n)
+    while time.monotonic() < stop:
+        t = rnd.random()
+        if t < 0.25:
+            res = call("list_accounts", {}, tok)
+        elif t < 0.5:
+            res = call("list_folders", {"account": "alice"}, tok2)
+        elif t < 0.8:
+            res = call("fetch_message", {"account": "alice", "folder": "INBOX", "uid": 1}, tok)
+        elif t < 0.9:
+            res = call("create_draft", {"account": "alice",
+                                        "to": [{"name": "Ex Fil", "address": rcpt}],
+                                        "subject": "s " + marker, "body_text": marker + "\u2028x\r\ny"}, tok)
+        elif t < 0.93:
+            # refused by the chain (default posture draft-safe): a rejected tool_end
+            res = call("send_email", {"account": "alice",
+                                      "to": [{"name": "Ex Fil", "address": rcpt}],
+                                      "subject": "s " + marker, "body_text": marker}, tok)
+        else:
+            res = call("list_accounts", {}, bad)
+        with lock:
+            counts["ok" if res else "err"] += 1
+
+ths = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+for t in ths: t.start()
+for t in ths: t.join()
+print(json.dumps(counts))
+PY
+
+verify() { # verify LABEL: exit 0, at most one TORN line, nothing else
+	local out rc torn
+	out=$(gw audit verify 2>&1)
+	rc=$?
+	torn=$(echo "$out" | grep -c '^TORN' || true)
+	echo "$out" >>"$tmp/verify.log"
+	if [ "$rc" -eq 0 ] && [ "$torn" -le 1 ] && ! echo "$out" | grep -q '^FAIL'; then
+		ok "$1: chain valid ($(echo "$out" | grep '^ok:' | cut -c5-))$([ "$torn" -gt 0 ] && echo ", $torn torn final record reported")"
+	else
+		nok "$1: chain valid" "$(echo "$out" | head -3 | tr '\n' ' ')"
+	fi
+}
+
+RANDOM=$seed
+for r in $(seq 1 "$rounds"); do
+	if ! start_gw "gw-$r.err"; then
+		nok "round $r: gateway started" "$(tail -3 "$tmp/gw-$r.err" | tr '\n' ' ')"
+		break
+	fi
+	timeout -k 5 60 "$PY" "$tmp/load.py" "$port" "$token" "$token2" "$bad_token" "$rcpt_draft" "$body_marker" 30 >"$tmp/load-$r.json" 2>>"$tmp/load.err" &
+	load_pid=$!
+	# a seeded moment between 0.3 and 2.3 s into heavy auditing
+	ms=$((300 + RANDOM % 2000))
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+	if [ "$r" -eq 1 ]; then
+		n=$(gw audit query --kind tool_end --limit 3 2>/dev/null | wc -l)
+		[ "$n" -eq 3 ]
+		check "audit query answers while the server appends" $? "got $n lines"
+	fi
+	kill -KILL "$gw_pid" 2>/dev/null
+	wait "$gw_pid" 2>/dev/null
+	gw_pid=""
+	kill "$load_pid" 2>/dev/null
+	wait "$load_pid" 2>/dev/null
+	load_pid=""
+	verify "round $r (kill -9 after ${ms} ms)"
+done
+
+# A clean run after the crashes: the chain continues, process_end is written.
+if start_gw "gw-final.err"; then
+	timeout -k 5 30 "$PY" "$tmp/load.py" "$port" "$token" "$token2" "$bad_token" "$rcpt_draft" "$body_marker" 2 >"$tmp/load-final.json" 2>>"$tmp/load.err"
+	kill -TERM "$gw_pid"
+	wait "$gw_pid"
+	check "SIGTERM exit status 0" $?
+	gw_pid=""
+	verify "after restart and clean stop"
+	out=$(gw audit verify 2>&1)
+	echo "$out" | grep -q '^TORN'
+	[ $? -ne 0 ]
+	check "no torn record after a clean run (a torn tail was repaired)" $?
+else
+	nok "final gateway started"
+fi
+
+# through a file: `grep -q` closing the pipe early would fail the query (pipefail)
+q() { gw audit query "$@" >"$tmp/q.out" 2>>"$tmp/q.err"; cat "$tmp/q.out" || true; }
+[ "$(q --kind process_start | wc -l)" -eq $((rounds + 1)) ]
+check "one process_start per run" $? "$(q --kind process_start | wc -l)"
+[ "$(q --kind process_end | wc -l)" -eq 1 ]
+check "process_end only for the clean stop" $?
+q --kind auth --account alice --limit 1 | grep -qi "\"fingerprint_sha256\":\"$FINGERPRINT\""
+check "auth record carries the observed fingerprint" $? "$(q --kind auth --limit 1 | head -c 300)"
+[ "$(q --kind token | grep -c '"event":"created"')" -eq 3 ] && [ "$(q --kind token | grep -c '"event":"revoked"')" -eq 1 ]
+check "token created/revoked records" $?
+q --kind token | grep -q '"event":"rejected","reason":"invalid","token_sha256_prefix":"[0-9a-f]\{8\}"'
+check "rejected tokens recorded by hash prefix" $?
+q --kind tool_end --tool fetch_message --token agent-a --limit 1 | grep -q '"ids":\["INBOX/1"[],]'
+check "tool_end result_summary lists the message read" $? "$(q --kind tool_end --tool fetch_message --limit 1 | head -c 400)"
+q --kind tool_end --tool send_email --token agent-a --limit 1 | grep '"status":"rejected"' | grep -q '"error_code":"ERR_POSTURE_DENIED"'
+check "a call the chain refuses is recorded as rejected with its code" $? "$(q --kind tool_end --tool send_email --limit 1 | head -c 400)"
+[ "$(q --kind tool_start --tool send_email | wc -l)" -eq 0 ]
+check "a refused call has no tool_start (it never ran)" $?
+q --kind tool_end --tool create_draft | grep -q '"provenance":{"window_s":600,"count":[1-9][0-9]*,"ids":\[[^]]*"alice:INBOX/1"'
+check "create_draft provenance names what agent-a read" $? "$(q --kind tool_end --tool create_draft --limit 1 | head -c 600)"
+q --kind tool_start --tool create_draft --limit 1 | grep -q '"to":\[{"name":"<redacted:6>","address":"rcpt_[0-9a-f]\{32\}"}\]'
+check "create_draft recipients hashed, names redacted" $? "$(q --kind tool_start --tool create_draft --limit 1 | head -c 600)"
+[ "$(ls "$data/audit" | grep -c '^audit-[0-9]*\.jsonl$')" -ge 1 ]
+check "rotation happened under load (audit_max_bytes = 256k)" $? "$(ls "$data/audit" | tr '\n' ' ')"
+[ "$(stat -c %a "$data/audit/audit.jsonl")" = 600 ] && [ "$(stat -c %a "$data/audit")" = 700 ]
+check "audit file 0600, directory 0700" $?
+
+# Secrets and mail content never reach the audit files or stderr.
+pw=$(cat "$dv/alice.pw")
+for pair in "token secret:$token" "second token secret:$token2" "revoked token secret:$tok_rev" \
+	"rejected token:$bad_token" "IMAP password:$pw" "body marker:$body_marker" \
+	"inbound recipient:$rcpt_in_mail" "draft recipient:$rcpt_draft"; do
+	label=${pair%%:*}
+	val=${pair#*:}
+	if [ -n "$val" ] && ! grep -rqF -- "$val" "$data/audit" "$tmp"/gw-*.err "$tmp/cli.err"; then
+		ok "no $label in the audit log or stderr"
+	else
+		nok "no $label in the audit log or stderr"
+	fi
+done
+# the load did reach the mail (so the absence above means something)
+grep -q '"ok": [1-9]' "$tmp/load-final.json"
+check "load generator got answers" $? "$(cat "$tmp/load-final.json" 2>/dev/null)"
+q --kind tool_end --tool fetch_message --limit 1 | grep -q '"status":"ok"'
+check "fetch_message succeeded at least once" $?
+if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$tmp"/gw-*.err; then
+	nok "no sanitizer report"
+else
+	ok "no sanitizer report"
+fi
+
+grep -q '^not ok' "$results" && exit 1
+exit 0
