@@ -1,6 +1,7 @@
 /* audit/redact.c, audit/tool.c: every ARG_AUDIT_* treatment, args hash,
  * result summary and provenance. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -15,6 +16,7 @@
 #include "audit/audit.h"
 #include "audit/redact.h"
 #include "audit/tool.h"
+#include "handlers/tools.h"
 #include "server/json.h"
 
 static const struct tool_arg_rule rules[] = {
@@ -305,6 +307,99 @@ test_tool_records(void **state)
 	json_object_put(err_result);
 }
 
+/* Argument names that carry mail text, recipients or secrets: never
+ * recorded verbatim, whatever tool takes them. */
+static bool
+name_is_sensitive(const char *n)
+{
+	static const char *const exact[] = {"to", "cc", "bcc", "from", "reply_to", "recipients",
+					    "address", "name", "text", "query", "password",
+					    "token", "secret", NULL};
+	static const char *const part[] = {"body", "subject", "text", "query", "password",
+					   "secret", "address", NULL};
+	size_t i;
+
+	for (i = 0; exact[i] != NULL; i++) {
+		if (strcmp(n, exact[i]) == 0)
+			return true;
+	}
+	for (i = 0; part[i] != NULL; i++) {
+		if (strstr(n, part[i]) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* The value shapes an argument may take, each carrying the marker. */
+static struct json_object *
+marked_value(int shape, const char *mark)
+{
+	char s[160];
+
+	switch (shape) {
+	case 0:
+		return json_object_new_string(mark);
+	case 1:
+		(void)snprintf(s, sizeof(s), "[\"%s@example.test\",{\"name\":\"%s\",\"address\":\"%s@x.test\"}]",
+			       mark, mark, mark);
+		return parse(s);
+	default:
+		(void)snprintf(s, sizeof(s), "{\"k\":\"%s\",\"n\":[\"%s\"]}", mark, mark);
+		return parse(s);
+	}
+}
+
+/* For every built-in tool and every argument its audit rule does not mark
+ * verbatim, no value shape leaks into the redacted record; and no argument
+ * whose name says mail text, recipients or secrets is marked verbatim. */
+static void
+test_every_tool_every_argument(void **state)
+{
+	struct fx *f = *state;
+	const char *error = NULL;
+	struct tool_registry *reg = tool_registry_new(NULL, 0, &error);
+	size_t checked = 0;
+	size_t i;
+
+	assert_non_null(reg);
+	for (i = 0; i < tool_registry_count(reg); i++) {
+		const struct tool_def *t = tool_registry_at(reg, i);
+		const struct tool_arg_rule *r;
+
+		for (r = t->args; r->name != NULL; r++) {
+			int shape;
+
+			if (r->audit == ARG_AUDIT_VERBATIM) {
+				if (name_is_sensitive(r->name))
+					fail_msg("%s.%s is audited verbatim", t->name, r->name);
+				continue;
+			}
+			for (shape = 0; shape < 3; shape++) {
+				struct json_object *args = json_object_new_object();
+				struct json_object *red;
+				const char *text;
+
+				json_object_object_add(args, r->name,
+						       marked_value(shape, "LEAKMARK"));
+				red = audit_redact_args(f->a, t->args, args);
+				assert_non_null(red);
+				text = json_object_to_json_string(red);
+				if (strstr(text, "LEAKMARK") != NULL)
+					fail_msg("%s.%s leaks (shape %d): %s", t->name, r->name, shape,
+						 text);
+				if (r->audit == ARG_AUDIT_SECRET &&
+				    json_object_object_get_ex(red, r->name, NULL))
+					fail_msg("%s.%s: a secret is recorded", t->name, r->name);
+				json_object_put(red);
+				json_object_put(args);
+				checked++;
+			}
+		}
+	}
+	assert_true(checked > 0);
+	tool_registry_free(reg);
+}
+
 int
 main(void)
 {
@@ -312,6 +407,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_redaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_args_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tool_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_tool_every_argument, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
