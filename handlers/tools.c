@@ -12,6 +12,7 @@
 #include "base/limits.h"
 #include "handlers/call.h"
 #include "handlers/tools_infra.h"
+#include "handlers/tools_mutate.h"
 #include "handlers/tools_read.h"
 #include "server/config.h"
 #include "store/state.h"
@@ -345,29 +346,50 @@ tool_def_json(const struct tool_def *d, struct json_object *input_schema, const 
 	return t;
 }
 
+/* The production tool families, in tools/list order. */
+static const struct tool_def *const *(*const tool_groups[])(size_t *n_r) = {
+	tools_infra,
+	tools_read,
+	tools_mutate,
+};
+
 struct tool_registry *
 tool_registry_new(const struct tool_def *const *extra, size_t n_extra, const char **error_r)
 {
-	size_t n_infra = 0;
-	size_t n_read = 0;
-	const struct tool_def *const *infra = tools_infra(&n_infra);
-	const struct tool_def *const *rd = tools_read(&n_read);
+	const struct tool_def **all = NULL;
 	struct tool_registry *r = calloc(1, sizeof(*r));
 	struct json_object *arr = NULL;
-	size_t n_all = n_infra + n_read + n_extra;
+	size_t n_all = n_extra;
+	size_t n_groups = sizeof(tool_groups) / sizeof(tool_groups[0]);
+	size_t g;
 	size_t i;
 	size_t j;
 
 	if (r == NULL)
 		return NULL;
+	for (g = 0; g < n_groups; g++) {
+		size_t n = 0;
+
+		(void)tool_groups[g](&n);
+		n_all += n;
+	}
+	all = calloc(n_all, sizeof(*all));
 	r->tools = calloc(n_all, sizeof(*r->tools));
 	arr = json_object_new_array();
-	if (r->tools == NULL || arr == NULL)
+	if (all == NULL || r->tools == NULL || arr == NULL)
 		goto fail;
+	n_all = 0;
+	for (g = 0; g < n_groups; g++) {
+		size_t n = 0;
+		const struct tool_def *const *defs = tool_groups[g](&n);
+
+		for (i = 0; i < n; i++)
+			all[n_all++] = defs[i];
+	}
+	for (i = 0; i < n_extra; i++)
+		all[n_all++] = extra[i];
 	for (i = 0; i < n_all; i++) {
-		const struct tool_def *d = i < n_infra		  ? infra[i]
-					   : i < n_infra + n_read ? rd[i - n_infra]
-								  : extra[i - n_infra - n_read];
+		const struct tool_def *d = all[i];
 		struct json_object *schema;
 		struct json_object *t;
 
@@ -406,9 +428,11 @@ tool_registry_new(const struct tool_def *const *extra, size_t n_extra, const cha
 		goto fail;
 	r->list_len = strlen(r->list_json);
 	json_object_put(arr);
+	free(all);
 	return r;
 fail:
 	json_object_put(arr);
+	free(all);
 	tool_registry_free(r);
 	return NULL;
 }
