@@ -47,7 +47,6 @@
 #define LIM_WORK_QUEUE 256   /* queued tool calls across the executor pool */
 #define LIM_WORKERS 4        /* executor threads for tool calls */
 #define LIM_TOOL_UIDS 100    /* UIDs one mutating call may name (DESIGN §5.3) */
-#define LIM_FOLDER_NAME 255  /* bytes of a folder name a tool creates or names (DESIGN §5.3) */
 #define LIM_LABEL 256        /* bytes of a keyword (label) a tool sets (DESIGN §5.3) */
 #define LIM_PROTECTED_FOLDERS 64 /* protected_folders / expunge_folders entries per account */
 
@@ -94,5 +93,27 @@
 #define LIM_MIME_FILENAME ((size_t)1024)     /* decoded filename before fname_sanitize's 255-byte cap */
 #define LIM_MIME_SNIFF ((size_t)4096)        /* leading bytes inspected for magic numbers */
 #define LIM_CONTENT_LINKS 200                /* link findings reported per message */
+
+/* Read tools (handlers/tools_fetch.c, tools_thread.c) -- DESIGN §4.3, §5.3. */
+#define LIM_FOLDER_ARG 255                   /* folder name bytes a tool accepts (§5.3) */
+#define LIM_FETCH_MESSAGE LIM_MIME_MESSAGE   /* a message fetch_message reads; over: ERR_TOO_LARGE */
+#define LIM_ATTACHMENT_DOWNLOAD ((size_t)25 * 1024 * 1024) /* decoded bytes download_attachment returns */
+#define LIM_PART_ID 64                       /* "1.2.3" section numbers */
+#define LIM_THREAD_MESSAGES 100              /* envelopes get_thread returns (uids per call, §5.3) */
+#define LIM_THREAD_IDS 32                    /* message-ids one thread search asks for */
+#define LIM_MSGID 250                        /* bytes of one message-id used in a search */
+#define LIM_LABELS 1000                      /* flags/keywords list_labels reports */
+/* Audit log (audit/) -- DESIGN §9, docs/audit.md */
+#define LIM_AUDIT_RECORD ((size_t)256 * 1024) /* one record line; the tail reader never reads more */
+#define LIM_AUDIT_ARGS ((size_t)32 * 1024)   /* redacted arguments in one record; over: only their size */
+#define LIM_AUDIT_VERBATIM ((size_t)2048)    /* a verbatim argument string; longer: "<long:N>" */
+#define LIM_AUDIT_IDS 64                     /* ids listed in one result_summary (the rest counted) */
+#define LIM_AUDIT_SCAN_NODES 100000          /* JSON nodes walked in one result looking for ids */
+#define LIM_AUDIT_PROV_IDS 256               /* ids remembered per principal for provenance */
+#define LIM_AUDIT_PROV_WINDOW_S 600          /* "read recently": the provenance window */
+#define LIM_AUDIT_PROV_PRINCIPALS 1024       /* principals tracked (least recently used evicted) */
+#define LIM_AUDIT_REJECTS_PER_MIN 60         /* 401 records per minute; more are only counted */
+#define LIM_AUDIT_FILES 100000               /* rotated files verify/query consider */
+#define LIM_AUDIT_MAX_BYTES_DEFAULT ((size_t)64 * 1024 * 1024) /* rotation size by default */
 
 #endif

@@ -22,7 +22,7 @@ policy_folder_name_check(const char *name)
 
 	if (len == 0)
 		return "folder name is empty";
-	if (len > LIM_FOLDER_NAME)
+	if (len > LIM_FOLDER_ARG)
 		return "folder name is too long";
 	if (!u8_valid(name, len))
 		return "folder name is not valid UTF-8";

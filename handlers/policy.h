@@ -14,7 +14,7 @@ struct cfg_account;
 struct imap_folder_list;
 
 /* A folder name as a tool receives it (decoded UTF-8): valid UTF-8,
- * 1..LIM_FOLDER_NAME bytes, no C0/C1 control, DEL or bidirectional
+ * 1..LIM_FOLDER_ARG bytes, no C0/C1 control, DEL or bidirectional
  * formatting character, no LIST wildcard ('*', '%'), no leading '#'
  * (namespace prefix) and no '\' (quoted-string escape some servers store).
  * NULL when acceptable, else why not. */

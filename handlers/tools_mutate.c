@@ -48,8 +48,8 @@ struct mut_job {
 	/* inputs, validated in run() */
 	bool add;
 	char flag[LIM_LABEL + 1];
-	char folder[LIM_FOLDER_NAME + 1];
-	char target[LIM_FOLDER_NAME + 1]; /* move destination, new folder name */
+	char folder[LIM_FOLDER_ARG + 1];
+	char target[LIM_FOLDER_ARG + 1]; /* move destination, new folder name */
 	uint32_t uids[LIM_TOOL_UIDS];
 	size_t n_uids;
 	uint32_t expected_uidvalidity; /* 0: not given */
@@ -586,7 +586,7 @@ args_uids(struct json_object *args, struct mut_job *j, bool required)
 }
 
 static const char *
-args_folder(const char *value, const char *missing, char out[LIM_FOLDER_NAME + 1])
+args_folder(const char *value, const char *missing, char out[LIM_FOLDER_ARG + 1])
 {
 	const char *why;
 
@@ -595,7 +595,7 @@ args_folder(const char *value, const char *missing, char out[LIM_FOLDER_NAME + 1
 	why = policy_folder_name_check(value);
 	if (why != NULL)
 		return why;
-	(void)snprintf(out, LIM_FOLDER_NAME + 1, "%s", value);
+	(void)snprintf(out, LIM_FOLDER_ARG + 1, "%s", value);
 	return NULL;
 }
 

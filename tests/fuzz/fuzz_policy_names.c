@@ -25,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	len = strlen(s);
 	if (policy_folder_name_check(s) == NULL) {
-		if (len == 0 || len > LIM_FOLDER_NAME || !u8_valid(s, len) ||
+		if (len == 0 || len > LIM_FOLDER_ARG || !u8_valid(s, len) ||
 		    strpbrk(s, "*%\\") != NULL || s[0] == '#')
 			abort();
 		for (i = 0; i < len; i++) {

@@ -27,7 +27,7 @@ test_folder_names(void **state)
 		"a*", "a%", "#news", "a\\b", "\xff", "\xc3", "\xed\xa0\x80", /* surrogate */
 		"a\xe2\x80\xae" "b", /* RLO */ "a\xe2\x81\xa6" "b", /* LRI */ "\xe2\x80\x8f",
 	};
-	char longname[LIM_FOLDER_NAME + 2];
+	char longname[LIM_FOLDER_ARG + 2];
 	size_t i;
 
 	(void)state;
@@ -36,10 +36,10 @@ test_folder_names(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_non_null(policy_folder_name_check(bad[i]));
 	memset(longname, 'a', sizeof(longname));
-	longname[LIM_FOLDER_NAME] = '\0';
+	longname[LIM_FOLDER_ARG] = '\0';
 	assert_null(policy_folder_name_check(longname));
-	longname[LIM_FOLDER_NAME] = 'a';
-	longname[LIM_FOLDER_NAME + 1] = '\0';
+	longname[LIM_FOLDER_ARG] = 'a';
+	longname[LIM_FOLDER_ARG + 1] = '\0';
 	assert_non_null(policy_folder_name_check(longname));
 }
 
