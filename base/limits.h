@@ -48,6 +48,7 @@
 #define LIM_WORKERS 4        /* executor threads for tool calls */
 #define LIM_TOOL_UIDS 100    /* UIDs one mutating call may name (DESIGN §5.3) */
 #define LIM_LABEL 256        /* bytes of a keyword (label) a tool sets (DESIGN §5.3) */
+#define LIM_EXPUNGE_COUNT 1000000 /* \Deleted UIDs counted before a whole-folder expunge (4 MB) */
 #define LIM_PROTECTED_FOLDERS 64 /* protected_folders / expunge_folders entries per account */
 
 /* IMAP (imap/) */

@@ -275,8 +275,8 @@ work_expunge(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 	if (j->n_uids == 0) {
 		/* the whole folder: report what is marked, then EXPUNGE */
 		j->expunged_all = true;
-		if (imap_uid_search(c, "DELETED", (struct slice){NULL, 0}, LIM_TOOL_UIDS, &j->done,
-				    &j->n_done, err) != IMAP_FAIL_NONE)
+		if (imap_uid_search(c, "DELETED", (struct slice){NULL, 0}, LIM_EXPUNGE_COUNT,
+				    &j->done, &j->n_done, err) != IMAP_FAIL_NONE)
 			return;
 		if (imap_expunge(c, NULL, err) == IMAP_FAIL_NONE)
 			j->n_expunged = j->n_done;
@@ -446,7 +446,12 @@ mut_done(struct wk_job *job, const struct imap_error *err)
 		break;
 	default:
 		json_object_object_add(meta, "uidvalidity", json_object_new_int64(j->uidvalidity));
-		json_object_object_add(meta, "uids", u32_array(j->done, j->n_done));
+		/* expunge of a whole folder may count more than a page of UIDs */
+		json_object_object_add(meta, "uids",
+				       u32_array(j->done, j->n_done < LIM_TOOL_UIDS ? j->n_done
+										: LIM_TOOL_UIDS));
+		if (j->n_done > LIM_TOOL_UIDS)
+			json_object_object_add(meta, "uids_truncated", json_object_new_boolean(1));
 		json_object_object_add(meta, "missing_uids", u32_array(j->missing, j->n_missing));
 		break;
 	}

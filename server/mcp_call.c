@@ -240,10 +240,16 @@ mcp_call_job(void *arg)
 	c->tc.close_stream = mcp_call_close_stream;
 	c->tc.complete = mcp_call_complete;
 	c->tc.ctx = c;
+	/* A deferred tool's worker may complete the call (dropping the job's
+	 * reference) before run() has returned here: hold c until then. */
+	pthread_mutex_lock(&c->lock);
+	c->refs++;
+	pthread_mutex_unlock(&c->lock);
 	if (c->tc.result == NULL)
 		tool_call_run(&c->tc);
 	if (!c->tc.deferred)
 		mcp_call_complete(c);
+	mcp_call_unref(c);
 }
 
 enum ig_err
