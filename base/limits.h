@@ -116,5 +116,24 @@
 #define LIM_AUDIT_REJECTS_PER_MIN 60         /* 401 records per minute; more are only counted */
 #define LIM_AUDIT_FILES 100000               /* rotated files verify/query consider */
 #define LIM_AUDIT_MAX_BYTES_DEFAULT ((size_t)64 * 1024 * 1024) /* rotation size by default */
+/* Composing and sending (smtp/, store/outbox.c, handlers/tools_send.c) --
+ * DESIGN §4.3, §10. */
+#define LIM_SEND_RCPTS 100                   /* to + cc + bcc of one message */
+#define LIM_SEND_ADDRESS 254                 /* RFC 5321 §4.5.3.1.3 path minus the brackets */
+#define LIM_SEND_LOCAL 64                    /* RFC 5321 §4.5.3.1.1 local part */
+#define LIM_SEND_NAME 256                    /* display name bytes (UTF-8) */
+#define LIM_SEND_SUBJECT 900                 /* subject bytes (UTF-8); encoded words fold */
+#define LIM_SEND_BODY ((size_t)1024 * 1024)  /* body_text bytes */
+#define LIM_SEND_MESSAGE ((size_t)4 * 1024 * 1024) /* composed MIME (QP expands ~3x at worst) */
+#define LIM_SEND_MSGID 250                   /* one message id, brackets included */
+#define LIM_SEND_REFERENCES 20               /* ids kept in References (parent's last ones) */
+#define LIM_SEND_PATTERNS 64                 /* allowed_recipients entries */
+#define LIM_SEND_QUOTA_DEFAULT 50            /* daily_send_quota when not set */
+#define LIM_SEND_PARENT_HEADER ((size_t)64 * 1024) /* parent header bytes read for a reply */
+#define LIM_OUTBOX_LIST 1000                 /* entries returned by one list */
+#define LIM_SMTP_CONNECT_S 15                /* connect + TLS + greeting */
+#define LIM_SMTP_TOTAL_S 120                 /* one whole SMTP transaction (smtp_timeout_s) */
+#define LIM_SMTP_LOW_SPEED_S 30              /* abort when under 1 byte/s for this long */
+#define LIM_SMTP_PASSWORD 1024               /* bytes read from smtp_password_file */
 
 #endif
