@@ -198,8 +198,93 @@ envelope_flag_ok(struct slice f)
 	return true;
 }
 
+void
+envelope_header_field(struct slice h, const char *name, struct buf *out)
+{
+	size_t nlen = strlen(name), i = 0;
+
+	while (i < h.len) {
+		size_t eol = i;
+
+		while (eol < h.len && h.p[eol] != '\n')
+			eol++;
+		if (eol - i > nlen && h.p[i + nlen] == ':' &&
+		    strncasecmp(h.p + i, name, nlen) == 0) {
+			size_t a = i + nlen + 1;
+
+			for (;;) {
+				size_t b = eol;
+
+				if (b > a && h.p[b - 1] == '\r')
+					b--;
+				buf_append(out, h.p + a, b - a);
+				/* folded continuation lines start with SP or HTAB */
+				if (eol + 1 >= h.len ||
+				    (h.p[eol + 1] != ' ' && h.p[eol + 1] != '\t'))
+					return;
+				a = eol + 1;
+				eol = a;
+				while (eol < h.len && h.p[eol] != '\n')
+					eol++;
+			}
+		}
+		i = eol + 1;
+	}
+}
+
+/* The <msg-id>s of a header value, without brackets, at most max. */
+static struct json_object *
+id_array(struct env *e, struct slice v, size_t max)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i = 0, n = 0;
+
+	while (a != NULL && i < v.len && n < max) {
+		const char *lt = memchr(v.p + i, '<', v.len - i);
+		const char *gt;
+
+		if (lt == NULL)
+			break;
+		gt = memchr(lt, '>', v.len - (size_t)(lt - v.p));
+		if (gt == NULL)
+			break;
+		json_object_array_add(a, clean(e, (struct slice){lt + 1, (size_t)(gt - lt - 1)}));
+		n++;
+		i = (size_t)(gt - v.p) + 1;
+	}
+	return a;
+}
+
+static void
+header_items(struct env *e, const struct imap_fetch *f, struct json_object *o)
+{
+	struct json_object *refs = NULL, *list = NULL;
+
+	if (f->has_section && !f->section_nil && f->section.len >= 13 &&
+	    strncasecmp(f->section.p, "HEADER.FIELDS", 13) == 0 &&
+	    (f->section.len == 13 || f->section.p[13] == ' ')) {
+		struct buf v;
+
+		buf_init(&v, LIM_MIME_HEADER_VALUE);
+		envelope_header_field(f->section_data, "References", &v);
+		refs = id_array(e, buf_slice(&v), LIM_MIME_REFERENCES);
+		buf_reset(&v);
+		envelope_header_field(f->section_data, "List-Id", &v);
+		if (v.len > 0) {
+			struct json_object *ids = id_array(e, buf_slice(&v), 1);
+
+			if (ids != NULL && json_object_array_length(ids) == 1)
+				list = json_object_get(json_object_array_get_idx(ids, 0));
+			json_object_put(ids);
+		}
+		buf_free(&v);
+	}
+	json_object_object_add(o, "references", refs != NULL ? refs : json_object_new_array());
+	json_object_object_add(o, "list_id", list);
+}
+
 static const char *const months[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-				       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 static bool
 digits(const char *p, size_t n, int *v_r)
@@ -330,7 +415,7 @@ warnings(const struct warn_list *w)
 
 struct json_object *
 envelope_json(const struct imap_fetch *f, const char *folder, const char *const *known,
-	      size_t n_known)
+              size_t n_known)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *flags = json_object_new_array();
@@ -354,8 +439,8 @@ envelope_json(const struct imap_fetch *f, const char *folder, const char *const 
 	if (ev != NULL) {
 		json_object_object_add(o, "message_id", msgid(&e, ev->message_id));
 		json_object_object_add(o, "in_reply_to", msgid(&e, ev->in_reply_to));
-		json_object_object_add(o, "subject",
-				       text(&e, ev->subject, ev->subject.len == 0, "header.subject"));
+		json_object_object_add(
+		    o, "subject", text(&e, ev->subject, ev->subject.len == 0, "header.subject"));
 		json_object_object_add(o, "from", first_addr(&e, &ev->from, "header.from"));
 		json_object_object_add(o, "to", addr_array(&e, &ev->to, "header.to"));
 		json_object_object_add(o, "cc", addr_array(&e, &ev->cc, "header.cc"));
@@ -370,20 +455,20 @@ envelope_json(const struct imap_fetch *f, const char *folder, const char *const 
 		json_object_object_add(o, "date", NULL);
 	}
 	json_object_object_add(o, "internaldate",
-			       f->has_internaldate &&
-					       envelope_internaldate_iso(f->internaldate, iso,
-									 sizeof(iso))
-				       ? json_object_new_string(iso)
-				       : NULL);
+	                       f->has_internaldate &&
+	                               envelope_internaldate_iso(f->internaldate, iso, sizeof(iso))
+	                           ? json_object_new_string(iso)
+	                           : NULL);
 	json_object_object_add(o, "size", json_object_new_int64(f->has_size ? f->size : 0));
 	for (i = 0; i < f->n_flags; i++) {
 		if (envelope_flag_ok(f->flags[i]))
-			json_object_array_add(flags, json_object_new_string_len(
-							     f->flags[i].p, (int)f->flags[i].len));
+			json_object_array_add(
+			    flags, json_object_new_string_len(f->flags[i].p, (int)f->flags[i].len));
 	}
 	json_object_object_add(o, "flags", flags);
+	header_items(&e, f, o);
 	json_object_object_add(o, "has_attachment",
-			       json_object_new_boolean(envelope_has_attachment(f->body)));
+	                       json_object_new_boolean(envelope_has_attachment(f->body)));
 	u8_report_warn(&e.rep, &e.w, "header");
 	json_object_object_add(o, "security_warnings", warnings(&e.w));
 	warn_list_free(&e.w);

@@ -1,21 +1,214 @@
-/* Guards of the mutating tools (handlers/policy.h): folder-name and keyword
- * rules (RFC 3501 §5.1 mailbox naming, §9 atom / flag-keyword), protected
- * folders (DESIGN §8, RFC 6154 special use) and the expunge allow-list. */
+/* Effective permissions and the guards of the mutating tools
+ * (handlers/policy.h): folder-name and keyword rules (RFC 3501 §5.1 mailbox
+ * naming, §9 atom / flag-keyword), protected folders (DESIGN §8, RFC 6154
+ * special use) and the expunge allow-list. */
 #include "handlers/policy.h"
 
-#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/limits.h"
-#include "base/slice.h"
 #include "base/utf8.h"
+#include "handlers/tools.h"
 #include "imap/cmd.h"
-#include "server/config.h"
+#include "store/state.h"
+
+enum posture
+pol_posture(enum posture account, enum posture cap)
+{
+	return account < cap ? account : cap;
+}
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Calls fn(name, len, ctx) for every non-empty entry among the first max
+ * entries of a comma list, with surrounding blanks trimmed; stops when fn
+ * returns true and returns true. */
+static bool
+list_each_n(const char *list, size_t max, bool (*fn)(const char *name, size_t len, void *ctx),
+            void *ctx)
+{
+	const char *p = list;
+	size_t count = 0;
+
+	if (list == NULL)
+		return false;
+	while (*p != '\0' && count < max) {
+		size_t len = strcspn(p, ",");
+		const char *q = p;
+		size_t l = len;
+
+		while (l > 0 && is_space(*q)) {
+			q++;
+			l--;
+		}
+		while (l > 0 && is_space(q[l - 1]))
+			l--;
+		if (l > 0 && fn(q, l, ctx))
+			return true;
+		count++;
+		if (p[len] == '\0')
+			break;
+		p += len + 1;
+	}
+	return false;
+}
+
+static bool
+list_each(const char *list, bool (*fn)(const char *name, size_t len, void *ctx), void *ctx)
+{
+	return list_each_n(list, SIZE_MAX, fn, ctx);
+}
+
+static bool
+name_eq(const char *name, size_t len, void *ctx)
+{
+	const char *want = ctx;
+
+	return strlen(want) == len && memcmp(want, name, len) == 0;
+}
+
+static bool
+name_any(const char *name, size_t len, void *ctx)
+{
+	(void)name;
+	(void)len;
+	(void)ctx;
+	return true;
+}
+
+bool
+pol_list_has(const char *list, const char *name)
+{
+	return list_each(list, name_eq, (void *)name);
+}
+
+static bool
+list_set(const char *list)
+{
+	return list_each(list, name_any, NULL);
+}
+
+/* Whether one override set leaves name. */
+static bool
+overrides_leave(const struct pol_overrides *o, const char *name)
+{
+	if (o == NULL)
+		return true;
+	if (pol_list_has(o->deny, name))
+		return false;
+	return !list_set(o->allow) || pol_list_has(o->allow, name);
+}
+
+bool
+pol_tool_allowed(const struct tool_def *t, enum posture eff, const struct pol_overrides *tok,
+                 const struct pol_overrides *acc)
+{
+	if (t->min_posture > eff)
+		return false;
+	return overrides_leave(tok, t->name) &&
+	       (!t->account_scoped || overrides_leave(acc, t->name));
+}
+
+bool
+pol_arg_is_subcap(const struct tool_arg_rule *r)
+{
+	return r->min_posture > POSTURE_READONLY;
+}
+
+bool
+pol_arg_allowed(const struct tool_def *t, const struct tool_arg_rule *r, enum posture eff,
+                const struct pol_overrides *tok, const struct pol_overrides *acc)
+{
+	char name[LIM_TOOL_NAME * 2 + 2];
+
+	if (!pol_arg_is_subcap(r))
+		return true;
+	if (r->min_posture > eff)
+		return false;
+	if (snprintf(name, sizeof(name), "%s.%s", t->name, r->name) >= (int)sizeof(name))
+		return false;
+	return overrides_leave(tok, name) && (!t->account_scoped || overrides_leave(acc, name));
+}
+
+struct pol_overrides
+pol_token_overrides(const struct token_info *tok)
+{
+	return (struct pol_overrides){tok->tools_allow, tok->tools_deny};
+}
+
+struct pol_overrides
+pol_account_overrides(const struct cfg_account *a)
+{
+	return (struct pol_overrides){a->tools_allow, a->tools_deny};
+}
+
+bool
+pol_permits(const struct tool_def *t, const struct cfg_account *a, const struct token_info *tok)
+{
+	struct pol_overrides to = pol_token_overrides(tok);
+	struct pol_overrides ao;
+
+	if (!t->account_scoped || a == NULL)
+		return !t->account_scoped && pol_tool_allowed(t, tok->posture_cap, &to, NULL);
+	ao = pol_account_overrides(a);
+	return pol_tool_allowed(t, pol_posture(a->posture, tok->posture_cap), &to, &ao);
+}
+
+struct check_ctx {
+	const struct tool_registry *reg;
+	char *bad;
+	size_t badsz;
+};
+
+/* True (stop) when name is neither a tool nor a sub-capability. */
+static bool
+name_unknown(const char *name, size_t len, void *ctx)
+{
+	struct check_ctx *c = ctx;
+	char buf[LIM_TOOL_NAME * 2 + 2];
+	const char *dot;
+	const struct tool_def *t;
+	const struct tool_arg_rule *r;
+
+	if (len >= sizeof(buf))
+		goto bad;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	if (tool_registry_find(c->reg, buf) != NULL)
+		return false;
+	dot = strchr(buf, '.');
+	if (dot == NULL)
+		goto bad;
+	buf[dot - buf] = '\0';
+	t = tool_registry_find(c->reg, buf);
+	if (t == NULL)
+		goto bad;
+	for (r = t->args; r->name != NULL; r++) {
+		if (pol_arg_is_subcap(r) && strcmp(r->name, dot + 1) == 0)
+			return false;
+	}
+bad:
+	(void)snprintf(c->bad, c->badsz, "%.*s", (int)(len > 200 ? 200 : len), name);
+	return true;
+}
+
+bool
+pol_list_check(const struct tool_registry *reg, const char *list, char *bad, size_t badsz)
+{
+	struct check_ctx c = {reg, bad, badsz};
+
+	return !list_each(list, name_unknown, &c);
+}
 
 const char *
-policy_folder_name_check(const char *name)
+pol_folder_name_check(const char *name)
 {
 	size_t len = strlen(name);
 	size_t i = 0;
@@ -51,7 +244,7 @@ policy_folder_name_check(const char *name)
 }
 
 const char *
-policy_folder_path_check(const char *name, char delim)
+pol_folder_path_check(const char *name, char delim)
 {
 	const char *p = name;
 
@@ -73,7 +266,7 @@ policy_folder_path_check(const char *name, char delim)
 }
 
 const char *
-policy_keyword_check(const char *kw)
+pol_keyword_check(const char *kw)
 {
 	size_t len = strlen(kw);
 	size_t i;
@@ -96,58 +289,28 @@ policy_keyword_check(const char *kw)
 }
 
 bool
-policy_folder_same(const char *a, const char *b)
+pol_folder_same(const char *a, const char *b)
 {
 	if (strcasecmp(a, "INBOX") == 0)
 		return strcasecmp(b, "INBOX") == 0;
 	return strcmp(a, b) == 0;
 }
 
-/* Calls fn on each trimmed, non-empty item of a comma list; stops when fn
- * returns true and returns true then. */
 static bool
-csv_any(const char *csv, bool (*fn)(struct slice item, const void *ctx), const void *ctx)
-{
-	const char *p = csv;
-	size_t count = 0;
-
-	if (csv == NULL)
-		return false;
-	while (*p != '\0' && count < LIM_PROTECTED_FOLDERS) {
-		const char *e = strchr(p, ',');
-		struct slice it = {p, e != NULL ? (size_t)(e - p) : strlen(p)};
-
-		it = sl_trim_ows(it);
-		if (it.len > 0 && fn(it, ctx))
-			return true;
-		count++;
-		if (e == NULL)
-			break;
-		p = e + 1;
-	}
-	return false;
-}
-
-static bool
-ci_eq(struct slice a, const char *b)
-{
-	return a.len == strlen(b) && strncasecmp(a.p, b, a.len) == 0;
-}
-
-static bool
-csv_exact(struct slice item, const void *ctx)
+folder_eq(const char *item, size_t len, void *ctx)
 {
 	const char *name = ctx;
 
-	if (ci_eq(item, "INBOX"))
+	if (len == 5 && strncasecmp(item, "INBOX", 5) == 0)
 		return strcasecmp(name, "INBOX") == 0;
-	return sl_eq_cstr(item, name);
+	return strlen(name) == len && memcmp(item, name, len) == 0;
 }
 
 bool
-policy_expunge_allowed(const struct cfg_account *a, const char *folder)
+pol_folder_expungeable(const struct cfg_account *a, const char *folder)
 {
-	return a != NULL && csv_any(a->expunge_folders, csv_exact, folder);
+	return a != NULL &&
+	       list_each_n(a->expunge_folders, LIM_PROTECTED_FOLDERS, folder_eq, (void *)folder);
 }
 
 static bool
@@ -172,49 +335,60 @@ struct rel_ctx {
 	bool inside;   /* also: name lies inside P */
 };
 
+/* Whether name relates to the protected name p[0..plen) as x asks. */
 static bool
-rel_match(struct slice p, const void *vctx)
+rel_match(const char *p, size_t plen, const struct rel_ctx *x)
 {
-	const struct rel_ctx *x = vctx;
 	size_t nl = strlen(x->name);
 
-	if (p.len == nl && strncasecmp(p.p, x->name, nl) == 0)
+	if (plen == nl && strncasecmp(p, x->name, nl) == 0)
 		return true;
 	if (x->delim == 0)
 		return false;
 	/* P = name + delim + ... : deleting or renaming name takes P along */
-	if (x->ancestor && p.len > nl + 1 && strncasecmp(p.p, x->name, nl) == 0 &&
-	    p.p[nl] == x->delim)
+	if (x->ancestor && plen > nl + 1 && strncasecmp(p, x->name, nl) == 0 && p[nl] == x->delim)
 		return true;
 	/* name = P + delim + ... */
-	if (x->inside && nl > p.len + 1 && strncasecmp(x->name, p.p, p.len) == 0 &&
-	    x->name[p.len] == x->delim)
+	if (x->inside && nl > plen + 1 && strncasecmp(x->name, p, plen) == 0 &&
+	    x->name[plen] == x->delim)
 		return true;
 	return false;
+}
+
+static bool
+rel_match_item(const char *p, size_t plen, void *vctx)
+{
+	return rel_match(p, plen, vctx);
 }
 
 /* Whether name is (or, per x, is an ancestor of or lies inside) any
  * protected folder. */
 static bool
 protected_rel(const struct cfg_account *a, const struct imap_folder_list *l,
-	      const struct rel_ctx *x)
+              const struct rel_ctx *x)
 {
+	/* RFC 3501: INBOX in any case; the usual names of the special folders
+	 * also when the server announces no SPECIAL-USE */
+	static const char *const fixed[] = {"INBOX", "Sent", "Drafts", "Trash"};
 	size_t i;
 
-	if (rel_match(SL_LIT("INBOX"), x))
-		return true;
-	if (a != NULL && csv_any(a->protected_folders, rel_match, x))
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if (rel_match(fixed[i], strlen(fixed[i]), x))
+			return true;
+	}
+	if (a != NULL &&
+	    list_each_n(a->protected_folders, LIM_PROTECTED_FOLDERS, rel_match_item, (void *)x))
 		return true;
 	for (i = 0; l != NULL && i < l->n; i++) {
-		if (special_protected(&l->f[i]) && rel_match(sl_from_cstr(l->f[i].name), x))
+		if (special_protected(&l->f[i]) && rel_match(l->f[i].name, strlen(l->f[i].name), x))
 			return true;
 	}
 	return false;
 }
 
 bool
-policy_folder_protected(const struct cfg_account *a, const struct imap_folder_list *l,
-			const char *name)
+pol_folder_protected(const struct cfg_account *a, const struct imap_folder_list *l,
+                     const char *name)
 {
 	struct rel_ctx x = {name, 0, false, false};
 
@@ -222,8 +396,8 @@ policy_folder_protected(const struct cfg_account *a, const struct imap_folder_li
 }
 
 const char *
-policy_delete_check(const struct cfg_account *a, const struct imap_folder_list *l, char delim,
-		    const char *name)
+pol_delete_check(const struct cfg_account *a, const struct imap_folder_list *l, char delim,
+                 const char *name)
 {
 	struct rel_ctx x = {name, delim, false, false};
 
@@ -236,8 +410,8 @@ policy_delete_check(const struct cfg_account *a, const struct imap_folder_list *
 }
 
 const char *
-policy_rename_check(const struct cfg_account *a, const struct imap_folder_list *l, char delim,
-		    const char *from, const char *to)
+pol_rename_check(const struct cfg_account *a, const struct imap_folder_list *l, char delim,
+                 const char *from, const char *to)
 {
 	struct rel_ctx x = {from, delim, false, false};
 

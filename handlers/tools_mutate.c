@@ -160,7 +160,7 @@ folder_find(const struct imap_folder_list *l, const char *name)
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
-		if (policy_folder_same(l->f[i].name, name))
+		if (pol_folder_same(l->f[i].name, name))
 			return &l->f[i];
 	}
 	return NULL;
@@ -249,7 +249,7 @@ work_trash(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 		       "the account has no \\Trash folder (SPECIAL-USE); use move_message");
 		goto out;
 	}
-	if (policy_folder_same(t->name, j->folder)) {
+	if (pol_folder_same(t->name, j->folder)) {
 		refuse(j, "ERR_INVALID_INPUT",
 		       "the messages are already in the \\Trash folder; nothing was changed "
 		       "(expunge removes them for good where the operator allows it)");
@@ -316,7 +316,7 @@ work_folder(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 			refuse(j, "ERR_INVALID_INPUT", "a folder with this name exists");
 			goto out;
 		}
-		why = policy_folder_path_check(j->folder, delim);
+		why = pol_folder_path_check(j->folder, delim);
 		if (why != NULL) {
 			refuse(j, "ERR_INVALID_INPUT", why);
 			goto out;
@@ -328,7 +328,7 @@ work_folder(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 			refuse(j, "ERR_NOT_FOUND", "no such folder");
 			goto out;
 		}
-		why = policy_rename_check(j->acct, &l, delim, j->folder, j->target);
+		why = pol_rename_check(j->acct, &l, delim, j->folder, j->target);
 		if (why != NULL) {
 			refuse(j, "ERR_PROTECTED_FOLDER", why);
 			goto out;
@@ -337,7 +337,7 @@ work_folder(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 			refuse(j, "ERR_INVALID_INPUT", "a folder with the new name exists");
 			goto out;
 		}
-		why = policy_folder_path_check(j->target, delim);
+		why = pol_folder_path_check(j->target, delim);
 		if (why != NULL) {
 			refuse(j, "ERR_INVALID_INPUT", why);
 			goto out;
@@ -347,12 +347,12 @@ work_folder(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 	case OP_DELETE:
 		/* protection first: a protected folder is refused as such even
 		 * when it is also on the expunge allow-list */
-		why = policy_delete_check(j->acct, &l, delim, j->folder);
+		why = pol_delete_check(j->acct, &l, delim, j->folder);
 		if (why != NULL) {
 			refuse(j, "ERR_PROTECTED_FOLDER", why);
 			goto out;
 		}
-		if (!policy_expunge_allowed(j->acct, j->folder)) {
+		if (!pol_folder_expungeable(j->acct, j->folder)) {
 			refuse(j, "ERR_EXPUNGE_DENIED",
 			       "delete_folder may only act on folders in the account's "
 			       "expunge_folders list");
@@ -597,7 +597,7 @@ args_folder(const char *value, const char *missing, char out[LIM_FOLDER_ARG + 1]
 
 	if (value == NULL)
 		return missing;
-	why = policy_folder_name_check(value);
+	why = pol_folder_name_check(value);
 	if (why != NULL)
 		return why;
 	(void)snprintf(out, LIM_FOLDER_ARG + 1, "%s", value);
@@ -628,7 +628,7 @@ mut_run(struct tool_call *call, const struct mut_spec *spec)
 	}
 	j->op = spec->op;
 	j->add = spec->add;
-	j->acct = config_account_find(tool_call_config(call), account);
+	j->acct = tool_call_account(call);
 	why = args_folder(arg_string(args, "folder"), "`folder` is required", j->folder);
 	if (why == NULL && (spec->op == OP_STORE || spec->op == OP_MOVE || spec->op == OP_TRASH ||
 			    spec->op == OP_EXPUNGE))
@@ -642,7 +642,7 @@ mut_run(struct tool_call *call, const struct mut_spec *spec)
 		} else {
 			const char *label = arg_string(args, "label");
 
-			why = label == NULL ? "`label` is required" : policy_keyword_check(label);
+			why = label == NULL ? "`label` is required" : pol_keyword_check(label);
 			if (why == NULL)
 				(void)snprintf(j->flag, sizeof(j->flag), "%s", label);
 		}
@@ -650,13 +650,13 @@ mut_run(struct tool_call *call, const struct mut_spec *spec)
 	if (why == NULL && spec->op == OP_MOVE) {
 		why = args_folder(arg_string(args, "destination"), "`destination` is required",
 				  j->target);
-		if (why == NULL && policy_folder_same(j->folder, j->target))
+		if (why == NULL && pol_folder_same(j->folder, j->target))
 			why = "`destination` is the folder the messages are in";
 	}
 	if (why == NULL && spec->op == OP_RENAME) {
 		why = args_folder(arg_string(args, "new_name"), "`new_name` is required",
 				  j->target);
-		if (why == NULL && policy_folder_same(j->folder, j->target))
+		if (why == NULL && pol_folder_same(j->folder, j->target))
 			why = "`new_name` is the folder's current name";
 	}
 	if (why != NULL) {
@@ -666,7 +666,7 @@ mut_run(struct tool_call *call, const struct mut_spec *spec)
 	}
 	/* The allow-list needs no server data: refuse before any I/O. (For
 	 * delete_folder the worker checks protection first, then this.) */
-	if (spec->op == OP_EXPUNGE && !policy_expunge_allowed(j->acct, j->folder)) {
+	if (spec->op == OP_EXPUNGE && !pol_folder_expungeable(j->acct, j->folder)) {
 		free(j);
 		tool_call_error(call, "ERR_EXPUNGE_DENIED",
 				"expunge may only act on folders in the account's expunge_folders "

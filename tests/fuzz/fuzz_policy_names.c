@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	len = strlen(s);
-	if (policy_folder_name_check(s) == NULL) {
+	if (pol_folder_name_check(s) == NULL) {
 		if (len == 0 || len > LIM_FOLDER_ARG || !u8_valid(s, len) ||
 		    strpbrk(s, "*%\\") != NULL || s[0] == '#')
 			abort();
@@ -32,11 +32,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 				abort();
 		}
-		if (policy_folder_path_check(s, '/') == NULL &&
+		if (pol_folder_path_check(s, '/') == NULL &&
 		    (s[0] == '/' || s[len - 1] == '/' || strstr(s, "//") != NULL))
 			abort();
 	}
-	if (policy_keyword_check(s) == NULL) {
+	if (pol_keyword_check(s) == NULL) {
 		if (len == 0 || len > LIM_LABEL)
 			abort();
 		for (i = 0; i < len; i++) {

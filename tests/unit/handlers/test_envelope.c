@@ -17,15 +17,17 @@
 #include "handlers/envelope.h"
 #include "imap/parse.h"
 
-#define RESP1                                                                                \
-	"* 3 FETCH (UID 42 FLAGS (\\Seen $Label1 \\Flagged) INTERNALDATE "                 \
-	"\"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 4286 ENVELOPE (\"Wed, 17 Jul 1996 "    \
-	"02:23:25 -0700 (PDT)\" \"=?UTF-8?B?SGVsbG8g4oCLV29ybGQ=?=\" ((\"support@paypal.com\" " \
-	"NIL \"x\" \"evil.example\")) NIL NIL ((\"Bob\" NIL \"bob\" \"example.org\")(NIL NIL "  \
-	"\"team\" NIL)(\"Carol\" NIL \"carol\" \"example.org\")(NIL NIL NIL NIL)) NIL NIL "     \
-	"\"<parent@example.org>\" \"<m42@example.org>\") BODYSTRUCTURE ((\"text\" \"plain\" "   \
-	"(\"charset\" \"utf-8\") NIL NIL \"7bit\" 10 1)(\"application\" \"pdf\" (\"name\" "    \
-	"\"a.pdf\") NIL NIL \"base64\" 100) \"mixed\"))\r\n"
+#define RESP1                                                                                      \
+	"* 3 FETCH (UID 42 FLAGS (\\Seen $Label1 \\Flagged) INTERNALDATE "                         \
+	"\"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 4286 ENVELOPE (\"Wed, 17 Jul 1996 "            \
+	"02:23:25 -0700 (PDT)\" \"=?UTF-8?B?SGVsbG8g4oCLV29ybGQ=?=\" ((\"support@paypal.com\" "    \
+	"NIL \"x\" \"evil.example\")) NIL NIL ((\"Bob\" NIL \"bob\" \"example.org\")(NIL NIL "     \
+	"\"team\" NIL)(\"Carol\" NIL \"carol\" \"example.org\")(NIL NIL NIL NIL)) NIL NIL "        \
+	"\"<parent@example.org>\" \"<m42@example.org>\") BODYSTRUCTURE ((\"text\" \"plain\" "      \
+	"(\"charset\" \"utf-8\") NIL NIL \"7bit\" 10 1)(\"application\" \"pdf\" (\"name\" "        \
+	"\"a.pdf\") NIL NIL \"base64\" 100) \"mixed\") BODY[HEADER.FIELDS (REFERENCES "            \
+	"LIST-ID)] {87}\r\nReferences: <r1@example.org>\r\n <parent@example.org>\r\nList-Id: "     \
+	"Dev <dev.example.org>\r\n\r\n)\r\n"
 
 static struct json_object *
 env_of(const char *resp, bool bytewise)
@@ -106,6 +108,11 @@ check_env(struct json_object *o)
 	assert_true(json_object_object_get_ex(o, "has_attachment", &v));
 	assert_true(json_object_get_boolean(v));
 	assert_non_null(str(o, "date"));
+	assert_true(json_object_object_get_ex(o, "references", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(v, 1)),
+	                    "parent@example.org");
+	assert_string_equal(str(o, "list_id"), "dev.example.org");
 }
 
 static void
@@ -137,10 +144,12 @@ test_envelope_hostile_strings(void **state)
 	/* bidi override in the subject, a literal with CR LF, C0 and C1 bytes
 	 * as display name, a flag with a non-atom character */
 	static const char resp[] =
-		"* 1 FETCH (UID 7 FLAGS (\\Seen \\* ok$) ENVELOPE (NIL "
-		"\"pay \xe2\x80\xae" "fdp.exe\" (({11}\r\nA\r\nB\x01\xc2\x85" "CDEF NIL \"a\" "
-		"\"b.example\")) NIL NIL NIL NIL NIL NIL NIL) BODYSTRUCTURE (\"text\" \"plain\" "
-		"NIL NIL NIL \"7bit\" 1 1))\r\n";
+	    "* 1 FETCH (UID 7 FLAGS (\\Seen \\* ok$) ENVELOPE (NIL "
+	    "\"pay \xe2\x80\xae"
+	    "fdp.exe\" (({11}\r\nA\r\nB\x01\xc2\x85"
+	    "CDEF NIL \"a\" "
+	    "\"b.example\")) NIL NIL NIL NIL NIL NIL NIL) BODYSTRUCTURE (\"text\" \"plain\" "
+	    "NIL NIL NIL \"7bit\" 1 1))\r\n";
 	struct imap_parser *p = imap_parser_new(1 << 20);
 	const struct imap_resp *r = NULL;
 	const char *err = NULL;
@@ -175,15 +184,15 @@ test_internaldate(void **state)
 	char out[32];
 
 	(void)state;
-	assert_true(envelope_internaldate_iso(SL_LIT(" 1-Jan-2024 00:30:00 +0100"), out,
-					      sizeof(out)));
+	assert_true(
+	    envelope_internaldate_iso(SL_LIT(" 1-Jan-2024 00:30:00 +0100"), out, sizeof(out)));
 	assert_string_equal(out, "2023-12-31T23:30:00Z");
-	assert_false(envelope_internaldate_iso(SL_LIT("1-Jan-2024 00:30:00 +0100"), out,
-					       sizeof(out)));
-	assert_false(envelope_internaldate_iso(SL_LIT("01-Foo-2024 00:30:00 +0100"), out,
-					       sizeof(out)));
-	assert_false(envelope_internaldate_iso(SL_LIT("01-Jan-2024 24:30:00 +0100"), out,
-					       sizeof(out)));
+	assert_false(
+	    envelope_internaldate_iso(SL_LIT("1-Jan-2024 00:30:00 +0100"), out, sizeof(out)));
+	assert_false(
+	    envelope_internaldate_iso(SL_LIT("01-Foo-2024 00:30:00 +0100"), out, sizeof(out)));
+	assert_false(
+	    envelope_internaldate_iso(SL_LIT("01-Jan-2024 24:30:00 +0100"), out, sizeof(out)));
 	assert_string_equal(out, "");
 }
 
@@ -204,11 +213,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_envelope_whole),
-		cmocka_unit_test(test_envelope_bytewise),
-		cmocka_unit_test(test_envelope_hostile_strings),
-		cmocka_unit_test(test_internaldate),
-		cmocka_unit_test(test_flag_ok),
+	    cmocka_unit_test(test_envelope_whole),
+	    cmocka_unit_test(test_envelope_bytewise),
+	    cmocka_unit_test(test_envelope_hostile_strings),
+	    cmocka_unit_test(test_internaldate),
+	    cmocka_unit_test(test_flag_ok),
 	};
 	int rc;
 
