@@ -47,6 +47,10 @@
 /* Tool work (handlers/) */
 #define LIM_WORK_QUEUE 256   /* queued tool calls across the executor pool */
 #define LIM_WORKERS 4        /* executor threads for tool calls */
+#define LIM_TOOL_UIDS 100    /* UIDs one mutating call may name (DESIGN §5.3) */
+#define LIM_LABEL 256        /* bytes of a keyword (label) a tool sets (DESIGN §5.3) */
+#define LIM_EXPUNGE_COUNT 1000000 /* \Deleted UIDs counted before a whole-folder expunge (4 MB) */
+#define LIM_PROTECTED_FOLDERS 64 /* protected_folders / expunge_folders entries per account */
 
 /* Dispatch chain (handlers/dispatch.c, DESIGN §8) */
 #define LIM_SCHEMA_DEPTH 16          /* nested schema levels the argument validator follows */
@@ -88,6 +92,7 @@
 #define LIM_IMAP_BACKOFF_MAX_S 60            /* reconnect backoff cap */
 #define LIM_IMAP_PASSWORD 1024               /* bytes read from password_file */
 #define LIM_IMAP_TEXT 200                    /* server text kept in an error message */
+#define LIM_IMAP_COPYUID 1000                /* UID pairs kept from one COPYUID code (more: unknown) */
 
 /* Content (content/) -- DESIGN §5.2, §5.3. Structure over a limit is refused
  * (IG_ELIMIT -> ERR_TOO_LARGE); text over a limit is truncated with

@@ -22,6 +22,7 @@
 #include "imap/mutf7.h"
 #include "imap/parse.h"
 #include "imap/tls.h"
+#include "imap/uidset.h"
 
 static enum imap_fail
 run_simple(struct imap_conn *c, struct imap_cmd *cmd, imap_untagged_fn fn, void *ctx,
@@ -680,58 +681,68 @@ imap_uid_store(struct imap_conn *c, const char *uidset, bool add, const char *fl
 	return run_simple(c, &cmd, NULL, NULL, NULL, err);
 }
 
+/* MOVE sends COPYUID in an untagged OK before the expunges (RFC 6851 §4.3). */
 static enum ig_err
 on_copyuid(void *vctx, const struct imap_resp *r)
 {
-	uint32_t *nums = vctx;
+	struct imap_copyuid *cu = vctx;
 
-	/* MOVE sends COPYUID in an untagged OK before the expunges */
-	if (r->type == IMAP_U_COND && r->code == IMAP_CODE_COPYUID)
-		nums[0] = r->code_num[0];
+	if (r->type == IMAP_U_COND && r->code == IMAP_CODE_COPYUID && cu != NULL &&
+	    imap_copyuid_parse(r->code_arg, cu) != IG_OK) {
+		/* a malformed mapping is not a failed move: the new UIDs are
+		 * just unknown (cu->n == 0) */
+		cu->n = 0;
+	}
 	return IG_OK;
 }
 
 enum imap_fail
-imap_uid_copy(struct imap_conn *c, const char *uidset, const char *dest, uint32_t copyuid_r[2],
-	      struct imap_error *err)
+imap_uid_copy(struct imap_conn *c, const char *uidset, const char *dest,
+	      struct imap_copyuid *cu_r, struct imap_error *err)
 {
 	struct imap_cmd cmd;
-	uint32_t nums[2] = {0, 0};
+	struct buf code;
 	enum imap_fail f;
 
+	if (cu_r != NULL) {
+		cu_r->uidvalidity = 0;
+		cu_r->n = 0;
+	}
 	if (!uidset_valid(uidset))
 		return bad_arg(err);
+	buf_init(&code, LIM_IMAP_LINE);
 	imap_cmd_init(&cmd, c, "UID COPY");
 	imap_cmd_atom(&cmd, uidset);
 	imap_cmd_mailbox(&cmd, sl_from_cstr(dest));
-	f = run_simple(c, &cmd, NULL, NULL, nums, err);
-	if (copyuid_r != NULL) {
-		copyuid_r[0] = nums[0]; /* UIDVALIDITY of dest; the sets stay in the text */
-		copyuid_r[1] = 0;
-	}
+	cmd.tagged_code_r = &code;
+	f = run_simple(c, &cmd, NULL, NULL, NULL, err);
+	if (f == IMAP_FAIL_NONE && cu_r != NULL && buf_err(&code) == IG_OK && code.len > 8 &&
+	    strncasecmp(code.p, "COPYUID ", 8) == 0 &&
+	    imap_copyuid_parse((struct slice){code.p + 8, code.len - 8}, cu_r) != IG_OK)
+		cu_r->n = 0;
+	buf_free(&code);
 	return f;
 }
 
 enum imap_fail
-imap_uid_move(struct imap_conn *c, const char *uidset, const char *dest, uint32_t copyuid_r[2],
-	      struct imap_error *err)
+imap_uid_move(struct imap_conn *c, const char *uidset, const char *dest,
+	      struct imap_copyuid *cu_r, bool *fallback_r, struct imap_error *err)
 {
 	struct imap_cmd cmd;
-	uint32_t nums[2] = {0, 0};
 	enum imap_fail f;
 
+	*fallback_r = false;
+	if (cu_r != NULL) {
+		cu_r->uidvalidity = 0;
+		cu_r->n = 0;
+	}
 	if (!uidset_valid(uidset))
 		return bad_arg(err);
 	if (imap_conn_has_cap(c, "MOVE")) {
 		imap_cmd_init(&cmd, c, "UID MOVE");
 		imap_cmd_atom(&cmd, uidset);
 		imap_cmd_mailbox(&cmd, sl_from_cstr(dest));
-		f = run_simple(c, &cmd, on_copyuid, nums, NULL, err);
-		if (copyuid_r != NULL) {
-			copyuid_r[0] = nums[0];
-			copyuid_r[1] = 0;
-		}
-		return f;
+		return run_simple(c, &cmd, on_copyuid, cu_r, NULL, err);
 	}
 	/* Without UIDPLUS a plain EXPUNGE would also remove messages someone
 	 * else marked \Deleted: refuse rather than risk it. */
@@ -739,7 +750,8 @@ imap_uid_move(struct imap_conn *c, const char *uidset, const char *dest, uint32_
 		imap_error_set(err, IMAP_FAIL_UNSUPPORTED, "server offers neither MOVE nor UIDPLUS");
 		return IMAP_FAIL_UNSUPPORTED;
 	}
-	f = imap_uid_copy(c, uidset, dest, copyuid_r, err);
+	*fallback_r = true;
+	f = imap_uid_copy(c, uidset, dest, cu_r, err);
 	if (f == IMAP_FAIL_NONE)
 		f = imap_uid_store(c, uidset, true, "\\Deleted", 0, err);
 	if (f == IMAP_FAIL_NONE)

@@ -89,12 +89,21 @@ enum imap_fail imap_uid_fetch(struct imap_conn *c, const char *uidset, const cha
 enum imap_fail imap_uid_store(struct imap_conn *c, const char *uidset, bool add,
 			      const char *flags, uint64_t unchangedsince, struct imap_error *err);
 
-/* UID MOVE, or COPY + STORE \Deleted + UID EXPUNGE without MOVE (needs
- * UIDPLUS for the expunge to stay limited to these UIDs). */
+struct imap_copyuid; /* imap/uidset.h */
+
+/* UID MOVE, or without MOVE (needs UIDPLUS, else IMAP_FAIL_UNSUPPORTED and
+ * nothing done) UID COPY + UID STORE +FLAGS.SILENT (\Deleted) + UID EXPUNGE
+ * of exactly uidset, so messages others marked \Deleted stay. *fallback_r
+ * says whether the non-atomic path ran (a failure part-way may leave copies
+ * in dest or \Deleted flags in the source). cu_r (may be NULL) gets the
+ * server's COPYUID mapping; n = 0 when the server sent none or an unusable
+ * one (more than LIM_IMAP_COPYUID pairs, malformed). */
 enum imap_fail imap_uid_move(struct imap_conn *c, const char *uidset, const char *dest,
-			     uint32_t copyuid_r[2], struct imap_error *err);
+			     struct imap_copyuid *cu_r, bool *fallback_r,
+			     struct imap_error *err);
+/* UID COPY; cu_r (may be NULL) as for imap_uid_move. */
 enum imap_fail imap_uid_copy(struct imap_conn *c, const char *uidset, const char *dest,
-			     uint32_t copyuid_r[2], struct imap_error *err);
+			     struct imap_copyuid *cu_r, struct imap_error *err);
 /* UID EXPUNGE uidset (UIDPLUS), or EXPUNGE when uidset is NULL. */
 enum imap_fail imap_expunge(struct imap_conn *c, const char *uidset, struct imap_error *err);
 

@@ -602,6 +602,15 @@ imap_cmd_run(struct imap_cmd *cmd, imap_untagged_fn fn, void *ctx, uint32_t code
 					code_num_r[0] = r->code_num[0];
 					code_num_r[1] = r->code_num[1];
 				}
+				if (cmd->tagged_code_r != NULL && r->code != IMAP_CODE_NONE) {
+					buf_append(cmd->tagged_code_r, r->code_name.p,
+						   r->code_name.len);
+					if (r->code_arg.len > 0) {
+						buf_putc(cmd->tagged_code_r, ' ');
+						buf_append(cmd->tagged_code_r, r->code_arg.p,
+							   r->code_arg.len);
+					}
+				}
 				if (cb_fail != IMAP_FAIL_NONE)
 					return cb_fail;
 				return IMAP_FAIL_NONE;

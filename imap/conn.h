@@ -106,6 +106,10 @@ struct imap_cmd {
 	size_t sync[8];   /* offsets after which the server's '+' is awaited */
 	size_t n_sync;
 	bool invalid;
+	/* Optional (NULL: not wanted): receives the tagged OK's response code
+	 * as "NAME arg" (raw server text, untrusted), e.g. "COPYUID 7 1:2 5:6";
+	 * left empty when the reply has no code. */
+	struct buf *tagged_code_r;
 };
 
 void imap_cmd_init(struct imap_cmd *cmd, struct imap_conn *c, const char *verb);

@@ -2,7 +2,7 @@
 """A scripted hostile IMAP server for tests (DESIGN §14, issue 3 "Test harness").
 
   hostile_imap.py --port P --scenario NAME [--cert C --key K]
-                  [--tls implicit|starttls|none] [--max-seconds N]
+                  [--tls implicit|starttls|none] [--max-seconds N] [--log FILE]
 
 Listens on 127.0.0.1:P (0: pick a free port), prints "listening PORT" when
 ready, serves every connection with the same scenario (clients reconnect), and
@@ -37,6 +37,12 @@ UID, SEARCH).
                       by one byte and a tagged OK, as if the literal were 1 byte long
   noselect-folder     the good server plus a "\\Noselect \\HasChildren" folder "Shared" (STATUS
                       on it: NO) and its child "Shared/Team" (4 messages, 4 unseen)
+  no-move             a stateful server with UIDPLUS but no MOVE: INBOX holds UIDs 1-5 (UID 3
+                      already \\Deleted by "someone else"), Archive and Trash are empty; SELECT,
+                      UID SEARCH (UID set, DELETED, ALL), UID COPY (COPYUID), UID STORE,
+                      UID EXPUNGE, EXPUNGE, UID FETCH (UID FLAGS). With --log FILE every
+                      command line and the folders' UIDs after it are appended to FILE.
+  no-move-no-uidplus  the same without UIDPLUS (a client must refuse to move)
   fetch-oversize      the good server, but UID FETCH reports RFC822.SIZE 30000000 (over the
                       message cap) and answers BODY.PEEK[] with a literal of that size
   fetch-huge-literal  the good server, but UID FETCH reports RFC822.SIZE 100 and answers
@@ -58,7 +64,7 @@ SCENARIOS = ["never-answer", "slow-greeting", "drop-mid-literal", "huge-literal"
              "deep-nesting", "nul-in-quoted", "untagged-flood", "bad-envelope",
              "bad-bodystructure", "starttls-injection", "wrong-cert", "bye-at-greeting", "good",
              "forged-ok", "forged-ok-literal", "overflow-literal", "noselect-folder",
-             "fetch-oversize", "fetch-huge-literal"]
+             "no-move", "no-move-no-uidplus", "fetch-oversize", "fetch-huge-literal"]
 DATA_CMDS = {"LIST", "LSUB", "STATUS", "SELECT", "EXAMINE", "FETCH", "UID", "SEARCH"}
 MAX_CMD = 64 * 1024
 
@@ -78,6 +84,150 @@ BAD_BODYSTRUCTURE = (b'* 1 FETCH (UID 1 BODYSTRUCTURE ' + b'(' * 300
                      + b'"text" "plain" ("charset" "us-ascii") NIL NIL "7bit" '
                      + b'99999999999999999999999 -1)'
                      + b' "mixed")' * 299 + b')\r\n')
+
+
+# no-move scenarios: one mailbox state shared by every connection of the process
+STORE_LOCK = threading.Lock()
+STORE = {"INBOX": {"uidvalidity": 11, "uidnext": 6,
+                   "msgs": {1: set(), 2: {"\\Seen"}, 3: {"\\Deleted"}, 4: set(), 5: set()}},
+         "Archive": {"uidvalidity": 12, "uidnext": 1, "msgs": {}},
+         "Sent": {"uidvalidity": 13, "uidnext": 1, "msgs": {}},
+         "Trash": {"uidvalidity": 14, "uidnext": 1, "msgs": {}}}
+STORE_ATTRS = {"INBOX": "\\HasNoChildren", "Archive": "\\HasNoChildren \\Archive",
+               "Sent": "\\HasNoChildren \\Sent", "Trash": "\\HasNoChildren \\Trash"}
+
+
+def uid_set(text, existing):
+    """UIDs of `existing` (sorted) that the set text names ('*' = the highest)."""
+    top = max(existing) if existing else 0
+    out = set()
+    for part in text.split(","):
+        a, _, b = part.partition(":")
+        a = top if a == "*" else int(a)
+        b = a if not b else (top if b == "*" else int(b))
+        lo, hi = min(a, b), max(a, b)
+        out |= {u for u in existing if lo <= u <= hi}
+    return sorted(out)
+
+
+def compact(uids):
+    out, i = [], 0
+    while i < len(uids):
+        j = i
+        while j + 1 < len(uids) and uids[j + 1] == uids[j] + 1:
+            j += 1
+        out.append(str(uids[i]) if i == j else "%d:%d" % (uids[i], uids[j]))
+        i = j + 1
+    return ",".join(out)
+
+
+def store_log(conn, line):
+    if not conn.args.log:
+        return
+    with open(conn.args.log, "a") as f:
+        f.write("C: %s\n" % line)
+        f.write("S: %s\n" % " ".join("%s=%s" % (n, ",".join(
+            "%d%s" % (u, "D" if "\\Deleted" in fl else "") for u, fl in sorted(b["msgs"].items())))
+            for n, b in sorted(STORE.items())))
+
+
+def store_command(conn, tag, cmd, rest, line):
+    """The no-move scenarios' mailbox commands. Returns True when handled."""
+    with STORE_LOCK:
+        r = store_command_locked(conn, tag, cmd, rest)
+        store_log(conn, line)
+    if r is not None:
+        conn.send(r)
+    return r is not None
+
+
+def store_command_locked(conn, tag, cmd, rest):
+    words = rest.split(" ")
+    if cmd in ("LIST", "LSUB"):
+        out = ['* %s (%s) "/" %s\r\n' % (cmd, STORE_ATTRS[n], n) for n in STORE]
+        return "".join(out) + "%s OK %s done\r\n" % (tag, cmd)
+    if cmd == "STATUS":
+        a = astring_args(rest)
+        b = STORE.get(a[0] if a else "")
+        if b is None:
+            return "%s NO [NONEXISTENT] Mailbox doesn't exist\r\n" % tag
+        return ("* STATUS %s (MESSAGES %d UNSEEN %d UIDNEXT %d UIDVALIDITY %d)\r\n%s OK STATUS done\r\n"
+                % (a[0], len(b["msgs"]), sum(1 for f in b["msgs"].values() if "\\Seen" not in f),
+                   b["uidnext"], b["uidvalidity"], tag))
+    if cmd in ("SELECT", "EXAMINE"):
+        a = astring_args(rest)
+        b = STORE.get(a[0] if a else "")
+        if b is None:
+            conn.selected = None
+            return "%s NO [NONEXISTENT] Mailbox doesn't exist\r\n" % tag
+        conn.selected = a[0]
+        return ("* %d EXISTS\r\n* OK [UIDVALIDITY %d] ok\r\n* OK [UIDNEXT %d] ok\r\n"
+                "* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)\r\n"
+                "* OK [PERMANENTFLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft \\*)] ok\r\n"
+                "%s OK [READ-WRITE] %s done\r\n" % (len(b["msgs"]), b["uidvalidity"], b["uidnext"], tag, cmd))
+    sel = STORE.get(getattr(conn, "selected", None) or "")
+    if cmd == "EXPUNGE" and sel is not None:
+        return expunge(sel, sorted(sel["msgs"])) + "%s OK EXPUNGE done\r\n" % tag
+    if cmd != "UID" or sel is None or not words:
+        return None
+    sub, args = words[0].upper(), words[1:]
+    msgs = sel["msgs"]
+    if sub == "SEARCH":
+        args = [x for x in args if x.upper() not in ("CHARSET", "UTF-8")]
+        found = sorted(msgs)
+        i = 0
+        while i < len(args):
+            k = args[i].upper()
+            if k == "UID":
+                found = [u for u in found if u in uid_set(args[i + 1], sorted(msgs))]
+                i += 2
+            elif k == "DELETED":
+                found = [u for u in found if "\\Deleted" in msgs[u]]
+                i += 1
+            else:
+                i += 1
+        return "* SEARCH%s\r\n%s OK SEARCH done\r\n" % ("".join(" %d" % u for u in found), tag)
+    if sub == "FETCH":
+        out = ["* %d FETCH (UID %d FLAGS (%s))\r\n" % (sorted(msgs).index(u) + 1, u, " ".join(sorted(msgs[u])))
+               for u in uid_set(args[0], sorted(msgs))]
+        return "".join(out) + "%s OK FETCH done\r\n" % tag
+    if sub == "STORE":
+        uids = uid_set(args[0], sorted(msgs))
+        op = args[1].upper()
+        flags = set(" ".join(args[2:]).strip("()").split())
+        for u in uids:
+            if op.startswith("+"):
+                msgs[u] |= flags
+            elif op.startswith("-"):
+                msgs[u] -= flags
+            else:
+                msgs[u] = set(flags)
+        return "%s OK STORE done\r\n" % tag
+    if sub == "COPY":
+        dest = STORE.get(astring_args(" ".join(args[1:]))[0])
+        if dest is None:
+            return "%s NO [TRYCREATE] Mailbox doesn't exist\r\n" % tag
+        src = uid_set(args[0], sorted(msgs))
+        new = []
+        for u in src:
+            dest["msgs"][dest["uidnext"]] = set(msgs[u]) - {"\\Deleted"}
+            new.append(dest["uidnext"])
+            dest["uidnext"] += 1
+        if not src or "UIDPLUS" not in capability(conn, True):
+            return "%s OK COPY done\r\n" % tag
+        return "%s OK [COPYUID %d %s %s] COPY done\r\n" % (tag, dest["uidvalidity"], compact(src), compact(new))
+    if sub == "EXPUNGE" and "UIDPLUS" in capability(conn, True):
+        return expunge(sel, uid_set(args[0], sorted(msgs))) + "%s OK EXPUNGE done\r\n" % tag
+    return None
+
+
+def expunge(box, uids):
+    out = []
+    for u in uids:
+        if u in box["msgs"] and "\\Deleted" in box["msgs"][u]:
+            out.append("* %d EXPUNGE\r\n" % (sorted(box["msgs"]).index(u) + 1))
+            del box["msgs"][u]
+    return "".join(out)
 
 
 class Closed(Exception):
@@ -190,6 +340,10 @@ def capability(conn, logged_in):
         caps.append("STARTTLS")
     if logged_in:
         caps += ["SPECIAL-USE", "UIDPLUS", "MOVE", "IDLE"]
+        if conn.args.scenario.startswith("no-move"):
+            caps.remove("MOVE")
+        if conn.args.scenario == "no-move-no-uidplus":
+            caps.remove("UIDPLUS")
     else:
         caps += ["AUTH=PLAIN", "SASL-IR"]
     return " ".join(caps)
@@ -357,6 +511,9 @@ def handle(sock, args):
             conn.send("%s OK [CAPABILITY %s] Logged in\r\n" % (tag, capability(conn, True)))
         elif not logged_in:
             conn.send("%s BAD log in first\r\n" % tag)
+        elif scen.startswith("no-move") and cmd in DATA_CMDS | {"EXPUNGE"}:
+            if not store_command(conn, tag, cmd, rest, line):
+                conn.send("%s BAD not supported here\r\n" % tag)
         elif cmd in DATA_CMDS:
             if hostile_data(conn, scen, tag, cmd, line):
                 continue
@@ -420,6 +577,7 @@ def main():
     ap.add_argument("--key")
     ap.add_argument("--tls", choices=["implicit", "starttls", "none"])
     ap.add_argument("--max-seconds", type=float, default=30.0)
+    ap.add_argument("--log", help="no-move scenarios: append commands and mailbox state here")
     args = ap.parse_args()
     if args.tls is None:
         args.tls = "implicit" if args.cert else "none"

@@ -1,6 +1,9 @@
 /* Tests handlers/policy.c: the effective permission of every tool posture x
  * account posture x token cap x override set, sub-capabilities, list
- * matching and override-name validation against a registry. */
+ * matching and override-name validation against a registry; the guards of
+ * the mutating tools: folder-name and keyword rules (the refusal tables of
+ * issue 7), protected folders (INBOX in any case, fixed names, special use,
+ * configured) with ancestors and descendants, and the expunge allow-list. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +14,11 @@
 
 #include <cmocka.h>
 
+#include "base/limits.h"
 #include "handlers/policy.h"
 #include "handlers/tools.h"
+#include "imap/cmd.h"
+#include "server/config.h"
 #include "store/state.h"
 
 static void
@@ -210,6 +216,19 @@ test_list_check(void **state)
 	tool_registry_free(reg);
 }
 
+/* Main's original cases, on the one predicate pair: special use comes from
+ * a listing now, and configured names compare ignoring case. */
+static char use_sent[] = "\\Sent", use_trash_lc[] = "\\trash", use_archive[] = "\\Archive";
+static char *use_sent_v[] = {use_sent}, *use_trash_v[] = {use_trash_lc},
+	    *use_archive_v[] = {use_archive};
+static char f_gesendet[] = "Gesendet", f_papierkorb[] = "Papierkorb", f_archive[] = "Archive";
+static struct imap_folder uses[] = {
+	{.name = f_gesendet, .delim = '.', .attrs = use_sent_v, .n_attrs = 1},
+	{.name = f_papierkorb, .delim = '.', .attrs = use_trash_v, .n_attrs = 1},
+	{.name = f_archive, .delim = '.', .attrs = use_archive_v, .n_attrs = 1},
+};
+static const struct imap_folder_list uses_list = {uses, sizeof(uses) / sizeof(uses[0])};
+
 static void
 test_folders(void **state)
 {
@@ -217,25 +236,190 @@ test_folders(void **state)
 
 	(void)state;
 	memset(&a, 0, sizeof(a));
-	assert_true(pol_folder_protected(&a, "INBOX", NULL));
-	assert_true(pol_folder_protected(&a, "inbox", NULL));
-	assert_true(pol_folder_protected(&a, "Sent", NULL));
-	assert_true(pol_folder_protected(&a, "Drafts", NULL));
-	assert_true(pol_folder_protected(&a, "Trash", NULL));
-	assert_true(pol_folder_protected(&a, "Gesendet", "\\Sent"));
-	assert_true(pol_folder_protected(&a, "Papierkorb", "\\trash"));
-	assert_false(pol_folder_protected(&a, "Archive", "\\Archive"));
-	assert_false(pol_folder_protected(&a, "INBOX.sub", NULL));
-	assert_false(pol_folder_protected(&a, "Projects", NULL));
+	assert_true(pol_folder_protected(&a, NULL, "INBOX"));
+	assert_true(pol_folder_protected(&a, NULL, "inbox"));
+	assert_true(pol_folder_protected(&a, NULL, "Sent"));
+	assert_true(pol_folder_protected(&a, NULL, "Drafts"));
+	assert_true(pol_folder_protected(&a, NULL, "Trash"));
+	assert_true(pol_folder_protected(&a, NULL, "trash")); /* servers may fold case */
+	assert_true(pol_folder_protected(&a, &uses_list, "Gesendet"));
+	assert_true(pol_folder_protected(&a, &uses_list, "Papierkorb")); /* "\\trash" */
+	assert_false(pol_folder_protected(&a, NULL, "Gesendet")); /* no listing, no use */
+	assert_false(pol_folder_protected(&a, &uses_list, "Archive"));
+	assert_false(pol_folder_protected(&a, &uses_list, "INBOX.sub"));
+	assert_false(pol_folder_protected(&a, &uses_list, "Projects"));
 	a.protected_folders = (char *)"Projects, Legal";
-	assert_true(pol_folder_protected(&a, "Projects", NULL));
-	assert_true(pol_folder_protected(&a, "Legal", NULL));
-	assert_false(pol_folder_protected(&a, "legal", NULL));
+	assert_true(pol_folder_protected(&a, NULL, "Projects"));
+	assert_true(pol_folder_protected(&a, NULL, "Legal"));
+	assert_true(pol_folder_protected(&a, NULL, "legal"));
+	assert_false(pol_folder_protected(&a, NULL, "Legal2"));
 	assert_false(pol_folder_expungeable(&a, "Junk"));
 	a.expunge_folders = (char *)"Junk,Old";
 	assert_true(pol_folder_expungeable(&a, "Junk"));
 	assert_false(pol_folder_expungeable(&a, "junk"));
 	assert_false(pol_folder_expungeable(NULL, "Junk"));
+}
+
+static void
+test_folder_names(void **state)
+{
+	static const char *const good[] = {
+		"INBOX", "Archive", "Entw\xc3\xbc" "rfe/\xc3\x9c" "berweisungen", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+		"a b", "a&b", "x.y", "~user", "\xf0\x9f\x98\x80",
+	};
+	static const char *const bad[] = {
+		"", "a\tb", "a\nb", "a\rb", "a\x7f" "b", "a\xc2\x80" "b", /* C1 */
+		"a*", "a%", "#news", "a\\b", "\xff", "\xc3", "\xed\xa0\x80", /* surrogate */
+		"a\xe2\x80\xae" "b", /* RLO */ "a\xe2\x81\xa6" "b", /* LRI */ "\xe2\x80\x8f",
+	};
+	char longname[LIM_FOLDER_ARG + 2];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_null(pol_folder_name_check(good[i]));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_non_null(pol_folder_name_check(bad[i]));
+	memset(longname, 'a', sizeof(longname));
+	longname[LIM_FOLDER_ARG] = '\0';
+	assert_null(pol_folder_name_check(longname));
+	longname[LIM_FOLDER_ARG] = 'a';
+	longname[LIM_FOLDER_ARG + 1] = '\0';
+	assert_non_null(pol_folder_name_check(longname));
+}
+
+static void
+test_folder_paths(void **state)
+{
+	(void)state;
+	assert_null(pol_folder_path_check("a/b/c", '/'));
+	assert_null(pol_folder_path_check("a.b", '/'));
+	assert_null(pol_folder_path_check("/a", 0));
+	assert_non_null(pol_folder_path_check("/a", '/'));
+	assert_non_null(pol_folder_path_check("a/", '/'));
+	assert_non_null(pol_folder_path_check("a//b", '/'));
+	assert_non_null(pol_folder_path_check("a/../b", '/'));
+	assert_non_null(pol_folder_path_check("./b", '/'));
+	assert_non_null(pol_folder_path_check("a..b", '.'));
+	assert_null(pol_folder_path_check("a.b", '.'));
+}
+
+static void
+test_keywords(void **state)
+{
+	static const char *const good[] = {"$Label1", "Work", "todo-2024", "a.b_c+d", "$Forwarded",
+					   "!#&'+,-./:;<=>?@[^_`|}~"};
+	static const char *const bad[] = {
+		"", "\\Seen", "\\Flagged", "\\Deleted", "\\Draft", "\\Answered", "\\Recent", "\\*",
+		"two words", "a(b", "a)b", "a{b", "a%b", "a*b", "a\"b", "a\\b", "a]b",
+		"caf\xc3\xa9", "\x80", "a\tb", "a\x7f", "a\r\nb",
+	};
+	char longkw[LIM_LABEL + 2];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_null(pol_keyword_check(good[i]));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_non_null(pol_keyword_check(bad[i]));
+	memset(longkw, 'k', sizeof(longkw));
+	longkw[LIM_LABEL] = '\0';
+	assert_null(pol_keyword_check(longkw));
+	longkw[LIM_LABEL] = 'k';
+	longkw[LIM_LABEL + 1] = '\0';
+	assert_non_null(pol_keyword_check(longkw));
+}
+
+/* A listing as imap_list_folders returns it (special use among attrs). */
+static char sent_attr[] = "\\Sent";
+static char drafts_attr[] = "\\Drafts";
+static char trash_attr[] = "\\Trash";
+static char junk_attr[] = "\\Junk";
+static char *sent_attrs[] = {sent_attr};
+static char *drafts_attrs[] = {drafts_attr};
+static char *trash_attrs[] = {trash_attr};
+static char *junk_attrs[] = {junk_attr};
+static char n_inbox[] = "INBOX", n_sent[] = "Gesendet", n_drafts[] = "Drafts", n_trash[] = "Papierkorb",
+	    n_junk[] = "Junk", n_work[] = "Work";
+static struct imap_folder folders[] = {
+	{.name = n_inbox, .delim = '/'},
+	{.name = n_sent, .delim = '/', .attrs = sent_attrs, .n_attrs = 1, .special_use = sent_attr},
+	{.name = n_drafts, .delim = '/', .attrs = drafts_attrs, .n_attrs = 1,
+	 .special_use = drafts_attr},
+	{.name = n_trash, .delim = '/', .attrs = trash_attrs, .n_attrs = 1, .special_use = trash_attr},
+	{.name = n_junk, .delim = '/', .attrs = junk_attrs, .n_attrs = 1, .special_use = junk_attr},
+	{.name = n_work, .delim = '/'},
+};
+static const struct imap_folder_list list = {folders, sizeof(folders) / sizeof(folders[0])};
+
+static void
+test_protected(void **state)
+{
+	char prot[] = " Archive/2024 , Clients ";
+	char allow[] = "Junk,Old Stuff, inbox";
+	struct cfg_account a = {.protected_folders = prot, .expunge_folders = allow};
+
+	(void)state;
+	assert_true(pol_folder_protected(&a, &list, "INBOX"));
+	assert_true(pol_folder_protected(&a, &list, "inbox"));
+	assert_true(pol_folder_protected(&a, &list, "InBoX"));
+	assert_true(pol_folder_protected(&a, &list, "Gesendet"));
+	assert_true(pol_folder_protected(&a, &list, "gesendet"));
+	assert_true(pol_folder_protected(&a, &list, "Drafts"));
+	assert_true(pol_folder_protected(&a, &list, "Papierkorb"));
+	assert_true(pol_folder_protected(&a, &list, "Archive/2024"));
+	assert_true(pol_folder_protected(&a, &list, "Clients"));
+	assert_false(pol_folder_protected(&a, &list, "Junk"));
+	assert_false(pol_folder_protected(&a, &list, "Work"));
+	assert_false(pol_folder_protected(&a, &list, "Archive"));
+	/* without a listing: INBOX and the configured names still hold */
+	assert_true(pol_folder_protected(&a, NULL, "INBOX"));
+	assert_true(pol_folder_protected(&a, NULL, "Clients"));
+	assert_false(pol_folder_protected(&a, NULL, "Gesendet"));
+	assert_true(pol_folder_protected(NULL, NULL, "inbox"));
+
+	/* delete: the folder itself, or a parent of a protected one */
+	assert_non_null(pol_delete_check(&a, &list, '/', "Papierkorb"));
+	assert_non_null(pol_delete_check(&a, &list, '/', "Archive"));
+	assert_null(pol_delete_check(&a, &list, '/', "Archive/2023"));
+	assert_null(pol_delete_check(&a, &list, '/', "INBOX/child"));
+	assert_null(pol_delete_check(&a, &list, '/', "Work"));
+	assert_null(pol_delete_check(&a, &list, 0, "Archive")); /* flat: no parents */
+
+	/* rename: from protected / parent of protected; onto or into protected */
+	assert_non_null(pol_rename_check(&a, &list, '/', "inbox", "Old"));
+	assert_non_null(pol_rename_check(&a, &list, '/', "Drafts", "Old"));
+	assert_non_null(pol_rename_check(&a, &list, '/', "Archive", "Old"));
+	assert_non_null(pol_rename_check(&a, &list, '/', "Work", "Gesendet"));
+	assert_non_null(pol_rename_check(&a, &list, '/', "Work", "INBOX"));
+	assert_non_null(pol_rename_check(&a, &list, '/', "Work", "Papierkorb/Work"));
+	assert_non_null(pol_rename_check(&a, &list, '/', "Work", "inbox/Work"));
+	assert_non_null(pol_rename_check(&a, &list, '/', "Work", "Clients"));
+	assert_null(pol_rename_check(&a, &list, '/', "Work", "Work2"));
+	assert_null(pol_rename_check(&a, &list, '/', "Work", "Archive/2023"));
+	assert_null(pol_rename_check(&a, &list, '/', "Work", "Papierkorb2"));
+
+	/* expunge allow-list: exact names, INBOX in any case */
+	assert_true(pol_folder_expungeable(&a, "Junk"));
+	assert_true(pol_folder_expungeable(&a, "Old Stuff"));
+	assert_true(pol_folder_expungeable(&a, "INBOX"));
+	assert_false(pol_folder_expungeable(&a, "junk"));
+	assert_false(pol_folder_expungeable(&a, "Old"));
+	assert_false(pol_folder_expungeable(&a, "Work"));
+	a.expunge_folders = NULL;
+	assert_false(pol_folder_expungeable(&a, "Junk"));
+	assert_false(pol_folder_expungeable(NULL, "Junk"));
+}
+
+static void
+test_same(void **state)
+{
+	(void)state;
+	assert_true(pol_folder_same("INBOX", "inbox"));
+	assert_true(pol_folder_same("Inbox", "INBOX"));
+	assert_true(pol_folder_same("Work", "Work"));
+	assert_false(pol_folder_same("Work", "work"));
+	assert_false(pol_folder_same("INBOX", "INBOX/x"));
 }
 
 int
@@ -247,6 +431,11 @@ main(void)
 		cmocka_unit_test(test_list_has),
 		cmocka_unit_test(test_list_check),
 		cmocka_unit_test(test_folders),
+		cmocka_unit_test(test_folder_names),
+		cmocka_unit_test(test_folder_paths),
+		cmocka_unit_test(test_keywords),
+		cmocka_unit_test(test_protected),
+		cmocka_unit_test(test_same),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

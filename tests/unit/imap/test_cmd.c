@@ -18,6 +18,7 @@
 #include "imap/cmd.h"
 #include "imap/parse.h"
 #include "imap/tls.h"
+#include "imap/uidset.h"
 
 struct dv {
 	char dir[512];
@@ -226,6 +227,8 @@ test_every_command(void **state)
 	struct imap_folder one;
 	struct imap_conn *c;
 	uint32_t nums[2];
+	struct imap_copyuid *cu;
+	bool fallback;
 	uint32_t *uids = NULL;
 	size_t n = 0;
 	size_t skipped = 0;
@@ -304,10 +307,19 @@ test_every_command(void **state)
 			 IMAP_FAIL_NONE);
 	assert_int_equal(seen.fetches, 1);
 
-	assert_int_equal(imap_uid_copy(c, "1", "Archive", nums, &err), IMAP_FAIL_NONE);
-	assert_int_equal(imap_uid_move(c, "1", "Trash", nums, &err), IMAP_FAIL_NONE);
+	cu = calloc(1, sizeof(*cu));
+	assert_non_null(cu);
+	assert_int_equal(imap_uid_copy(c, "1", "Archive", cu, &err), IMAP_FAIL_NONE);
+	/* COPYUID from the tagged OK: UID 1 got some UID in Archive */
+	assert_true(cu->uidvalidity != 0 && cu->n == 1 && cu->src[0] == 1 && cu->dst[0] != 0);
+	assert_int_equal(imap_uid_move(c, "1", "Trash", cu, &fallback, &err), IMAP_FAIL_NONE);
+	assert_false(fallback); /* Dovecot offers MOVE */
+	/* COPYUID from the untagged OK before the expunge */
+	assert_true(cu->uidvalidity != 0 && cu->n == 1 && cu->src[0] == 1);
 	/* UID 1 is gone: nothing to move, whatever the destination */
-	assert_int_equal(imap_uid_move(c, "1", "No such folder", nums, &err), IMAP_FAIL_NONE);
+	assert_int_equal(imap_uid_move(c, "1", "No such folder", cu, &fallback, &err),
+			 IMAP_FAIL_NONE);
+	free(cu);
 	assert_int_equal(imap_select(c, box, false, 0, 0, &st, &err), IMAP_FAIL_NONE);
 	assert_int_equal(st.exists, 0);
 	assert_int_equal(imap_expunge(c, NULL, &err), IMAP_FAIL_NONE);
