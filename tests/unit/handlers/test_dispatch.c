@@ -9,12 +9,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "audit/audit.h"
 #include "base/buf.h"
 #include "base/limits.h"
 #include "handlers/call.h"
@@ -438,6 +442,90 @@ test_config_check(void **state)
 	load(base_conf);
 }
 
+/* Number of lines of the audit file under data dir d holding all of the
+ * given substrings (NULL-terminated). */
+static int
+audit_count(const char *d, const char *a, const char *b)
+{
+	char path[256];
+	char line[8192];
+	FILE *f;
+	int n = 0;
+
+	(void)snprintf(path, sizeof(path), "%s/audit/audit.jsonl", d);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, a) != NULL && (b == NULL || strstr(line, b) != NULL))
+			n++;
+	}
+	assert_int_equal(fclose(f), 0);
+	return n;
+}
+
+/* The chain writes tool_start/tool_end around a call, a "rejected" tool_end
+ * for a refused one, and fails closed: when the audit log cannot be
+ * written, a side-effecting tool does not run while a read tool does. */
+static void
+test_audit_via_chain(void **state)
+{
+	struct token_info tok = token(1, "*", POSTURE_DESTRUCTIVE);
+	char adir[128];
+	char cmd[200];
+	struct audit *a = NULL;
+	const char *error = NULL;
+	struct rlimit old;
+	struct rlimit lim;
+	struct disp *d;
+	const char *code;
+	int before;
+
+	(void)state;
+	load(base_conf);
+	(void)snprintf(adir, sizeof(adir), "%s/data", dir);
+	assert_int_equal(mkdir(adir, 0700), 0);
+	assert_int_equal(audit_open(adir, &a, &error), IG_OK);
+	d = disp();
+	disp_set_audit(d, a);
+
+	(void)call(d, &tok, "t_read", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "OK");
+	assert_int_equal(audit_count(adir, "\"kind\":\"tool_start\"", "\"tool\":\"t_read\""), 1);
+	assert_int_equal(audit_count(adir, "\"kind\":\"tool_end\"", "\"status\":\"ok\""), 1);
+	/* refused by posture (gamma is readonly): on record, never started */
+	(void)call(d, &tok, "t_destroy", "{\"account\":\"gamma\"}", &code);
+	assert_string_equal(code, "ERR_POSTURE_DENIED");
+	assert_int_equal(audit_count(adir, "\"status\":\"rejected\"", "ERR_POSTURE_DENIED"), 1);
+	assert_int_equal(audit_count(adir, "\"kind\":\"tool_start\"", "t_destroy"), 0);
+	/* refused by validation */
+	(void)call(d, &tok, "t_read", "{\"nope\":1}", &code);
+	assert_string_equal(code, "ERR_INVALID_INPUT");
+	assert_int_equal(audit_count(adir, "\"status\":\"rejected\"", "ERR_INVALID_INPUT"), 1);
+
+	/* the audit file can no longer grow: writes fail with EFBIG */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 0;
+	assert_true(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	before = runs;
+	(void)call(d, &tok, "t_draft", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "ERR_INTERNAL");
+	assert_int_equal(runs, before);
+	(void)call(d, &tok, "t_destroy", "{\"account\":\"beta\"}", &code);
+	assert_string_equal(code, "ERR_INTERNAL");
+	assert_int_equal(runs, before);
+	(void)call(d, &tok, "t_read", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "OK");
+	assert_int_equal(runs, before + 1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+
+	disp_free(d);
+	audit_close(a);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", adir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -448,6 +536,7 @@ main(void)
 		cmocka_unit_test(test_rate_limits_via_chain),
 		cmocka_unit_test(test_tools_list),
 		cmocka_unit_test(test_config_check),
+		cmocka_unit_test(test_audit_via_chain),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
