@@ -746,6 +746,9 @@ static const struct kdef account_keys[] = {
 	{"command_timeout_s", set_uint, ACC(command_timeout_s), 0, 1, 3600, NULL},
 	{"protected_folders", set_str, ACC(protected_folders), 0, 0, 0, valid_text},
 	{"expunge_folders", set_str, ACC(expunge_folders), 0, 0, 0, valid_text},
+	/* cache and sync */
+	{"warm_folders", set_str, ACC(warm_folders), 0, 0, 0, valid_text},
+	{"index_bodies", set_uint, ACC(index_bodies), 0, 0, 1000000, NULL},
 	/* Rejected with a message that says what to use instead. */
 	{"password", set_secret, 0, 0, 0, 0, NULL},
 	{"smtp_password", set_secret, 0, 0, 0, 0, NULL},
@@ -789,6 +792,7 @@ account_clear(struct cfg_account *a)
 	free(a->known_domains);
 	free(a->protected_folders);
 	free(a->expunge_folders);
+	free(a->warm_folders);
 }
 
 static bool

@@ -41,6 +41,13 @@ struct cfg_account {
 	unsigned command_timeout_s;        /* one command; default 60 */
 	char *protected_folders;           /* comma list added to INBOX, Sent, Drafts, Trash */
 	char *expunge_folders;             /* comma list where expunge/delete_folder may act */
+
+	/* Cache and sync (store/cache.h, imap/sync.h). */
+	char *warm_folders;                /* comma list kept synced in the background;
+					      NULL: INBOX + special-use folders (plus any
+					      folder searched in the last hour) */
+	unsigned index_bodies;             /* sanitized body text of the newest N messages
+					      per warm folder in the full-text index; 0: off */
 };
 
 struct ig_config {
