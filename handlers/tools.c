@@ -13,6 +13,7 @@
 #include "handlers/call.h"
 #include "handlers/tools_infra.h"
 #include "handlers/tools_read.h"
+#include "handlers/tools_search.h"
 #include "server/config.h"
 #include "store/state.h"
 
@@ -350,11 +351,13 @@ tool_registry_new(const struct tool_def *const *extra, size_t n_extra, const cha
 {
 	size_t n_infra = 0;
 	size_t n_read = 0;
+	size_t n_search = 0;
 	const struct tool_def *const *infra = tools_infra(&n_infra);
 	const struct tool_def *const *rd = tools_read(&n_read);
+	const struct tool_def *const *srch = tools_search(&n_search);
 	struct tool_registry *r = calloc(1, sizeof(*r));
 	struct json_object *arr = NULL;
-	size_t n_all = n_infra + n_read + n_extra;
+	size_t n_all = n_infra + n_read + n_search + n_extra;
 	size_t i;
 	size_t j;
 
@@ -365,9 +368,11 @@ tool_registry_new(const struct tool_def *const *extra, size_t n_extra, const cha
 	if (r->tools == NULL || arr == NULL)
 		goto fail;
 	for (i = 0; i < n_all; i++) {
+		size_t nb = n_infra + n_read;
 		const struct tool_def *d = i < n_infra		  ? infra[i]
-					   : i < n_infra + n_read ? rd[i - n_infra]
-								  : extra[i - n_infra - n_read];
+					   : i < nb		  ? rd[i - n_infra]
+					   : i < nb + n_search	  ? srch[i - nb]
+								  : extra[i - nb - n_search];
 		struct json_object *schema;
 		struct json_object *t;
 

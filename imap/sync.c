@@ -629,9 +629,9 @@ on_search(void *ctx, const struct imap_resp *r)
 
 /* Runs a UID SEARCH command the caller built (criteria appended); result
  * sorted ascending, deduplicated. */
-static enum imap_fail
-search_run(struct imap_cmd *cmd, size_t max, uint32_t **uids_r, size_t *n_r,
-	   struct imap_error *err)
+enum imap_fail
+sync_uid_search(struct imap_cmd *cmd, size_t max, uint32_t **uids_r, size_t *n_r,
+		struct imap_error *err)
 {
 	struct uids u = {.max = max};
 	enum imap_fail f;
@@ -899,7 +899,7 @@ reconcile(struct sync *s, struct imap_conn *c, struct cache_folder *f, uint32_t 
 
 	search_begin(&cmd, c);
 	imap_cmd_atom(&cmd, "ALL");
-	fl = search_run(&cmd, LIM_SYNC_UIDS, &srv, &ns, err);
+	fl = sync_uid_search(&cmd, LIM_SYNC_UIDS, &srv, &ns, err);
 	if (fl != IMAP_FAIL_NONE)
 		return fl;
 	if (cache_msg_uids(s->cache, f->id, &have, &nh) != IG_OK) {
@@ -996,6 +996,7 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		struct imap_cmd cmd;
 		uint32_t *uids = NULL;
 		size_t n = 0;
+		int64_t t0;
 
 		if (!initial_ok) {
 			*f_r = f;
@@ -1011,7 +1012,7 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		}
 		search_begin(&cmd, c);
 		imap_cmd_atomf(&cmd, "UID %u:*", f.sync_uid + 1);
-		fl = search_run(&cmd, LIM_SYNC_UIDS, &uids, &n, err);
+		fl = sync_uid_search(&cmd, LIM_SYNC_UIDS, &uids, &n, err);
 		if (fl != IMAP_FAIL_NONE)
 			return fl;
 		{
@@ -1023,8 +1024,12 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 					uids[k++] = uids[i];
 			n = k;
 		}
+		t0 = imap_now_ms();
 		fl = fetch_batches(s, c, &f, uids, n, true, false, yielded_r, err);
 		free(uids);
+		log_info(0, "msg=\"initial sync %s\" account=%llx messages=%zu ms=%lld",
+			 fl != IMAP_FAIL_NONE ? "failed" : *yielded_r ? "paused" : "batches done",
+			 s->o.log_id, n, (long long)(imap_now_ms() - t0));
 		if (fl != IMAP_FAIL_NONE || *yielded_r || s_cache_lost(s, err))
 			return fl;
 		f.synced = true;

@@ -31,6 +31,7 @@
 struct sync;
 struct wk;
 struct wk_job;
+struct imap_cmd;
 struct cache_file;
 
 struct sync_opts {
@@ -84,6 +85,13 @@ enum imap_fail sync_folder_fresh(struct sync *s, struct imap_conn *c, const char
 enum imap_fail sync_fetch_envelopes(struct sync *s, struct imap_conn *c, const uint32_t *uids,
 				    size_t n, void (*fn)(void *ctx, const struct cache_msg *m),
 				    void *ctx, struct imap_error *err);
+
+/* Runs a UID SEARCH command the caller built with imap_cmd_init(cmd, c,
+ * "UID SEARCH") [+ "RETURN (ALL)" when ESEARCH is offered] + criteria, and
+ * frees it. *uids_r: heap array, ascending, no duplicates, at most max (more
+ * is IMAP_FAIL_TOO_LARGE). */
+enum imap_fail sync_uid_search(struct imap_cmd *cmd, size_t max, uint32_t **uids_r, size_t *n_r,
+			       struct imap_error *err);
 
 /* Parses an IMAP sequence set of UIDs ("1:3,7,9:8"; no '*') calling fn for
  * each range (first <= last). False on a malformed set or more than max

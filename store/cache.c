@@ -265,6 +265,12 @@ mark_damaged(struct cache *c, const char *why)
 	c->damaged = true;
 }
 
+void
+cache_mark_damaged(struct cache *c, const char *why)
+{
+	mark_damaged(c, why);
+}
+
 bool
 cache_damaged(const struct cache *c)
 {

@@ -54,6 +54,10 @@ enum ig_err cache_open(struct cache_file *f, struct cache **c_r, bool *rebuilt_r
 		       const char **error_r) IG_MUST_CHECK;
 void cache_close(struct cache *c); /* NULL-safe; rolls back an open transaction */
 
+/* Marks the connection damaged (a reader found a row whose content fails a
+ * check the cache cannot make itself, e.g. JSON that does not parse); why is
+ * static text for the log. */
+void cache_mark_damaged(struct cache *c, const char *why);
 /* True once this connection met damage; the owner should cache_rebuild. */
 bool cache_damaged(const struct cache *c);
 /* Moves the damaged file aside and reopens a fresh one (once per damage for
