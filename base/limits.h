@@ -96,6 +96,7 @@
 #define LIM_CACHE_SUBJECT ((size_t)1000)       /* DESIGN §5.3: subject bytes kept */
 #define LIM_CACHE_BODY ((size_t)64 * 1024)     /* sanitized body text indexed per message */
 #define LIM_CACHE_STMTS 64                     /* search statement shapes kept prepared */
+#define LIM_CACHE_PAGES_KB 16384                /* SQLite page cache per connection (KiB) */
 #define LIM_CACHE_BUSY_MS 5000                 /* SQLite busy_timeout: workers share cache.db */
 #define LIM_SYNC_BATCH 1000                    /* envelopes fetched and committed per transaction */
 #define LIM_SYNC_UIDS 5000000                  /* UIDs of one folder listed by UID SEARCH */

@@ -344,9 +344,14 @@ server_search(struct search_job *j, struct sync *s, struct imap_conn *c, struct 
 		size_t n;
 	} u = {NULL, 0};
 	enum imap_fail fl;
+	struct imap_mailbox_state st;
 	size_t i, from, upto;
 	bool any = false;
 
+	/* the freshness check may have used STATUS only */
+	fl = imap_select(c, j->folder, true, 0, 0, &st, err);
+	if (fl != IMAP_FAIL_NONE)
+		return fl;
 	imap_cmd_init(&cmd, c, "UID SEARCH");
 	if (imap_conn_has_cap(c, "ESEARCH"))
 		imap_cmd_atom(&cmd, "RETURN (ALL)");
@@ -478,9 +483,11 @@ search_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 		cache = sync_cache(s);
 	if (cache != NULL && (j->terms[T_TEXT] != NULL || j->terms[T_BODY] != NULL)) {
 		size_t n = 0;
+		size_t nb = 0;
 
 		/* body text is only answerable when every message has it */
-		if (cache_msg_count(cache, f.id, &n) != IG_OK || f.body_count < n)
+		if (cache_msg_count(cache, f.id, &n) != IG_OK ||
+		    cache_body_count(cache, f.id, &nb) != IG_OK || nb < n)
 			cache = NULL;
 	}
 	if (cache != NULL) {

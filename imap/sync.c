@@ -40,7 +40,7 @@
 	" BODY.PEEK[HEADER.FIELDS (REFERENCES LIST-ID)]"
 #define FETCH_ITEMS "(" FETCH_ITEMS_BASE ")"
 #define FETCH_ITEMS_MODSEQ "(" FETCH_ITEMS_BASE " MODSEQ)"
-#define BODY_BATCH 20
+#define BODY_BATCH 5 /* small: a tool call waits at most one batch */
 
 struct sync {
 	struct sync_opts o;
@@ -952,6 +952,7 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 	struct cache_folder f;
 	enum imap_fail fl;
 	enum ig_err ce;
+	int64_t t_delta;
 	bool have;
 
 	*cached_r = false;
@@ -968,6 +969,26 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		return imap_select(c, name, true, 0, 0, &st, err);
 	}
 	have = ce == IG_OK;
+	if (have && f.synced && f.highestmodseq != 0) {
+		struct imap_folder fo;
+		struct imap_error e2 = {IMAP_FAIL_NONE, ""};
+
+		/* STATUS costs a fraction of EXAMINE on a big folder; with
+		 * CONDSTORE an unchanged HIGHESTMODSEQ means no flag change
+		 * and no expunge (RFC 7162 §3.1.2.1, §3.2.10). */
+		memset(&fo, 0, sizeof(fo));
+		if (imap_status(c, name, &fo, &e2) == IMAP_FAIL_NONE &&
+		    fo.uidvalidity == f.uidvalidity && fo.uidnext == f.uidnext &&
+		    fo.highestmodseq == f.highestmodseq) {
+			*f_r = f;
+			*cached_r = true;
+			return IMAP_FAIL_NONE;
+		}
+		if (imap_conn_broken(c)) {
+			*err = e2;
+			return e2.fail != IMAP_FAIL_NONE ? e2.fail : IMAP_FAIL_CONN_LOST;
+		}
+	}
 	fl = imap_select(c, name, true, 0, 0, &st, err);
 	if (fl != IMAP_FAIL_NONE) {
 		if (fl == IMAP_FAIL_NOT_FOUND && have && cache_begin(s->cache) == IG_OK) {
@@ -1047,6 +1068,7 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		*cached_r = true;
 		return IMAP_FAIL_NONE; /* nothing changed (RFC 7162 §3.1.2.1) */
 	}
+	t_delta = imap_now_ms();
 	if (cache_begin(s->cache) != IG_OK) {
 		note_cache_trouble(s);
 		return IMAP_FAIL_NONE;
@@ -1107,6 +1129,8 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 	f.highestmodseq = st.highestmodseq;
 	if (cache_folder_put(s->cache, &f) != IG_OK || cache_commit(s->cache) != IG_OK)
 		goto fail;
+	log_info(0, "msg=\"delta applied\" account=%llx uidnext=%u ms=%lld", s->o.log_id,
+		 f.uidnext, (long long)(imap_now_ms() - t_delta));
 	*f_r = f;
 	*cached_r = true;
 	return IMAP_FAIL_NONE;

@@ -63,8 +63,10 @@ struct cache *sync_cache(struct sync *s);
 
 /* Brings one folder's cache up to date on the job's logged-in connection:
  * for use by jobs right after they changed the folder (flags, moves,
- * appends, expunges), so the next search sees the change. The folder is left
- * selected read-only (EXAMINE): call it after the job's own commands. A
+ * appends, expunges), so the next search sees the change. Afterwards the
+ * folder may be selected read-only (EXAMINE) or not selected at all (when a
+ * STATUS showed nothing changed): call it after the job's own commands, and
+ * SELECT again before any further command that needs a mailbox. A
  * folder whose initial sync has not completed is only marked warm (the idle
  * sync catches up). Returns IMAP_FAIL_NONE or the IMAP failure (err set);
  * cache trouble is never an IMAP failure: the cache is rebuilt and the call

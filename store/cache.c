@@ -29,6 +29,8 @@
 #include "base/log.h"
 #include "base/utf8.h"
 
+#define LIM_STR_(x) #x
+#define LIM_STR(x) LIM_STR_(x)
 #define CACHE_FILE "cache.db"
 #define CACHE_APP_ID 0x49474331 /* "IGC1" */
 #define CACHE_VERSION 1
@@ -65,6 +67,11 @@ static const char SQL_SCHEMA[] =
 	" UNIQUE (folder_id, uidvalidity, uid));"
 	"CREATE INDEX messages_date ON messages (folder_id, internaldate DESC, uid DESC);"
 	"CREATE INDEX messages_uid ON messages (folder_id, uid);"
+	/* flag criteria counted from an index, not from the (wide) rows */
+	"CREATE INDEX messages_flags ON messages (folder_id, seen, flagged, answered,"
+	" has_attachment);"
+	/* body_count without reading every row's body */
+	"CREATE INDEX messages_body ON messages (folder_id) WHERE body IS NOT NULL;"
 	"CREATE VIRTUAL TABLE fts USING fts5 (subject, from_text, to_text, cc_text, body,"
 	" content='messages', content_rowid='id', tokenize='trigram');"
 	"CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN"
@@ -421,8 +428,12 @@ conn_open(struct cache *c, const char **error_r)
 			     NULL);
 	if (rc != SQLITE_OK)
 		goto damaged_or_fail;
+	/* A page cache that holds a big folder's indexes: searches then
+	 * read no pages from the OS (LIM_CACHE_PAGES_KB per connection). */
 	if (sqlite3_busy_timeout(c->db, LIM_CACHE_BUSY_MS) != SQLITE_OK ||
-	    sqlite3_exec(c->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(c->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(c->db, "PRAGMA cache_size = -" LIM_STR(LIM_CACHE_PAGES_KB), NULL, NULL,
+			 NULL) != SQLITE_OK) {
 		rc = sqlite3_extended_errcode(c->db);
 		goto damaged_or_fail;
 	}
@@ -819,18 +830,25 @@ cache_folder_get(struct cache *c, struct slice account, struct slice name, struc
 		}
 	}
 	(void)sqlite3_reset(s);
-	if (err == IG_OK) {
-		int64_t n = 0;
+	return err;
+}
 
-		s = stmt(c, ST_FOLDER_BODIES);
-		(void)sqlite3_bind_int64(s, 1, f_r->id);
-		rc = rc_note(c, sqlite3_step(s));
-		if (rc == SQLITE_ROW && col_i64(s, 0, 0, UINT32_MAX, &n))
-			f_r->body_count = (uint32_t)n;
-		else
-			err = IG_EDB;
-		(void)sqlite3_reset(s);
+enum ig_err
+cache_body_count(struct cache *c, int64_t folder_id, size_t *n_r)
+{
+	sqlite3_stmt *s;
+	enum ig_err err = IG_EDB;
+	int64_t n = 0;
+
+	if (!usable(c))
+		return IG_EDB;
+	s = stmt(c, ST_FOLDER_BODIES);
+	(void)sqlite3_bind_int64(s, 1, folder_id);
+	if (rc_note(c, sqlite3_step(s)) == SQLITE_ROW && col_i64(s, 0, 0, INT64_MAX, &n)) {
+		*n_r = (size_t)n;
+		err = IG_OK;
 	}
+	(void)sqlite3_reset(s);
 	return err;
 }
 

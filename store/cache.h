@@ -86,7 +86,6 @@ struct cache_folder {
 	bool synced;            /* the initial sync completed */
 	uint32_t sync_uid;      /* initial sync: every UID <= this is cached */
 	int64_t last_used;      /* unix seconds of the last search (warmth) */
-	uint32_t body_count;    /* index_bodies: messages with body text */
 };
 
 /* IG_OK with *f_r; IG_ENOTFOUND when the folder has no row. */
@@ -161,6 +160,8 @@ enum ig_err cache_msg_count(struct cache *c, int64_t folder_id, size_t *n_r) IG_
 /* Stores sanitized body text for the FTS index (LIM_CACHE_BODY). */
 enum ig_err cache_body_put(struct cache *c, int64_t folder_id, uint32_t uid,
 			   struct slice body) IG_MUST_CHECK;
+/* Messages of the folder that have body text (index_bodies). */
+enum ig_err cache_body_count(struct cache *c, int64_t folder_id, size_t *n_r) IG_MUST_CHECK;
 /* Up to max UIDs among the newest `newest` messages that have no body text
  * yet, newest first; *n_r how many. */
 enum ig_err cache_body_missing(struct cache *c, int64_t folder_id, size_t newest, uint32_t *uids,
