@@ -16,7 +16,7 @@ FROM debian:12 AS build
 
 # Dependencies first, so this layer is reused while only the sources change.
 COPY scripts/install-deps.sh /src/scripts/install-deps.sh
-RUN bash /src/scripts/install-deps.sh
+RUN bash /src/scripts/install-deps.sh --build
 
 COPY . /src
 WORKDIR /src

@@ -110,5 +110,45 @@
 #define LIM_SEARCH_KEY_DEPTH 16                /* advanced_query '(' nesting */
 #define LIM_SEARCH_KEY_TOKENS 256              /* advanced_query tokens */
 #define LIM_SEARCH_SERVER_HITS 100000          /* UIDs taken from a server UID SEARCH */
+/* Read tools (handlers/tools_fetch.c, tools_thread.c) -- DESIGN §4.3, §5.3. */
+#define LIM_FOLDER_ARG 255                   /* folder name bytes a tool accepts (§5.3) */
+#define LIM_FETCH_MESSAGE LIM_MIME_MESSAGE   /* a message fetch_message reads; over: ERR_TOO_LARGE */
+#define LIM_ATTACHMENT_DOWNLOAD ((size_t)25 * 1024 * 1024) /* decoded bytes download_attachment returns */
+#define LIM_PART_ID 64                       /* "1.2.3" section numbers */
+#define LIM_THREAD_MESSAGES 100              /* envelopes get_thread returns (uids per call, §5.3) */
+#define LIM_THREAD_IDS 32                    /* message-ids one thread search asks for */
+#define LIM_MSGID 250                        /* bytes of one message-id used in a search */
+#define LIM_LABELS 1000                      /* flags/keywords list_labels reports */
+/* Audit log (audit/) -- DESIGN §9, docs/audit.md */
+#define LIM_AUDIT_RECORD ((size_t)256 * 1024) /* one record line; the tail reader never reads more */
+#define LIM_AUDIT_ARGS ((size_t)32 * 1024)   /* redacted arguments in one record; over: only their size */
+#define LIM_AUDIT_VERBATIM ((size_t)2048)    /* a verbatim argument string; longer: "<long:N>" */
+#define LIM_AUDIT_IDS 64                     /* ids listed in one result_summary (the rest counted) */
+#define LIM_AUDIT_SCAN_NODES 100000          /* JSON nodes walked in one result looking for ids */
+#define LIM_AUDIT_PROV_IDS 256               /* ids remembered per principal for provenance */
+#define LIM_AUDIT_PROV_WINDOW_S 600          /* "read recently": the provenance window */
+#define LIM_AUDIT_PROV_PRINCIPALS 1024       /* principals tracked (least recently used evicted) */
+#define LIM_AUDIT_REJECTS_PER_MIN 60         /* 401 records per minute; more are only counted */
+#define LIM_AUDIT_FILES 100000               /* rotated files verify/query consider */
+#define LIM_AUDIT_MAX_BYTES_DEFAULT ((size_t)64 * 1024 * 1024) /* rotation size by default */
+/* Composing and sending (smtp/, store/outbox.c, handlers/tools_send.c) --
+ * DESIGN §4.3, §10. */
+#define LIM_SEND_RCPTS 100                   /* to + cc + bcc of one message */
+#define LIM_SEND_ADDRESS 254                 /* RFC 5321 §4.5.3.1.3 path minus the brackets */
+#define LIM_SEND_LOCAL 64                    /* RFC 5321 §4.5.3.1.1 local part */
+#define LIM_SEND_NAME 256                    /* display name bytes (UTF-8) */
+#define LIM_SEND_SUBJECT 900                 /* subject bytes (UTF-8); encoded words fold */
+#define LIM_SEND_BODY ((size_t)1024 * 1024)  /* body_text bytes */
+#define LIM_SEND_MESSAGE ((size_t)4 * 1024 * 1024) /* composed MIME (QP expands ~3x at worst) */
+#define LIM_SEND_MSGID 250                   /* one message id, brackets included */
+#define LIM_SEND_REFERENCES 20               /* ids kept in References (parent's last ones) */
+#define LIM_SEND_PATTERNS 64                 /* allowed_recipients entries */
+#define LIM_SEND_QUOTA_DEFAULT 50            /* daily_send_quota when not set */
+#define LIM_SEND_PARENT_HEADER ((size_t)64 * 1024) /* parent header bytes read for a reply */
+#define LIM_OUTBOX_LIST 1000                 /* entries returned by one list */
+#define LIM_SMTP_CONNECT_S 15                /* connect + TLS + greeting */
+#define LIM_SMTP_TOTAL_S 120                 /* one whole SMTP transaction (smtp_timeout_s) */
+#define LIM_SMTP_LOW_SPEED_S 30              /* abort when under 1 byte/s for this long */
+#define LIM_SMTP_PASSWORD 1024               /* bytes read from smtp_password_file */
 
 #endif

@@ -1609,6 +1609,10 @@ struct walk {
 	struct mime_msg *m;
 	struct warn_list *w;
 	size_t text_total;
+	/* mime_part_content: the attachment wanted and where its bytes go */
+	const char *want_id;
+	struct buf *want_out;
+	bool found;
 };
 
 static enum ig_err
@@ -1665,6 +1669,26 @@ text_part(struct walk *wk, GMimeObject *obj, bool html, const char *id, GByteArr
 	}
 }
 
+/* The attached message of a message/rfc822 part, serialized, into out. */
+static void
+message_bytes(GMimeObject *obj, struct buf *out)
+{
+	GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+	GMimeStream *st;
+	GByteArray *ba;
+
+	if (inner == NULL)
+		return;
+	st = g_mime_stream_mem_new();
+	if (st == NULL)
+		return;
+	if (g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, st) >= 0) {
+		ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(st));
+		buf_append(out, ba->data, ba->len);
+	}
+	g_object_unref(st);
+}
+
 static enum ig_err
 attachment_add(struct walk *wk, GMimeObject *obj, const char *id, const char *type, GByteArray *ba,
                size_t size)
@@ -1700,6 +1724,13 @@ attachment_add(struct walk *wk, GMimeObject *obj, const char *id, const char *ty
 	if (ba != NULL)
 		a->sniffed_type = mime_sniff(ba->data, ba->len);
 	m->n_att++;
+	if (wk->want_id != NULL && strcmp(wk->want_id, id) == 0) {
+		wk->found = true;
+		if (ba != NULL)
+			buf_append(wk->want_out, ba->data, ba->len);
+		else if (GMIME_IS_MESSAGE_PART(obj))
+			message_bytes(obj, wk->want_out);
+	}
 	if (a->part_id == NULL || a->declared_type == NULL || a->disposition == NULL)
 		return IG_ENOMEM;
 	if (conflict)
@@ -2064,18 +2095,21 @@ top_headers(struct mime_msg *m, GMimeObject *msg, struct warn_list *w)
 
 /* ---------------------------------------------------------------- entry */
 
-enum ig_err
-mime_parse(struct slice raw, struct mime_msg *m, struct warn_list *w, const char **error_r)
+static enum ig_err
+parse_walk(struct slice raw, struct mime_msg *m, struct warn_list *w, struct walk *wk0,
+           const char **error_r)
 {
 	GByteArray *ba = NULL;
 	GMimeStream *st = NULL;
 	GMimeParser *parser = NULL;
 	GMimeMessage *msg = NULL;
 	GMimeObject *root;
-	struct walk wk = {.m = m, .w = w};
+	struct walk wk = *wk0;
 	enum ig_err err;
 	const char *dummy = NULL;
 
+	wk.m = m;
+	wk.w = w;
 	if (error_r == NULL)
 		error_r = &dummy;
 	memset(m, 0, sizeof(*m));
@@ -2116,11 +2150,35 @@ mime_parse(struct slice raw, struct mime_msg *m, struct warn_list *w, const char
 		goto out;
 	}
 	err = IG_OK;
+	if (wk.want_out != NULL && buf_err(wk.want_out) != IG_OK) {
+		*error_r = "the part is larger than the caller's limit";
+		err = buf_err(wk.want_out);
+	}
+	wk0->found = wk.found;
 out:
 	if (msg != NULL)
 		g_object_unref(msg);
 	g_object_unref(parser);
 	g_object_unref(st);
+	return err;
+}
+
+enum ig_err
+mime_parse(struct slice raw, struct mime_msg *m, struct warn_list *w, const char **error_r)
+{
+	struct walk wk = {0};
+
+	return parse_walk(raw, m, w, &wk, error_r);
+}
+
+enum ig_err
+mime_part_content(struct slice raw, const char *part_id, struct mime_msg *m, struct warn_list *w,
+                  struct buf *out, bool *found_r, const char **error_r)
+{
+	struct walk wk = {.want_id = part_id, .want_out = out};
+	enum ig_err err = parse_walk(raw, m, w, &wk, error_r);
+
+	*found_r = wk.found;
 	return err;
 }
 

@@ -91,6 +91,17 @@ enum ig_err mime_parse(struct slice raw, struct mime_msg *m, struct warn_list *w
                        const char **error_r) IG_MUST_CHECK;
 void mime_msg_free(struct mime_msg *m); /* NULL-safe; leaves m zeroed */
 
+/* mime_parse, and the decoded content (transfer encoding undone, no charset
+ * conversion) of the attachment whose part_id (as m->att reports it) is
+ * part_id appended to out; an attached message (message/rfc822) comes out
+ * serialized. *found_r says whether that part exists. Returns what
+ * mime_parse returns, or out's sticky error (IG_ELIMIT when the part is over
+ * out's maximum: the caller's size cap). m is released by the caller with
+ * mime_msg_free. */
+enum ig_err mime_part_content(struct slice raw, const char *part_id, struct mime_msg *m,
+                              struct warn_list *w, struct buf *out, bool *found_r,
+                              const char **error_r) IG_MUST_CHECK;
+
 /* RFC 2047 decoding of one header value (unstructured text, or the phrase of
  * an address) to UTF-8 under the single rule of docs/content.md, appended to
  * out. Folding is removed; decoded CR, LF and NUL become spaces. Sets

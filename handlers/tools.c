@@ -11,9 +11,12 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "handlers/call.h"
+#include "handlers/fence.h"
+#include "handlers/tools_fetch.h"
 #include "handlers/tools_infra.h"
 #include "handlers/tools_read.h"
 #include "handlers/tools_search.h"
+#include "handlers/tools_send.h"
 #include "server/config.h"
 #include "store/state.h"
 
@@ -176,12 +179,16 @@ tool_result_structured(struct json_object *structured)
 	struct json_object *r = json_object_new_object();
 	struct json_object *content = json_object_new_array();
 	struct json_object *text = json_object_new_object();
+	/* DESIGN §4.4: the text item carries the same data with the untrusted
+	 * part fenced (handlers/fence.h). */
+	char *t = fence_render(structured, NULL, NULL, NULL);
 
 	json_object_object_add(text, "type", json_object_new_string("text"));
-	json_object_object_add(
-		text, "text",
-		json_object_new_string(json_object_to_json_string_ext(
-			structured, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
+	json_object_object_add(text, "text",
+			       json_object_new_string(t != NULL ? t
+								: "The result is in structuredContent "
+								  "(the text form could not be built)."));
+	free(t);
 	json_object_array_add(content, text);
 	json_object_object_add(r, "content", content);
 	json_object_object_add(r, "structuredContent", structured);
@@ -346,21 +353,31 @@ tool_def_json(const struct tool_def *d, struct json_object *input_schema, const 
 	return t;
 }
 
+/* The production tool families, in tools/list order. */
+typedef const struct tool_def *const *(*tool_family_fn)(size_t *n_r);
+static const tool_family_fn tool_families[] = {tools_infra, tools_read, tools_search,
+						 tools_fetch, tools_thread, tools_send};
+#define N_FAMILIES (sizeof(tool_families) / sizeof(tool_families[0]))
+
 struct tool_registry *
 tool_registry_new(const struct tool_def *const *extra, size_t n_extra, const char **error_r)
 {
-	size_t n_infra = 0;
-	size_t n_read = 0;
-	size_t n_search = 0;
-	const struct tool_def *const *infra = tools_infra(&n_infra);
-	const struct tool_def *const *rd = tools_read(&n_read);
-	const struct tool_def *const *srch = tools_search(&n_search);
+	const struct tool_def *const *fam[N_FAMILIES + 1];
+	size_t n_fam[N_FAMILIES + 1];
 	struct tool_registry *r = calloc(1, sizeof(*r));
 	struct json_object *arr = NULL;
-	size_t n_all = n_infra + n_read + n_search + n_extra;
+	size_t n_all = n_extra;
+	size_t f = 0;
+	size_t k = 0;
 	size_t i;
 	size_t j;
 
+	for (i = 0; i < N_FAMILIES; i++) {
+		fam[i] = tool_families[i](&n_fam[i]);
+		n_all += n_fam[i];
+	}
+	fam[N_FAMILIES] = extra;
+	n_fam[N_FAMILIES] = n_extra;
 	if (r == NULL)
 		return NULL;
 	r->tools = calloc(n_all, sizeof(*r->tools));
@@ -368,14 +385,15 @@ tool_registry_new(const struct tool_def *const *extra, size_t n_extra, const cha
 	if (r->tools == NULL || arr == NULL)
 		goto fail;
 	for (i = 0; i < n_all; i++) {
-		size_t nb = n_infra + n_read;
-		const struct tool_def *d = i < n_infra		  ? infra[i]
-					   : i < nb		  ? rd[i - n_infra]
-					   : i < nb + n_search	  ? srch[i - nb]
-								  : extra[i - nb - n_search];
+		const struct tool_def *d;
 		struct json_object *schema;
 		struct json_object *t;
 
+		while (k == n_fam[f]) {
+			f++;
+			k = 0;
+		}
+		d = fam[f][k++];
 		if (!tool_name_valid(d->name)) {
 			*error_r = "invalid tool name";
 			goto fail;

@@ -24,6 +24,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "audit/audit.h"
 #include "base/utf8.h"
 #include "content/lookalike.h"
 #include "content/mime.h"
@@ -793,6 +794,23 @@ should_yield(struct sync *s)
 	return s->yield_w != NULL && wk_jobs_waiting(s->yield_w);
 }
 
+/* DESIGN §9: a cache rebuild is an audit event (kind "cache"). */
+static void
+audit_rebuild(struct sync *s, const char *reason)
+{
+	struct json_object *f;
+
+	if (s->o.audit == NULL)
+		return;
+	f = json_object_new_object();
+	json_object_object_add(f, "event", json_object_new_string("rebuild"));
+	json_object_object_add(f, "reason", json_object_new_string(reason));
+	if (audit_append(s->o.audit, "cache", NULL, s->o.account, f, false) != IG_OK)
+		log_warn(0, "msg=\"audit write failed for a cache rebuild\" account=%llx",
+			 s->o.log_id);
+	json_object_put(f);
+}
+
 static void
 note_cache_trouble(struct sync *s)
 {
@@ -803,6 +821,7 @@ note_cache_trouble(struct sync *s)
 	cache_rollback(s->cache);
 	if (cache_damaged(s->cache)) {
 		log_error(0, "msg=\"cache rebuild\" account=%llx", s->o.log_id);
+		audit_rebuild(s, "damage found while in use");
 		if (cache_check(s->cache, &changed) != IG_OK) {
 			cache_close(s->cache);
 			s->cache = NULL;
@@ -1270,7 +1289,7 @@ on_body(void *ctx, const struct imap_resp *r)
 
 /* One batch of body text for the folder; *more_r when some remain. */
 static enum imap_fail
-bodies_batch(struct sync *s, struct imap_conn *c, const char *name, bool *more_r,
+bodies_batch(struct sync *s, struct imap_conn *c, const char *name, bool *selected, bool *more_r,
 	     struct imap_error *err)
 {
 	struct cache_folder f;
@@ -1288,9 +1307,14 @@ bodies_batch(struct sync *s, struct imap_conn *c, const char *name, bool *more_r
 	if (cache_body_missing(s->cache, f.id, s->o.index_bodies, uids, BODY_BATCH, &n) != IG_OK ||
 	    n == 0)
 		return IMAP_FAIL_NONE;
-	fl = imap_select(c, name, true, 0, 0, &st, err);
-	if (fl != IMAP_FAIL_NONE || st.uidvalidity != f.uidvalidity)
-		return fl;
+	/* EXAMINE once per run of batches: on a big Maildir folder it costs
+	 * far more than the batch itself */
+	if (!*selected) {
+		fl = imap_select(c, name, true, 0, 0, &st, err);
+		if (fl != IMAP_FAIL_NONE || st.uidvalidity != f.uidvalidity)
+			return fl;
+		*selected = true;
+	}
 	qsort(uids, n, sizeof(uids[0]), cmp_u32);
 	buf_init(&set, LIM_IMAP_ARG);
 	uidset_build(&set, uids, n);
@@ -1333,6 +1357,7 @@ sync_ctx_open(void *opts)
 		s->cache = NULL;
 	} else if (rebuilt) {
 		log_warn(0, "msg=\"cache rebuilt at open\" account=%llx", o->log_id);
+		audit_rebuild(s, "damaged, foreign or other-version file at open");
 	}
 	if (s->cache != NULL)
 		s->cache_gen = cache_generation(s->cache);
@@ -1395,9 +1420,10 @@ sync_idle_run(void *sync, struct wk *w, struct imap_conn *c, struct imap_error *
 	}
 	for (i = 0; fl == IMAP_FAIL_NONE && s->o.index_bodies > 0 && i < s->n_warm; i++) {
 		bool more = true;
+		bool selected = false;
 
 		while (more && fl == IMAP_FAIL_NONE && s->cache != NULL) {
-			fl = bodies_batch(s, c, s->warm[i], &more, err);
+			fl = bodies_batch(s, c, s->warm[i], &selected, &more, err);
 			if (more && should_yield(s))
 				goto out;
 		}

@@ -33,6 +33,7 @@ struct wk;
 struct wk_job;
 struct imap_cmd;
 struct cache_file;
+struct audit;
 
 struct sync_opts {
 	const char *account;             /* strings must outlive the sync */
@@ -42,6 +43,7 @@ struct sync_opts {
 	const char *const *known_domains; /* for look-alike checks; may be NULL */
 	size_t n_known_domains;
 	unsigned long long log_id;
+	struct audit *audit;             /* cache rebuilds are recorded (kind "cache"); NULL: log only */
 };
 
 /* wk_opts.ctx_open / ctx_close / idle_want / idle_run. ctx_open takes a

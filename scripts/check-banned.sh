@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hits=$(grep -rnE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|gets|sscanf)\s*\(' \
-	--include='*.c' --include='*.h' base server handlers store imap content web tests/fuzz tests/unit 2>/dev/null || true)
+	--include='*.c' --include='*.h' base audit server handlers store imap content web tests/fuzz tests/unit 2>/dev/null || true)
 if [ -n "$hits" ]; then
 	echo "banned functions found:"
 	echo "$hits"

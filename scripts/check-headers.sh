@@ -7,7 +7,7 @@ trap 'rm -rf "$tmp"' EXIT
 flags=$(pkg-config --cflags json-c libmicrohttpd libsodium sqlite3 gmime-3.0 gumbo icu-uc 2>/dev/null || true)
 fail=0
 n=0
-for h in base/*.h server/*.h handlers/*.h store/*.h imap/*.h content/*.h web/*.h; do
+for h in base/*.h audit/*.h server/*.h handlers/*.h store/*.h imap/*.h content/*.h web/*.h; do
 	[ -f "$h" ] || continue
 	n=$((n + 1))
 	printf '#include "%s"\n#include "%s"\n' "$h" "$h" >"$tmp/t.c"

@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages imapgate builds, tests and benchmarks with (DESIGN §15).
 # Idempotent: installs only what is missing, and prints nothing when everything is present.
-# Usage: scripts/install-deps.sh [--runtime]   (--runtime: only what the binary needs to run)
+# Usage: scripts/install-deps.sh [--runtime|--build]
+#   --runtime  only what the binary needs to run (the container's final stage)
+#   --build    what building needs, without the test and benchmark tools (Docker build stage)
 set -euo pipefail
 
 # curl is a runtime package: the container HEALTHCHECK and operators' debugging use it.
 runtime=(libmicrohttpd12 libmbedtls14 libmbedx509-1 libmbedcrypto7 libjson-c5 libcurl4
-	libsqlite3-0 libsodium23 libgmime-3.0-0 libgumbo1 libicu72 libinih1 ca-certificates
+	libssl3 libsqlite3-0 libsodium23 libgmime-3.0-0 libgumbo1 libicu72 libinih1 ca-certificates
 	curl)
 build=(build-essential cmake pkg-config clang libclang-rt-14-dev
-	libmicrohttpd-dev libmbedtls-dev libjson-c-dev libcurl4-openssl-dev libsqlite3-dev
+	libmicrohttpd-dev libmbedtls-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
 	libsodium-dev libgmime-3.0-dev libgumbo-dev libicu-dev libinih-dev libcmocka-dev
 	sqlite3 jq)
 tests=(nodejs npm wrk python3 openssl dovecot-imapd)
 
 want=("${runtime[@]}")
-if [ "${1:-}" != "--runtime" ]; then
-	want+=("${build[@]}" "${tests[@]}")
-fi
+case "${1:-}" in
+--runtime) ;;
+--build) want+=("${build[@]}") ;;
+"") want+=("${build[@]}" "${tests[@]}") ;;
+*)
+	echo "usage: $0 [--runtime|--build]" >&2
+	exit 2
+	;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

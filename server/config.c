@@ -741,6 +741,10 @@ static const struct kdef account_keys[] = {
 	{"allowed_recipients", set_str, ACC(allowed_recipients), 0, 0, 0, valid_text},
 	{"daily_send_quota", set_uint, ACC(daily_send_quota), 0, 0, 1000000, NULL},
 	{"known_domains", set_str, ACC(known_domains), 0, 0, 0, valid_text},
+	/* Sending (docs/sending.md) */
+	{"address", set_str, ACC(address), 0, 0, 0, valid_text},
+	{"smtp_tls_ca_file", set_str, ACC(smtp_tls_ca_file), 0, 0, 0, valid_abs_path},
+	{"smtp_timeout_s", set_uint, ACC(smtp_timeout_s), 0, 5, 3600, NULL},
 	/* IMAP client (imap/): deadlines and folder policies */
 	{"connect_timeout_s", set_uint, ACC(connect_timeout_s), 0, 1, 600, NULL},
 	{"command_timeout_s", set_uint, ACC(command_timeout_s), 0, 1, 3600, NULL},
@@ -790,6 +794,8 @@ account_clear(struct cfg_account *a)
 	free(a->smtp_tls_fingerprint_sha256);
 	free(a->allowed_recipients);
 	free(a->known_domains);
+	free(a->address);
+	free(a->smtp_tls_ca_file);
 	free(a->protected_folders);
 	free(a->expunge_folders);
 	free(a->warm_folders);
@@ -1406,6 +1412,9 @@ ld_finish_accounts(struct loader *ld, const char *origin)
 		else if (acct_has(ld, i, "tls_fingerprint_sha256") &&
 			 acct_has(ld, i, "tls_ca_file"))
 			missing = "tls_fingerprint_sha256 and tls_ca_file";
+		else if (acct_has(ld, i, "smtp_tls_fingerprint_sha256") &&
+			 acct_has(ld, i, "smtp_tls_ca_file"))
+			missing = "smtp_tls_fingerprint_sha256 and smtp_tls_ca_file";
 		if (missing != NULL) {
 			ld_fail(ld, "%s: [account %s]: %s are exclusive; set only one", origin,
 				a->name, missing);

@@ -36,6 +36,11 @@ struct cfg_account {
 	unsigned daily_send_quota;         /* 0: not set (the send issue picks the default) */
 	char *known_domains;               /* comma list as written */
 
+	/* Sending (smtp/, docs/sending.md). NULL / 0 when not set. */
+	char *address;                     /* From address; default: user when it has '@' */
+	char *smtp_tls_ca_file;            /* CA bundle for SMTP; not together with a pin */
+	unsigned smtp_timeout_s;           /* whole SMTP transaction; default LIM_SMTP_TOTAL_S */
+
 	/* IMAP client (imap/). 0 / NULL when not set. */
 	unsigned connect_timeout_s;        /* connect + TLS + greeting; default 15 */
 	unsigned command_timeout_s;        /* one command; default 60 */

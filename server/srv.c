@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/workq.h"
 #include "handlers/accounts.h"
+#include "handlers/sender.h"
 #include "handlers/tools.h"
 #include "server/auth.h"
 #include "server/config.h"
@@ -75,6 +76,7 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 	struct tool_registry *tools = NULL;
 	struct workq *wq = NULL;
 	struct accounts *accounts = NULL;
+	struct sender *sender = NULL;
 	struct auth *auth = NULL;
 	struct mcp *mcp = NULL;
 	struct http *http = NULL;
@@ -102,6 +104,11 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 	 * drained, so every accepted call can still be answered. */
 	accounts = accounts_start(cfg, &error);
 	if (accounts == NULL)
+		goto out;
+	/* The outbox sender recovers interrupted sends before anything new
+	 * can be approved through this process. */
+	sender = sender_start(cfg, accounts, &error);
+	if (sender == NULL)
 		goto out;
 	mo = (struct mcp_opts){.cfg = cfg,
 			       .tools = tools,
@@ -136,7 +143,9 @@ out:
 	if (error != NULL)
 		log_error(0, "msg=\"cannot start\" error=\"%s\"", error);
 	/* Completes what is still queued for IMAP (with an error) while the
-	 * HTTP side can still deliver it, then joins the account threads. */
+	 * HTTP side can still deliver it, then joins the account threads. The
+	 * sender goes first: it posts \Sent copies to the account workers. */
+	sender_stop(sender);
 	accounts_stop(accounts);
 	http_stop(http);
 	workq_free(wq);

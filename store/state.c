@@ -20,15 +20,17 @@
 
 #include "base/b64.h"
 #include "base/buf.h"
+#include "store/store_int.h"
 
 #define STATE_FILE "state.db"
-#define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 5000
 #define TOKEN_RAW_LEN 32
 #define TOKEN_B64_LEN 43
 
-/* Applied in one transaction when user_version is 0. Add migrations as new
- * steps keyed by version; never drop user data. A name is unique among
+/* Schema migrations, an ordered list keyed by PRAGMA user_version: step i
+ * takes the file from version i to i + 1, each in its own transaction that
+ * also sets user_version. Append new steps; never edit or drop one, never
+ * drop user data. A name is unique among
  * tokens that are not revoked (the partial index); expired tokens are
  * revoked when their name is reused (state_token_create). */
 static const char SQL_SCHEMA_V1[] =
@@ -42,8 +44,38 @@ static const char SQL_SCHEMA_V1[] =
 	" created_at INTEGER NOT NULL,"
 	" expires_at INTEGER NOT NULL DEFAULT 0,"
 	" revoked_at INTEGER NOT NULL DEFAULT 0);"
-	"CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at = 0;"
-	"PRAGMA user_version = 1;";
+	"CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at = 0;";
+
+/* v2: the outbox (store/outbox.c). Recipients are newline-joined validated
+ * addresses (no address contains a newline). */
+static const char SQL_SCHEMA_V2[] =
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" token_id INTEGER NOT NULL,"
+	" token_name TEXT NOT NULL,"
+	" account TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'sending',"
+	"  'sent', 'failed', 'uncertain')),"
+	" autonomous INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" mail_from TEXT NOT NULL,"
+	" rcpts TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" message_id TEXT NOT NULL,"
+	" mime BLOB NOT NULL,"
+	" hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	" approved_by TEXT,"
+	" approved_hash BLOB,"
+	" approved_at INTEGER NOT NULL DEFAULT 0,"
+	" sent_at INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT);"
+	"CREATE INDEX outbox_state ON outbox(state, id);"
+	"CREATE INDEX outbox_token ON outbox(token_id, id);"
+	"CREATE INDEX outbox_account ON outbox(account, created_at);";
+
+static const char *const schema_steps[] = {SQL_SCHEMA_V1, SQL_SCHEMA_V2};
+#define SCHEMA_VERSION ((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 
 #define TOKEN_COLS "id, name, hash, accounts, posture, admin, created_at, expires_at, revoked_at"
 
@@ -107,6 +139,18 @@ const char *
 state_errmsg(void)
 {
 	return state_errbuf;
+}
+
+sqlite3 *
+state_db(struct state *st)
+{
+	return st->db;
+}
+
+const char *
+state_err_set(const char *what, sqlite3 *db)
+{
+	return err_set(what, db);
 }
 
 /* ---- open ------------------------------------------------------------- */
@@ -184,14 +228,34 @@ schema_apply(struct state *st, const char **error_r)
 		*error_r = state_errbuf;
 		goto out;
 	}
-	if (version == 0) {
+	(void)sqlite3_reset(q);
+	for (; version < SCHEMA_VERSION; version++) {
+		char setv[40];
+
+		(void)snprintf(setv, sizeof(setv), "PRAGMA user_version = %d", version + 1);
 		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-			err_out(error_r, "creating schema", st->db);
+			err_out(error_r, "migrating schema", st->db);
 			goto out;
 		}
-		if (sqlite3_exec(st->db, SQL_SCHEMA_V1, NULL, NULL, NULL) != SQLITE_OK ||
+		/* another process may have migrated meanwhile: re-read inside
+		 * the write transaction */
+		(void)sqlite3_reset(q);
+		if (sqlite3_step(q) != SQLITE_ROW) {
+			err_out(error_r, "reading schema version", st->db);
+			(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			goto out;
+		}
+		if (sqlite3_column_int(q, 0) != version) {
+			version = sqlite3_column_int(q, 0) - 1;
+			(void)sqlite3_reset(q);
+			(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			continue;
+		}
+		(void)sqlite3_reset(q);
+		if (sqlite3_exec(st->db, schema_steps[version], NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, setv, NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			err_out(error_r, "creating schema", st->db);
+			err_out(error_r, "migrating schema", st->db);
 			(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			goto out;
 		}

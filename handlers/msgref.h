@@ -1,0 +1,74 @@
+#ifndef IG_HANDLERS_MSGREF_H
+#define IG_HANDLERS_MSGREF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/limits.h"
+#include "imap/conn.h"
+
+/* How the read tools address one message (DESIGN §4.3): `folder` (UTF-8
+ * name) + `uid` (1..2^32-1) + optional `expected_uidvalidity`, and the IMAP
+ * steps every such tool starts with. A missing folder or message is
+ * ERR_NOT_FOUND, a UIDVALIDITY other than the expected one
+ * ERR_UID_VALIDITY_CHANGED. */
+
+struct tool_call;
+struct json_object;
+
+struct msgref {
+	char folder[LIM_FOLDER_ARG + 1];
+	uint32_t uid;
+	uint32_t expected_uidvalidity; /* 0: not given */
+};
+
+/* A tool failure decided on the worker (not an IMAP failure): code and
+ * message are static strings; code NULL when none. */
+struct msgref_fail {
+	const char *code;
+	const char *msg;
+};
+
+/* Reads folder, uid and expected_uidvalidity from the call's arguments
+ * (the schema has checked their types). False after setting
+ * ERR_INVALID_INPUT: folder empty, over LIM_FOLDER_ARG bytes or holding
+ * controls; uid or uidvalidity outside 1..2^32-1. */
+bool msgref_parse(struct tool_call *call, struct msgref *r);
+
+/* EXAMINE the folder (read-only: nothing read later sets \Seen) and check
+ * the UIDVALIDITY. Returns false with *fail or err set. */
+bool msgref_examine(struct imap_conn *c, const struct msgref *r, uint32_t *uidvalidity_r,
+		    struct msgref_fail *fail, struct imap_error *err);
+
+/* What UID FETCH said about the message itself. */
+struct msgref_info {
+	bool found;
+	uint32_t size;          /* RFC822.SIZE */
+	char internaldate[32];  /* UTC ISO 8601, "" when absent or unparsable */
+	struct json_object *flags; /* owned array of plain-atom flags; NULL before fetch */
+};
+
+/* UID FETCH uid (UID FLAGS INTERNALDATE RFC822.SIZE). found false (and
+ * *fail = ERR_NOT_FOUND) when the server returns nothing for the UID;
+ * ERR_TOO_LARGE when the size is over max. */
+bool msgref_info(struct imap_conn *c, const struct msgref *r, size_t max, struct msgref_info *info,
+		 struct msgref_fail *fail, struct imap_error *err);
+void msgref_info_clear(struct msgref_info *info);
+
+/* UID FETCH uid (BODY.PEEK[]) into raw (never sets \Seen). raw's maximum is
+ * the cap: a larger answer is ERR_TOO_LARGE; a literal over LIM_IMAP_LITERAL
+ * is refused by the parser before it is buffered. */
+bool msgref_fetch_raw(struct imap_conn *c, const struct msgref *r, struct buf *raw,
+		      struct msgref_fail *fail, struct imap_error *err);
+
+/* The standard meta members: account, folder, uid, uidvalidity. */
+void msgref_meta(struct json_object *meta, const char *account, const struct msgref *r,
+		 uint32_t uidvalidity);
+
+/* Sets the call's error from fail (when set) or err. */
+void msgref_error(struct tool_call *call, const struct msgref_fail *fail,
+		  const struct imap_error *err);
+
+#endif

@@ -1,0 +1,219 @@
+/* Tests handlers/envelope.c: envelopes built from real parsed FETCH
+ * responses (imap/parse.c) — RFC 2047 decoding, the Unicode policy with its
+ * warnings, look-alike checks, group syntax, flag filtering, attachments
+ * from BODYSTRUCTURE, INTERNALDATE in UTC — fed whole and byte at a time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "base/slice.h"
+#include "content/mime.h"
+#include "handlers/envelope.h"
+#include "imap/parse.h"
+
+#define RESP1                                                                                \
+	"* 3 FETCH (UID 42 FLAGS (\\Seen $Label1 \\Flagged) INTERNALDATE "                 \
+	"\"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 4286 ENVELOPE (\"Wed, 17 Jul 1996 "    \
+	"02:23:25 -0700 (PDT)\" \"=?UTF-8?B?SGVsbG8g4oCLV29ybGQ=?=\" ((\"support@paypal.com\" " \
+	"NIL \"x\" \"evil.example\")) NIL NIL ((\"Bob\" NIL \"bob\" \"example.org\")(NIL NIL "  \
+	"\"team\" NIL)(\"Carol\" NIL \"carol\" \"example.org\")(NIL NIL NIL NIL)) NIL NIL "     \
+	"\"<parent@example.org>\" \"<m42@example.org>\") BODYSTRUCTURE ((\"text\" \"plain\" "   \
+	"(\"charset\" \"utf-8\") NIL NIL \"7bit\" 10 1)(\"application\" \"pdf\" (\"name\" "    \
+	"\"a.pdf\") NIL NIL \"base64\" 100) \"mixed\"))\r\n"
+
+static struct json_object *
+env_of(const char *resp, bool bytewise)
+{
+	struct imap_parser *p = imap_parser_new(1 << 20);
+	const struct imap_resp *r = NULL;
+	const char *err = NULL;
+	size_t len = strlen(resp), pos = 0, used = 0;
+	enum ig_err e = IG_AGAIN;
+	struct json_object *o;
+
+	assert_non_null(p);
+	while (pos < len && e == IG_AGAIN) {
+		size_t step = bytewise ? 1 : len - pos;
+
+		e = imap_parser_feed(p, resp + pos, step, &used, &r, &err);
+		pos += used;
+	}
+	assert_int_equal(e, IG_OK);
+	assert_int_equal(r->type, IMAP_U_FETCH);
+	o = envelope_json(&r->u.fetch, "INBOX", NULL, 0);
+	imap_parser_free(p);
+	return o;
+}
+
+static const char *
+str(struct json_object *o, const char *k)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, k, &v) || v == NULL)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static bool
+has_warning(struct json_object *o, const char *code)
+{
+	struct json_object *ws = NULL, *c;
+	size_t i;
+
+	assert_true(json_object_object_get_ex(o, "security_warnings", &ws));
+	for (i = 0; i < json_object_array_length(ws); i++) {
+		if (json_object_object_get_ex(json_object_array_get_idx(ws, i), "code", &c) &&
+		    strcmp(json_object_get_string(c), code) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+check_env(struct json_object *o)
+{
+	struct json_object *v = NULL, *from = NULL, *to = NULL, *flags = NULL;
+
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "uid", &v));
+	assert_int_equal(json_object_get_int64(v), 42);
+	assert_string_equal(str(o, "folder"), "INBOX");
+	assert_string_equal(str(o, "message_id"), "m42@example.org");
+	assert_string_equal(str(o, "in_reply_to"), "parent@example.org");
+	/* RFC 2047 decoded, the zero-width space removed and reported */
+	assert_string_equal(str(o, "subject"), "Hello World");
+	assert_true(has_warning(o, "unicode_zero_width_stripped"));
+	assert_true(json_object_object_get_ex(o, "from", &from));
+	assert_string_equal(str(from, "name"), "support@paypal.com");
+	assert_string_equal(str(from, "address"), "x@evil.example");
+	assert_true(has_warning(o, "lookalike_display_name_spoof"));
+	/* group markers are not addresses */
+	assert_true(json_object_object_get_ex(o, "to", &to));
+	assert_int_equal(json_object_array_length(to), 2);
+	assert_string_equal(str(json_object_array_get_idx(to, 1), "address"), "carol@example.org");
+	assert_string_equal(str(o, "internaldate"), "1996-07-17T09:44:25Z");
+	assert_true(json_object_object_get_ex(o, "size", &v));
+	assert_int_equal(json_object_get_int64(v), 4286);
+	assert_true(json_object_object_get_ex(o, "flags", &flags));
+	assert_int_equal(json_object_array_length(flags), 3);
+	assert_true(json_object_object_get_ex(o, "has_attachment", &v));
+	assert_true(json_object_get_boolean(v));
+	assert_non_null(str(o, "date"));
+}
+
+static void
+test_envelope_whole(void **state)
+{
+	struct json_object *o = env_of(RESP1, false);
+
+	(void)state;
+	check_env(o);
+	json_object_put(o);
+}
+
+static void
+test_envelope_bytewise(void **state)
+{
+	struct json_object *a = env_of(RESP1, true);
+	struct json_object *b = env_of(RESP1, false);
+
+	(void)state;
+	check_env(a);
+	assert_true(json_object_equal(a, b));
+	json_object_put(a);
+	json_object_put(b);
+}
+
+static void
+test_envelope_hostile_strings(void **state)
+{
+	/* bidi override in the subject, a literal with CR LF, C0 and C1 bytes
+	 * as display name, a flag with a non-atom character */
+	static const char resp[] =
+		"* 1 FETCH (UID 7 FLAGS (\\Seen \\* ok$) ENVELOPE (NIL "
+		"\"pay \xe2\x80\xae" "fdp.exe\" (({11}\r\nA\r\nB\x01\xc2\x85" "CDEF NIL \"a\" "
+		"\"b.example\")) NIL NIL NIL NIL NIL NIL NIL) BODYSTRUCTURE (\"text\" \"plain\" "
+		"NIL NIL NIL \"7bit\" 1 1))\r\n";
+	struct imap_parser *p = imap_parser_new(1 << 20);
+	const struct imap_resp *r = NULL;
+	const char *err = NULL;
+	size_t used = 0;
+	struct json_object *o, *from = NULL, *flags = NULL, *v = NULL;
+	const char *name;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(imap_parser_feed(p, resp, sizeof(resp) - 1, &used, &r, &err), IG_OK);
+	o = envelope_json(&r->u.fetch, "INBOX", NULL, 0);
+	assert_non_null(o);
+	assert_null(strstr(str(o, "subject"), "\xe2\x80\xae"));
+	assert_true(has_warning(o, "unicode_bidi_override_stripped"));
+	assert_true(json_object_object_get_ex(o, "from", &from));
+	name = str(from, "name");
+	for (i = 0; name[i] != '\0'; i++)
+		assert_true((unsigned char)name[i] >= 0x20 || name[i] == '\n' || name[i] == '\t');
+	assert_null(strstr(name, "\xc2\x85"));
+	assert_true(json_object_object_get_ex(o, "flags", &flags));
+	assert_int_equal(json_object_array_length(flags), 2); /* \Seen, ok$ */
+	assert_true(json_object_object_get_ex(o, "has_attachment", &v));
+	assert_false(json_object_get_boolean(v));
+	assert_null(str(o, "internaldate"));
+	json_object_put(o);
+	imap_parser_free(p);
+}
+
+static void
+test_internaldate(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_true(envelope_internaldate_iso(SL_LIT(" 1-Jan-2024 00:30:00 +0100"), out,
+					      sizeof(out)));
+	assert_string_equal(out, "2023-12-31T23:30:00Z");
+	assert_false(envelope_internaldate_iso(SL_LIT("1-Jan-2024 00:30:00 +0100"), out,
+					       sizeof(out)));
+	assert_false(envelope_internaldate_iso(SL_LIT("01-Foo-2024 00:30:00 +0100"), out,
+					       sizeof(out)));
+	assert_false(envelope_internaldate_iso(SL_LIT("01-Jan-2024 24:30:00 +0100"), out,
+					       sizeof(out)));
+	assert_string_equal(out, "");
+}
+
+static void
+test_flag_ok(void **state)
+{
+	(void)state;
+	assert_true(envelope_flag_ok(SL_LIT("\\Seen")));
+	assert_true(envelope_flag_ok(SL_LIT("$Forwarded")));
+	assert_false(envelope_flag_ok(SL_LIT("\\")));
+	assert_false(envelope_flag_ok(SL_LIT("a b")));
+	assert_false(envelope_flag_ok(SL_LIT("\\*")));
+	assert_false(envelope_flag_ok(SL_LIT("caf\xc3\xa9")));
+	assert_false(envelope_flag_ok(SL_LIT("")));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_envelope_whole),
+		cmocka_unit_test(test_envelope_bytewise),
+		cmocka_unit_test(test_envelope_hostile_strings),
+		cmocka_unit_test(test_internaldate),
+		cmocka_unit_test(test_flag_ok),
+	};
+	int rc;
+
+	content_init();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	content_shutdown();
+	return rc;
+}
