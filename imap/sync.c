@@ -960,6 +960,22 @@ s_cache_lost(struct sync *s, struct imap_error *err)
 	return s->cache == NULL || cache_damaged(s->cache);
 }
 
+/* Leaves the selected state (a BAD when nothing is selected is fine).
+ * False when the server lacks UNSELECT or the connection broke. */
+static bool
+unselect(struct imap_conn *c)
+{
+	struct imap_error e = {IMAP_FAIL_NONE, ""};
+	struct imap_cmd cmd;
+
+	if (!imap_conn_has_cap(c, "UNSELECT"))
+		return false;
+	imap_cmd_init(&cmd, c, "UNSELECT");
+	(void)imap_cmd_run(&cmd, NULL, NULL, NULL, &e);
+	imap_cmd_free(&cmd);
+	return !imap_conn_broken(c);
+}
+
 /* The core: EXAMINE, then initial sync (when allowed) or delta. */
 static enum imap_fail
 folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_ok,
@@ -995,8 +1011,12 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		/* STATUS costs a fraction of EXAMINE on a big folder; with
 		 * CONDSTORE an unchanged HIGHESTMODSEQ means no flag change
 		 * and no expunge (RFC 7162 §3.1.2.1, §3.2.10). */
+		/* STATUS of the mailbox this connection has selected answers
+		 * from the session's (possibly stale) view in Dovecot, even
+		 * after the mailbox was deleted and recreated: leave the
+		 * selected state first (UNSELECT, RFC 3691). */
 		memset(&fo, 0, sizeof(fo));
-		if (imap_status(c, name, &fo, &e2) == IMAP_FAIL_NONE &&
+		if (unselect(c) && imap_status(c, name, &fo, &e2) == IMAP_FAIL_NONE &&
 		    fo.uidvalidity == f.uidvalidity && fo.uidnext == f.uidnext &&
 		    fo.highestmodseq == f.highestmodseq) {
 			*f_r = f;

@@ -251,7 +251,7 @@ for rnd_i in range(5):
     if not out_ok:
         out("gateway starts for crash round %d" % rnd_i, False, log_text()[-300:])
         break
-    delay = rnd.uniform(0.2, 1.6)
+    delay = rnd.uniform(0.1, 1.0)
     points.append("%.2f" % delay)
     time.sleep(delay)
     stop(signal.SIGKILL)
