@@ -889,11 +889,11 @@ fetch_batches(struct sync *s, struct imap_conn *c, struct cache_folder *f, const
 	buf_free(&set);
 	conv_free(&x.v);
 	if (x.cache_err && fl == IMAP_FAIL_NONE) {
-		imap_error_set(err, IMAP_FAIL_INTERNAL, "cache write failed");
-		fl = IMAP_FAIL_INTERNAL;
-		*yielded_r = false;
+		/* a cache problem, not an IMAP one: err stays clear; the
+		 * caller sees s_cache_lost() or a folder still unsynced */
+		*yielded_r = true;
 		note_cache_trouble(s);
-		return IMAP_FAIL_NONE; /* a cache problem, not an IMAP one */
+		return IMAP_FAIL_NONE;
 	}
 	return fl;
 }
