@@ -131,6 +131,7 @@ tk_job_post(struct tool_call *call, struct tk_job *j, const char *account)
 {
 	struct wk *w = accounts_worker(call->accounts, account);
 	enum ig_err err;
+	bool sync;
 
 	j->call = call;
 	(void)snprintf(j->account, sizeof(j->account), "%s", account);
@@ -160,9 +161,12 @@ tk_job_post(struct tool_call *call, struct tk_job *j, const char *account)
 		/* before submit: the worker may complete before we return */
 		tool_call_defer(call);
 	}
+	/* read before submit: once submitted, an asynchronous j may be
+	 * completed and freed by the worker at any moment */
+	sync = j->sync;
 	err = wk_submit(w, &j->job);
 	if (err != IG_OK) {
-		bool deferred = !j->sync;
+		bool deferred = !sync;
 
 		tool_call_error(call, err == IG_EBUSY ? "ERR_BUSY" : "ERR_CONNECTION_LOST",
 				err == IG_EBUSY ? "the account is busy; retry shortly"
@@ -172,7 +176,7 @@ tk_job_post(struct tool_call *call, struct tk_job *j, const char *account)
 			tool_call_complete(call);
 		return;
 	}
-	if (!j->sync)
+	if (!sync)
 		return;
 	/* The worker guarantees done() within the job deadline or at stop. */
 	pthread_mutex_lock(&j->lock);
