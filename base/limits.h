@@ -32,6 +32,7 @@
 #define LIM_PROTOCOL_VERSION 32     /* length of a protocol version string */
 #define LIM_METHOD_NAME 128         /* JSON-RPC method name */
 #define LIM_TOOL_NAME 128           /* spec tool name rule: 1..128 chars */
+#define LIM_TOOLS 256               /* tools in one registry (tools/list permission bitsets) */
 #define LIM_HEADER_VALUE 1024       /* Mcp-Method/Mcp-Name/Mcp-Session-Id header values */
 
 /* Tokens (store/) */
@@ -46,6 +47,21 @@
 /* Tool work (handlers/) */
 #define LIM_WORK_QUEUE 256   /* queued tool calls across the executor pool */
 #define LIM_WORKERS 4        /* executor threads for tool calls */
+
+/* Dispatch chain (handlers/dispatch.c, DESIGN §8) */
+#define LIM_SCHEMA_DEPTH 16          /* nested schema levels the argument validator follows */
+#define LIM_OVERRIDE_NAMES 64        /* names in one tools_allow / tools_deny list */
+#define LIM_OVERRIDE_LIST 2048       /* bytes of one override list (token row or config) */
+#define LIM_LIST_CACHE 1024          /* distinct tools/list permission sets cached */
+#define LIM_RATE_BUCKETS 65536       /* rate-limit buckets held (tokens x accounts x classes) */
+#define LIM_RATE_SHARDS 64           /* lock shards: a tenant at its limit never waits for another */
+#define LIM_RATE_COUNT 1000000       /* largest N in an "N/unit" rate */
+#define LIM_BREAKER_ERRORS 5         /* service-health errors that open a breaker ... */
+#define LIM_BREAKER_WINDOW_MS 30000  /* ... within this sliding window */
+#define LIM_BREAKER_COOLDOWN_MS 5000 /* first open period; doubles on every failed probe */
+#define LIM_BREAKER_COOLDOWN_MAX_MS 300000 /* cap of the doubling cooldown */
+#define LIM_BREAKER_PROBE_MS ((LIM_IMAP_JOB_S + 30) * 1000) /* a probe never reported back
+							       this long is presumed lost */
 
 /* IMAP (imap/) */
 #define LIM_IMAP_LINE ((size_t)64 * 1024)    /* one response line outside literals */

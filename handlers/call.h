@@ -3,10 +3,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "handlers/tools.h"
 
 struct accounts;
+struct disp;
 
 /* How the transport runs a tool: it fills a tool_call, runs it on an
  * executor thread, and receives notifications through emit(). The transport
@@ -37,11 +39,18 @@ struct tool_call {
 	const char *rpc_error_message;       /* static */
 	struct json_object *rpc_error_data;  /* owned */
 	struct json_object *result;          /* owned; set by the tool */
-};
 
-/* Runs def->run(call); ensures call->result is set (ERR_INTERNAL if the
- * tool forgot). */
-void tool_call_run(struct tool_call *call);
+	/* Set by the dispatch chain (handlers/dispatch.c), the only code that
+	 * runs a tool: there is no other entry point to def->run. */
+	struct disp *disp;
+	const struct cfg_account *account; /* resolved account, or NULL */
+	enum posture posture;              /* effective posture */
+	int64_t started_ms;
+	uint64_t brk_ticket;               /* breaker probe ticket (0: not a probe) */
+	bool brk_admitted;                 /* the breaker must hear the outcome */
+	bool audit_started;
+	int pending;                       /* run() return + completion (atomic) */
+};
 /* Frees args, progress token and result; NULL-safe; not call itself. */
 void tool_call_clear(struct tool_call *call);
 

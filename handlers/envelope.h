@@ -15,11 +15,16 @@
  * (docs/tools.md):
  *   {uid, folder, message_id, in_reply_to, subject, from:{name,address}|null,
  *    to:[{name,address}], cc:[...], date, internaldate, size, flags:[...],
- *    has_attachment, security_warnings:[{code,detail,location}]} */
+ *    references:[...], list_id, has_attachment,
+ *    security_warnings:[{code,detail,location}]}
+ * references and list_id come from a BODY.PEEK[HEADER.FIELDS (REFERENCES
+ * LIST-ID)] item of the same FETCH ([] and null without it). */
 
+struct buf;
 struct json_object;
 struct imap_fetch;
 struct imap_body;
+struct cache_msg;
 
 /* Builds the envelope of one FETCH response (borrowed; items it lacks come
  * out null, 0, [] or false). folder is the decoded UTF-8 folder name
@@ -29,7 +34,20 @@ struct imap_body;
  * memory. Each string is cut at LIM_MIME_HEADER_VALUE bytes, each address
  * list at LIM_MIME_ADDRESSES entries. */
 struct json_object *envelope_json(const struct imap_fetch *f, const char *folder,
-				  const char *const *known, size_t n_known);
+                                  const char *const *known, size_t n_known);
+
+/* The same shape from a cache.db row (store/cache.h; search's cache path
+ * and, through the sync engine's conversion, its server path). The row's
+ * strings were sanitized by the sync engine when it stored them; this only
+ * reshapes them: from = the first stored address or null, names as ""
+ * when absent, message ids without angle brackets, references split into
+ * ids (at most LIM_MIME_REFERENCES), list_id = the id between < > of the
+ * stored List-Id or null, the row's own warnings as security_warnings.
+ * Sets *bad_r (and still returns an object) when a stored JSON text does
+ * not parse as the sync engine writes it: the caller treats the row as
+ * damage. Returns a new object or NULL when out of memory. */
+struct json_object *envelope_json_cached(const struct cache_msg *m, const char *folder,
+                                         bool *bad_r);
 
 /* True when a BODYSTRUCTURE has an attachment: a part with disposition
  * "attachment", a filename or name parameter, an attached message, or a
@@ -41,6 +59,10 @@ bool envelope_has_attachment(const struct imap_body *root);
  * ("1996-07-17T09:44:25Z") into out (at least 21 bytes). False when it does
  * not parse (out is then ""). */
 bool envelope_internaldate_iso(struct slice s, char *out, size_t outsz);
+
+/* Appends the unfolded value of the first header field called name
+ * (case-insensitive) in a header block (a HEADER.FIELDS answer) to out. */
+void envelope_header_field(struct slice headers, const char *name, struct buf *out);
 
 /* True when a flag or keyword as the server sent it is a plain IMAP atom
  * (optionally after one '\'): printable ASCII without atom-specials. */

@@ -48,24 +48,25 @@ msgref_parse(struct tool_call *call, struct msgref *r)
 	len = (size_t)json_object_get_string_len(v);
 	if (len == 0 || len > LIM_FOLDER_ARG || strlen(f) != len || !u8_valid(f, len)) {
 		tool_call_error(call, "ERR_INVALID_INPUT",
-				"`folder` must be 1..255 bytes of UTF-8 without NUL");
+		                "`folder` must be 1..255 bytes of UTF-8 without NUL");
 		return false;
 	}
 	for (i = 0; i < len; i++) {
 		if ((unsigned char)f[i] < 0x20 || f[i] == 0x7f) {
 			tool_call_error(call, "ERR_INVALID_INPUT",
-					"`folder` must not contain control characters");
+			                "`folder` must not contain control characters");
 			return false;
 		}
 	}
 	memcpy(r->folder, f, len + 1);
 	if (!u32_arg(args, "uid", true, &r->uid)) {
-		tool_call_error(call, "ERR_INVALID_INPUT", "`uid` must be an integer 1..4294967295");
+		tool_call_error(call, "ERR_INVALID_INPUT",
+		                "`uid` must be an integer 1..4294967295");
 		return false;
 	}
 	if (!u32_arg(args, "expected_uidvalidity", false, &r->expected_uidvalidity)) {
 		tool_call_error(call, "ERR_INVALID_INPUT",
-				"`expected_uidvalidity` must be an integer 1..4294967295");
+		                "`expected_uidvalidity` must be an integer 1..4294967295");
 		return false;
 	}
 	return true;
@@ -73,7 +74,7 @@ msgref_parse(struct tool_call *call, struct msgref *r)
 
 bool
 msgref_examine(struct imap_conn *c, const struct msgref *r, uint32_t *uidvalidity_r,
-	       struct msgref_fail *fail, struct imap_error *err)
+               struct msgref_fail *fail, struct imap_error *err)
 {
 	struct imap_mailbox_state st;
 
@@ -88,7 +89,7 @@ msgref_examine(struct imap_conn *c, const struct msgref *r, uint32_t *uidvalidit
 	if (r->expected_uidvalidity != 0 && st.uidvalidity != r->expected_uidvalidity) {
 		fail->code = "ERR_UID_VALIDITY_CHANGED";
 		fail->msg = "the folder's UIDVALIDITY changed: UIDs from before are void; "
-			    "search again";
+		            "search again";
 		return false;
 	}
 	return true;
@@ -113,15 +114,15 @@ on_info(void *vctx, const struct imap_resp *resp)
 		x->info->size = f->size;
 	if (f->has_internaldate)
 		(void)envelope_internaldate_iso(f->internaldate, x->info->internaldate,
-						 sizeof(x->info->internaldate));
+		                                sizeof(x->info->internaldate));
 	if (f->has_flags) {
 		json_object_put(x->info->flags);
 		x->info->flags = json_object_new_array();
 		for (i = 0; x->info->flags != NULL && i < f->n_flags; i++) {
 			if (envelope_flag_ok(f->flags[i]))
 				json_object_array_add(x->info->flags,
-						      json_object_new_string_len(
-							      f->flags[i].p, (int)f->flags[i].len));
+				                      json_object_new_string_len(
+				                          f->flags[i].p, (int)f->flags[i].len));
 		}
 	}
 	return IG_OK;
@@ -136,7 +137,7 @@ not_found(struct msgref_fail *fail)
 
 bool
 msgref_info(struct imap_conn *c, const struct msgref *r, size_t max, struct msgref_info *info,
-	    struct msgref_fail *fail, struct imap_error *err)
+            struct msgref_fail *fail, struct imap_error *err)
 {
 	struct info_ctx x = {r, info};
 	char set[16];
@@ -144,7 +145,7 @@ msgref_info(struct imap_conn *c, const struct msgref *r, size_t max, struct msgr
 	memset(info, 0, sizeof(*info));
 	(void)snprintf(set, sizeof(set), "%u", r->uid);
 	if (imap_uid_fetch(c, set, "(UID FLAGS INTERNALDATE RFC822.SIZE)", 0, false, on_info, &x,
-			   err) != IMAP_FAIL_NONE) {
+	                   err) != IMAP_FAIL_NONE) {
 		/* some servers answer NO for a UID that is gone */
 		if (err->fail == IMAP_FAIL_REFUSED || err->fail == IMAP_FAIL_NOT_FOUND)
 			not_found(fail);
@@ -199,7 +200,7 @@ on_raw(void *vctx, const struct imap_resp *resp)
 
 bool
 msgref_fetch_raw(struct imap_conn *c, const struct msgref *r, struct buf *raw,
-		 struct msgref_fail *fail, struct imap_error *err)
+                 struct msgref_fail *fail, struct imap_error *err)
 {
 	struct raw_ctx x = {r, raw, false, false};
 	char set[16];
@@ -225,7 +226,7 @@ msgref_fetch_raw(struct imap_conn *c, const struct msgref *r, struct buf *raw,
 
 void
 msgref_meta(struct json_object *meta, const char *account, const struct msgref *r,
-	    uint32_t uidvalidity)
+            uint32_t uidvalidity)
 {
 	json_object_object_add(meta, "account", json_object_new_string(account));
 	json_object_object_add(meta, "folder", json_object_new_string(r->folder));

@@ -40,13 +40,13 @@ bool msgref_parse(struct tool_call *call, struct msgref *r);
 /* EXAMINE the folder (read-only: nothing read later sets \Seen) and check
  * the UIDVALIDITY. Returns false with *fail or err set. */
 bool msgref_examine(struct imap_conn *c, const struct msgref *r, uint32_t *uidvalidity_r,
-		    struct msgref_fail *fail, struct imap_error *err);
+                    struct msgref_fail *fail, struct imap_error *err);
 
 /* What UID FETCH said about the message itself. */
 struct msgref_info {
 	bool found;
-	uint32_t size;          /* RFC822.SIZE */
-	char internaldate[32];  /* UTC ISO 8601, "" when absent or unparsable */
+	uint32_t size;             /* RFC822.SIZE */
+	char internaldate[32];     /* UTC ISO 8601, "" when absent or unparsable */
 	struct json_object *flags; /* owned array of plain-atom flags; NULL before fetch */
 };
 
@@ -54,21 +54,21 @@ struct msgref_info {
  * *fail = ERR_NOT_FOUND) when the server returns nothing for the UID;
  * ERR_TOO_LARGE when the size is over max. */
 bool msgref_info(struct imap_conn *c, const struct msgref *r, size_t max, struct msgref_info *info,
-		 struct msgref_fail *fail, struct imap_error *err);
+                 struct msgref_fail *fail, struct imap_error *err);
 void msgref_info_clear(struct msgref_info *info);
 
 /* UID FETCH uid (BODY.PEEK[]) into raw (never sets \Seen). raw's maximum is
  * the cap: a larger answer is ERR_TOO_LARGE; a literal over LIM_IMAP_LITERAL
  * is refused by the parser before it is buffered. */
 bool msgref_fetch_raw(struct imap_conn *c, const struct msgref *r, struct buf *raw,
-		      struct msgref_fail *fail, struct imap_error *err);
+                      struct msgref_fail *fail, struct imap_error *err);
 
 /* The standard meta members: account, folder, uid, uidvalidity. */
 void msgref_meta(struct json_object *meta, const char *account, const struct msgref *r,
-		 uint32_t uidvalidity);
+                 uint32_t uidvalidity);
 
 /* Sets the call's error from fail (when set) or err. */
 void msgref_error(struct tool_call *call, const struct msgref_fail *fail,
-		  const struct imap_error *err);
+                  const struct imap_error *err);
 
 #endif

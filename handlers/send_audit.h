@@ -6,19 +6,19 @@
 #include "base/err.h"
 
 /* The one place where the sending path writes audit records (DESIGN §9):
- * send_intent (sync: durable before any SMTP connection), send_result,
- * approval. Fields never carry mail text or recipients in clear.
- *
- * Until audit/audit.h lands this writes one structured log line per record
- * (kind, principal, account, fields as JSON); the calls and their order
- * are final. */
+ * send_queued, send_intent (sync: on disk before any SMTP connection),
+ * send_result, approval. Fields never carry mail text or recipients in
+ * clear (ids, states, hashes, counts, names from the config and state.db).
+ * Each record also goes to the log as one line. */
 
+struct audit;
 struct json_object;
-struct ig_config;
 
-/* Records one event; takes ownership of fields (may be NULL). IG_OK, or an
- * error after which a side-effecting caller must fail closed. */
-enum ig_err send_audit(const struct ig_config *cfg, const char *kind, const char *principal,
+/* Appends one record to a (audit/audit.h) and logs it; takes ownership of
+ * fields (may be NULL). With a NULL: only the log line, and IG_EIO when
+ * sync is set (a record that must be durable cannot be skipped). IG_OK, or
+ * an error after which a side-effecting caller must fail closed. */
+enum ig_err send_audit(struct audit *a, const char *kind, const char *principal,
 		       const char *account, struct json_object *fields, bool sync) IG_MUST_CHECK;
 
 #endif

@@ -33,6 +33,7 @@
 struct sender {
 	const struct ig_config *cfg;
 	struct accounts *accounts;
+	struct audit *audit;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -170,7 +171,7 @@ entry_send(struct sender *s, struct state *st, struct outbox_entry *e)
 			 (long long)e->id);
 		f = fields_base(e);
 		json_object_object_add(f, "decision", json_object_new_string("invalidated"));
-		if (send_audit(s->cfg, "approval", "sender", e->account, f, true) != IG_OK)
+		if (send_audit(s->audit, "approval", "sender", e->account, f, true) != IG_OK)
 			log_warn(0, "msg=\"audit record failed\" kind=approval");
 		if (outbox_unapprove(st, e->id, "the entry changed after approval; approve again",
 				     now) != IG_OK)
@@ -185,7 +186,7 @@ entry_send(struct sender *s, struct state *st, struct outbox_entry *e)
 	}
 	/* Durable intent before any connection; no record, no send. */
 	f = fields_base(e);
-	if (send_audit(s->cfg, "send_intent", e->token_name, e->account, f, true) != IG_OK) {
+	if (send_audit(s->audit, "send_intent", e->token_name, e->account, f, true) != IG_OK) {
 		if (outbox_finish(st, e->id, OUTBOX_FAILED, "the audit log is unavailable", now) !=
 		    IG_OK)
 			log_error(0, "msg=\"outbox update failed\" error=\"%s\"", state_errmsg());
@@ -206,7 +207,7 @@ entry_send(struct sender *s, struct state *st, struct outbox_entry *e)
 	json_object_object_add(f, "smtp_reply", res.reply_code > 0
 							? json_object_new_int64(res.reply_code)
 							: NULL);
-	if (send_audit(s->cfg, "send_result", e->token_name, e->account, f, true) != IG_OK)
+	if (send_audit(s->audit, "send_result", e->token_name, e->account, f, true) != IG_OK)
 		log_warn(0, "msg=\"audit record failed\" kind=send_result");
 	log_info(0, "msg=\"outbox send\" outbox_id=%lld result=%s reason=%s reply=%ld",
 		 (long long)e->id, outbox_state_str(to), smtp_fail_str(res.fail), res.reply_code);
@@ -283,7 +284,8 @@ sender_main(void *arg)
 }
 
 struct sender *
-sender_start(const struct ig_config *cfg, struct accounts *accounts, const char **error_r)
+sender_start(const struct ig_config *cfg, struct accounts *accounts, struct audit *audit,
+	     const char **error_r)
 {
 	struct sender *s = calloc(1, sizeof(*s));
 
@@ -293,6 +295,7 @@ sender_start(const struct ig_config *cfg, struct accounts *accounts, const char 
 	}
 	s->cfg = cfg;
 	s->accounts = accounts;
+	s->audit = audit;
 	if (pthread_mutex_init(&s->lock, NULL) != 0) {
 		free(s);
 		*error_r = "cannot start the outbox sender";

@@ -11,12 +11,14 @@
 
 struct sender;
 struct accounts;
+struct audit;
 struct ig_config;
 
-/* Starts the thread (cfg and accounts must outlive it). NULL with a static
- * *error_r. */
+/* Starts the thread (cfg, accounts and audit must outlive it). Without an
+ * audit handle nothing is ever sent (send_intent must be durable first).
+ * NULL with a static *error_r. */
 struct sender *sender_start(const struct ig_config *cfg, struct accounts *accounts,
-			    const char **error_r);
+			    struct audit *audit, const char **error_r);
 /* Finishes the send in progress (bounded by the SMTP deadlines), joins the
  * thread and frees; NULL-safe. Call before accounts_stop. */
 void sender_stop(struct sender *s);

@@ -18,44 +18,19 @@
 #include "server/config.h"
 #include "store/state.h"
 
-/* Resolves the account a call addresses. Returns the name (borrowed from
- * cfg) or NULL after setting the tool error: a token without access to a
- * named account gets the same ERR_NOT_FOUND as a nonexistent one. */
+/* The dispatch chain resolved and checked the account before run() (token
+ * scope, DESIGN §8); tools never resolve accounts themselves. */
 const char *
 tk_account_resolve(struct tool_call *call)
 {
-	const struct ig_config *cfg = tool_call_config(call);
-	const struct token_info *tok = tool_call_principal(call);
-	struct json_object *v = NULL;
-	const char *only = NULL;
-	size_t n = 0;
-	size_t i;
+	const struct cfg_account *a = tool_call_account(call);
 
-	if (json_object_object_get_ex(tool_call_args(call), "account", &v)) {
-		const char *name = json_object_get_string(v);
-		const struct cfg_account *a = config_account_find(cfg, name);
-
-		if (a == NULL || !token_allows_account(tok, a->name)) {
-			tool_call_error(call, "ERR_NOT_FOUND", "no such account");
-			return NULL;
-		}
-		return a->name;
+	if (a == NULL) {
+		/* only a tool registered without account_scoped gets here */
+		tool_call_error(call, "ERR_INTERNAL", "tool called without an account");
+		return NULL;
 	}
-	for (i = 0; i < cfg->n_accounts; i++) {
-		if (token_allows_account(tok, cfg->accounts[i].name)) {
-			only = cfg->accounts[i].name;
-			n++;
-		}
-	}
-	if (n == 1)
-		return only;
-	if (n == 0)
-		tool_call_error(call, "ERR_NOT_FOUND", "this token has no mail account");
-	else
-		tool_call_error(call, "ERR_INVALID_INPUT",
-				"`account` is required: this token holds several accounts "
-				"(see list_accounts)");
-	return NULL;
+	return a->name;
 }
 
 /* Copies a decoded name, replacing C0/C1 controls, DEL and bidirectional
@@ -161,8 +136,9 @@ tk_job_post(struct tool_call *call, struct tk_job *j, const char *account)
 		/* before submit: the worker may complete before we return */
 		tool_call_defer(call);
 	}
-	/* read before submit: once submitted, an asynchronous j may be
-	 * completed and freed by the worker at any moment */
+	/* j belongs to the worker once submitted: an asynchronous job may be
+	 * finished and freed before wk_submit returns, so nothing of j is read
+	 * after it except in the synchronous case (j then waits for us). */
 	sync = j->sync;
 	err = wk_submit(w, &j->job);
 	if (err != IG_OK) {

@@ -14,9 +14,10 @@
 struct tool_call;
 struct imap_error;
 
-/* Resolves the account a call addresses. Returns the name (borrowed from
- * the config) or NULL after setting the tool error: a token without access
- * to a named account gets the same ERR_NOT_FOUND as a nonexistent one. */
+/* The name of the account the call addresses, as the dispatch chain
+ * resolved and scope-checked it (tool_call_account); borrowed from the
+ * config. NULL (after setting ERR_INTERNAL) only for a tool not declared
+ * account_scoped. */
 const char *tk_account_resolve(struct tool_call *call);
 
 /* A tool's job on an account worker. Embed it as the FIRST member of the

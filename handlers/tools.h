@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "server/config.h"
@@ -91,6 +92,14 @@ struct tool_def {
 struct json_object *tool_call_args(struct tool_call *call);
 const struct token_info *tool_call_principal(struct tool_call *call);
 const struct ig_config *tool_call_config(struct tool_call *call);
+/* The account the dispatch chain resolved for an account-scoped tool (the
+ * `account` argument, else the token's only account), already checked
+ * against the token; NULL for tools that act on no account. Borrowed from
+ * the configuration. Tools never resolve accounts themselves. */
+const struct cfg_account *tool_call_account(struct tool_call *call);
+/* The effective posture of this call (account posture ∩ token cap; the
+ * token cap for tools without an account). */
+enum posture tool_call_posture(struct tool_call *call);
 /* Sends notifications/progress when the caller supplied a progressToken. */
 void tool_call_progress(struct tool_call *call, double progress, double total, const char *message);
 /* Sends notifications/message when level passes the caller's log level. */
@@ -103,6 +112,9 @@ bool tool_call_cancelled(struct tool_call *call);
 void tool_call_result(struct tool_call *call, struct json_object *result);
 /* Sets an isError result with structuredContent.error = {code, message}. */
 void tool_call_error(struct tool_call *call, const char *code, const char *message);
+/* The same with structuredContent.error.retry_after_ms. */
+void tool_call_error_retry(struct tool_call *call, const char *code, const char *message,
+			   int64_t retry_after_ms);
 /* Ends the HTTP connection carrying the response stream without ending the
  * stream; the client resumes with Last-Event-ID (SSE polling). */
 void tool_call_close_stream(struct tool_call *call);
@@ -116,8 +128,9 @@ void tool_call_rpc_error(struct tool_call *call, int code, const char *message,
  * account worker). Keeps executor threads free while an account is slow:
  * a hung account never ties up the threads other accounts need. */
 void tool_call_defer(struct tool_call *call);
-/* Finishes a deferred call after tool_call_result/_error/_rpc_error. The
- * call must not be touched afterwards. */
+/* Finishes a deferred call after tool_call_result/_error/_rpc_error: the
+ * dispatch chain records the outcome (breaker, audit) and delivers the
+ * result. The call must not be touched afterwards. */
 void tool_call_complete(struct tool_call *call);
 /* Sleeps up to ms, returning early (false) when cancelled. */
 bool tool_call_sleep(struct tool_call *call, unsigned ms);
@@ -140,10 +153,18 @@ const struct tool_def *tool_registry_find(const struct tool_registry *r, const c
 struct json_object *tool_registry_schema(const struct tool_registry *r, const struct tool_def *t);
 /* The `tools` array of tools/list as JSON text, built once. */
 const char *tool_registry_list_json(const struct tool_registry *r, size_t *len_r);
-/* Validates args against the tool's input schema subset we support
- * (type object, properties with primitive types, required,
- * additionalProperties:false). Returns a static message or NULL when ok. */
-const char *tool_args_check(const struct tool_registry *r, const struct tool_def *t,
-			    struct json_object *args);
+/* Tools by index, 0 .. count-1, in registration order. */
+size_t tool_registry_count(const struct tool_registry *r);
+const struct tool_def *tool_registry_at(const struct tool_registry *r, size_t i);
+/* Tool i's tools/list entry as JSON text (lives as long as r). */
+const char *tool_registry_entry_json(const struct tool_registry *r, size_t i, size_t *len_r);
+/* Validates args strictly against the tool's input schema (the keywords
+ * handlers/tools.c lists; strings in code points; unknown members refused
+ * unless additionalProperties allows them; nesting up to
+ * LIM_SCHEMA_DEPTH). Returns true, or false with a message naming the
+ * argument (never echoing client values) in msg. Called by the dispatch
+ * chain for every call. */
+bool tool_args_check(const struct tool_registry *r, const struct tool_def *t,
+		     struct json_object *args, char *msg, size_t msgsz);
 
 #endif

@@ -471,6 +471,10 @@ send_finish(struct send_job *j)
 
 	buf_init(&msg, LIM_SEND_MESSAGE);
 	nr = envelope(&j->a, rc);
+	if (acc->smtp_url == NULL) {
+		tool_call_error(call, "ERR_CONFIG", "the account has no smtp_url: it cannot send");
+		goto out;
+	}
 	if (autonomous && acc->allowed_recipients == NULL) {
 		tool_call_error(call, "ERR_CONFIG",
 				"sending without approval needs `allowed_recipients` for the account");
@@ -525,9 +529,10 @@ send_finish(struct send_job *j)
 	json_object_object_add(f, "path", json_object_new_string(autonomous ? "autonomous"
 									    : "approval"));
 	json_object_object_add(f, "rcpt_count", json_object_new_int64((int64_t)nr));
-	/* the entry exists either way; the sender's send_intent (sync) is
-	 * what gates the actual send */
-	if (send_audit(cfg, "send_queued", tok->name, j->tk.account, f, false) != IG_OK)
+	/* Log line only until the dispatch chain hands tools an audit handle
+	 * (its tool_end record covers the call); the sender's send_intent
+	 * (sync) is what gates the actual send. */
+	if (send_audit(NULL, "send_queued", tok->name, j->tk.account, f, false) != IG_OK)
 		log_warn(0, "msg=\"audit record failed\" kind=send_queued");
 	out = json_object_new_object();
 	meta = json_object_new_object();

@@ -25,9 +25,9 @@
 #include "server/config.h"
 
 #define KNOWN_MAX 64
-#define THREAD_ITEMS                                                                       \
-	"(UID ENVELOPE FLAGS INTERNALDATE RFC822.SIZE BODYSTRUCTURE "                      \
-	"BODY.PEEK[HEADER.FIELDS (REFERENCES)])"
+#define THREAD_ITEMS                                                                               \
+	"(UID ENVELOPE FLAGS INTERNALDATE RFC822.SIZE BODYSTRUCTURE "                              \
+	"BODY.PEEK[HEADER.FIELDS (REFERENCES LIST-ID)])"
 
 /* A set of message-ids (without brackets), validated so that each can sit in
  * a quoted IMAP string as is: printable ASCII without '"' and '\'. */
@@ -84,8 +84,8 @@ ids_free(struct ids *x)
 	x->n = 0;
 }
 
-/* Calls fn for each <msg-id> in raw (References, In-Reply-To, Message-ID),
- * at most max. */
+/* The <msg-id>s in raw (References, In-Reply-To, Message-ID) as slices
+ * without brackets, at most max; returns how many. */
 static size_t
 each_id(struct slice raw, struct slice *out, size_t max)
 {
@@ -106,14 +106,16 @@ each_id(struct slice raw, struct slice *out, size_t max)
 	return n;
 }
 
-/* The References header value inside a HEADER.FIELDS answer. */
+/* The References header value inside a HEADER.FIELDS answer, into b. */
 static struct slice
-references_of(const struct imap_fetch *f)
+references_of(const struct imap_fetch *f, struct buf *b)
 {
+	buf_reset(b);
 	if (!f->has_section || f->section_nil || f->section.len < 13 ||
 	    strncasecmp(f->section.p, "HEADER.FIELDS", 13) != 0)
 		return (struct slice){NULL, 0};
-	return f->section_data;
+	envelope_header_field(f->section_data, "References", b);
+	return buf_slice(b);
 }
 
 struct thread_job {
@@ -126,13 +128,14 @@ struct thread_job {
 	size_t n_known;
 	struct msgref_fail fail;
 	uint32_t uidvalidity;
-	struct ids ids;          /* the conversation's ids */
+	struct ids ids; /* the conversation's ids */
 	bool target_found;
-	const char *cur_folder;  /* while fetching: the folder the envelopes belong to */
+	const char *cur_folder; /* while fetching: the folder the envelopes belong to */
 	struct json_object *messages;
 	struct json_object *searched;
 	bool truncated;
 	bool done_ok;
+	struct buf scratch; /* a References value while it is examined */
 };
 
 static void
@@ -143,6 +146,7 @@ thread_job_free(struct tk_job *t)
 	ids_free(&j->ids);
 	json_object_put(j->messages);
 	json_object_put(j->searched);
+	buf_free(&j->scratch);
 	free(j->known_list);
 	free(j);
 }
@@ -164,7 +168,7 @@ on_target(void *vctx, const struct imap_resp *r)
 		ids_add(&j->ids, one[0]);
 	if (each_id(f->envelope->in_reply_to, one, 1) == 1)
 		ids_add(&j->ids, one[0]);
-	n = each_id(references_of(f), refs, LIM_MIME_REFERENCES);
+	n = each_id(references_of(f, &j->scratch), refs, LIM_MIME_REFERENCES);
 	/* the root first, then the nearest ancestors */
 	if (n > 0)
 		ids_add(&j->ids, refs[0]);
@@ -174,7 +178,7 @@ on_target(void *vctx, const struct imap_resp *r)
 }
 
 static bool
-belongs(const struct thread_job *j, const struct imap_fetch *f)
+belongs(struct thread_job *j, const struct imap_fetch *f)
 {
 	struct slice refs[LIM_MIME_REFERENCES];
 	struct slice one[1];
@@ -186,7 +190,7 @@ belongs(const struct thread_job *j, const struct imap_fetch *f)
 		return true;
 	if (each_id(f->envelope->in_reply_to, one, 1) == 1 && ids_has(&j->ids, one[0]))
 		return true;
-	n = each_id(references_of(f), refs, LIM_MIME_REFERENCES);
+	n = each_id(references_of(f, &j->scratch), refs, LIM_MIME_REFERENCES);
 	for (i = 0; i < n; i++) {
 		if (ids_has(&j->ids, refs[i]))
 			return true;
@@ -203,8 +207,7 @@ on_member(void *vctx, const struct imap_resp *r)
 
 	if (r->type != IMAP_U_FETCH || !f->has_uid || f->envelope == NULL)
 		return IG_OK;
-	if (!belongs(j, f) &&
-	    !(f->uid == j->ref.uid && strcmp(j->cur_folder, j->ref.folder) == 0))
+	if (!belongs(j, f) && !(f->uid == j->ref.uid && strcmp(j->cur_folder, j->ref.folder) == 0))
 		return IG_OK;
 	if (json_object_array_length(j->messages) >= j->limit) {
 		j->truncated = true;
@@ -239,8 +242,7 @@ criteria(const struct ids *x, struct buf *b)
 
 /* Searches one (already examined) folder and fetches the members. */
 static bool
-thread_folder(struct thread_job *j, struct imap_conn *c, const char *folder,
-	      struct imap_error *err)
+thread_folder(struct thread_job *j, struct imap_conn *c, const char *folder, struct imap_error *err)
 {
 	struct buf crit, set;
 	uint32_t *uids = NULL;
@@ -256,7 +258,7 @@ thread_folder(struct thread_job *j, struct imap_conn *c, const char *folder,
 		if (buf_err(&crit) != IG_OK)
 			goto out;
 		if (imap_uid_search(c, crit.p, (struct slice){NULL, 0}, LIM_IMAP_UNTAGGED, &uids,
-				    &n, err) != IMAP_FAIL_NONE)
+		                    &n, err) != IMAP_FAIL_NONE)
 			goto out;
 	}
 	/* newest (highest UIDs) first when there are more than the limit */
@@ -299,9 +301,9 @@ by_date(const void *a, const void *b)
 		return c;
 	(void)json_object_object_get_ex(x, "uid", &dx);
 	(void)json_object_object_get_ex(y, "uid", &dy);
-	return json_object_get_int64(dx) < json_object_get_int64(dy)	 ? -1
+	return json_object_get_int64(dx) < json_object_get_int64(dy)   ? -1
 	       : json_object_get_int64(dx) > json_object_get_int64(dy) ? 1
-									 : 0;
+	                                                               : 0;
 }
 
 static void
@@ -340,15 +342,16 @@ thread_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 		if (imap_list_folders(c, false, &l, &skipped, err) != IMAP_FAIL_NONE)
 			goto out;
 		for (i = 0; i < l.n; i++) {
-			if (l.f[i].special_use != NULL && strcmp(l.f[i].special_use, "\\Sent") == 0 &&
+			if (l.f[i].special_use != NULL &&
+			    strcmp(l.f[i].special_use, "\\Sent") == 0 &&
 			    strcmp(l.f[i].name, j->ref.folder) != 0)
 				sent = l.f[i].name;
 		}
 		if (sent != NULL) {
 			char *name = tk_name_filter(sent);
 			bool ok = name != NULL &&
-				  imap_select(c, sent, true, 0, 0, &st, err) == IMAP_FAIL_NONE &&
-				  thread_folder(j, c, name, err);
+			          imap_select(c, sent, true, 0, 0, &st, err) == IMAP_FAIL_NONE &&
+			          thread_folder(j, c, name, err);
 
 			/* thread_folder keeps pointers to name only while it runs */
 			free(name);
@@ -383,8 +386,8 @@ thread_done(struct wk_job *job, const struct imap_error *err)
 	meta = json_object_new_object();
 	u = json_object_new_object();
 	msgref_meta(meta, j->tk.account, &j->ref, j->uidvalidity);
-	json_object_object_add(meta, "count",
-			       json_object_new_int64((int64_t)json_object_array_length(j->messages)));
+	json_object_object_add(
+	    meta, "count", json_object_new_int64((int64_t)json_object_array_length(j->messages)));
 	json_object_object_add(meta, "truncated", json_object_new_boolean(j->truncated));
 	json_object_object_add(meta, "folders_searched", j->searched);
 	j->searched = NULL;
@@ -434,7 +437,9 @@ get_thread_run(struct tool_call *call)
 		return;
 	}
 	j->limit = LIM_THREAD_MESSAGES;
+	buf_init(&j->scratch, LIM_MIME_HEADER_VALUE);
 	if (!msgref_parse(call, &j->ref)) {
+		buf_free(&j->scratch);
 		free(j);
 		return;
 	}
@@ -445,6 +450,7 @@ get_thread_run(struct tool_call *call)
 
 		if (n < 1 || n > LIM_THREAD_MESSAGES) {
 			tool_call_error(call, "ERR_INVALID_INPUT", "`limit` must be 1..100");
+			buf_free(&j->scratch);
 			free(j);
 			return;
 		}
@@ -518,7 +524,7 @@ labels_add(struct labels_job *j, const struct imap_caps *fl, bool permanent)
 		if (permanent && json_object_array_length(j->permanent) < LIM_LABELS &&
 		    !arr_has(j->permanent, f))
 			json_object_array_add(j->permanent,
-					      json_object_new_string_len(f.p, (int)f.len));
+			                      json_object_new_string_len(f.p, (int)f.len));
 		dst = f.p[0] == '\\' ? j->system : j->keywords;
 		if (json_object_array_length(dst) < LIM_LABELS && !arr_has(dst, f))
 			json_object_array_add(dst, json_object_new_string_len(f.p, (int)f.len));
@@ -587,7 +593,7 @@ labels_done(struct wk_job *job, const struct imap_error *err)
 	json_object_object_add(meta, "folder", json_object_new_string(j->folder));
 	json_object_object_add(meta, "uidvalidity", json_object_new_int64(j->uidvalidity));
 	json_object_object_add(meta, "new_keywords_allowed",
-			       json_object_new_boolean(j->any_keyword));
+	                       json_object_new_boolean(j->any_keyword));
 	json_object_object_add(u, "system_flags", j->system);
 	json_object_object_add(u, "keywords", j->keywords);
 	json_object_object_add(u, "permanent_flags", j->have_permanent ? j->permanent : NULL);
@@ -620,7 +626,7 @@ list_labels_run(struct tool_call *call)
 	}
 	if (len == 0 || len > LIM_FOLDER_ARG || i != len) {
 		tool_call_error(call, "ERR_INVALID_INPUT",
-				"`folder` must be 1..255 bytes without control characters");
+		                "`folder` must be 1..255 bytes without control characters");
 		return;
 	}
 	j = calloc(1, sizeof(*j));
@@ -636,71 +642,69 @@ list_labels_run(struct tool_call *call)
 	tk_job_post(call, &j->tk, account);
 }
 
-#define P_ACCOUNT                                                                          \
-	"\"account\":{\"type\":\"string\",\"description\":\"Account name from "            \
+#define P_ACCOUNT                                                                                  \
+	"\"account\":{\"type\":\"string\",\"description\":\"Account name from "                    \
 	"list_accounts; required when the token holds several accounts.\"}"
 
 static const struct tool_arg_rule get_thread_rules[] = {
-	{"account", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"folder", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"uid", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"expected_uidvalidity", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"include_sent", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"limit", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{NULL, 0, 0},
+    {"account", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+    {"folder", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+    {"uid", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+    {"expected_uidvalidity", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+    {"include_sent", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+    {"limit", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+    {NULL, 0, 0},
 };
 
 static const struct tool_def get_thread = {
-	.name = "get_thread",
-	.title = "Get a message's conversation",
-	.description =
-		"Returns the conversation a message belongs to (by Message-ID, In-Reply-To and "
-		"References) as envelopes only, oldest first: uid, folder, message_id, "
-		"in_reply_to, subject, from, to, cc, date, internaldate, size, flags, "
-		"has_attachment, security_warnings. Searches the message's folder and, with "
-		"include_sent, the account's Sent folder. At most `limit` (default and "
-		"maximum 100) envelopes; meta.truncated says when there were more.",
-	.input_schema =
-		"{\"type\":\"object\",\"properties\":{" P_ACCOUNT
-		",\"folder\":{\"type\":\"string\",\"description\":\"Folder of the message.\"},"
-		"\"uid\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":4294967295},"
-		"\"expected_uidvalidity\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":"
-		"4294967295},\"include_sent\":{\"type\":\"boolean\",\"description\":\"Also "
-		"search the \\\\Sent folder.\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,"
-		"\"maximum\":100}},\"required\":[\"folder\",\"uid\"],"
-		"\"additionalProperties\":false}",
-	.output_schema = NULL,
-	.hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,
-	.min_posture = POSTURE_READONLY,
-	.rate_class = TOOL_RATE_READ,
-	.account_scoped = true,
-	.args = get_thread_rules,
-	.run = get_thread_run,
+    .name = "get_thread",
+    .title = "Get a message's conversation",
+    .description = "Returns the conversation a message belongs to (by Message-ID, In-Reply-To and "
+                   "References) as envelopes only, oldest first: uid, folder, message_id, "
+                   "in_reply_to, subject, from, to, cc, date, internaldate, size, flags, "
+                   "has_attachment, security_warnings. Searches the message's folder and, with "
+                   "include_sent, the account's Sent folder. At most `limit` (default and "
+                   "maximum 100) envelopes; meta.truncated says when there were more.",
+    .input_schema = "{\"type\":\"object\",\"properties\":{" P_ACCOUNT
+                    ",\"folder\":{\"type\":\"string\",\"description\":\"Folder of the message.\"},"
+                    "\"uid\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":4294967295},"
+                    "\"expected_uidvalidity\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":"
+                    "4294967295},\"include_sent\":{\"type\":\"boolean\",\"description\":\"Also "
+                    "search the \\\\Sent folder.\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,"
+                    "\"maximum\":100}},\"required\":[\"folder\",\"uid\"],"
+                    "\"additionalProperties\":false}",
+    .output_schema = NULL,
+    .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,
+    .min_posture = POSTURE_READONLY,
+    .rate_class = TOOL_RATE_READ,
+    .account_scoped = true,
+    .args = get_thread_rules,
+    .run = get_thread_run,
 };
 
 static const struct tool_arg_rule list_labels_rules[] = {
-	{"account", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"folder", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{NULL, 0, 0},
+    {"account", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+    {"folder", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+    {NULL, 0, 0},
 };
 
 static const struct tool_def list_labels = {
-	.name = "list_labels",
-	.title = "List flags and labels",
-	.description = "Lists the flags a folder knows (FLAGS) and those that can be stored "
-		       "permanently (PERMANENTFLAGS), system flags (\\Seen, \\Flagged ...) apart "
-		       "from keywords/labels ($Important, custom ones), and whether new "
-		       "keywords may be created. Only plain IMAP atoms are reported.",
-	.input_schema = "{\"type\":\"object\",\"properties\":{" P_ACCOUNT
-			",\"folder\":{\"type\":\"string\",\"description\":\"Folder to examine; "
-			"default INBOX.\"}},\"additionalProperties\":false}",
-	.output_schema = NULL,
-	.hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,
-	.min_posture = POSTURE_READONLY,
-	.rate_class = TOOL_RATE_READ,
-	.account_scoped = true,
-	.args = list_labels_rules,
-	.run = list_labels_run,
+    .name = "list_labels",
+    .title = "List flags and labels",
+    .description = "Lists the flags a folder knows (FLAGS) and those that can be stored "
+                   "permanently (PERMANENTFLAGS), system flags (\\Seen, \\Flagged ...) apart "
+                   "from keywords/labels ($Important, custom ones), and whether new "
+                   "keywords may be created. Only plain IMAP atoms are reported.",
+    .input_schema = "{\"type\":\"object\",\"properties\":{" P_ACCOUNT
+                    ",\"folder\":{\"type\":\"string\",\"description\":\"Folder to examine; "
+                    "default INBOX.\"}},\"additionalProperties\":false}",
+    .output_schema = NULL,
+    .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,
+    .min_posture = POSTURE_READONLY,
+    .rate_class = TOOL_RATE_READ,
+    .account_scoped = true,
+    .args = list_labels_rules,
+    .run = list_labels_run,
 };
 
 static const struct tool_def *const thread_tools[] = {&get_thread, &list_labels};

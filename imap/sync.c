@@ -235,10 +235,12 @@ conv_free(struct conv *v)
 	warn_list_free(&v->w);
 }
 
-/* Sanitized text of untrusted bytes (RFC 2047 decoded first when asked),
- * cut on a grapheme boundary at max bytes, appended to out. */
+/* Sanitized text of untrusted bytes (RFC 2047 decoded first when decode is
+ * the warning location), cut on a grapheme boundary at max bytes, appended
+ * to out. Warnings match handlers/envelope.c's (search and get_thread show
+ * the same envelope): same codes, details and locations, in the same order. */
 static void
-clean(struct conv *v, struct slice raw, bool decode, size_t max, struct buf *out,
+clean(struct conv *v, struct slice raw, const char *decode, size_t max, struct buf *out,
       struct u8_report *rep)
 {
 	struct buf *tmp = &v->t[T_TMP];
@@ -249,12 +251,12 @@ clean(struct conv *v, struct slice raw, bool decode, size_t max, struct buf *out
 	if (in.len > LIM_MIME_HEADER_VALUE)
 		in.len = LIM_MIME_HEADER_VALUE;
 	buf_reset(tmp);
-	if (decode) {
+	if (decode != NULL) {
 		bool unknown = false;
 
 		mime_header_decode(in, tmp, &unknown);
 		if (unknown)
-			warn_add(&v->w, "parse_charset_unknown", "header", "%s", "");
+			warn_add(&v->w, "parse_charset_unknown", decode, "%s", "encoded word");
 		in = buf_slice(tmp);
 	}
 	if (u8_sanitize(in, out, rep) != IG_OK) {
@@ -280,16 +282,14 @@ cstr_cap(char *dst, size_t cap, struct slice s)
 
 static void
 conv_addrs(struct sync *s, struct conv *v, const struct imap_addr_list *l, const char *loc,
-	   bool names, int which, struct buf *text)
+	   bool names, int which, struct buf *text, struct u8_report *rep)
 {
 	struct json_object *arr = json_object_new_array();
-	struct u8_report rep;
 	struct buf name;
 	struct buf addr;
 	size_t i;
 	size_t kept = 0;
 
-	u8_report_init(&rep);
 	buf_init(&name, LIM_MIME_HEADER_VALUE * 4);
 	buf_init(&addr, LIM_MIME_HEADER_VALUE * 4);
 	for (i = 0; i < l->n && kept < LIM_MIME_ADDRESSES; i++) {
@@ -304,7 +304,7 @@ conv_addrs(struct sync *s, struct conv *v, const struct imap_addr_list *l, const
 		buf_puts(&name, "");
 		buf_puts(&addr, "");
 		if (!a->name_nil)
-			clean(v, a->name, true, 256, &name, &rep);
+			clean(v, a->name, loc, 256, &name, rep);
 		buf_reset(&v->t[T_TMP2]);
 		buf_append(&v->t[T_TMP2], a->mailbox.p, a->mailbox.len);
 		buf_putc(&v->t[T_TMP2], '@');
@@ -312,7 +312,7 @@ conv_addrs(struct sync *s, struct conv *v, const struct imap_addr_list *l, const
 		cstr_cap(host, sizeof(host), a->host);
 		look_domain(host, s != NULL ? s->o.known_domains : NULL,
 			    s != NULL ? s->o.n_known_domains : 0, loc, &v->w);
-		clean(v, buf_slice(&v->t[T_TMP2]), false, 512, &addr, &rep);
+		clean(v, buf_slice(&v->t[T_TMP2]), NULL, 512, &addr, rep);
 		if (names && name.len > 0)
 			look_display_name(name.p, addr.p, loc, &v->w);
 		o = json_object_new_object();
@@ -335,8 +335,6 @@ conv_addrs(struct sync *s, struct conv *v, const struct imap_addr_list *l, const
 		kept++;
 	}
 	buf_puts(text, "");
-	u8_report_warn(&rep, &v->w, loc);
-	u8_report_free(&rep);
 	buf_free(&name);
 	buf_free(&addr);
 	v->addr[which] = arr;
@@ -475,14 +473,13 @@ conv_fetch(struct sync *s, struct conv *v, const struct imap_fetch *f, uint32_t 
 			buf_putc(&v->t[T_FLAGS], ' ');
 		buf_append(&v->t[T_FLAGS], fl.p, fl.len);
 	}
+	/* one Unicode report for every string, reported once after the
+	 * look-alike findings, as handlers/envelope.c does */
 	u8_report_init(&rep);
-	clean(v, e->subject, true, LIM_CACHE_SUBJECT, &v->t[T_SUBJECT], &rep);
-	u8_report_warn(&rep, &v->w, "header.subject");
-	u8_report_free(&rep);
-	u8_report_init(&rep);
-	clean(v, e->date, false, 128, &v->t[T_DATE], &rep);
-	clean(v, e->message_id, false, 998, &v->t[T_MSGID], &rep);
-	clean(v, e->in_reply_to, false, 998 * 4, &v->t[T_IRT], &rep);
+	clean(v, e->subject, "header.subject", LIM_CACHE_SUBJECT, &v->t[T_SUBJECT], &rep);
+	clean(v, e->date, NULL, 128, &v->t[T_DATE], &rep);
+	clean(v, e->message_id, NULL, 998, &v->t[T_MSGID], &rep);
+	clean(v, e->in_reply_to, NULL, 998 * 4, &v->t[T_IRT], &rep);
 	if (f->has_section && !f->section_nil) {
 		struct buf *tmp2 = &v->t[T_TMP2];
 
@@ -493,27 +490,27 @@ conv_fetch(struct sync *s, struct conv *v, const struct imap_fetch *f, uint32_t 
 
 			buf_init(&copy, LIM_MIME_HEADER_VALUE);
 			buf_append(&copy, tmp2->p, tmp2->len);
-			clean(v, buf_slice(&copy), false, LIM_MIME_HEADER_VALUE, &v->t[T_REFS], &rep);
+			clean(v, buf_slice(&copy), NULL, LIM_MIME_HEADER_VALUE, &v->t[T_REFS], &rep);
 			buf_reset(&copy);
 			buf_reset(tmp2);
 			header_field(f->section_data, "List-Id", tmp2);
 			buf_append(&copy, tmp2->p, tmp2->len);
-			clean(v, buf_slice(&copy), true, 512, &v->t[T_LIST], &rep);
+			clean(v, buf_slice(&copy), NULL, 512, &v->t[T_LIST], &rep);
 			buf_free(&copy);
 		} else {
 			struct buf copy;
 
 			buf_init(&copy, LIM_MIME_HEADER_VALUE);
 			header_field(f->section_data, "List-Id", &copy);
-			clean(v, buf_slice(&copy), true, 512, &v->t[T_LIST], &rep);
+			clean(v, buf_slice(&copy), NULL, 512, &v->t[T_LIST], &rep);
 			buf_free(&copy);
 		}
 	}
+	conv_addrs(s, v, &e->from, "header.from", true, 0, &v->t[T_FROM], &rep);
+	conv_addrs(s, v, &e->to, "header.to", false, 1, &v->t[T_TO], &rep);
+	conv_addrs(s, v, &e->cc, "header.cc", false, 2, &v->t[T_CC], &rep);
 	u8_report_warn(&rep, &v->w, "header");
 	u8_report_free(&rep);
-	conv_addrs(s, v, &e->from, "header.from", true, 0, &v->t[T_FROM]);
-	conv_addrs(s, v, &e->to, "header.to", false, 1, &v->t[T_TO]);
-	conv_addrs(s, v, &e->cc, "header.cc", false, 2, &v->t[T_CC]);
 	if (e->reply_to.n > 0 && e->from.n > 0 && !e->reply_to.a[0].host_nil &&
 	    !e->from.a[0].host_nil) {
 		char fa[LIM_LOOK_INPUT + 1];

@@ -20,6 +20,11 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "handlers/accounts.h"
+#include "handlers/dispatch.h"
+#include "handlers/policy.h"
+#include "handlers/tools.h"
+#include "server/srv.h"
+#include "server/cli_outbox.h"
 #include "server/cli_sanitize.h"
 #include "server/config.h"
 #include "store/state.h"
@@ -157,6 +162,21 @@ state_open_cfg(const struct ig_config *cfg, struct state **st_r)
 	return 0;
 }
 
+/* The tool registry the server would run (with the test binary's fixture
+ * tools): override names are checked against it. */
+static struct tool_registry *
+registry_open(const struct cli *c)
+{
+	const char *error = NULL;
+	struct tool_registry *reg =
+		tool_registry_new(c->serve_opts != NULL ? c->serve_opts->extra_tools : NULL,
+				  c->serve_opts != NULL ? c->serve_opts->n_extra_tools : 0, &error);
+
+	if (reg == NULL)
+		say("imapgate: tool registry: %s", error != NULL ? error : "out of memory");
+	return reg;
+}
+
 /* strtoul without its leniencies: digits only, no overflow, in [min, max]. */
 static bool
 num_parse(const char *s, size_t len, unsigned long min, unsigned long max, unsigned long *v_r)
@@ -254,8 +274,140 @@ cmd_serve(struct cli *c, int argc, char **argv)
 
 static const char check_help[] =
 	"Usage: imapgate [--config FILE] check\n"
-	"Validate the configuration (file and IMAPGATE_* environment) and print a\n"
-	"summary. Exit status 0 when valid, 1 otherwise.\n";
+	"Validate the configuration (file and IMAPGATE_* environment), print a\n"
+	"summary and the effective tool matrix of every active token on every\n"
+	"account it holds (docs/security-model.md). Exit status 0 when valid, 1\n"
+	"otherwise.\n";
+
+struct matrix_ctx {
+	const struct ig_config *cfg;
+	const struct tool_registry *reg;
+	struct buf *b;
+	int64_t now;
+	size_t n_tokens;
+};
+
+/* One block per token: a row per tool and sub-capability, a column per
+ * account the token holds ("yes" / "-"). */
+static void
+matrix_token(const struct token_info *t, void *ctx)
+{
+	struct matrix_ctx *m = ctx;
+	const struct ig_config *cfg = m->cfg;
+	struct buf *b = m->b;
+	size_t n = tool_registry_count(m->reg);
+	struct pol_overrides to = pol_token_overrides(t);
+	char rate[32];
+	size_t i;
+	size_t j;
+
+	if (t->revoked_at != 0 || (t->expires_at != 0 && m->now >= t->expires_at))
+		return;
+	m->n_tokens++;
+	cfg_rate_format(t->rate_set ? t->rate_limit : cfg->token_rate_limit, rate, sizeof(rate));
+	buf_appendf(b, "\ntoken '%s' (#%lld): cap %s, rate %s%s", t->name, (long long)t->id,
+		    posture_str(t->posture_cap), rate, t->rate_set ? "" : " (default)");
+	if (t->tools_allow[0] != '\0')
+		buf_appendf(b, ", tools_allow %s", t->tools_allow);
+	if (t->tools_deny[0] != '\0')
+		buf_appendf(b, ", tools_deny %s", t->tools_deny);
+	buf_appendf(b, "\n  %-34s", "TOOL");
+	for (j = 0; j < cfg->n_accounts; j++) {
+		if (token_allows_account(t, cfg->accounts[j].name))
+			buf_appendf(b, " %-*s", 22, cfg->accounts[j].name);
+	}
+	buf_appendf(b, "\n  %-34s", "(effective posture)");
+	for (j = 0; j < cfg->n_accounts; j++) {
+		if (token_allows_account(t, cfg->accounts[j].name))
+			buf_appendf(b, " %-22s",
+				    posture_str(pol_posture(cfg->accounts[j].posture,
+							    t->posture_cap)));
+	}
+	buf_putc(b, '\n');
+	for (i = 0; i < n; i++) {
+		const struct tool_def *d = tool_registry_at(m->reg, i);
+		const struct tool_arg_rule *r;
+
+		buf_appendf(b, "  %-34s", d->name);
+		for (j = 0; j < cfg->n_accounts; j++) {
+			const struct cfg_account *a = &cfg->accounts[j];
+
+			if (token_allows_account(t, a->name))
+				buf_appendf(b, " %-22s",
+					    pol_permits(d, d->account_scoped ? a : NULL, t) ? "yes"
+											    : "-");
+		}
+		buf_putc(b, '\n');
+		for (r = d->args; r->name != NULL; r++) {
+			char sub[LIM_TOOL_NAME * 2 + 2];
+
+			if (!pol_arg_is_subcap(r))
+				continue;
+			(void)snprintf(sub, sizeof(sub), "%s.%s", d->name, r->name);
+			buf_appendf(b, "    %-32s", sub);
+			for (j = 0; j < cfg->n_accounts; j++) {
+				const struct cfg_account *a = &cfg->accounts[j];
+				struct pol_overrides ao = pol_account_overrides(a);
+				enum posture eff = d->account_scoped
+							   ? pol_posture(a->posture, t->posture_cap)
+							   : t->posture_cap;
+				bool ok;
+
+				if (!token_allows_account(t, a->name))
+					continue;
+				ok = pol_permits(d, d->account_scoped ? a : NULL, t) &&
+				     pol_arg_allowed(d, r, eff, &to, &ao);
+				buf_appendf(b, " %-22s", ok ? "yes" : "-");
+			}
+			buf_putc(b, '\n');
+		}
+	}
+}
+
+/* The matrix of every active token; "no tokens" without a state.db (check
+ * never creates one). */
+static int
+check_matrix(const struct cli *c, const struct ig_config *cfg, struct buf *b)
+{
+	struct tool_registry *reg = registry_open(c);
+	struct matrix_ctx m = {cfg, reg, b, (int64_t)time(NULL), 0};
+	struct state *st = NULL;
+	char *error = NULL;
+	struct buf path;
+	int rc = 1;
+
+	if (reg == NULL)
+		return 1;
+	if (disp_config_check(cfg, reg, &error) != IG_OK) {
+		say("imapgate: %s", error != NULL ? error : "invalid tool override");
+		free(error);
+		goto out;
+	}
+	buf_init(&path, 4096);
+	buf_appendf(&path, "%s/state.db", cfg->data_dir);
+	if (buf_err(&path) != IG_OK || access(path.p, F_OK) != 0) {
+		buf_puts(b, "\ntool matrix: no state.db yet, so no tokens (imapgate token create)\n");
+		buf_free(&path);
+		rc = 0;
+		goto out;
+	}
+	buf_free(&path);
+	if (state_open_cfg(cfg, &st) != 0)
+		goto out;
+	buf_puts(b, "\ntool matrix (yes: the token may call it on that account; account posture "
+		    "∩ token cap ∩ overrides)\n");
+	if (state_token_list(st, matrix_token, &m) != IG_OK) {
+		say("imapgate: check: %s", state_errmsg());
+		goto out;
+	}
+	if (m.n_tokens == 0)
+		buf_puts(b, "  (no active tokens)\n");
+	rc = 0;
+out:
+	state_close(st);
+	tool_registry_free(reg);
+	return rc;
+}
 
 static void
 list_put(struct buf *b, const char *label, char *const *list, size_t n)
@@ -289,8 +441,21 @@ check_summary(struct buf *b, const struct ig_config *cfg, const char *path)
 	for (i = 0; i < cfg->n_accounts; i++) {
 		const struct cfg_account *a = &cfg->accounts[i];
 
+		char r1[32];
+		char r2[32];
+		char r3[32];
+
 		buf_appendf(b, "  %-20s %s:%u %s user=%s posture=%s\n", a->name, a->host, a->port,
 			    a->tls, a->user, posture_str(a->posture));
+		cfg_rate_format(a->rate_limit, r1, sizeof(r1));
+		cfg_rate_format(a->draft_rate_limit, r2, sizeof(r2));
+		cfg_rate_format(a->send_rate_limit, r3, sizeof(r3));
+		buf_appendf(b, "  %-20s rate_limit=%s draft_rate_limit=%s send_rate_limit=%s\n", "",
+			    r1, r2, r3);
+		if (a->tools_allow != NULL)
+			buf_appendf(b, "  %-20s tools_allow=%s\n", "", a->tools_allow);
+		if (a->tools_deny != NULL)
+			buf_appendf(b, "  %-20s tools_deny=%s\n", "", a->tools_deny);
 	}
 }
 
@@ -308,6 +473,11 @@ cmd_check(struct cli *c, int argc, char **argv)
 		return rc;
 	buf_init(&b, OUT_MAX);
 	check_summary(&b, cfg, path);
+	if (check_matrix(c, cfg, &b) != 0) {
+		buf_free(&b);
+		config_free(cfg);
+		return 1;
+	}
 	buf_puts(&b, "configuration ok\n");
 	config_free(cfg);
 	return out_flush(&b) ? 0 : 1;
@@ -356,6 +526,8 @@ cmd_probe(struct cli *c, int argc, char **argv)
 static const char token_help[] =
 	"Usage: imapgate [--config FILE] token create --name NAME [--accounts A,B|*]\n"
 	"                    [--posture P] [--expires 30d|12h|YYYY-MM-DD|never] [--admin]\n"
+	"                    [--tools-allow T,T.sub] [--tools-deny T,T.sub]\n"
+	"                    [--rate-limit N/s|N/min|N/h|N/day|off]\n"
 	"       imapgate [--config FILE] token list [--json]\n"
 	"       imapgate [--config FILE] token revoke NAME|#ID\n"
 	"create prints only the secret on standard output (shown once).\n";
@@ -394,8 +566,32 @@ struct create_args {
 	const char *accounts;
 	const char *posture;
 	const char *expires;
+	const char *tools_allow;
+	const char *tools_deny;
+	const char *rate;
 	bool admin;
 };
+
+/* Every name must be a tool or sub-capability of the registry the server
+ * runs; a typo would otherwise be an override that silently does nothing. */
+static bool
+overrides_exist(const struct cli *c, const char *opt, const char *list)
+{
+	struct tool_registry *reg;
+	char bad[256];
+	bool ok;
+
+	if (list == NULL || list[0] == '\0')
+		return true;
+	reg = registry_open(c);
+	if (reg == NULL)
+		return false;
+	ok = pol_list_check(reg, list, bad, sizeof(bad));
+	if (!ok)
+		say("imapgate: %s: unknown tool or sub-capability '%s'", opt, bad);
+	tool_registry_free(reg);
+	return ok;
+}
 
 static int
 token_create_run(struct cli *c, const struct create_args *a)
@@ -419,13 +615,23 @@ token_create_run(struct cli *c, const struct create_args *a)
 	if (a->posture != NULL && !posture_parse(a->posture, &spec.posture_cap))
 		return usage_error("token create ",
 				   "--posture must be readonly, draft-safe, full or destructive");
+	spec.tools_allow = a->tools_allow;
+	spec.tools_deny = a->tools_deny;
+	if (a->rate != NULL) {
+		if (!cfg_rate_parse(a->rate, &spec.rate_limit))
+			return usage_error("token create ",
+					   "--rate-limit must be N/s, N/min, N/h, N/day or off");
+		spec.rate_set = true;
+	}
 	if (a->expires != NULL && !expires_parse(a->expires, (int64_t)time(NULL), &spec.expires_at))
 		return usage_error("token create ", "--expires must be never, <N>d, <N>h or "
 						    "YYYY-MM-DD, in the future");
 	if ((rc = config_open(c, &cfg, &path)) != 0)
 		return rc;
 	rc = EXIT_USAGE;
-	if (!accounts_exist(cfg, spec.accounts))
+	if (!accounts_exist(cfg, spec.accounts) ||
+	    !overrides_exist(c, "--tools-allow", spec.tools_allow) ||
+	    !overrides_exist(c, "--tools-deny", spec.tools_deny))
 		goto out;
 	if (a->posture == NULL)
 		spec.posture_cap = cfg->default_posture;
@@ -454,6 +660,15 @@ token_create_run(struct cli *c, const struct create_args *a)
 	say("token #%lld '%s' created: accounts=%s posture=%s admin=%s expires=%s",
 	    (long long)info.id, info.name, info.accounts, posture_str(info.posture_cap),
 	    info.admin ? "yes" : "no", exp);
+	if (info.tools_allow[0] != '\0' || info.tools_deny[0] != '\0' || info.rate_set) {
+		char rate[32];
+
+		cfg_rate_format(info.rate_limit, rate, sizeof(rate));
+		say("  tools_allow=%s tools_deny=%s rate_limit=%s",
+		    info.tools_allow[0] != '\0' ? info.tools_allow : "-",
+		    info.tools_deny[0] != '\0' ? info.tools_deny : "-",
+		    info.rate_set ? rate : "default");
+	}
 	say("The secret above is shown only once: store it now.");
 	rc = 0;
 out:
@@ -472,6 +687,9 @@ token_create(struct cli *c, int argc, char **argv)
 		{"posture", required_argument, NULL, 'p'},
 		{"expires", required_argument, NULL, 'e'},
 		{"admin", no_argument, NULL, 'A'},
+		{"tools-allow", required_argument, NULL, 'L'},
+		{"tools-deny", required_argument, NULL, 'D'},
+		{"rate-limit", required_argument, NULL, 'r'},
 		{"config", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -480,8 +698,17 @@ token_create(struct cli *c, int argc, char **argv)
 	int ch;
 
 	memset(&a, 0, sizeof(a));
-	while ((ch = getopt_long(argc, argv, "n:a:p:e:Ac:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:a:p:e:AL:D:r:c:h", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'L':
+			a.tools_allow = optarg;
+			break;
+		case 'D':
+			a.tools_deny = optarg;
+			break;
+		case 'r':
+			a.rate = optarg;
+			break;
 		case 'n':
 			a.name = optarg;
 			break;
@@ -570,6 +797,18 @@ rows_json(struct buf *b, const struct token_rows *r, int64_t now)
 			buf_appendf(b, ",\"revoked_at\":%lld", (long long)t->revoked_at);
 		else
 			buf_puts(b, ",\"revoked_at\":null");
+		buf_puts(b, ",\"tools_allow\":");
+		buf_json_str(b, sl_from_cstr(t->tools_allow));
+		buf_puts(b, ",\"tools_deny\":");
+		buf_json_str(b, sl_from_cstr(t->tools_deny));
+		if (t->rate_set) {
+			char rate[32];
+
+			cfg_rate_format(t->rate_limit, rate, sizeof(rate));
+			buf_appendf(b, ",\"rate_limit\":\"%s\"", rate);
+		} else {
+			buf_puts(b, ",\"rate_limit\":null");
+		}
 		buf_appendf(b, ",\"status\":\"%s\"}", token_status(t, now));
 	}
 	buf_puts(b, "]\n");
@@ -589,8 +828,9 @@ rows_table(struct buf *b, const struct token_rows *r, int64_t now)
 		wname = ln > wname ? ln : wname;
 		wacc = la > wacc ? la : wacc;
 	}
-	buf_appendf(b, "%-5s %-*s %-*s %-11s %-5s %-20s %-20s %s\n", "ID", wname, "NAME", wacc,
-		    "ACCOUNTS", "POSTURE", "ADMIN", "CREATED", "EXPIRES", "STATUS");
+	buf_appendf(b, "%-5s %-*s %-*s %-11s %-5s %-20s %-20s %-8s %-9s %s\n", "ID", wname, "NAME",
+		    wacc, "ACCOUNTS", "POSTURE", "ADMIN", "CREATED", "EXPIRES", "STATUS", "RATE",
+		    "OVERRIDES");
 	for (i = 0; i < r->n; i++) {
 		const struct token_info *t = &r->v[i];
 		char created[32];
@@ -598,9 +838,22 @@ rows_table(struct buf *b, const struct token_rows *r, int64_t now)
 
 		time_fmt(created, t->created_at);
 		time_fmt(expires, t->expires_at);
-		buf_appendf(b, "%-5lld %-*s %-*s %-11s %-5s %-20s %-20s %s\n", (long long)t->id,
+		char rate[32];
+
+		if (t->rate_set)
+			cfg_rate_format(t->rate_limit, rate, sizeof(rate));
+		else
+			(void)snprintf(rate, sizeof(rate), "default");
+		buf_appendf(b, "%-5lld %-*s %-*s %-11s %-5s %-20s %-20s %-8s %-9s", (long long)t->id,
 			    wname, t->name, wacc, t->accounts, posture_str(t->posture_cap),
-			    t->admin ? "yes" : "no", created, expires, token_status(t, now));
+			    t->admin ? "yes" : "no", created, expires, token_status(t, now), rate);
+		if (t->tools_allow[0] != '\0')
+			buf_appendf(b, " allow=%s", t->tools_allow);
+		if (t->tools_deny[0] != '\0')
+			buf_appendf(b, " deny=%s", t->tools_deny);
+		if (t->tools_allow[0] == '\0' && t->tools_deny[0] == '\0')
+			buf_puts(b, " -");
+		buf_putc(b, '\n');
 	}
 }
 
@@ -720,6 +973,31 @@ cmd_token(struct cli *c, int argc, char **argv)
 	return usage_error("token ", "expected create, list or revoke");
 }
 
+/* ---- outbox ------------------------------------------------------------ */
+
+/* `outbox` takes --config before its sub-command; the rest is
+ * server/cli_outbox.c. */
+static int
+cmd_outbox(struct cli *c, int argc, char **argv)
+{
+	struct ig_config *cfg = NULL;
+	const char *path;
+	int i = 1;
+	int rc;
+
+	while (i + 1 < argc && (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0)) {
+		c->config_path = argv[i + 1];
+		i += 2;
+	}
+	if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0))
+		return cli_outbox_run(NULL, 1, &argv[i]);
+	if ((rc = config_open(c, &cfg, &path)) != 0)
+		return rc;
+	rc = cli_outbox_run(cfg, argc - i, argv + i);
+	config_free(cfg);
+	return rc;
+}
+
 /* ---- dispatch --------------------------------------------------------- */
 
 static const char main_help[] =
@@ -732,6 +1010,7 @@ static const char main_help[] =
 	"  token create|list|revoke  manage bearer tokens\n"
 	"  probe ACCOUNT         show an IMAP server's TLS certificate and capabilities\n"
 	"  sanitize FILE|-       print the sanitized form of one message\n"
+	"  outbox list|show|approve|reject  review mail queued by send_email\n"
 	"\n"
 	"Options (also accepted after the command):\n"
 	"  -c, --config FILE     configuration file (default: $IMAPGATE_CONFIG, else\n"
@@ -781,6 +1060,8 @@ cli_main(int argc, char **argv, char *const *envp, const struct srv_opts *serve_
 		return cmd_token(&c, argc, argv);
 	if (strcmp(cmd, "probe") == 0)
 		return cmd_probe(&c, argc, argv);
+	if (strcmp(cmd, "outbox") == 0)
+		return cmd_outbox(&c, argc, argv);
 	if (strcmp(cmd, "sanitize") == 0) /* content pipeline; server/cli_sanitize.c */
 		return cli_sanitize_main(argc, argv);
 	return usage_error("", "unknown command");

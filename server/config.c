@@ -691,6 +691,46 @@ set_secret(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 	return false;
 }
 
+static bool
+set_rate(struct loader *ld, const struct kdef *k, void *obj, const char *v)
+{
+	if (cfg_rate_parse(v, FIELD(obj, k->off, struct cfg_rate)))
+		return true;
+	why_set(ld->why, sizeof(ld->why),
+		"must be N/s, N/min, N/h or N/day (N from 1 to %d) or off", LIM_RATE_COUNT);
+	return false;
+}
+
+/* A comma list of tool names or sub-capabilities ("tool.argument"); that
+ * each names something real is checked against the tool registry when the
+ * server starts (handlers/dispatch.c), since config/ knows no tools. */
+static bool
+valid_tool_list(const char *v, char *why, size_t whysz)
+{
+	size_t n = 1;
+	size_t i;
+
+	if (strlen(v) > LIM_OVERRIDE_LIST) {
+		why_set(why, whysz, "longer than %d bytes", LIM_OVERRIDE_LIST);
+		return false;
+	}
+	for (i = 0; v[i] != '\0'; i++) {
+		char c = v[i];
+
+		if (c == ',')
+			n++;
+		else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' || c == ' '))
+			goto bad;
+	}
+	if (n <= LIM_OVERRIDE_NAMES)
+		return true;
+bad:
+	why_set(why, whysz, "must be a comma list of at most %d tool names (e.g. "
+		"send_email, search.advanced_query)", LIM_OVERRIDE_NAMES);
+	return false;
+}
+
 /* ---- key tables ----------------------------------------------------------- */
 
 #define SRV(f) offsetof(struct ig_config, f)
@@ -718,6 +758,10 @@ static const struct kdef server_keys[] = {
 
 static const struct kdef defaults_keys[] = {
 	{"posture", set_posture, offsetof(struct ig_config, default_posture), 0, 0, 0, NULL},
+	{"token_rate_limit", set_rate, SRV(token_rate_limit), 0, 0, 0, NULL},
+	{"rate_limit", set_rate, SRV(rate_limit), 0, 0, 0, NULL},
+	{"draft_rate_limit", set_rate, SRV(draft_rate_limit), 0, 0, 0, NULL},
+	{"send_rate_limit", set_rate, SRV(send_rate_limit), 0, 0, 0, NULL},
 };
 
 static const struct kdef account_keys[] = {
@@ -750,6 +794,12 @@ static const struct kdef account_keys[] = {
 	{"command_timeout_s", set_uint, ACC(command_timeout_s), 0, 1, 3600, NULL},
 	{"protected_folders", set_str, ACC(protected_folders), 0, 0, 0, valid_text},
 	{"expunge_folders", set_str, ACC(expunge_folders), 0, 0, 0, valid_text},
+	/* dispatch chain: per-account tool overrides and rate limits */
+	{"tools_allow", set_str, ACC(tools_allow), 0, 0, 0, valid_tool_list},
+	{"tools_deny", set_str, ACC(tools_deny), 0, 0, 0, valid_tool_list},
+	{"rate_limit", set_rate, ACC(rate_limit), 0, 0, 0, NULL},
+	{"draft_rate_limit", set_rate, ACC(draft_rate_limit), 0, 0, 0, NULL},
+	{"send_rate_limit", set_rate, ACC(send_rate_limit), 0, 0, 0, NULL},
 	/* cache and sync */
 	{"warm_folders", set_str, ACC(warm_folders), 0, 0, 0, valid_text},
 	{"index_bodies", set_uint, ACC(index_bodies), 0, 0, 1000000, NULL},
@@ -798,6 +848,8 @@ account_clear(struct cfg_account *a)
 	free(a->smtp_tls_ca_file);
 	free(a->protected_folders);
 	free(a->expunge_folders);
+	free(a->tools_allow);
+	free(a->tools_deny);
 	free(a->warm_folders);
 }
 
@@ -1389,6 +1441,12 @@ ld_finish_accounts(struct loader *ld, const char *origin)
 
 		if (!acct_has(ld, i, "posture"))
 			a->posture = cfg->default_posture;
+		if (!acct_has(ld, i, "rate_limit"))
+			a->rate_limit = cfg->rate_limit;
+		if (!acct_has(ld, i, "draft_rate_limit"))
+			a->draft_rate_limit = cfg->draft_rate_limit;
+		if (!acct_has(ld, i, "send_rate_limit"))
+			a->send_rate_limit = cfg->send_rate_limit;
 		if (a->tls == NULL && (a->tls = strdup("implicit")) == NULL)
 			return IG_ENOMEM;
 		if (a->host == NULL)
@@ -1444,6 +1502,11 @@ cfg_set_defaults(struct ig_config *cfg)
 	cfg->connection_timeout_s = LIM_HTTP_TIMEOUT_S;
 	cfg->shutdown_timeout_s = LIM_HTTP_SHUTDOWN_S;
 	cfg->default_posture = POSTURE_DRAFT_SAFE;
+	/* docs/security-model.md: generous for reads, strict for mail leaving */
+	cfg->token_rate_limit = (struct cfg_rate){600, 60};
+	cfg->rate_limit = (struct cfg_rate){1200, 60};
+	cfg->draft_rate_limit = (struct cfg_rate){60, 3600};
+	cfg->send_rate_limit = (struct cfg_rate){20, 3600};
 	return IG_OK;
 }
 
@@ -1539,4 +1602,46 @@ posture_parse(const char *s, enum posture *p_r)
 		}
 	}
 	return false;
+}
+
+static const struct {
+	const char *name;
+	unsigned seconds;
+} rate_units[] = {
+	{"s", 1}, {"sec", 1}, {"min", 60}, {"h", 3600}, {"hour", 3600}, {"day", 86400},
+};
+
+bool
+cfg_rate_parse(const char *s, struct cfg_rate *r_r)
+{
+	const char *slash = strchr(s, '/');
+	unsigned long n;
+	size_t i;
+
+	if (strcmp(s, "off") == 0) {
+		*r_r = (struct cfg_rate){0, 1};
+		return true;
+	}
+	if (slash == NULL || !parse_ulong(s, (size_t)(slash - s), &n) || n < 1 ||
+	    n > LIM_RATE_COUNT)
+		return false;
+	for (i = 0; i < sizeof(rate_units) / sizeof(rate_units[0]); i++) {
+		if (strcmp(slash + 1, rate_units[i].name) == 0) {
+			*r_r = (struct cfg_rate){(unsigned)n, rate_units[i].seconds};
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+cfg_rate_format(struct cfg_rate r, char *out, size_t outsz)
+{
+	const char *unit = r.period_s == 1 ? "s" : r.period_s == 60 ? "min"
+						: r.period_s == 3600 ? "h" : "day";
+
+	if (r.count == 0)
+		(void)snprintf(out, outsz, "off");
+	else
+		(void)snprintf(out, outsz, "%u/%s", r.count, unit);
 }

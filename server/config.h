@@ -12,6 +12,14 @@
 
 enum posture { POSTURE_READONLY, POSTURE_DRAFT_SAFE, POSTURE_FULL, POSTURE_DESTRUCTIVE };
 
+/* A rate limit written "N/unit" (unit: s, min, h or day; N up to
+ * LIM_RATE_COUNT) or "off": a token bucket of N calls refilled over the unit
+ * (docs/security-model.md). count 0: unlimited. */
+struct cfg_rate {
+	unsigned count;
+	unsigned period_s;
+};
+
 struct cfg_account {
 	char *name;          /* [account NAME]: [A-Za-z0-9_-]{1,LIM_ACCOUNT_NAME} */
 	char *host;          /* IMAP host (used from the IMAP issue on) */
@@ -46,6 +54,14 @@ struct cfg_account {
 	unsigned command_timeout_s;        /* one command; default 60 */
 	char *protected_folders;           /* comma list added to INBOX, Sent, Drafts, Trash */
 	char *expunge_folders;             /* comma list where expunge/delete_folder may act */
+
+	/* Dispatch chain (handlers/dispatch.c, docs/security-model.md). */
+	char *tools_allow;   /* comma list of tools / sub-capabilities; NULL: no allow-list */
+	char *tools_deny;    /* comma list; NULL: none. Names checked against the registry
+				when the server starts (disp_config_check). */
+	struct cfg_rate rate_limit;       /* all calls on this account, every token together */
+	struct cfg_rate draft_rate_limit; /* create_draft-class calls on this account */
+	struct cfg_rate send_rate_limit;  /* send-class calls on this account */
 
 	/* Cache and sync (store/cache.h, imap/sync.h). */
 	char *warm_folders;                /* comma list kept synced in the background;
@@ -82,6 +98,10 @@ struct ig_config {
 
 	/* [defaults] */
 	enum posture default_posture; /* default draft-safe */
+	struct cfg_rate token_rate_limit; /* per token, every call; a token's own limit wins */
+	struct cfg_rate rate_limit;       /* per account default */
+	struct cfg_rate draft_rate_limit; /* per token and per account default (drafts) */
+	struct cfg_rate send_rate_limit;  /* per token and per account default (sends) */
 
 	/* [account NAME] */
 	struct cfg_account *accounts;
@@ -105,5 +125,10 @@ const struct cfg_account *config_account_find(const struct ig_config *cfg, const
 /* "readonly" | "draft-safe" | "full" | "destructive" */
 const char *posture_str(enum posture p);
 bool posture_parse(const char *s, enum posture *p_r);
+
+/* Parses "N/unit" or "off" (see struct cfg_rate). */
+bool cfg_rate_parse(const char *s, struct cfg_rate *r_r);
+/* Writes "N/unit" or "off" into out (at least 32 bytes). */
+void cfg_rate_format(struct cfg_rate r, char *out, size_t outsz);
 
 #endif

@@ -23,6 +23,7 @@
 #include "base/log.h"
 #include "server/auth.h"
 #include "server/config.h"
+#include "server/admin.h"
 #include "server/mcp.h"
 #include "server/stream.h"
 
@@ -36,6 +37,7 @@ struct http {
 	const struct ig_config *cfg;
 	struct mcp *mcp;
 	struct auth *auth;
+	struct audit *audit;     /* admin API decisions; borrowed */
 	char *prm_json;          /* protected-resource metadata, built once */
 	char *challenge;         /* WWW-Authenticate for a missing token */
 	char *challenge_invalid; /* ... for a wrong one */
@@ -44,7 +46,7 @@ struct http {
 	atomic_size_t active;
 };
 
-enum route { ROUTE_NONE, ROUTE_MCP, ROUTE_HEALTH, ROUTE_PRM };
+enum route { ROUTE_NONE, ROUTE_MCP, ROUTE_HEALTH, ROUTE_PRM, ROUTE_ADMIN };
 
 /* Per-request state (MHD's con_cls), freed when MHD reports completion. */
 struct req {
@@ -59,6 +61,7 @@ struct req {
 	bool suspended;
 	size_t discarded; /* body bytes dropped after the limit was passed */
 	struct token_info principal;
+	char admin_url[64];      /* ROUTE_ADMIN: the path */
 	struct mcp_request mreq;
 	struct mcp_call *call;
 	unsigned status;
@@ -577,6 +580,31 @@ serve_static(struct req *r)
 			   NULL, NULL, NULL);
 }
 
+/* The admin API (server/admin.c): short state.db work, like the token
+ * lookup every request already does on this thread. */
+static enum MHD_Result
+serve_admin(struct req *r)
+{
+	static const char *const names[] = {"POST", "GET", "DELETE", "OTHER"};
+	struct buf out;
+	unsigned status;
+	enum MHD_Result ret;
+
+	buf_init(&out, (size_t)64 * 1024 * 1024);
+	status = admin_outbox_handle(r->h->cfg, r->h->audit, &r->principal,
+				     names[r->method <= MCP_HTTP_OTHER ? r->method : MCP_HTTP_OTHER],
+				     r->admin_url, buf_slice(&r->body), &out);
+	if (buf_err(&out) != IG_OK) {
+		buf_free(&out);
+		return respond_error(r, 500, "Internal Server Error");
+	}
+	log_info(r->rid, "msg=\"admin api\" status=%u admin=%d", status, r->principal.admin ? 1 : 0);
+	ret = respond_buf(r, status, "application/json", out.p != NULL ? out.p : "", out.len,
+			  status == 405 ? "GET, POST" : NULL, NULL, NULL);
+	buf_free(&out);
+	return ret;
+}
+
 static enum route
 route_of(const char *url)
 {
@@ -586,6 +614,8 @@ route_of(const char *url)
 		return ROUTE_HEALTH;
 	if (strcmp(url, PRM_PATH) == 0 || strcmp(url, PRM_PATH_MCP) == 0)
 		return ROUTE_PRM;
+	if (admin_route(url) && strlen(url) < 64)
+		return ROUTE_ADMIN;
 	return ROUTE_NONE;
 }
 
@@ -649,7 +679,10 @@ check_head(struct req *r, const char *url, enum MHD_Result *ret_r)
 		*ret_r = respond_error(r, 413, "Payload Too Large");
 		return true;
 	}
-	if (r->route != ROUTE_MCP)
+	if (r->route == ROUTE_ADMIN)
+		(void)snprintf(r->admin_url, sizeof(r->admin_url), "%s", url);
+	/* /mcp and the admin API: Origin, Host and the token are checked */
+	if (r->route != ROUTE_MCP && r->route != ROUTE_ADMIN)
 		return false;
 	/* Check order (DESIGN §4.1): Origin, Host, token, then session. */
 	if (hdr_get(r->conn, "Origin", &v) &&
@@ -745,6 +778,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return respond_error(r, 413, "Payload Too Large");
 	if (r->route == ROUTE_MCP)
 		return serve_mcp(r);
+	if (r->route == ROUTE_ADMIN)
+		return serve_admin(r);
 	return serve_static(r);
 }
 
@@ -873,7 +908,8 @@ make_addr(const struct ig_config *cfg, struct sockaddr_storage *ss)
 }
 
 struct http *
-http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, const char **error_r)
+http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, struct audit *audit,
+	   const char **error_r)
 {
 	struct http *h = calloc(1, sizeof(*h));
 	struct sockaddr_storage ss;
@@ -886,6 +922,7 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, cons
 	h->cfg = cfg;
 	h->mcp = mcp;
 	h->auth = auth;
+	h->audit = audit;
 	h->prm_json = build_prm(cfg);
 	h->challenge = build_challenge(cfg, false);
 	h->challenge_invalid = build_challenge(cfg, true);

@@ -10,16 +10,18 @@
  * checks, bearer authentication, body limits, and the bridge between MHD's
  * suspend/resume and the MCP transport's calls and SSE streams. Callbacks
  * never block. Routes: /mcp, /healthz, the RFC 9728 metadata at
- * /.well-known/oauth-protected-resource[/mcp]. */
+ * /.well-known/oauth-protected-resource[/mcp], the admin API under
+ * /admin/outbox (server/admin.h; audit records its decisions). */
 
 struct http;
 struct mcp;
 struct auth;
+struct audit;
 struct ig_config;
 
 /* Starts listening on cfg->listen_host:listen_port. NULL with *error_r. */
 struct http *http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth,
-			const char **error_r);
+			struct audit *audit, const char **error_r);
 /* Stops accepting new connections (in-flight ones continue). */
 void http_quiesce(struct http *h);
 /* Connections suspended waiting for a call or stream. */

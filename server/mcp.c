@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/workq.h"
+#include "handlers/dispatch.h"
 #include "handlers/tools.h"
 #include "server/config.h"
 #include "server/hdrval.h"
@@ -237,16 +238,20 @@ add_cache_hints(struct json_object *result)
 /* Answers the methods that need no tool execution. Returns NULL when method
  * is not one of them. */
 static struct json_object *
-simple_result(struct mcp *m, const char *method, bool modern)
+simple_result(struct mcp *m, const struct token_info *principal, const char *method, bool modern)
 {
 	struct json_object *r = NULL;
-	const char *list;
-	size_t len;
+	struct buf list;
 
 	if (strcmp(method, "tools/list") == 0) {
 		r = json_object_new_object();
-		list = tool_registry_list_json(m->tools, &len);
-		json_object_object_add(r, "tools", json_tokener_parse(list));
+		buf_init(&list, LIM_HTTP_BODY * 4);
+		/* our own text, built from the registry: trusted */
+		json_object_object_add(r, "tools",
+				       disp_tools_list(m->disp, principal, &list) == IG_OK
+					       ? json_tokener_parse(list.p)
+					       : json_object_new_array());
+		buf_free(&list);
 	} else if (strcmp(method, "prompts/list") == 0) {
 		r = json_object_new_object();
 		json_object_object_add(r, "prompts", json_object_new_array());
@@ -274,9 +279,7 @@ static bool
 reply_tools_list(struct mcp *m, const struct mcp_request *req, struct mcp_reply *r,
 		 struct json_object *id, bool modern)
 {
-	size_t list_len;
 	size_t id_len;
-	const char *list = tool_registry_list_json(m->tools, &list_len);
 	const char *id_text = mcp_json_text(id, &id_len);
 
 	if (req->accept_present && !req->accept_json)
@@ -288,7 +291,9 @@ reply_tools_list(struct mcp *m, const struct mcp_request *req, struct mcp_reply 
 	buf_puts(&r->body, "{\"jsonrpc\":\"2.0\",\"id\":");
 	buf_append(&r->body, id_text, id_len);
 	buf_puts(&r->body, ",\"result\":{\"tools\":");
-	buf_append(&r->body, list, list_len);
+	/* filtered per principal (handlers/dispatch.c), cached per permission set */
+	if (disp_tools_list(m->disp, req->principal, &r->body) != IG_OK)
+		return false;
 	if (modern)
 		buf_appendf(&r->body,
 			    ",\"resultType\":\"complete\",\"ttlMs\":%d,\"cacheScope\":\"private\"",
@@ -362,18 +367,14 @@ mcp_tool_call_sync(struct mcp *m, const struct token_info *principal, struct ses
 {
 	struct tool_call tc;
 	struct json_object *resp;
-	const char *bad;
 
 	resp = mcp_tool_prepare(m, &tc, principal, params, id, false,
 				sess != NULL ? sess_log_level(sess) : -1);
 	if (resp != NULL)
 		return resp;
 	tc.min_log_level = -1; /* a batch has no stream for notifications */
-	bad = tool_args_check(m->tools, tc.def, tc.args);
-	if (bad != NULL)
-		tool_call_error(&tc, "ERR_INVALID_INPUT", bad);
-	else
-		tool_call_run(&tc);
+	/* complete == NULL: the chain runs the call to its end on this thread */
+	disp_call(m->disp, &tc);
 	resp = mcp_tool_response(&tc, id, false);
 	tool_call_clear(&tc);
 	return resp;
@@ -388,7 +389,6 @@ tool_call_start(struct mcp *m, const struct mcp_request *req, struct mcp_reply *
 	struct json_object *err;
 	struct json_object *meta;
 	struct json_object *caps;
-	const char *bad;
 
 	if (c == NULL) {
 		reply_error(m, req, reply, 500, id, RPC_INTERNAL, "Out of memory");
@@ -407,9 +407,8 @@ tool_call_start(struct mcp *m, const struct mcp_request *req, struct mcp_reply *
 		c->client_caps = json_object_get(caps);
 		c->tc.client_caps = c->client_caps;
 	}
-	bad = tool_args_check(m->tools, c->tc.def, c->tc.args);
-	if (bad != NULL)
-		tool_call_error(&c->tc, "ERR_INVALID_INPUT", bad);
+	/* validation and the rest of the chain run on the executor
+	 * (handlers/dispatch.c) */
 	if (mcp_call_start(c) != IG_OK) {
 		mcp_call_unref(c);
 		reply_error(m, req, reply, 503, id, RPC_SERVER_ERROR,
@@ -467,7 +466,7 @@ mcp_legacy_sync(struct mcp *m, struct sess *sess, const struct token_info *princ
 		sess_set_log_level(sess, (int)lvl);
 		return mcp_result_msg(id, json_object_new_object());
 	}
-	r = simple_result(m, method, false);
+	r = simple_result(m, principal, method, false);
 	if (r == NULL)
 		return mcp_error_msg(id, RPC_METHOD_NOT_FOUND, "Method not found", NULL);
 	return mcp_result_msg(id, r);
@@ -777,7 +776,7 @@ handle_modern(struct mcp *m, const struct mcp_request *req, struct mcp_reply *re
 	}
 	if (strcmp(method, "tools/list") == 0 && reply_tools_list(m, req, reply, id, true))
 		return;
-	r = simple_result(m, method, true);
+	r = simple_result(m, req->principal, method, true);
 	if (r == NULL) {
 		reply_error(m, req, reply, 404, id, RPC_METHOD_NOT_FOUND, "Method not found");
 		return;
@@ -950,11 +949,28 @@ mcp_new(const struct mcp_opts *o)
 	m->tools = o->tools;
 	m->wq = o->wq;
 	m->accounts = o->accounts;
+	m->disp = o->disp;
+	if (m->disp == NULL) {
+		char *error = NULL;
+
+		/* tests and fuzzing: a chain of their own on the real clock */
+		m->disp = disp_new(o->cfg, o->tools, NULL, &error);
+		m->own_disp = true;
+		if (m->disp == NULL)
+			log_error(0, "msg=\"dispatch\" error=\"%s\"", error != NULL ? error : "?");
+		free(error);
+		if (m->disp == NULL) {
+			free(m);
+			return NULL;
+		}
+	}
 	m->sessions = sess_table_new(o->max_sessions, o->session_idle_s);
 	m->hub = stream_hub_new();
 	if (m->sessions == NULL || m->hub == NULL || pthread_mutex_init(&m->lock, NULL) != 0) {
 		sess_table_free(m->sessions);
 		stream_hub_free(m->hub);
+		if (m->own_disp)
+			disp_free(m->disp);
 		free(m);
 		return NULL;
 	}
@@ -968,6 +984,8 @@ mcp_free(struct mcp *m)
 		return;
 	sess_table_free(m->sessions);
 	stream_hub_free(m->hub);
+	if (m->own_disp)
+		disp_free(m->disp);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }

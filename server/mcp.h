@@ -21,6 +21,7 @@ struct stream;
 struct tool_registry;
 struct workq;
 struct accounts;
+struct disp;
 struct ig_config;
 
 struct mcp_opts {
@@ -28,6 +29,7 @@ struct mcp_opts {
 	const struct tool_registry *tools;
 	struct workq *wq; /* executor for tool calls; NULL: run inline (fuzzing) */
 	struct accounts *accounts; /* account workers handed to tools; may be NULL */
+	struct disp *disp; /* the dispatch chain (borrowed); NULL: mcp_new makes its own */
 	size_t max_sessions;
 	int64_t session_idle_s;
 };

@@ -8,6 +8,7 @@
 
 #include "base/limits.h"
 #include "base/workq.h"
+#include "handlers/dispatch.h"
 #include "server/mcp_int.h"
 #include "server/session.h"
 #include "server/stream.h"
@@ -240,10 +241,10 @@ mcp_call_job(void *arg)
 	c->tc.close_stream = mcp_call_close_stream;
 	c->tc.complete = mcp_call_complete;
 	c->tc.ctx = c;
-	if (c->tc.result == NULL)
-		tool_call_run(&c->tc);
-	if (!c->tc.deferred)
-		mcp_call_complete(c);
+	/* The chain delivers through mcp_call_complete exactly once (maybe
+	 * from an account worker, maybe before this returns): c is not
+	 * touched after this call. */
+	disp_call(c->m->disp, &c->tc);
 }
 
 enum ig_err

@@ -17,6 +17,8 @@ struct mcp {
 	const struct tool_registry *tools;
 	struct workq *wq;
 	struct accounts *accounts;
+	struct disp *disp; /* the dispatch chain every tools/call goes through */
+	bool own_disp;
 	struct sess_table *sessions;
 	struct stream_hub *hub;
 	pthread_mutex_t lock; /* in-flight list, stateless stream ids */

@@ -10,7 +10,9 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/workq.h"
+#include "audit/audit.h"
 #include "handlers/accounts.h"
+#include "handlers/dispatch.h"
 #include "handlers/sender.h"
 #include "handlers/tools.h"
 #include "server/auth.h"
@@ -74,9 +76,12 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 {
 	const char *error = NULL;
 	struct tool_registry *tools = NULL;
+	struct disp *disp = NULL;
+	char *disp_error = NULL;
 	struct workq *wq = NULL;
 	struct accounts *accounts = NULL;
 	struct sender *sender = NULL;
+	struct audit *audit = NULL;
 	struct auth *auth = NULL;
 	struct mcp *mcp = NULL;
 	struct http *http = NULL;
@@ -92,6 +97,13 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 	tools = tool_registry_new(opts->extra_tools, opts->n_extra_tools, &error);
 	if (tools == NULL)
 		goto out;
+	/* tool overrides in the configuration are checked against the
+	 * registry here (the config loader knows no tools) */
+	disp = disp_new(cfg, tools, NULL, &disp_error);
+	if (disp == NULL) {
+		error = disp_error != NULL ? disp_error : "out of memory";
+		goto out;
+	}
 	auth = auth_new(cfg->data_dir, &error);
 	if (auth == NULL)
 		goto out;
@@ -107,13 +119,16 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 		goto out;
 	/* The outbox sender recovers interrupted sends before anything new
 	 * can be approved through this process. */
-	sender = sender_start(cfg, accounts, &error);
+	if (audit_open(cfg->data_dir, &audit, &error) != IG_OK)
+		goto out;
+	sender = sender_start(cfg, accounts, audit, &error);
 	if (sender == NULL)
 		goto out;
 	mo = (struct mcp_opts){.cfg = cfg,
 			       .tools = tools,
 			       .wq = wq,
 			       .accounts = accounts,
+			       .disp = disp,
 			       .max_sessions = cfg->max_sessions,
 			       .session_idle_s = cfg->session_idle_s};
 	mcp = mcp_new(&mo);
@@ -121,7 +136,7 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 		error = "out of memory";
 		goto out;
 	}
-	http = http_start(cfg, mcp, auth, &error);
+	http = http_start(cfg, mcp, auth, audit, &error);
 	if (http == NULL)
 		goto out;
 	log_info(0, "msg=\"listening\" listen=%s public_url=%s accounts=%zu fixtures=%zu",
@@ -150,7 +165,10 @@ out:
 	http_stop(http);
 	workq_free(wq);
 	mcp_free(mcp);
+	disp_free(disp);
+	free(disp_error);
 	auth_free(auth);
+	audit_close(audit);
 	tool_registry_free(tools);
 	if (rc == 0)
 		log_info(0, "msg=\"stopped\"");

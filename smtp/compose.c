@@ -541,10 +541,14 @@ ids_collect(const char *s, struct slice *ids, size_t max)
 static char *
 subject_clean(const char *raw)
 {
-	char *dec = g_mime_utils_header_decode_text(NULL, raw);
+	char *dec;
 	size_t len;
 	size_t i;
 	char *out;
+
+	while (*raw == ' ' || *raw == '\t')
+		raw++;
+	dec = g_mime_utils_header_decode_text(NULL, raw);
 
 	if (dec == NULL)
 		return strdup("");

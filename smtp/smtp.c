@@ -86,7 +86,7 @@ static void
 res_set(struct smtp_result *res, enum smtp_fail f, const char *text)
 {
 	res->fail = f;
-	if (res->reply_code > 0)
+	if (res->reply_code >= 400) /* the code of a refusal; never the server's text */
 		(void)snprintf(res->msg, sizeof(res->msg), "%s (SMTP reply %ld)", text,
 			       res->reply_code);
 	else

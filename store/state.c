@@ -74,10 +74,19 @@ static const char SQL_SCHEMA_V2[] =
 	"CREATE INDEX outbox_token ON outbox(token_id, id);"
 	"CREATE INDEX outbox_account ON outbox(account, created_at);";
 
-static const char *const schema_steps[] = {SQL_SCHEMA_V1, SQL_SCHEMA_V2};
+/* v3: per-token tool overrides and rate limit (dispatch chain, issue 6;
+ * docs/security-model.md). rate_limit NULL: [defaults] token_rate_limit. */
+static const char SQL_SCHEMA_V3[] =
+	"ALTER TABLE tokens ADD COLUMN tools_allow TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tokens ADD COLUMN tools_deny TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tokens ADD COLUMN rate_limit TEXT;";
+
+static const char *const schema_steps[] = {SQL_SCHEMA_V1, SQL_SCHEMA_V2, SQL_SCHEMA_V3};
 #define SCHEMA_VERSION ((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 
-#define TOKEN_COLS "id, name, hash, accounts, posture, admin, created_at, expires_at, revoked_at"
+#define TOKEN_COLS                                                                                 \
+	"id, name, hash, accounts, posture, admin, created_at, expires_at, revoked_at,"            \
+	" tools_allow, tools_deny, rate_limit"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -97,7 +106,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_INSERT] = "INSERT INTO tokens (name, hash, accounts, posture, admin, created_at,"
-		      " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		      " expires_at, tools_allow, tools_deny, rate_limit)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_BY_HASH] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?1",
 	[ST_RETIRE_EXPIRED] = "UPDATE tokens SET revoked_at = ?2 WHERE name = ?1 AND"
 			      " revoked_at = 0 AND expires_at != 0 AND expires_at <= ?2",
@@ -181,25 +191,45 @@ dir_prepare(const char *dir, const char **error_r)
 /* Creates the file 0600 before SQLite opens it: SQLite gives -wal and -shm
  * the database file's mode. This replaces a umask() dance, which is
  * process-wide and would race with other threads creating files. A file that
- * exists with group/other bits is tightened. O_NOFOLLOW: never write through
- * a planted symlink. */
+ * exists with group/other bits is tightened; a symlink is refused (and
+ * SQLite opens with SQLITE_OPEN_NOFOLLOW).
+ *
+ * An existing file is never open(2)ed here: closing any descriptor of a file
+ * drops every POSIX lock this process holds on it, SQLite's included, so a
+ * second state_open in the process (the outbox sender, a send tool) would
+ * silently unlock the connections already open; another process (`imapgate
+ * token create`) then believes it is the last user, checkpoints and deletes
+ * the WAL under them, and they stop seeing new rows (new tokens rejected). */
 static enum ig_err
 file_prepare(const char *path, const char **error_r)
 {
 	struct stat sb;
 	int fd;
+	int tries;
 
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto fail;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    ((sb.st_mode & 077) != 0 && fchmod(fd, 0600) != 0)) {
-		(void)close(fd);
-		goto fail;
+	for (tries = 0; tries < 2; tries++) {
+		if (lstat(path, &sb) == 0) {
+			if (!S_ISREG(sb.st_mode)) {
+				errno = S_ISLNK(sb.st_mode) ? ELOOP : EINVAL;
+				goto fail;
+			}
+			if ((sb.st_mode & 077) != 0 && chmod(path, 0600) != 0)
+				goto fail;
+			return IG_OK;
+		}
+		if (errno != ENOENT)
+			goto fail;
+		/* absent: nobody in this process holds a lock on it yet */
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			if (close(fd) != 0)
+				goto fail;
+			return IG_OK;
+		}
+		if (errno != EEXIST)
+			goto fail;
+		/* created by someone else meanwhile: check it as existing */
 	}
-	if (close(fd) != 0)
-		goto fail;
-	return IG_OK;
 fail:
 	(void)snprintf(state_errbuf, sizeof(state_errbuf), "%s: %s", path, strerror(errno));
 	*error_r = state_errbuf;
@@ -423,6 +453,25 @@ row_to_info(sqlite3_stmt *s, struct token_info *info)
 	info->created_at = sqlite3_column_int64(s, 6);
 	info->expires_at = sqlite3_column_int64(s, 7);
 	info->revoked_at = sqlite3_column_int64(s, 8);
+	if (!copy_text(info->tools_allow, sizeof(info->tools_allow), sqlite3_column_text(s, 9),
+		       sqlite3_column_bytes(s, 9)) ||
+	    !copy_text(info->tools_deny, sizeof(info->tools_deny), sqlite3_column_text(s, 10),
+		       sqlite3_column_bytes(s, 10))) {
+		(void)err_set("invalid token row", NULL);
+		return IG_EDB;
+	}
+	if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
+		char rate[32];
+
+		/* a damaged limit must not become "unlimited": refuse the row */
+		if (!copy_text(rate, sizeof(rate), sqlite3_column_text(s, 11),
+			       sqlite3_column_bytes(s, 11)) ||
+		    !cfg_rate_parse(rate, &info->rate_limit)) {
+			(void)err_set("invalid token row", NULL);
+			return IG_EDB;
+		}
+		info->rate_set = true;
+	}
 	return IG_OK;
 }
 
@@ -490,6 +539,38 @@ accounts_ok(const char *s)
 
 /* ---- tokens ------------------------------------------------------------ */
 
+/* "" or a comma list of at most LIM_OVERRIDE_NAMES names of tool-name
+ * characters ([A-Za-z0-9_.-]); whether they name real tools is the
+ * caller's check (store/ knows no tools). */
+static bool
+override_list_ok(const char *s)
+{
+	size_t n = 0;
+	const char *p = s;
+
+	if (s == NULL || s[0] == '\0')
+		return true;
+	if (strlen(s) > LIM_OVERRIDE_LIST)
+		return false;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		size_t i;
+
+		if (len == 0 || ++n > LIM_OVERRIDE_NAMES)
+			return false;
+		for (i = 0; i < len; i++) {
+			char c = p[i];
+
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+				return false;
+		}
+		if (p[len] == '\0')
+			return true;
+		p += len + 1;
+	}
+}
+
 static enum ig_err
 token_insert(struct state *st, const struct token_spec *spec, const char *accounts,
 	     const unsigned char hash[crypto_hash_sha256_BYTES], int64_t now, int64_t *id_r,
@@ -514,8 +595,21 @@ token_insert(struct state *st, const struct token_spec *spec, const char *accoun
 		    SQLITE_OK ||
 	    sqlite3_bind_int(s, 5, spec->admin ? 1 : 0) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 6, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 7, spec->expires_at) != SQLITE_OK)
+	    sqlite3_bind_int64(s, 7, spec->expires_at) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 8, spec->tools_allow != NULL ? spec->tools_allow : "", -1,
+			      SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 9, spec->tools_deny != NULL ? spec->tools_deny : "", -1,
+			      SQLITE_STATIC) != SQLITE_OK)
 		goto fail;
+	if (spec->rate_set) {
+		char rate[32];
+
+		cfg_rate_format(spec->rate_limit, rate, sizeof(rate));
+		if (sqlite3_bind_text(s, 10, rate, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+			goto fail;
+	} else if (sqlite3_bind_null(s, 10) != SQLITE_OK) {
+		goto fail;
+	}
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
 		(void)sqlite3_reset(s);
@@ -564,6 +658,17 @@ state_token_create(struct state *st, const struct token_spec *spec,
 				   NULL);
 		return IG_EINVAL;
 	}
+	if (!override_list_ok(spec->tools_allow) || !override_list_ok(spec->tools_deny)) {
+		*error_r = err_set("tool overrides must be comma lists of at most 64 tool names",
+				   NULL);
+		return IG_EINVAL;
+	}
+	if (spec->rate_set &&
+	    (spec->rate_limit.count > LIM_RATE_COUNT ||
+	     (spec->rate_limit.count > 0 && spec->rate_limit.period_s == 0))) {
+		*error_r = err_set("invalid rate limit", NULL);
+		return IG_EINVAL;
+	}
 	if ((unsigned)spec->posture_cap > POSTURE_DESTRUCTIVE || spec->expires_at < 0 ||
 	    (spec->expires_at != 0 && spec->expires_at <= now)) {
 		*error_r = err_set("invalid posture or expiry in the past", NULL);
@@ -589,6 +694,12 @@ state_token_create(struct state *st, const struct token_spec *spec,
 		info_r->admin = spec->admin;
 		info_r->created_at = now;
 		info_r->expires_at = spec->expires_at;
+		(void)snprintf(info_r->tools_allow, sizeof(info_r->tools_allow), "%s",
+			       spec->tools_allow != NULL ? spec->tools_allow : "");
+		(void)snprintf(info_r->tools_deny, sizeof(info_r->tools_deny), "%s",
+			       spec->tools_deny != NULL ? spec->tools_deny : "");
+		info_r->rate_set = spec->rate_set;
+		info_r->rate_limit = spec->rate_limit;
 	}
 out:
 	sodium_memzero(raw, sizeof(raw));

@@ -11,7 +11,9 @@
 #include "server/config.h"
 
 /* state.db (DESIGN §7): durable data — tokens (hashed), later the outbox and
- * settings. SQLite in WAL mode with busy_timeout; prepared statements only.
+ * settings. The schema is an ordered list of migration steps keyed by
+ * PRAGMA user_version (store/state.c), each applied once in its own
+ * transaction. SQLite in WAL mode with busy_timeout; prepared statements only.
  * One struct state is one SQLite connection: use it from one thread at a time
  * (open one per thread that needs it). */
 
@@ -31,6 +33,13 @@ struct token_info {
 	int64_t created_at; /* unix seconds */
 	int64_t expires_at; /* 0: never */
 	int64_t revoked_at; /* 0: active */
+	/* Per-tool overrides (docs/security-model.md): comma lists of tool
+	 * names and sub-capabilities ("search.advanced_query"); "" when unset.
+	 * They only ever take permissions away. */
+	char tools_allow[LIM_OVERRIDE_LIST + 1];
+	char tools_deny[LIM_OVERRIDE_LIST + 1];
+	bool rate_set;              /* false: [defaults] token_rate_limit applies */
+	struct cfg_rate rate_limit; /* this token's own bucket when rate_set */
 };
 
 struct token_spec {
@@ -39,6 +48,10 @@ struct token_spec {
 	enum posture posture_cap;
 	bool admin;
 	int64_t expires_at;   /* 0: never */
+	const char *tools_allow; /* NULL or "": none; syntax checked here, names by the caller */
+	const char *tools_deny;
+	bool rate_set;
+	struct cfg_rate rate_limit;
 };
 
 /* Opens (creating if needed, mode 0600, directory 0700) data_dir/state.db and

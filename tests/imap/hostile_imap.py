@@ -37,6 +37,10 @@ UID, SEARCH).
                       by one byte and a tagged OK, as if the literal were 1 byte long
   noselect-folder     the good server plus a "\\Noselect \\HasChildren" folder "Shared" (STATUS
                       on it: NO) and its child "Shared/Team" (4 messages, 4 unseen)
+  fetch-oversize      the good server, but UID FETCH reports RFC822.SIZE 30000000 (over the
+                      message cap) and answers BODY.PEEK[] with a literal of that size
+  fetch-huge-literal  the good server, but UID FETCH reports RFC822.SIZE 100 and answers
+                      BODY.PEEK[] with a literal of {4294967296}, 4 KiB, then silence
   good                a minimal well-behaved server: CAPABILITY, LOGIN, AUTHENTICATE PLAIN,
                       LIST (SPECIAL-USE), STATUS, SELECT/EXAMINE, NOOP, LOGOUT. Any user;
                       the password "wrong" is refused with [AUTHENTICATIONFAILED].
@@ -53,7 +57,8 @@ import time
 SCENARIOS = ["never-answer", "slow-greeting", "drop-mid-literal", "huge-literal", "long-line",
              "deep-nesting", "nul-in-quoted", "untagged-flood", "bad-envelope",
              "bad-bodystructure", "starttls-injection", "wrong-cert", "bye-at-greeting", "good",
-             "forged-ok", "forged-ok-literal", "overflow-literal", "noselect-folder"]
+             "forged-ok", "forged-ok-literal", "overflow-literal", "noselect-folder",
+             "fetch-oversize", "fetch-huge-literal"]
 DATA_CMDS = {"LIST", "LSUB", "STATUS", "SELECT", "EXAMINE", "FETCH", "UID", "SEARCH"}
 MAX_CMD = 64 * 1024
 
@@ -230,6 +235,19 @@ def hostile_data(conn, scen, tag, cmd, line):
         while time.monotonic() < deadline:
             conn.send(chunk)
         raise Closed()
+    if scen in ("fetch-oversize", "fetch-huge-literal") and cmd == "UID" \
+            and line.upper().split()[2:3] == ["FETCH"]:
+        up = line.upper()
+        size = 30000000 if scen == "fetch-oversize" else 100
+        if "BODY.PEEK[]" in up:
+            if scen == "fetch-oversize":
+                conn.send(b"* 1 FETCH (UID 1 BODY[] {%d}\r\n" % size + b"A" * 4096)
+            else:
+                conn.send(b"* 1 FETCH (UID 1 BODY[] {4294967296}\r\n" + b"A" * 4096)
+            silence(conn)
+        conn.send(('* 1 FETCH (UID 1 FLAGS () INTERNALDATE "01-Jan-2024 00:00:00 +0000" '
+                   'RFC822.SIZE %d)\r\n%s OK FETCH done\r\n' % (size, tag)).encode())
+        return True
     if scen in ("bad-envelope", "bad-bodystructure"):
         bad = BAD_ENVELOPE if scen == "bad-envelope" else BAD_BODYSTRUCTURE
         if cmd in ("FETCH", "UID"):

@@ -3,6 +3,7 @@
 
 Starts and stops the gateway itself (by PID), talks MCP over HTTP, and plays
 "another mail client" with imaplib against the suite's Dovecot."""
+import base64
 import argparse, email.utils, imaplib, json, os, random, signal, socket, sqlite3, ssl
 import subprocess, sys, time, urllib.error, urllib.request
 
@@ -26,7 +27,7 @@ def out(name, cond, why=""):
         print("ok - cache_suite: %s" % name, flush=True)
     else:
         fails += 1
-        print("not ok - cache_suite: %s%s" % (name, " (%s)" % str(why)[:300] if why else ""),
+        print("not ok - cache_suite: %s%s" % (name, " (%s)" % str(why)[:2000] if why else ""),
               flush=True)
     return cond
 
@@ -313,9 +314,31 @@ out("from + seen from cache as the server's", sc and sc["meta"]["total"] == len(
 sc, err, r = search({"folder": "Big", "list_id": "dev.lists", "limit": 1})
 out("list_id from cache", sc and sc["meta"]["total"] == BIG // 5, r)
 m1 = sc["untrusted"]["messages"][0] if sc else {}
-out("envelope fields", m1.get("list_id", "").find("dev.lists") >= 0 and
-    m1.get("from") and m1["from"][0].get("address", "").startswith("big") and
-    "internaldate" in m1 and isinstance(m1.get("flags"), list), m1)
+ENVELOPE_KEYS = {"uid", "folder", "message_id", "in_reply_to", "subject", "from", "to", "cc",
+                 "date", "internaldate", "size", "flags", "references", "list_id",
+                 "has_attachment", "security_warnings"}
+out("envelope fields (the get_thread shape)", set(m1) == ENVELOPE_KEYS and
+    m1["folder"] == "Big" and m1["list_id"] == "dev.lists.example.org" and
+    isinstance(m1["from"], dict) and set(m1["from"]) == {"name", "address"} and
+    m1["from"]["address"].startswith("big") and isinstance(m1["to"], list) and
+    m1["to"] and m1["to"][0] == {"name": "Alice", "address": "alice@example.test"} and
+    isinstance(m1["references"], list) and isinstance(m1["security_warnings"], list) and
+    "internaldate" in m1 and isinstance(m1.get("flags"), list) and
+    "security_warnings" not in sc, m1)
+
+
+def thread_envelope(uid, folder, account="alice", token=None):
+    r = rpc("tools/call", {"name": "get_thread", "arguments": {
+        "account": account, "folder": folder, "uid": uid}}, token or TOKEN)
+    sc = (r.get("result") or {}).get("structuredContent") or {}
+    for e in (sc.get("untrusted") or {}).get("messages") or []:
+        if e.get("uid") == uid:
+            return e
+    return r
+
+
+out("a cached envelope equals get_thread's envelope of the same message",
+    m1 and thread_envelope(m1["uid"], "Big") == m1, (m1, thread_envelope(m1.get("uid"), "Big")))
 # paging with cursors
 sc1, err, r = search({"folder": "Big", "limit": 10})
 cur = sc1 and sc1["meta"]["next_cursor"]
@@ -362,6 +385,22 @@ sc, err, r = search({"folder": "Fresh"})
 out("EXPUNGE by another client visible on the next call",
     sc and sc["meta"]["total"] == sc0["meta"]["total"] and
     new_uid not in [x["uid"] for x in sc["untrusted"]["messages"]], r)
+# an adversarial envelope: the cache's warnings and strings are get_thread's
+hostile = msg(9002, "=?utf-8?b?" + base64.b64encode("Pay \u202enow\u200b".encode()).decode() +
+              "?= =?x-unknown?q?abc?=",
+              frm="=?utf-8?q?PayPal_Support?= <support@paypa1-secure.test>",
+              extra="Reply-To: <collect@elsewhere.test>\r\nCc: \"Bob \u00e9\" <bob@ex\u0430mple.test>\r\n"
+              "References: <a@x> <b@x>\r\nList-Id: Ops <ops.list.test>\r\n")
+m.append("Fresh", None, None, hostile)
+sc, err, r = search({"folder": "Fresh", "subject": "abc"})
+hm = sc["untrusted"]["messages"][0] if sc and sc["meta"]["total"] == 1 else {}
+te = thread_envelope(hm.get("uid", 0), "Fresh") if hm else None
+out("adversarial envelope: cached == get_thread's (strings and security_warnings)",
+    hm and sc["meta"]["source"] == "cache" and hm["security_warnings"] and te == hm,
+    {k: (hm.get(k), te.get(k)) for k in hm if isinstance(te, dict) and hm.get(k) != te.get(k)}
+    if isinstance(te, dict) else (hm, te))
+m.uid("STORE", str(hm.get("uid", 0)), "+FLAGS", "(\\Deleted)")
+m.expunge()
 # UIDVALIDITY reset
 m.select("INBOX")
 m.delete("Fresh")
@@ -399,6 +438,9 @@ sc, err, r = search({"folder": "Big", "advanced_query": "OR SUBJECT \"message 10
                      "SUBJECT \"message 20 \"", "limit": 5}, "alicefull", TOKEN_FULL)
 out("advanced_query at full posture (server)", sc and sc["meta"]["source"] == "server" and
     sc["meta"]["total"] == 2, r)
+srv_env = sc["untrusted"]["messages"][0] if sc and sc["untrusted"]["messages"] else {}
+out("a server-path envelope equals get_thread's", srv_env and
+    thread_envelope(srv_env["uid"], "Big", "alicefull", TOKEN_FULL) == srv_env, srv_env)
 for bad in ("SUBJECT x\r\nA1 LOGOUT", "SUBJECT {5}", "(SUBJECT x", "SUBJECT \"x",
             "SUBJECT x\x00", "SUBJECT ~{3}"):
     _, err, r = search({"folder": "Big", "advanced_query": bad}, "alicefull", TOKEN_FULL)

@@ -148,11 +148,15 @@ msgs = (sc(res).get("untrusted") or {}).get("messages") or []
 got = sorted((x.get("folder"), x.get("uid")) for x in msgs)
 out("get_thread include_sent: the Sent reply too", got == sorted([("INBOX", r_root), ("Sent", r_sent), ("INBOX", r_2)]), repr(got))
 env_keys = {"uid", "folder", "message_id", "in_reply_to", "subject", "from", "to", "cc", "date", "internaldate",
-            "size", "flags", "has_attachment", "security_warnings"}
+            "size", "flags", "references", "list_id", "has_attachment", "security_warnings"}
 e0 = msgs[0] if msgs else {}
 out("envelope shape", set(e0) == env_keys and isinstance(e0.get("from"), dict) and e0["from"].get("address"),
     repr(e0)[:300])
 res = call("get_thread", {"account": "alice", "folder": "INBOX", "uid": r_2, "limit": 1})
+r2 = [x for x in msgs if x.get("uid") == r_2 and x.get("folder") == "INBOX"]
+out("envelope references from the header, without brackets",
+    bool(r2) and r2[0].get("references") == ["root@x", "reply1@x"] and r2[0].get("message_id") == "reply2@x"
+    and r2[0].get("in_reply_to") == "reply1@x", repr(r2)[:300])
 out("get_thread limit 1: truncated", sc(res).get("meta", {}).get("truncated") is True
     and len(sc(res)["untrusted"]["messages"]) == 1, repr(sc(res))[:300])
 
@@ -262,9 +266,18 @@ for scen, tool, allowed in (
         ("bad-bodystructure", "fetch_message", {"ERR_IMAP_PROTOCOL", "ERR_TOO_LARGE", "ERR_NOT_FOUND"}),
         ("good", "fetch_message", {"ERR_NOT_FOUND"}),
         ("good", "get_thread", {"ERR_NOT_FOUND"}),
-        ("good", "list_attachments", {"ERR_NOT_FOUND"})):
+        ("good", "list_attachments", {"ERR_NOT_FOUND"}),
+        # RFC822.SIZE over the cap: refused before the body is asked for
+        ("fetch-oversize", "fetch_message", {"ERR_TOO_LARGE"}),
+        ("fetch-oversize", "download_attachment", {"ERR_TOO_LARGE"}),
+        # a lying size, then a 4 GiB literal: the parser refuses it unbuffered
+        ("fetch-huge-literal", "fetch_message", {"ERR_TOO_LARGE"}),
+        ("fetch-huge-literal", "list_attachments", {"ERR_TOO_LARGE"})):
     t = time.monotonic()
-    res = call(tool, {"account": "h-" + scen, "folder": "INBOX", "uid": 1}, limit=60)
+    args = {"account": "h-" + scen, "folder": "INBOX", "uid": 1}
+    if tool == "download_attachment":
+        args["part_id"] = "2"
+    res = call(tool, args, limit=60)
     out("hostile %s via %s: %s (%.1f s)" % (scen, tool, code(res), time.monotonic() - t), code(res) in allowed,
         repr(res)[:200])
 try:
@@ -273,6 +286,9 @@ try:
 except OSError:
     alive = False
 out("gateway alive after the hostile servers", alive)
+with open("/proc/%s/status" % pid) as st:
+    rss = [int(l.split()[1]) for l in st if l.startswith("VmRSS:")][0]
+print("# gateway RSS after the hostile fetches: %d KiB" % rss)
 res = call("list_labels", {"account": "h-good"})
 out("list_labels against the hostile good server", code(res) is None and "\\Seen" in (sc(res).get("untrusted") or {}).get("system_flags", []), repr(res)[:200])
 m.logout()

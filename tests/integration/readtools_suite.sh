@@ -80,13 +80,13 @@ else
 fi
 
 # hostile servers: malformed FETCH answers, and a server whose FETCH is empty
-for s in bad-envelope bad-bodystructure good; do
+for s in bad-envelope bad-bodystructure good fetch-oversize fetch-huge-literal; do
 	"$PY" "$root/tests/imap/hostile_imap.py" --port 0 --scenario "$s" --cert "$CERT_FILE" \
 		--key "$KEY_FILE" --max-seconds "$budget" >"$tmp/h-$s.out" 2>"$tmp/h-$s.err" &
 	pids+=($!)
 done
 : >"$tmp/hostile.ports"
-for s in bad-envelope bad-bodystructure good; do
+for s in bad-envelope bad-bodystructure good fetch-oversize fetch-huge-literal; do
 	port=""
 	for _ in $(seq 1 100); do
 		port=$(awk '$1=="listening"{print $2}' "$tmp/h-$s.out" 2>/dev/null)

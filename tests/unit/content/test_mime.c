@@ -483,6 +483,67 @@ test_not_message(void **state)
 	parsed_free(&p);
 }
 
+/* mime_part_content: the decoded bytes of one attachment by part id, the
+ * caller's cap as a sticky limit, an attached message serialized, and an
+ * unknown id reported as not found. */
+static void
+test_part_content(void **state)
+{
+	static const char msg[] =
+		"From: a@example.org\r\nSubject: files\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+		"--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+		"--XX\r\nContent-Type: application/pdf; name=a.pdf\r\n"
+		"Content-Transfer-Encoding: base64\r\n"
+		"Content-Disposition: attachment; filename=a.pdf\r\n\r\n"
+		"iVBORw0KGgo=\r\n"
+		"--XX\r\nContent-Type: message/rfc822\r\n\r\n"
+		"From: b@example.org\r\nSubject: inner\r\n\r\ninner body\r\n"
+		"--XX--\r\n";
+	struct slice raw = {msg, sizeof(msg) - 1};
+	struct mime_msg m;
+	struct warn_list w;
+	struct buf out;
+	bool found = false;
+	const char *err = NULL;
+
+	(void)state;
+	warn_list_init(&w);
+	buf_init(&out, 1024);
+	assert_int_equal(mime_part_content(raw, "2", &m, &w, &out, &found, &err), IG_OK);
+	assert_true(found);
+	assert_int_equal(out.len, 8);
+	assert_memory_equal(out.p, "\x89PNG\r\n\x1a\n", 8);
+	assert_int_equal(m.n_att, 2);
+	assert_string_equal(m.att[0].sniffed_type, "image/png");
+	mime_msg_free(&m);
+	buf_free(&out);
+
+	buf_init(&out, 1024);
+	assert_int_equal(mime_part_content(raw, "3", &m, &w, &out, &found, &err), IG_OK);
+	assert_true(found);
+	assert_non_null(strstr(out.p, "inner body"));
+	mime_msg_free(&m);
+	buf_free(&out);
+
+	buf_init(&out, 4); /* the caller's cap */
+	assert_int_equal(mime_part_content(raw, "2", &m, &w, &out, &found, &err), IG_ELIMIT);
+	assert_true(found);
+	mime_msg_free(&m);
+	buf_free(&out);
+
+	buf_init(&out, 1024);
+	assert_int_equal(mime_part_content(raw, "1", &m, &w, &out, &found, &err), IG_OK);
+	assert_false(found); /* the body text is not an attachment */
+	mime_msg_free(&m);
+	assert_int_equal(mime_part_content(raw, "9", &m, &w, &out, &found, &err), IG_OK);
+	assert_false(found);
+	assert_int_equal(out.len, 0);
+	mime_msg_free(&m);
+	buf_free(&out);
+	warn_list_free(&w);
+}
+
 int
 main(void)
 {
@@ -503,6 +564,7 @@ main(void)
 	    cmocka_unit_test(test_sniff),
 	    cmocka_unit_test(test_long_header),
 	    cmocka_unit_test(test_not_message),
+	    cmocka_unit_test(test_part_content),
 	};
 	int rc;
 

@@ -16,16 +16,19 @@
 #include "content/mime.h"
 #include "handlers/envelope.h"
 #include "imap/parse.h"
+#include "store/cache.h"
 
-#define RESP1                                                                                \
-	"* 3 FETCH (UID 42 FLAGS (\\Seen $Label1 \\Flagged) INTERNALDATE "                 \
-	"\"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 4286 ENVELOPE (\"Wed, 17 Jul 1996 "    \
-	"02:23:25 -0700 (PDT)\" \"=?UTF-8?B?SGVsbG8g4oCLV29ybGQ=?=\" ((\"support@paypal.com\" " \
-	"NIL \"x\" \"evil.example\")) NIL NIL ((\"Bob\" NIL \"bob\" \"example.org\")(NIL NIL "  \
-	"\"team\" NIL)(\"Carol\" NIL \"carol\" \"example.org\")(NIL NIL NIL NIL)) NIL NIL "     \
-	"\"<parent@example.org>\" \"<m42@example.org>\") BODYSTRUCTURE ((\"text\" \"plain\" "   \
-	"(\"charset\" \"utf-8\") NIL NIL \"7bit\" 10 1)(\"application\" \"pdf\" (\"name\" "    \
-	"\"a.pdf\") NIL NIL \"base64\" 100) \"mixed\"))\r\n"
+#define RESP1                                                                                      \
+	"* 3 FETCH (UID 42 FLAGS (\\Seen $Label1 \\Flagged) INTERNALDATE "                         \
+	"\"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 4286 ENVELOPE (\"Wed, 17 Jul 1996 "            \
+	"02:23:25 -0700 (PDT)\" \"=?UTF-8?B?SGVsbG8g4oCLV29ybGQ=?=\" ((\"support@paypal.com\" "    \
+	"NIL \"x\" \"evil.example\")) NIL NIL ((\"Bob\" NIL \"bob\" \"example.org\")(NIL NIL "     \
+	"\"team\" NIL)(\"Carol\" NIL \"carol\" \"example.org\")(NIL NIL NIL NIL)) NIL NIL "        \
+	"\"<parent@example.org>\" \"<m42@example.org>\") BODYSTRUCTURE ((\"text\" \"plain\" "      \
+	"(\"charset\" \"utf-8\") NIL NIL \"7bit\" 10 1)(\"application\" \"pdf\" (\"name\" "        \
+	"\"a.pdf\") NIL NIL \"base64\" 100) \"mixed\") BODY[HEADER.FIELDS (REFERENCES "            \
+	"LIST-ID)] {87}\r\nReferences: <r1@example.org>\r\n <parent@example.org>\r\nList-Id: "     \
+	"Dev <dev.example.org>\r\n\r\n)\r\n"
 
 static struct json_object *
 env_of(const char *resp, bool bytewise)
@@ -106,6 +109,11 @@ check_env(struct json_object *o)
 	assert_true(json_object_object_get_ex(o, "has_attachment", &v));
 	assert_true(json_object_get_boolean(v));
 	assert_non_null(str(o, "date"));
+	assert_true(json_object_object_get_ex(o, "references", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(v, 1)),
+	                    "parent@example.org");
+	assert_string_equal(str(o, "list_id"), "dev.example.org");
 }
 
 static void
@@ -137,10 +145,12 @@ test_envelope_hostile_strings(void **state)
 	/* bidi override in the subject, a literal with CR LF, C0 and C1 bytes
 	 * as display name, a flag with a non-atom character */
 	static const char resp[] =
-		"* 1 FETCH (UID 7 FLAGS (\\Seen \\* ok$) ENVELOPE (NIL "
-		"\"pay \xe2\x80\xae" "fdp.exe\" (({11}\r\nA\r\nB\x01\xc2\x85" "CDEF NIL \"a\" "
-		"\"b.example\")) NIL NIL NIL NIL NIL NIL NIL) BODYSTRUCTURE (\"text\" \"plain\" "
-		"NIL NIL NIL \"7bit\" 1 1))\r\n";
+	    "* 1 FETCH (UID 7 FLAGS (\\Seen \\* ok$) ENVELOPE (NIL "
+	    "\"pay \xe2\x80\xae"
+	    "fdp.exe\" (({11}\r\nA\r\nB\x01\xc2\x85"
+	    "CDEF NIL \"a\" "
+	    "\"b.example\")) NIL NIL NIL NIL NIL NIL NIL) BODYSTRUCTURE (\"text\" \"plain\" "
+	    "NIL NIL NIL \"7bit\" 1 1))\r\n";
 	struct imap_parser *p = imap_parser_new(1 << 20);
 	const struct imap_resp *r = NULL;
 	const char *err = NULL;
@@ -175,15 +185,15 @@ test_internaldate(void **state)
 	char out[32];
 
 	(void)state;
-	assert_true(envelope_internaldate_iso(SL_LIT(" 1-Jan-2024 00:30:00 +0100"), out,
-					      sizeof(out)));
+	assert_true(
+	    envelope_internaldate_iso(SL_LIT(" 1-Jan-2024 00:30:00 +0100"), out, sizeof(out)));
 	assert_string_equal(out, "2023-12-31T23:30:00Z");
-	assert_false(envelope_internaldate_iso(SL_LIT("1-Jan-2024 00:30:00 +0100"), out,
-					       sizeof(out)));
-	assert_false(envelope_internaldate_iso(SL_LIT("01-Foo-2024 00:30:00 +0100"), out,
-					       sizeof(out)));
-	assert_false(envelope_internaldate_iso(SL_LIT("01-Jan-2024 24:30:00 +0100"), out,
-					       sizeof(out)));
+	assert_false(
+	    envelope_internaldate_iso(SL_LIT("1-Jan-2024 00:30:00 +0100"), out, sizeof(out)));
+	assert_false(
+	    envelope_internaldate_iso(SL_LIT("01-Foo-2024 00:30:00 +0100"), out, sizeof(out)));
+	assert_false(
+	    envelope_internaldate_iso(SL_LIT("01-Jan-2024 24:30:00 +0100"), out, sizeof(out)));
 	assert_string_equal(out, "");
 }
 
@@ -200,15 +210,84 @@ test_flag_ok(void **state)
 	assert_false(envelope_flag_ok(SL_LIT("")));
 }
 
+static const char *
+jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v = NULL;
+
+	return json_object_object_get_ex(o, k, &v) && v != NULL ? json_object_get_string(v) : NULL;
+}
+
+static void
+test_envelope_cached(void **state)
+{
+	struct cache_msg m;
+	struct json_object *o, *from, *v;
+	bool bad = false;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.uid = 42;
+	m.internaldate = 1700000000;
+	m.size = 1234;
+	m.flags = SL_LIT("\\Seen $Label bad\\flag");
+	m.subject = SL_LIT("Hello");
+	m.from_json = SL_LIT("[{\"name\":null,\"address\":\"a@example.org\"},"
+			     "{\"name\":\"B\",\"address\":\"b@example.org\"}]");
+	m.to_json = SL_LIT("[{\"name\":\"Al\",\"address\":\"al@example.test\"}]");
+	m.cc_json = SL_LIT("[]");
+	m.message_id = SL_LIT("<id1@example.org>");
+	m.in_reply_to = SL_LIT("<id0@example.org> <x@y>");
+	m.references = SL_LIT("<r1@x> <r2@x>");
+	m.list_id = SL_LIT("Dev list <dev.example.org>");
+	m.warnings_json = SL_LIT("[{\"code\":\"c\",\"detail\":\"d\",\"location\":\"header.from\"}]");
+	o = envelope_json_cached(&m, "INBOX", &bad);
+	assert_non_null(o);
+	assert_false(bad);
+	assert_int_equal(json_object_object_length(o), 16);
+	assert_string_equal(jstr(o, "folder"), "INBOX");
+	assert_string_equal(jstr(o, "message_id"), "id1@example.org");
+	assert_string_equal(jstr(o, "in_reply_to"), "id0@example.org");
+	assert_string_equal(jstr(o, "list_id"), "dev.example.org");
+	assert_string_equal(jstr(o, "internaldate"), "2023-11-14T22:13:20Z");
+	assert_null(jstr(o, "date"));
+	assert_true(json_object_object_get_ex(o, "from", &from));
+	assert_string_equal(jstr(from, "name"), "");
+	assert_string_equal(jstr(from, "address"), "a@example.org");
+	assert_true(json_object_object_get_ex(o, "flags", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	assert_true(json_object_object_get_ex(o, "references", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	assert_true(json_object_object_get_ex(o, "security_warnings", &v));
+	assert_int_equal(json_object_array_length(v), 1);
+	json_object_put(o);
+
+	/* stored JSON the sync engine would never write: damage */
+	m.from_json = SL_LIT("[{\"name\":1,\"address\":\"a@example.org\"}]");
+	o = envelope_json_cached(&m, "INBOX", &bad);
+	assert_non_null(o);
+	assert_true(bad);
+	json_object_put(o);
+	bad = false;
+	m.from_json = SL_LIT("[]");
+	m.warnings_json = SL_LIT("[{\"code\":\"c\"}");
+	o = envelope_json_cached(&m, "INBOX", &bad);
+	assert_true(bad);
+	assert_true(json_object_object_get_ex(o, "from", &v));
+	assert_null(v);
+	json_object_put(o);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_envelope_whole),
-		cmocka_unit_test(test_envelope_bytewise),
-		cmocka_unit_test(test_envelope_hostile_strings),
-		cmocka_unit_test(test_internaldate),
-		cmocka_unit_test(test_flag_ok),
+	    cmocka_unit_test(test_envelope_whole),
+	    cmocka_unit_test(test_envelope_bytewise),
+	    cmocka_unit_test(test_envelope_hostile_strings),
+	    cmocka_unit_test(test_internaldate),
+	    cmocka_unit_test(test_flag_ok),
+	    cmocka_unit_test(test_envelope_cached),
 	};
 	int rc;
 

@@ -683,6 +683,63 @@ test_posture_names(void **state)
 	assert_string_equal(posture_str(POSTURE_FULL), "full");
 }
 
+#define DISPATCH_ACCOUNT "[account w]\nhost = h\nuser = u\npassword_env = P\n"
+
+/* Rate limits ([defaults] and per account, inherited) and tool overrides. */
+static void
+test_dispatch_keys(void **state)
+{
+	static char env_rate[] = "IMAPGATE_ACCOUNT_W_RATE_LIMIT=7/s";
+	char *env[] = {env_rate, NULL};
+	struct ig_config *cfg;
+	struct cfg_rate r;
+	char out[32];
+
+	(void)state;
+	cfg = load_ok(NULL, NULL);
+	assert_int_equal(cfg->token_rate_limit.count, 600);
+	assert_int_equal(cfg->token_rate_limit.period_s, 60);
+	assert_int_equal(cfg->send_rate_limit.count, 20);
+	assert_int_equal(cfg->send_rate_limit.period_s, 3600);
+	config_free(cfg);
+	cfg = load_ok("[defaults]\ntoken_rate_limit = 5/s\nrate_limit = 9/min\n"
+		      "draft_rate_limit = off\nsend_rate_limit = 2/day\n" DISPATCH_ACCOUNT
+		      "tools_deny = send_email , search.advanced_query\ntools_allow = a,b\n"
+		      "send_rate_limit = 1/h\n",
+		      NULL);
+	assert_int_equal(cfg->token_rate_limit.count, 5);
+	assert_int_equal(cfg->token_rate_limit.period_s, 1);
+	/* the account inherits what it does not set */
+	assert_int_equal(cfg->accounts[0].rate_limit.count, 9);
+	assert_int_equal(cfg->accounts[0].rate_limit.period_s, 60);
+	assert_int_equal(cfg->accounts[0].draft_rate_limit.count, 0);
+	assert_int_equal(cfg->accounts[0].send_rate_limit.count, 1);
+	assert_int_equal(cfg->accounts[0].send_rate_limit.period_s, 3600);
+	assert_string_equal(cfg->accounts[0].tools_deny, "send_email , search.advanced_query");
+	assert_string_equal(cfg->accounts[0].tools_allow, "a,b");
+	config_free(cfg);
+	cfg = load_ok(DISPATCH_ACCOUNT, env);
+	assert_int_equal(cfg->accounts[0].rate_limit.count, 7);
+	config_free(cfg);
+	load_fails("[defaults]\nrate_limit = 5\n", NULL, "[defaults] rate_limit", "N/min");
+	load_fails("[defaults]\nrate_limit = 0/min\n", NULL, "rate_limit", NULL);
+	load_fails("[defaults]\nrate_limit = 1000001/s\n", NULL, "rate_limit", NULL);
+	load_fails("[defaults]\nrate_limit = 5/week\n", NULL, "rate_limit", NULL);
+	load_fails("[defaults]\nrate_limit = -5/s\n", NULL, "rate_limit", NULL);
+	load_fails(DISPATCH_ACCOUNT "tools_deny = a;b\n", NULL, "tools_deny", "comma list");
+	load_fails(DISPATCH_ACCOUNT "tools_allow = a/b\n", NULL, "tools_allow", NULL);
+	/* parse/format round trip */
+	assert_true(cfg_rate_parse("12/day", &r));
+	cfg_rate_format(r, out, sizeof(out));
+	assert_string_equal(out, "12/day");
+	assert_true(cfg_rate_parse("off", &r));
+	cfg_rate_format(r, out, sizeof(out));
+	assert_string_equal(out, "off");
+	assert_false(cfg_rate_parse("/s", &r));
+	assert_false(cfg_rate_parse("1/", &r));
+	assert_false(cfg_rate_parse("", &r));
+}
+
 int
 main(void)
 {
@@ -705,6 +762,7 @@ main(void)
 		cmocka_unit_test(test_allowed_hosts_defaults),
 		cmocka_unit_test(test_sizes_and_bools),
 		cmocka_unit_test(test_posture_names),
+		cmocka_unit_test(test_dispatch_keys),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

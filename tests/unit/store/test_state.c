@@ -15,6 +15,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "base/clock.h"
 #include "store/state.h"
 
 struct fx {
@@ -477,6 +478,102 @@ test_reopen_persists(void **state)
 	assert_string_equal(vi.accounts, "a");
 }
 
+/* A database from before the overrides step (version 2: tokens without
+ * override columns, and the outbox) with a token in it is migrated in
+ * place: the token still verifies, with no overrides and the default rate
+ * limit. */
+static void
+test_migrate_v1(void **state)
+{
+	static const char v1[] =
+		"CREATE TABLE tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		" hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32), accounts TEXT NOT NULL,"
+		" posture TEXT NOT NULL, admin INTEGER NOT NULL DEFAULT 0,"
+		" created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL DEFAULT 0,"
+		" revoked_at INTEGER NOT NULL DEFAULT 0);"
+		"CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at = 0;"
+		"PRAGMA user_version = 2;";
+	struct fx *fx = *state;
+	char p[160];
+	char secret[TOKEN_SECRET_LEN + 1];
+	struct token_spec spec = spec_of("old", "*");
+	struct token_info info;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	const char *error = NULL;
+
+	/* a token made by today's code, then the table rebuilt as version 1 */
+	create_ok(fx, &spec, secret, &info);
+	state_close(fx->st);
+	fx->st = NULL;
+	path_of(fx, "state.db", p, sizeof(p));
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TEMP TABLE keep AS SELECT id, name, hash, accounts,"
+				      " posture, admin, created_at, expires_at, revoked_at FROM tokens;"
+				      "DROP TABLE tokens;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO tokens SELECT * FROM keep", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+
+	assert_int_equal(state_open(fx->data, &fx->st, &error), IG_OK);
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(state_token_verify(fx->st, sl_from_cstr(secret), wall_now_s(), &info),
+			 IG_OK);
+	assert_string_equal(info.name, "old");
+	assert_string_equal(info.tools_allow, "");
+	assert_string_equal(info.tools_deny, "");
+	assert_false(info.rate_set);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_true(sqlite3_column_int(q, 0) >= 3);
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/* Overrides and rate limits round-trip; malformed ones are refused. */
+static void
+test_overrides(void **state)
+{
+	struct fx *fx = *state;
+	char secret[TOKEN_SECRET_LEN + 1];
+	struct token_spec spec = spec_of("ov", "*");
+	struct token_info info;
+	const char *error = NULL;
+
+	spec.tools_allow = "list_folders,search.advanced_query";
+	spec.tools_deny = "send_email";
+	spec.rate_set = true;
+	spec.rate_limit = (struct cfg_rate){30, 60};
+	create_ok(fx, &spec, secret, &info);
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(state_token_verify(fx->st, sl_from_cstr(secret), wall_now_s(), &info),
+			 IG_OK);
+	assert_string_equal(info.tools_allow, "list_folders,search.advanced_query");
+	assert_string_equal(info.tools_deny, "send_email");
+	assert_true(info.rate_set);
+	assert_int_equal(info.rate_limit.count, 30);
+	assert_int_equal(info.rate_limit.period_s, 60);
+	spec.name = "off";
+	spec.rate_limit = (struct cfg_rate){0, 1};
+	create_ok(fx, &spec, secret, &info);
+	assert_int_equal(state_token_verify(fx->st, sl_from_cstr(secret), wall_now_s(), &info),
+			 IG_OK);
+	assert_true(info.rate_set);
+	assert_int_equal(info.rate_limit.count, 0);
+	spec.name = "bad";
+	spec.tools_deny = "a,,b";
+	assert_int_equal(state_token_create(fx->st, &spec, secret, &info, &error), IG_EINVAL);
+	spec.tools_deny = "a;drop";
+	assert_int_equal(state_token_create(fx->st, &spec, secret, &info, &error), IG_EINVAL);
+	spec.tools_deny = "a b";
+	assert_int_equal(state_token_create(fx->st, &spec, secret, &info, &error), IG_EINVAL);
+}
+
 static void
 test_newer_schema_refused(void **state)
 {
@@ -556,6 +653,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_file_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_secret_in_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_persists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test(test_allows_account),

@@ -1,0 +1,454 @@
+/* Tests handlers/dispatch.c end to end on synchronous calls (the batch path):
+ * the order of the chain, token scope with one answer for "not yours" and
+ * "does not exist", postures and sub-capabilities, the breaker and rate
+ * limits driven by a fake clock, probe release, retry_after_ms, the
+ * per-principal tools/list and configuration checks of override names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "base/buf.h"
+#include "base/limits.h"
+#include "handlers/call.h"
+#include "handlers/dispatch.h"
+#include "handlers/tools.h"
+#include "server/config.h"
+#include "store/state.h"
+
+static int64_t fake_now;
+static int runs;
+
+static int64_t
+fake_ms(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
+
+static const struct ig_clock fake = {fake_ms, NULL};
+
+/* Fails with the code in argument `fail` (if any), else succeeds and
+ * reports the account and posture the chain resolved. */
+static void
+probe_run(struct tool_call *call)
+{
+	struct json_object *v;
+	struct json_object *out;
+
+	runs++;
+	if (json_object_object_get_ex(tool_call_args(call), "fail", &v)) {
+		tool_call_error(call, json_object_get_string(v), "failed as asked");
+		return;
+	}
+	out = json_object_new_object();
+	json_object_object_add(out, "account",
+			       json_object_new_string(tool_call_account(call) != NULL
+							      ? tool_call_account(call)->name
+							      : "-"));
+	json_object_object_add(out, "posture",
+			       json_object_new_string(posture_str(tool_call_posture(call))));
+	tool_call_result(call, tool_result_structured(out));
+}
+
+static const struct tool_arg_rule probe_rules[] = {
+	{"account", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+	{"fail", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+	{"html", ARG_AUDIT_VERBATIM, POSTURE_FULL},
+	{NULL, 0, 0},
+};
+
+#define PROBE_SCHEMA                                                                               \
+	"{\"type\":\"object\",\"properties\":{\"account\":{\"type\":\"string\"},\"fail\":{"       \
+	"\"type\":\"string\"},\"html\":{\"type\":\"boolean\"}},\"additionalProperties\":false}"
+
+static const struct tool_def t_read = {
+	.name = "t_read", .description = "t", .input_schema = PROBE_SCHEMA,
+	.hints = TOOL_READ_ONLY, .min_posture = POSTURE_READONLY, .rate_class = TOOL_RATE_READ,
+	.account_scoped = true, .args = probe_rules, .run = probe_run,
+};
+static const struct tool_def t_draft = {
+	.name = "t_draft", .description = "t", .input_schema = PROBE_SCHEMA,
+	.min_posture = POSTURE_DRAFT_SAFE, .rate_class = TOOL_RATE_DRAFT,
+	.account_scoped = true, .args = probe_rules, .run = probe_run,
+};
+static const struct tool_def t_destroy = {
+	.name = "t_destroy", .description = "t", .input_schema = PROBE_SCHEMA,
+	.min_posture = POSTURE_DESTRUCTIVE, .rate_class = TOOL_RATE_WRITE,
+	.account_scoped = true, .args = probe_rules, .run = probe_run,
+};
+
+static char dir[64];
+static char conf[128];
+static struct ig_config *cfg;
+static struct tool_registry *reg;
+
+static void
+load(const char *text)
+{
+	FILE *f = fopen(conf, "w");
+	char *error = NULL;
+
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	config_free(cfg);
+	cfg = NULL;
+	assert_int_equal(config_load(conf, NULL, &cfg, &error), IG_OK);
+}
+
+#define ACCOUNT(name, posture, extra)                                                               \
+	"[account " name "]\nhost = 127.0.0.1\nport = 1\nuser = u@x\npassword_env = X\nposture = " \
+	posture "\n" extra
+
+static const char base_conf[] =
+	"[defaults]\ntoken_rate_limit = 1000/s\nrate_limit = 1000/s\n"
+	"draft_rate_limit = 3/min\n"
+	ACCOUNT("alpha", "full", "tools_deny = t_draft.html\n")
+	ACCOUNT("beta", "destructive", "rate_limit = 2/s\n")
+	ACCOUNT("gamma", "readonly", "");
+
+static int
+setup(void **state)
+{
+	static const struct tool_def *const extra[] = {&t_read, &t_draft, &t_destroy};
+	const char *error = NULL;
+
+	(void)state;
+	(void)snprintf(dir, sizeof(dir), "/tmp/ig-test-disp-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	load(base_conf);
+	reg = tool_registry_new(extra, 3, &error);
+	assert_non_null(reg);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	tool_registry_free(reg);
+	config_free(cfg);
+	(void)unlink(conf);
+	return rmdir(dir);
+}
+
+static struct token_info
+token(int64_t id, const char *accounts, enum posture cap)
+{
+	struct token_info t;
+
+	memset(&t, 0, sizeof(t));
+	t.id = id;
+	(void)snprintf(t.name, sizeof(t.name), "tok%lld", (long long)id);
+	(void)snprintf(t.accounts, sizeof(t.accounts), "%s", accounts);
+	t.posture_cap = cap;
+	return t;
+}
+
+/* Runs one call synchronously; returns the result as compact JSON text
+ * (static buffer) and the error code (or "OK") in *code_r. */
+static const char *
+call(struct disp *d, const struct token_info *tok, const char *tool, const char *args,
+     const char **code_r)
+{
+	static char text[4096];
+	static char code[64];
+	struct tool_call tc;
+	struct json_object *sc;
+	struct json_object *err;
+	struct json_object *c;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.def = tool_registry_find(reg, tool);
+	assert_non_null(tc.def);
+	tc.args = json_tokener_parse(args); /* test text */
+	assert_non_null(tc.args);
+	tc.principal = tok;
+	tc.cfg = cfg;
+	tc.min_log_level = -1;
+	disp_call(d, &tc);
+	assert_non_null(tc.result);
+	(void)snprintf(text, sizeof(text), "%s",
+		       json_object_to_json_string_ext(tc.result, JSON_C_TO_STRING_PLAIN));
+	(void)snprintf(code, sizeof(code), "OK");
+	if (json_object_object_get_ex(tc.result, "structuredContent", &sc) &&
+	    json_object_object_get_ex(sc, "error", &err) &&
+	    json_object_object_get_ex(err, "code", &c))
+		(void)snprintf(code, sizeof(code), "%s", json_object_get_string(c));
+	*code_r = code;
+	tool_call_clear(&tc);
+	return text;
+}
+
+static struct disp *
+disp(void)
+{
+	char *error = NULL;
+	struct disp *d = disp_new(cfg, reg, &fake, &error);
+
+	assert_non_null(d);
+	return d;
+}
+
+static void
+test_scope_identical_not_found(void **state)
+{
+	struct disp *d;
+	struct token_info a = token(1, "alpha", POSTURE_DESTRUCTIVE);
+	struct token_info ab = token(2, "alpha,beta", POSTURE_DESTRUCTIVE);
+	struct token_info none = token(3, "nothere", POSTURE_DESTRUCTIVE);
+	char other[4096];
+	const char *code;
+	const char *r;
+
+	(void)state;
+	load(base_conf);
+	d = disp();
+	/* the only account is implied */
+	r = call(d, &a, "t_read", "{}", &code);
+	assert_string_equal(code, "OK");
+	assert_non_null(strstr(r, "\"account\":\"alpha\""));
+	/* someone else's account and a nonexistent one: the same bytes */
+	r = call(d, &a, "t_read", "{\"account\":\"beta\"}", &code);
+	assert_string_equal(code, "ERR_NOT_FOUND");
+	(void)snprintf(other, sizeof(other), "%s", r);
+	r = call(d, &a, "t_read", "{\"account\":\"zzz\"}", &code);
+	assert_string_equal(r, other);
+	r = call(d, &a, "t_destroy", "{\"account\":\"gamma\"}", &code);
+	assert_string_equal(r, other);
+	/* several accounts: the argument is needed */
+	r = call(d, &ab, "t_read", "{}", &code);
+	assert_string_equal(code, "ERR_INVALID_INPUT");
+	r = call(d, &ab, "t_read", "{\"account\":\"beta\"}", &code);
+	assert_non_null(strstr(r, "\"account\":\"beta\""));
+	r = call(d, &none, "t_read", "{}", &code);
+	assert_string_equal(code, "ERR_NOT_FOUND");
+	/* validation comes first: bad arguments never reach scope */
+	r = call(d, &a, "t_read", "{\"account\":\"beta\",\"x\":1}", &code);
+	assert_string_equal(code, "ERR_INVALID_INPUT");
+	disp_free(d);
+}
+
+static void
+test_postures(void **state)
+{
+	struct disp *d;
+	struct token_info full = token(1, "*", POSTURE_FULL);
+	struct token_info ro = token(2, "*", POSTURE_READONLY);
+	const char *code;
+	const char *r;
+
+	(void)state;
+	load(base_conf);
+	d = disp();
+	r = call(d, &full, "t_draft", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "OK");
+	assert_non_null(strstr(r, "\"posture\":\"full\""));
+	/* beta is destructive, the token caps at full */
+	r = call(d, &full, "t_destroy", "{\"account\":\"beta\"}", &code);
+	assert_string_equal(code, "ERR_POSTURE_DENIED");
+	(void)call(d, &ro, "t_draft", "{\"account\":\"beta\"}", &code);
+	assert_string_equal(code, "ERR_POSTURE_DENIED");
+	(void)call(d, &full, "t_draft", "{\"account\":\"gamma\"}", &code);
+	assert_string_equal(code, "ERR_POSTURE_DENIED");
+	/* sub-capability: html needs full; alpha denies t_draft.html */
+	r = call(d, &full, "t_read", "{\"account\":\"alpha\",\"html\":true}", &code);
+	assert_string_equal(code, "OK");
+	(void)call(d, &full, "t_draft", "{\"account\":\"alpha\",\"html\":true}", &code);
+	assert_string_equal(code, "ERR_POSTURE_DENIED");
+	(void)call(d, &full, "t_draft", "{\"account\":\"alpha\",\"html\":false}", &code);
+	assert_string_equal(code, "OK");
+	(void)call(d, &ro, "t_read", "{\"account\":\"alpha\",\"html\":true}", &code);
+	assert_string_equal(code, "ERR_POSTURE_DENIED");
+	(void)call(d, &ro, "t_read", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "OK");
+	/* token overrides */
+	(void)snprintf(full.tools_deny, sizeof(full.tools_deny), "t_read");
+	(void)call(d, &full, "t_read", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "ERR_POSTURE_DENIED");
+	full.tools_deny[0] = '\0';
+	(void)snprintf(full.tools_allow, sizeof(full.tools_allow), "t_read");
+	(void)call(d, &full, "t_read", "{\"account\":\"beta\",\"html\":true}", &code);
+	assert_string_equal(code, "ERR_POSTURE_DENIED"); /* allow-list lacks t_read.html */
+	(void)call(d, &full, "t_draft", "{\"account\":\"beta\"}", &code);
+	assert_string_equal(code, "ERR_POSTURE_DENIED");
+	disp_free(d);
+}
+
+static void
+test_breaker_via_chain(void **state)
+{
+	struct disp *d;
+	struct token_info t = token(1, "alpha,beta", POSTURE_DESTRUCTIVE);
+	const char *code;
+	const char *r;
+	int before;
+	int i;
+
+	(void)state;
+	load(base_conf);
+	d = disp();
+	fake_now = 1000000;
+	/* unrelated errors never open it */
+	for (i = 0; i < 20; i++) {
+		(void)call(d, &t, "t_read", "{\"account\":\"alpha\",\"fail\":\"ERR_NOT_FOUND\"}",
+			   &code);
+		assert_string_equal(code, "ERR_NOT_FOUND");
+	}
+	for (i = 0; i < LIM_BREAKER_ERRORS; i++)
+		(void)call(d, &t, "t_read", "{\"account\":\"alpha\",\"fail\":\"ERR_TIMEOUT\"}",
+			   &code);
+	before = runs;
+	r = call(d, &t, "t_read", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "ERR_CIRCUIT_OPEN");
+	assert_non_null(strstr(r, "\"retry_after_ms\":5000"));
+	assert_int_equal(runs, before); /* refused without running */
+	/* the other account is unaffected */
+	(void)call(d, &t, "t_read", "{\"account\":\"beta\"}", &code);
+	assert_string_equal(code, "OK");
+	/* half-open: a probe ending in an unrelated error frees the slot */
+	fake_now += LIM_BREAKER_COOLDOWN_MS;
+	(void)call(d, &t, "t_read", "{\"account\":\"alpha\",\"fail\":\"ERR_INVALID_INPUT\"}",
+		   &code);
+	assert_string_equal(code, "ERR_INVALID_INPUT");
+	(void)call(d, &t, "t_read", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "OK"); /* the next probe ran and closed it */
+	(void)call(d, &t, "t_read", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "OK");
+	disp_free(d);
+}
+
+static void
+test_rate_limits_via_chain(void **state)
+{
+	struct disp *d;
+	struct token_info t = token(1, "alpha,beta", POSTURE_DESTRUCTIVE);
+	struct token_info u = token(2, "beta", POSTURE_DESTRUCTIVE);
+	struct token_info own = token(3, "alpha", POSTURE_DESTRUCTIVE);
+	const char *code;
+	const char *r;
+	int i;
+
+	(void)state;
+	load(base_conf);
+	d = disp();
+	fake_now = 0;
+	/* beta: 2/s for all tokens together */
+	(void)call(d, &t, "t_read", "{\"account\":\"beta\"}", &code);
+	assert_string_equal(code, "OK");
+	(void)call(d, &u, "t_read", "{}", &code);
+	assert_string_equal(code, "OK");
+	r = call(d, &u, "t_read", "{}", &code);
+	assert_string_equal(code, "ERR_RATE_LIMITED");
+	assert_non_null(strstr(r, "\"retry_after_ms\":500"));
+	/* alpha unaffected */
+	(void)call(d, &t, "t_read", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "OK");
+	fake_now += 500;
+	(void)call(d, &u, "t_read", "{}", &code);
+	assert_string_equal(code, "OK");
+	/* drafts: 3/min per token (and per account) */
+	for (i = 0; i < 3; i++) {
+		(void)call(d, &t, "t_draft", "{\"account\":\"alpha\"}", &code);
+		assert_string_equal(code, "OK");
+	}
+	r = call(d, &t, "t_draft", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "ERR_RATE_LIMITED");
+	assert_non_null(strstr(r, "\"retry_after_ms\":20000"));
+	/* reads go on */
+	(void)call(d, &t, "t_read", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "OK");
+	/* a token's own limit */
+	own.rate_set = true;
+	own.rate_limit = (struct cfg_rate){1, 60};
+	(void)call(d, &own, "t_read", "{}", &code);
+	assert_string_equal(code, "OK");
+	(void)call(d, &own, "t_read", "{}", &code);
+	assert_string_equal(code, "ERR_RATE_LIMITED");
+	disp_free(d);
+}
+
+static void
+test_tools_list(void **state)
+{
+	struct disp *d;
+	struct token_info all = token(1, "*", POSTURE_DESTRUCTIVE);
+	struct token_info g = token(2, "gamma", POSTURE_DESTRUCTIVE);
+	struct token_info g2 = token(3, "gamma", POSTURE_FULL);
+	struct token_info deny = token(4, "*", POSTURE_DESTRUCTIVE);
+	struct buf b;
+	struct buf b2;
+
+	(void)state;
+	load(base_conf);
+	d = disp();
+	buf_init(&b, 1 << 20);
+	buf_init(&b2, 1 << 20);
+	assert_int_equal(disp_tools_list(d, &all, &b), IG_OK);
+	assert_non_null(strstr(b.p, "\"name\":\"t_destroy\""));
+	assert_non_null(strstr(b.p, "\"name\":\"t_draft\""));
+	assert_non_null(strstr(b.p, "\"name\":\"list_accounts\""));
+	buf_reset(&b);
+	/* gamma is readonly: only read tools, whatever the cap */
+	assert_int_equal(disp_tools_list(d, &g, &b), IG_OK);
+	assert_null(strstr(b.p, "\"name\":\"t_draft\""));
+	assert_null(strstr(b.p, "\"name\":\"t_destroy\""));
+	assert_non_null(strstr(b.p, "\"name\":\"t_read\""));
+	/* the same permission set: the same cached bytes */
+	assert_int_equal(disp_tools_list(d, &g2, &b2), IG_OK);
+	assert_string_equal(b.p, b2.p);
+	buf_reset(&b);
+	(void)snprintf(deny.tools_deny, sizeof(deny.tools_deny), "t_read,list_accounts");
+	assert_int_equal(disp_tools_list(d, &deny, &b), IG_OK);
+	assert_null(strstr(b.p, "\"name\":\"t_read\""));
+	assert_null(strstr(b.p, "\"name\":\"list_accounts\""));
+	assert_non_null(strstr(b.p, "\"name\":\"t_destroy\""));
+	buf_free(&b);
+	buf_free(&b2);
+	disp_free(d);
+}
+
+static void
+test_config_check(void **state)
+{
+	char *error = NULL;
+
+	(void)state;
+	load(ACCOUNT("alpha", "full", "tools_deny = t_read, nope_tool\n"));
+	assert_null(disp_new(cfg, reg, &fake, &error));
+	assert_non_null(error);
+	assert_non_null(strstr(error, "[account alpha] tools_deny: unknown tool or sub-capability "
+				      "'nope_tool'"));
+	free(error);
+	load(ACCOUNT("alpha", "full", "tools_allow = t_read.account\n"));
+	assert_int_equal(disp_config_check(cfg, reg, &error), IG_ECONFIG);
+	assert_non_null(strstr(error, "tools_allow"));
+	free(error);
+	load(ACCOUNT("alpha", "full", "tools_allow = t_read.html, t_read\n"));
+	assert_int_equal(disp_config_check(cfg, reg, &error), IG_OK);
+	load(base_conf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scope_identical_not_found),
+		cmocka_unit_test(test_postures),
+		cmocka_unit_test(test_breaker_via_chain),
+		cmocka_unit_test(test_rate_limits_via_chain),
+		cmocka_unit_test(test_tools_list),
+		cmocka_unit_test(test_config_check),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
