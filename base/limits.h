@@ -111,6 +111,26 @@
 #define LIM_MIME_SNIFF ((size_t)4096)        /* leading bytes inspected for magic numbers */
 #define LIM_CONTENT_LINKS 200                /* link findings reported per message */
 
+/* Cache and sync (store/cache.c, imap/sync.c) -- DESIGN §7, §13 */
+#define LIM_CACHE_TEXT ((size_t)1024 * 1024)   /* one cached text column (subject, address list,
+                                                  references...); longer values are cut */
+#define LIM_CACHE_SUBJECT ((size_t)1000)       /* DESIGN §5.3: subject bytes kept */
+#define LIM_CACHE_BODY ((size_t)64 * 1024)     /* sanitized body text indexed per message */
+#define LIM_CACHE_STMTS 64                     /* search statement shapes kept prepared */
+#define LIM_CACHE_PAGES_KB 16384                /* SQLite page cache per connection (KiB) */
+#define LIM_CACHE_BUSY_MS 5000                 /* SQLite busy_timeout: workers share cache.db */
+#define LIM_SYNC_BATCH 1000                    /* envelopes fetched and committed per transaction */
+#define LIM_SYNC_UIDS 5000000                  /* UIDs of one folder listed by UID SEARCH */
+#define LIM_SYNC_WARM 32                       /* folders kept warm per account */
+#define LIM_SYNC_RECENT_S 3600                 /* a folder searched this recently stays warm */
+#define LIM_SYNC_RETRY_S 30                    /* idle sync pause after a failure */
+#define LIM_SEARCH_PAGE 100                    /* DESIGN §5.3: results per search page */
+#define LIM_SEARCH_OFFSET 1000000              /* largest offset (cursor or explicit) */
+#define LIM_SEARCH_TERM 1000                   /* one search criterion string (bytes) */
+#define LIM_SEARCH_KEY 2048                    /* advanced_query bytes */
+#define LIM_SEARCH_KEY_DEPTH 16                /* advanced_query '(' nesting */
+#define LIM_SEARCH_KEY_TOKENS 256              /* advanced_query tokens */
+#define LIM_SEARCH_SERVER_HITS 100000          /* UIDs taken from a server UID SEARCH */
 /* Read tools (handlers/tools_fetch.c, tools_thread.c) -- DESIGN §4.3, §5.3. */
 #define LIM_FOLDER_ARG 255                   /* folder name bytes a tool accepts (§5.3) */
 #define LIM_FETCH_MESSAGE LIM_MIME_MESSAGE   /* a message fetch_message reads; over: ERR_TOO_LARGE */

@@ -10,16 +10,73 @@
 
 #include "audit/audit.h"
 #include "base/buf.h"
+#include "base/log.h"
+#include "imap/sync.h"
 #include "imap/tls.h"
+#include "store/cache.h"
 #include "imap/worker.h"
 #include "server/config.h"
 
+/* Per account: the sync engine's options (they must outlive the worker)
+ * and the known_domains list split once. */
+struct acct_sync {
+	struct sync_opts o;
+	char *domains_buf;
+	const char **domains;
+};
+
 struct accounts {
 	struct wk **w;
+	struct acct_sync *sync; /* n_sync entries (calloc'd: unused ones are empty) */
+	size_t n_sync;
 	size_t n;
 	const struct ig_config *cfg;
 	struct audit *audit; /* NULL: not audited */
+	struct cache_file *cache; /* shared cache.db; NULL: no cache */
 };
+
+/* Splits "a.com, B.org" into lower-case entries in one heap buffer. */
+static void
+domains_split(struct acct_sync *as, const char *list)
+{
+	size_t n = 1;
+	size_t i;
+	char *p;
+
+	if (list == NULL)
+		return;
+	for (i = 0; list[i] != '\0'; i++)
+		n += list[i] == ',';
+	as->domains_buf = strdup(list);
+	as->domains = calloc(n, sizeof(*as->domains));
+	if (as->domains_buf == NULL || as->domains == NULL) {
+		free(as->domains_buf);
+		free(as->domains);
+		as->domains_buf = NULL;
+		as->domains = NULL;
+		return;
+	}
+	p = as->domains_buf;
+	while (p != NULL && *p != '\0') {
+		char *e = strchr(p, ',');
+		char *q;
+
+		if (e != NULL)
+			*e = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		q = p + strlen(p);
+		while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+			*--q = '\0';
+		for (q = p; *q != '\0'; q++)
+			if (*q >= 'A' && *q <= 'Z')
+				*q = (char)(*q - 'A' + 'a');
+		if (*p != '\0')
+			as->domains[as->o.n_known_domains++] = p;
+		p = e != NULL ? e + 1 : NULL;
+	}
+	as->o.known_domains = as->domains;
+}
 
 const char *
 imap_fail_code(enum imap_fail f)
@@ -112,13 +169,23 @@ accounts_start_audited(const struct ig_config *cfg, struct audit *audit, const c
 	size_t i;
 
 	if (a == NULL || (cfg->n_accounts > 0 &&
-			  (a->w = calloc(cfg->n_accounts, sizeof(struct wk *))) == NULL)) {
+			  ((a->w = calloc(cfg->n_accounts, sizeof(struct wk *))) == NULL ||
+			   (a->sync = calloc(cfg->n_accounts, sizeof(*a->sync))) == NULL))) {
+		if (a != NULL)
+			free(a->w);
 		free(a);
 		*error_r = "out of memory";
 		return NULL;
 	}
 	a->cfg = cfg;
 	a->audit = audit;
+	a->n_sync = cfg->n_accounts;
+	/* Without a data_dir there is no cache: every read goes to IMAP. */
+	if (cfg->data_dir != NULL && cfg->n_accounts > 0) {
+		a->cache = cache_file_new(cfg->data_dir);
+		if (a->cache == NULL)
+			log_warn(0, "msg=\"cache disabled: out of memory\"");
+	}
 	for (i = 0; i < cfg->n_accounts; i++) {
 		const struct cfg_account *c = &cfg->accounts[i];
 		struct wk_opts o;
@@ -147,6 +214,18 @@ accounts_start_audited(const struct ig_config *cfg, struct audit *audit, const c
 			o.on_login = login_audit;
 			o.on_login_ctx = a;
 		}
+		a->sync[i].o.account = c->name;
+		a->sync[i].o.file = a->cache;
+		a->sync[i].o.warm_folders = c->warm_folders;
+		a->sync[i].o.index_bodies = c->index_bodies;
+		a->sync[i].o.log_id = o.log_id;
+		a->sync[i].o.audit = audit;
+		domains_split(&a->sync[i], c->known_domains);
+		o.ctx_open = sync_ctx_open;
+		o.ctx_close = sync_ctx_close;
+		o.ctx_arg = &a->sync[i].o;
+		o.idle_want = sync_idle_want;
+		o.idle_run = sync_idle_run;
 		a->w[i] = wk_start(&o);
 		sodium_memzero(o.pin, sizeof(o.pin));
 		if (a->w[i] == NULL) {
@@ -168,6 +247,14 @@ accounts_stop(struct accounts *a)
 		return;
 	for (i = 0; i < a->n; i++)
 		wk_stop(a->w[i]);
+	if (a->sync != NULL) {
+		for (i = 0; i < a->n_sync; i++) {
+			free(a->sync[i].domains_buf);
+			free(a->sync[i].domains);
+		}
+	}
+	cache_file_free(a->cache);
+	free(a->sync);
 	free(a->w);
 	free(a);
 }

@@ -19,6 +19,8 @@
 #include "content/unicode.h"
 #include "content/warn.h"
 #include "imap/parse.h"
+#include "server/json.h"
+#include "store/cache.h"
 
 /* NFKC may expand a string; room for that before the cut back to the cap. */
 #define ENV_GROWTH 4
@@ -413,6 +415,28 @@ warnings(const struct warn_list *w)
 	return a;
 }
 
+/* lookalike_reply_to_mismatch when the first Reply-To's organizational
+ * domain differs from the first From's (content/lookalike.h), as the sync
+ * engine records it for cached envelopes. */
+static void
+reply_to_check(struct env *e, const struct imap_envelope *ev)
+{
+	const struct imap_address *f, *r;
+	char fa[LIM_LOOK_INPUT + 1], ra[LIM_LOOK_INPUT + 1];
+
+	if (ev->reply_to.n == 0 || ev->from.n == 0)
+		return;
+	f = &ev->from.a[0];
+	r = &ev->reply_to.a[0];
+	if (f->host_nil || r->host_nil)
+		return;
+	(void)snprintf(fa, sizeof(fa), "%.*s@%.*s", (int)f->mailbox.len, f->mailbox.p,
+	               (int)f->host.len, f->host.p);
+	(void)snprintf(ra, sizeof(ra), "%.*s@%.*s", (int)r->mailbox.len, r->mailbox.p,
+	               (int)r->host.len, r->host.p);
+	look_reply_to(fa, ra, &e->w);
+}
+
 struct json_object *
 envelope_json(const struct imap_fetch *f, const char *folder, const char *const *known,
               size_t n_known)
@@ -470,8 +494,192 @@ envelope_json(const struct imap_fetch *f, const char *folder, const char *const 
 	json_object_object_add(o, "has_attachment",
 	                       json_object_new_boolean(envelope_has_attachment(f->body)));
 	u8_report_warn(&e.rep, &e.w, "header");
+	if (ev != NULL)
+		reply_to_check(&e, ev);
 	json_object_object_add(o, "security_warnings", warnings(&e.w));
 	warn_list_free(&e.w);
 	u8_report_free(&e.rep);
+	return o;
+}
+
+/* --- from a cache.db row --------------------------------------------------- */
+
+static struct json_object *
+row_text(struct slice s)
+{
+	return s.len > 0 ? json_object_new_string_len(s.p, (int)s.len) : NULL;
+}
+
+/* The first <id> of a stored (already sanitized) value, else the trimmed
+ * value; null when empty. */
+static struct json_object *
+row_msgid(struct slice v)
+{
+	const char *lt, *gt;
+
+	v = sl_trim_ows(v);
+	if (v.len == 0)
+		return NULL;
+	lt = memchr(v.p, '<', v.len);
+	gt = lt != NULL ? memchr(lt, '>', v.len - (size_t)(lt - v.p)) : NULL;
+	if (lt != NULL && gt != NULL)
+		v = (struct slice){lt + 1, (size_t)(gt - lt - 1)};
+	return json_object_new_string_len(v.p, (int)v.len);
+}
+
+static struct json_object *
+row_ids(struct slice v, size_t max)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i = 0, n = 0;
+
+	while (a != NULL && i < v.len && n < max) {
+		const char *lt = memchr(v.p + i, '<', v.len - i);
+		const char *gt;
+
+		if (lt == NULL)
+			break;
+		gt = memchr(lt, '>', v.len - (size_t)(lt - v.p));
+		if (gt == NULL)
+			break;
+		json_object_array_add(a, json_object_new_string_len(lt + 1, (int)(gt - lt - 1)));
+		n++;
+		i = (size_t)(gt - v.p) + 1;
+	}
+	return a;
+}
+
+static bool
+is_str(struct json_object *o, const char *key, bool null_ok)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return false;
+	return json_object_is_type(v, json_type_string) || (null_ok && v == NULL);
+}
+
+/* A stored address array [{name: string|null, address}] reshaped as
+ * [{name: string, address}]; *bad_r when it is not that. */
+static struct json_object *
+row_addrs(struct slice s, bool *bad_r)
+{
+	struct json_object *in = NULL;
+	struct json_object *out = json_object_new_array();
+	size_t i, n;
+
+	if (json_parse_strict(s, &in, NULL) != IG_OK || !json_object_is_type(in, json_type_array)) {
+		*bad_r = true;
+		json_object_put(in);
+		return out;
+	}
+	n = json_object_array_length(in);
+	for (i = 0; out != NULL && i < n; i++) {
+		struct json_object *a = json_object_array_get_idx(in, i);
+		struct json_object *o, *name, *addr;
+
+		if (!json_object_is_type(a, json_type_object) || !is_str(a, "address", false) ||
+		    !is_str(a, "name", true)) {
+			*bad_r = true;
+			break;
+		}
+		(void)json_object_object_get_ex(a, "name", &name);
+		(void)json_object_object_get_ex(a, "address", &addr);
+		o = json_object_new_object();
+		if (o == NULL)
+			break;
+		json_object_object_add(
+		    o, "name", name != NULL ? json_object_get(name) : json_object_new_string(""));
+		json_object_object_add(o, "address", json_object_get(addr));
+		json_object_array_add(out, o);
+	}
+	json_object_put(in);
+	return out;
+}
+
+/* Stored warnings [{code, detail, location}] (strings), as they are. */
+static struct json_object *
+row_warnings(struct slice s, bool *bad_r)
+{
+	struct json_object *w = NULL;
+	size_t i, n;
+
+	if (json_parse_strict(s, &w, NULL) != IG_OK || !json_object_is_type(w, json_type_array)) {
+		*bad_r = true;
+		json_object_put(w);
+		return json_object_new_array();
+	}
+	n = json_object_array_length(w);
+	for (i = 0; i < n; i++) {
+		struct json_object *x = json_object_array_get_idx(w, i);
+
+		if (!json_object_is_type(x, json_type_object) || !is_str(x, "code", false) ||
+		    !is_str(x, "detail", false) || !is_str(x, "location", false)) {
+			*bad_r = true;
+			json_object_put(w);
+			return json_object_new_array();
+		}
+	}
+	return w;
+}
+
+struct json_object *
+envelope_json_cached(const struct cache_msg *m, const char *folder, bool *bad_r)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *flags = json_object_new_array();
+	struct json_object *from, *list = NULL;
+	char iso[32];
+	time_t t = (time_t)m->internaldate;
+	struct tm tm;
+	size_t i = 0;
+
+	if (o == NULL || flags == NULL) {
+		json_object_put(o);
+		json_object_put(flags);
+		return NULL;
+	}
+	json_object_object_add(o, "uid", json_object_new_int64(m->uid));
+	json_object_object_add(o, "folder", json_object_new_string(folder));
+	json_object_object_add(o, "message_id", row_msgid(m->message_id));
+	json_object_object_add(o, "in_reply_to", row_msgid(m->in_reply_to));
+	json_object_object_add(o, "subject", row_text(m->subject));
+	from = row_addrs(m->from_json, bad_r);
+	json_object_object_add(o, "from",
+	                       json_object_array_length(from) > 0
+	                           ? json_object_get(json_object_array_get_idx(from, 0))
+	                           : NULL);
+	json_object_put(from);
+	json_object_object_add(o, "to", row_addrs(m->to_json, bad_r));
+	json_object_object_add(o, "cc", row_addrs(m->cc_json, bad_r));
+	json_object_object_add(o, "date", row_text(m->date));
+	json_object_object_add(o, "internaldate",
+	                       m->internaldate > 0 && gmtime_r(&t, &tm) != NULL &&
+	                               strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0
+	                           ? json_object_new_string(iso)
+	                           : NULL);
+	json_object_object_add(o, "size", json_object_new_int64(m->size));
+	while (i < m->flags.len) {
+		size_t j = i;
+
+		while (j < m->flags.len && m->flags.p[j] != ' ')
+			j++;
+		if (j > i && envelope_flag_ok((struct slice){m->flags.p + i, j - i}))
+			json_object_array_add(
+			    flags, json_object_new_string_len(m->flags.p + i, (int)(j - i)));
+		i = j + 1;
+	}
+	json_object_object_add(o, "flags", flags);
+	json_object_object_add(o, "references", row_ids(m->references, LIM_MIME_REFERENCES));
+	if (m->list_id.len > 0) {
+		struct json_object *ids = row_ids(m->list_id, 1);
+
+		if (ids != NULL && json_object_array_length(ids) == 1)
+			list = json_object_get(json_object_array_get_idx(ids, 0));
+		json_object_put(ids);
+	}
+	json_object_object_add(o, "list_id", list);
+	json_object_object_add(o, "has_attachment", json_object_new_boolean(m->has_attachment));
+	json_object_object_add(o, "security_warnings", row_warnings(m->warnings_json, bad_r));
 	return o;
 }

@@ -24,6 +24,7 @@ struct buf;
 struct json_object;
 struct imap_fetch;
 struct imap_body;
+struct cache_msg;
 
 /* Builds the envelope of one FETCH response (borrowed; items it lacks come
  * out null, 0, [] or false). folder is the decoded UTF-8 folder name
@@ -34,6 +35,19 @@ struct imap_body;
  * list at LIM_MIME_ADDRESSES entries. */
 struct json_object *envelope_json(const struct imap_fetch *f, const char *folder,
                                   const char *const *known, size_t n_known);
+
+/* The same shape from a cache.db row (store/cache.h; search's cache path
+ * and, through the sync engine's conversion, its server path). The row's
+ * strings were sanitized by the sync engine when it stored them; this only
+ * reshapes them: from = the first stored address or null, names as ""
+ * when absent, message ids without angle brackets, references split into
+ * ids (at most LIM_MIME_REFERENCES), list_id = the id between < > of the
+ * stored List-Id or null, the row's own warnings as security_warnings.
+ * Sets *bad_r (and still returns an object) when a stored JSON text does
+ * not parse as the sync engine writes it: the caller treats the row as
+ * damage. Returns a new object or NULL when out of memory. */
+struct json_object *envelope_json_cached(const struct cache_msg *m, const char *folder,
+                                         bool *bad_r);
 
 /* True when a BODYSTRUCTURE has an attachment: a part with disposition
  * "attachment", a filename or name parameter, an attached message, or a

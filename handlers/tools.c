@@ -18,6 +18,7 @@
 #include "handlers/tools_infra.h"
 #include "handlers/tools_mutate.h"
 #include "handlers/tools_read.h"
+#include "handlers/tools_search.h"
 #include "handlers/tools_send.h"
 #include "server/config.h"
 #include "store/state.h"
@@ -393,8 +394,8 @@ tool_def_json(const struct tool_def *d, struct json_object *input_schema, const 
 
 /* The production tool families, in tools/list order. */
 typedef const struct tool_def *const *(*tool_family_fn)(size_t *n_r);
-static const tool_family_fn tool_families[] = {tools_infra, tools_read, tools_fetch, tools_thread,
-						 tools_mutate, tools_send};
+static const tool_family_fn tool_families[] = {tools_infra,  tools_read,   tools_search, tools_fetch,
+						 tools_thread, tools_mutate, tools_send};
 #define N_FAMILIES (sizeof(tool_families) / sizeof(tool_families[0]))
 
 struct tool_registry *

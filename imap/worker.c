@@ -39,6 +39,7 @@ struct wk {
 	int64_t next_attempt_ms; /* backoff: no connect before this */
 	unsigned backoff_s;
 	struct imap_error last_err;
+	void *ctx; /* wk_opts.ctx_open's result */
 };
 
 static void
@@ -204,6 +205,7 @@ job_run(struct wk *w, struct wk_job *job)
 		if (!conn_ensure(w, deadline, &err))
 			break;
 		imap_conn_set_job_deadline(w->conn, deadline);
+		job->ctx = w->ctx;
 		job->run(job, w->conn, &err);
 		w->last_used_ms = imap_now_ms();
 		if (w->conn != NULL && imap_conn_broken(w->conn))
@@ -233,6 +235,33 @@ idle_logout(struct wk *w)
 	conn_drop(w);
 }
 
+/* One slice of the owner's background work on a logged-in connection. */
+static void
+idle_work(struct wk *w)
+{
+	struct imap_error err = {IMAP_FAIL_NONE, ""};
+	int64_t deadline = imap_now_ms() + (int64_t)LIM_IMAP_JOB_S * 1000;
+
+	if (!conn_ensure(w, deadline, &err))
+		return;
+	imap_conn_set_job_deadline(w->conn, deadline);
+	w->o.idle_run(w->ctx, w, w->conn, &err);
+	w->last_used_ms = imap_now_ms();
+	if (w->conn != NULL && imap_conn_broken(w->conn))
+		conn_drop(w);
+	if (w->conn != NULL)
+		imap_conn_set_job_deadline(w->conn, 0);
+}
+
+static bool
+idle_wanted(struct wk *w)
+{
+	int64_t now = imap_now_ms();
+
+	return w->o.idle_run != NULL && w->o.idle_want != NULL && w->ctx != NULL &&
+	       now >= w->next_attempt_ms && w->o.idle_want(w->ctx, now);
+}
+
 static void *
 wk_main(void *arg)
 {
@@ -240,6 +269,7 @@ wk_main(void *arg)
 	unsigned idle_s = w->o.idle_logout_s != 0 ? w->o.idle_logout_s : LIM_IMAP_IDLE_LOGOUT_S;
 
 	imap_set_abort_fd(w->abort_pipe[0]);
+	w->ctx = w->o.ctx_open != NULL ? w->o.ctx_open(w->o.ctx_arg) : NULL;
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		struct wk_job *job;
@@ -247,7 +277,15 @@ wk_main(void *arg)
 		while (w->head == NULL && !w->stopping) {
 			struct timespec ts;
 
-			if (w->conn == NULL) {
+			if (idle_wanted(w)) {
+				w->running = true;
+				pthread_mutex_unlock(&w->lock);
+				idle_work(w);
+				pthread_mutex_lock(&w->lock);
+				w->running = false;
+				continue;
+			}
+			if (w->conn == NULL && w->o.idle_run == NULL) {
 				pthread_cond_wait(&w->cond, &w->lock);
 				continue;
 			}
@@ -278,6 +316,8 @@ wk_main(void *arg)
 	/* A polite LOGOUT only if the stop did not interrupt us. */
 	imap_set_abort_fd(-1);
 	idle_logout(w);
+	if (w->o.ctx_close != NULL)
+		w->o.ctx_close(w->ctx);
 	return NULL;
 }
 
@@ -349,6 +389,17 @@ wk_pending(struct wk *w)
 	n = w->queued;
 	pthread_mutex_unlock(&w->lock);
 	return n;
+}
+
+bool
+wk_jobs_waiting(struct wk *w)
+{
+	bool r;
+
+	pthread_mutex_lock(&w->lock);
+	r = w->head != NULL || w->stopping;
+	pthread_mutex_unlock(&w->lock);
+	return r;
 }
 
 const char *

@@ -42,6 +42,20 @@ struct wk_opts {
 	void (*on_login)(void *ctx, const char *account, const unsigned char fp[32],
 			 const char *tls_version);
 	void *on_login_ctx;
+	/* Optional per-account context owned by the worker thread (the sync
+	 * engine's struct sync, with its own SQLite connection): ctx_open(ctx_arg)
+	 * runs on the thread before any job, ctx_close(ctx) when it ends; jobs
+	 * see the context as job->ctx while they run. */
+	void *(*ctx_open)(void *arg);
+	void (*ctx_close)(void *ctx);
+	void *ctx_arg;
+	/* Optional background work while no job is queued (initial sync of warm
+	 * folders). idle_want answers without I/O whether there is any now;
+	 * idle_run does a bounded slice of it on a logged-in connection and
+	 * returns soon after wk_jobs_waiting() turns true, so jobs wait at most
+	 * one batch. Neither runs while the account is in connect backoff. */
+	bool (*idle_want)(void *ctx, int64_t now_ms);
+	void (*idle_run)(void *ctx, struct wk *w, struct imap_conn *c, struct imap_error *err);
 };
 
 struct wk_job {
@@ -54,6 +68,9 @@ struct wk_job {
 	void (*done)(struct wk_job *job, const struct imap_error *err);
 	unsigned timeout_s; /* whole-job deadline from submission; 0: LIM_IMAP_JOB_S */
 	bool idempotent;    /* may be rerun once on a fresh connection after a drop */
+	/* Set by the worker before run: the account's context (what
+	 * wk_opts.ctx_open returned; NULL when none). Only valid in run. */
+	void *ctx;
 	/* internal */
 	struct wk_job *next;
 	int64_t queued_ms;
@@ -71,5 +88,7 @@ void wk_stop(struct wk *w);
 /* Jobs queued or running (for metrics and tests). */
 size_t wk_pending(struct wk *w);
 const char *wk_name(const struct wk *w);
+/* True when a job is queued (idle work should yield). Any thread. */
+bool wk_jobs_waiting(struct wk *w);
 
 #endif

@@ -801,6 +801,9 @@ static const struct kdef account_keys[] = {
 	{"rate_limit", set_rate, ACC(rate_limit), 0, 0, 0, NULL},
 	{"draft_rate_limit", set_rate, ACC(draft_rate_limit), 0, 0, 0, NULL},
 	{"send_rate_limit", set_rate, ACC(send_rate_limit), 0, 0, 0, NULL},
+	/* cache and sync */
+	{"warm_folders", set_str, ACC(warm_folders), 0, 0, 0, valid_text},
+	{"index_bodies", set_uint, ACC(index_bodies), 0, 0, 1000000, NULL},
 	/* Rejected with a message that says what to use instead. */
 	{"password", set_secret, 0, 0, 0, 0, NULL},
 	{"smtp_password", set_secret, 0, 0, 0, 0, NULL},
@@ -848,6 +851,7 @@ account_clear(struct cfg_account *a)
 	free(a->expunge_folders);
 	free(a->tools_allow);
 	free(a->tools_deny);
+	free(a->warm_folders);
 }
 
 static bool

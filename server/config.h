@@ -62,6 +62,13 @@ struct cfg_account {
 	struct cfg_rate rate_limit;       /* all calls on this account, every token together */
 	struct cfg_rate draft_rate_limit; /* create_draft-class calls on this account */
 	struct cfg_rate send_rate_limit;  /* send-class calls on this account */
+
+	/* Cache and sync (store/cache.h, imap/sync.h). */
+	char *warm_folders;                /* comma list kept synced in the background;
+					      NULL: INBOX + special-use folders (plus any
+					      folder searched in the last hour) */
+	unsigned index_bodies;             /* sanitized body text of the newest N messages
+					      per warm folder in the full-text index; 0: off */
 };
 
 struct ig_config {

@@ -230,6 +230,13 @@ namespace inbox {
   }
 }
 
+# Suites configure many gateway accounts for the same user (send_suite: ten),
+# and every account's worker keeps a warm connection for the cache sync;
+# Dovecot's default of 10 per user+IP would refuse the suite's own clients.
+protocol imap {
+  mail_max_userip_connections = 64
+}
+
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1

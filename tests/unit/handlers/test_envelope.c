@@ -16,6 +16,7 @@
 #include "content/mime.h"
 #include "handlers/envelope.h"
 #include "imap/parse.h"
+#include "store/cache.h"
 
 #define RESP1                                                                                      \
 	"* 3 FETCH (UID 42 FLAGS (\\Seen $Label1 \\Flagged) INTERNALDATE "                         \
@@ -209,6 +210,74 @@ test_flag_ok(void **state)
 	assert_false(envelope_flag_ok(SL_LIT("")));
 }
 
+static const char *
+jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v = NULL;
+
+	return json_object_object_get_ex(o, k, &v) && v != NULL ? json_object_get_string(v) : NULL;
+}
+
+static void
+test_envelope_cached(void **state)
+{
+	struct cache_msg m;
+	struct json_object *o, *from, *v;
+	bool bad = false;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.uid = 42;
+	m.internaldate = 1700000000;
+	m.size = 1234;
+	m.flags = SL_LIT("\\Seen $Label bad\\flag");
+	m.subject = SL_LIT("Hello");
+	m.from_json = SL_LIT("[{\"name\":null,\"address\":\"a@example.org\"},"
+			     "{\"name\":\"B\",\"address\":\"b@example.org\"}]");
+	m.to_json = SL_LIT("[{\"name\":\"Al\",\"address\":\"al@example.test\"}]");
+	m.cc_json = SL_LIT("[]");
+	m.message_id = SL_LIT("<id1@example.org>");
+	m.in_reply_to = SL_LIT("<id0@example.org> <x@y>");
+	m.references = SL_LIT("<r1@x> <r2@x>");
+	m.list_id = SL_LIT("Dev list <dev.example.org>");
+	m.warnings_json = SL_LIT("[{\"code\":\"c\",\"detail\":\"d\",\"location\":\"header.from\"}]");
+	o = envelope_json_cached(&m, "INBOX", &bad);
+	assert_non_null(o);
+	assert_false(bad);
+	assert_int_equal(json_object_object_length(o), 16);
+	assert_string_equal(jstr(o, "folder"), "INBOX");
+	assert_string_equal(jstr(o, "message_id"), "id1@example.org");
+	assert_string_equal(jstr(o, "in_reply_to"), "id0@example.org");
+	assert_string_equal(jstr(o, "list_id"), "dev.example.org");
+	assert_string_equal(jstr(o, "internaldate"), "2023-11-14T22:13:20Z");
+	assert_null(jstr(o, "date"));
+	assert_true(json_object_object_get_ex(o, "from", &from));
+	assert_string_equal(jstr(from, "name"), "");
+	assert_string_equal(jstr(from, "address"), "a@example.org");
+	assert_true(json_object_object_get_ex(o, "flags", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	assert_true(json_object_object_get_ex(o, "references", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	assert_true(json_object_object_get_ex(o, "security_warnings", &v));
+	assert_int_equal(json_object_array_length(v), 1);
+	json_object_put(o);
+
+	/* stored JSON the sync engine would never write: damage */
+	m.from_json = SL_LIT("[{\"name\":1,\"address\":\"a@example.org\"}]");
+	o = envelope_json_cached(&m, "INBOX", &bad);
+	assert_non_null(o);
+	assert_true(bad);
+	json_object_put(o);
+	bad = false;
+	m.from_json = SL_LIT("[]");
+	m.warnings_json = SL_LIT("[{\"code\":\"c\"}");
+	o = envelope_json_cached(&m, "INBOX", &bad);
+	assert_true(bad);
+	assert_true(json_object_object_get_ex(o, "from", &v));
+	assert_null(v);
+	json_object_put(o);
+}
+
 int
 main(void)
 {
@@ -218,6 +287,7 @@ main(void)
 	    cmocka_unit_test(test_envelope_hostile_strings),
 	    cmocka_unit_test(test_internaldate),
 	    cmocka_unit_test(test_flag_ok),
+	    cmocka_unit_test(test_envelope_cached),
 	};
 	int rc;
 

@@ -1,0 +1,210 @@
+/* Tests for imap/searchkey.c (search.advanced_query validation) and the small
+ * parsers of imap/sync.c (UID sets, INTERNALDATE): accepted and refused keys,
+ * every limit, and the same answer fed one byte at a time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/limits.h"
+#include "imap/searchkey.h"
+#include "imap/sync.h"
+
+static enum ig_err
+bytewise(const char *p, size_t n)
+{
+	struct searchkey k;
+	size_t i;
+
+	searchkey_init(&k);
+	for (i = 0; i < n; i++)
+		if (searchkey_feed(&k, p + i, 1) != IG_OK)
+			return IG_EINVAL;
+	return searchkey_finish(&k, NULL);
+}
+
+static void
+check(const char *p, size_t n, bool want_ok)
+{
+	enum ig_err whole = searchkey_check((struct slice){p, n}, NULL);
+
+	if ((whole == IG_OK) != want_ok)
+		fail_msg("key %.*s: got %d", (int)n, p, (int)whole);
+	assert_int_equal(whole == IG_OK, bytewise(p, n) == IG_OK);
+}
+
+#define OK(s) check(s, sizeof(s) - 1, true)
+#define BAD(s) check(s, sizeof(s) - 1, false)
+
+static void
+test_accepted(void **state)
+{
+	(void)state;
+	OK("SUBJECT invoice");
+	OK("OR FROM alice SUBJECT \"a \\\"b\\\" c\"");
+	OK("(SEEN FLAGGED) NOT DELETED");
+	OK("SINCE 1-Jan-2024 BEFORE 2-Feb-2024");
+	OK("HEADER List-Id \"dev.lists\"");
+	OK("UID 1:*,5");
+	OK("SUBJECT \"日本語\"");
+	OK("OR (FROM a) (TO b)");
+	OK("SUBJECT \"a\\\\b\"");
+	OK("((SEEN))");
+}
+
+static void
+test_refused(void **state)
+{
+	(void)state;
+	BAD("");
+	BAD("SUBJECT x\r\nA1 LOGOUT");
+	BAD("SUBJECT x\n");
+	check("SUBJECT x\0y", 11, false);
+	BAD("SUBJECT {5}");
+	BAD("SUBJECT {5+}");
+	BAD("SUBJECT ~{3}");
+	BAD("(SUBJECT x");
+	BAD("SUBJECT x)");
+	BAD(")(");
+	BAD("()");
+	BAD("SUBJECT \"x");
+	BAD("SUBJECT \"a\\b\"");    /* escape of another character */
+	BAD("SUBJECT \"\xff\"");    /* invalid UTF-8 */
+	BAD("SUBJECT \"\xc0\xaf\""); /* overlong */
+	BAD("SUBJECT \"\xed\xa0\x80\""); /* surrogate */
+	BAD("SUBJECT \"\x01\"");
+	BAD("SUBJECT caf\xc3\xa9"); /* 8-bit outside quotes */
+	BAD("SUBJECT  x");          /* double space */
+	BAD(" SUBJECT x");
+	BAD("SUBJECT x ");
+	BAD("X\"y\"");
+	BAD("\"y\"X");
+	BAD("SUBJECT %");
+	BAD("SUBJECT \\Seen");
+}
+
+static void
+test_limits(void **state)
+{
+	char *big = malloc(LIM_SEARCH_KEY + 2);
+	size_t i;
+
+	(void)state;
+	memset(big, 'A', LIM_SEARCH_KEY + 1);
+	check(big, LIM_SEARCH_KEY, true);
+	check(big, LIM_SEARCH_KEY + 1, false);
+	/* depth */
+	for (i = 0; i < LIM_SEARCH_KEY_DEPTH; i++)
+		big[i] = '(';
+	big[i] = 'A';
+	for (i = 0; i < LIM_SEARCH_KEY_DEPTH; i++)
+		big[LIM_SEARCH_KEY_DEPTH + 1 + i] = ')';
+	check(big, 2 * LIM_SEARCH_KEY_DEPTH + 1, true);
+	big[0] = '(';
+	memmove(big + 1, big, 2 * LIM_SEARCH_KEY_DEPTH + 1);
+	big[2 * LIM_SEARCH_KEY_DEPTH + 2] = ')';
+	check(big, 2 * LIM_SEARCH_KEY_DEPTH + 3, false);
+	/* tokens */
+	for (i = 0; i < LIM_SEARCH_KEY_TOKENS; i++) {
+		big[2 * i] = 'A';
+		big[2 * i + 1] = ' ';
+	}
+	check(big, 2 * LIM_SEARCH_KEY_TOKENS - 1, true);
+	big[2 * LIM_SEARCH_KEY_TOKENS - 1] = ' ';
+	big[2 * LIM_SEARCH_KEY_TOKENS] = 'A';
+	check(big, 2 * LIM_SEARCH_KEY_TOKENS + 1, false);
+	free(big);
+}
+
+static void
+test_splits(void **state)
+{
+	static const char key[] = "OR (FROM \"x y\") (SUBJECT \"\xe6\x97\xa5\xe6\x9c\xac\")";
+	size_t i;
+
+	(void)state;
+	/* every two-part split gives the same answer */
+	for (i = 0; i <= sizeof(key) - 1; i++) {
+		struct searchkey k;
+
+		searchkey_init(&k);
+		assert_int_equal(searchkey_feed(&k, key, i), IG_OK);
+		assert_int_equal(searchkey_feed(&k, key + i, sizeof(key) - 1 - i), IG_OK);
+		assert_int_equal(searchkey_finish(&k, NULL), IG_OK);
+	}
+}
+
+struct ranges {
+	uint32_t v[16][2];
+	size_t n;
+};
+
+static void
+range_fn(void *ctx, uint32_t a, uint32_t b)
+{
+	struct ranges *r = ctx;
+
+	r->v[r->n][0] = a;
+	r->v[r->n][1] = b;
+	r->n++;
+}
+
+static void
+test_uidset(void **state)
+{
+	struct ranges r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_true(sync_uidset_parse(SL_LIT("1:3,7,9:8"), 16, range_fn, &r));
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.v[0][0], 1);
+	assert_int_equal(r.v[0][1], 3);
+	assert_int_equal(r.v[1][0], 7);
+	assert_int_equal(r.v[2][0], 8);
+	assert_int_equal(r.v[2][1], 9);
+	memset(&r, 0, sizeof(r));
+	assert_false(sync_uidset_parse(SL_LIT(""), 16, range_fn, &r));
+	assert_false(sync_uidset_parse(SL_LIT("0"), 16, range_fn, &r));
+	assert_false(sync_uidset_parse(SL_LIT("1,"), 16, range_fn, &r));
+	assert_false(sync_uidset_parse(SL_LIT("1:*"), 16, range_fn, &r));
+	assert_false(sync_uidset_parse(SL_LIT("4294967296"), 16, range_fn, &r));
+	assert_false(sync_uidset_parse(SL_LIT("1,2,3"), 2, range_fn, &r));
+}
+
+static void
+test_internaldate(void **state)
+{
+	int64_t t = 0;
+
+	(void)state;
+	assert_true(sync_internaldate_parse(SL_LIT("17-Jul-1996 02:44:25 -0700"), &t));
+	assert_int_equal(t, 837596665);
+	assert_true(sync_internaldate_parse(SL_LIT(" 1-Jan-1970 00:00:00 +0000"), &t));
+	assert_int_equal(t, 0);
+	assert_true(sync_internaldate_parse(SL_LIT("1-Jan-1970 01:00:00 +0100"), &t));
+	assert_int_equal(t, 0);
+	assert_true(sync_internaldate_parse(SL_LIT("29-Feb-2024 23:59:59 +0000"), &t));
+	assert_int_equal(t, 1709251199);
+	assert_false(sync_internaldate_parse(SL_LIT("17-Foo-1996 02:44:25 -0700"), &t));
+	assert_false(sync_internaldate_parse(SL_LIT("17-Jul-1996 25:44:25 -0700"), &t));
+	assert_false(sync_internaldate_parse(SL_LIT("17-Jul-1996 02:44:25 0700"), &t));
+	assert_false(sync_internaldate_parse(SL_LIT(""), &t));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accepted),   cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_limits),     cmocka_unit_test(test_splits),
+		cmocka_unit_test(test_uidset),     cmocka_unit_test(test_internaldate),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
