@@ -1320,7 +1320,13 @@ shape_get(struct cache *c, unsigned mask)
 			if ((mask & q_frag[i].bit) != 0)
 				buf_puts(&where[k], q_frag[i].sql);
 	}
-	buf_appendf(&sql, "SELECT count(*)%s", where[(mask & Q_FTS) != 0].p);
+	/* ...unless an indexed criterion (flags, dates) narrows the folder
+	 * first: then testing its rows against the hits stays faster (13 vs
+	 * 30 ms for subject + unread at 100,000 messages) */
+	buf_appendf(&sql, "SELECT count(*)%s",
+		    where[(mask & Q_FTS) != 0 && (mask & (Q_SEEN | Q_FLAGGED | Q_ANSWERED | Q_ATT |
+							  Q_SINCE | Q_BEFORE)) == 0]
+			    .p);
 	ok = buf_err(&where[0]) == IG_OK && buf_err(&where[1]) == IG_OK &&
 	     buf_err(&sql) == IG_OK &&
 	     rc_note(c, sqlite3_prepare_v3(c->db, sql.p, -1, SQLITE_PREPARE_PERSISTENT,
