@@ -117,6 +117,9 @@
 #define LIM_CACHE_SUBJECT ((size_t)1000)       /* DESIGN §5.3: subject bytes kept */
 #define LIM_CACHE_BODY ((size_t)64 * 1024)     /* sanitized body text indexed per message */
 #define LIM_CACHE_STMTS 64                     /* search statement shapes kept prepared */
+#define LIM_CACHE_HITS_SORT 1000               /* full-text hits up to which a search page
+						  sorts the hits instead of walking the
+						  folder's date index (bench/README.md) */
 #define LIM_CACHE_PAGES_KB 16384                /* SQLite page cache per connection (KiB) */
 #define LIM_CACHE_BUSY_MS 5000                 /* SQLite busy_timeout: workers share cache.db */
 #define LIM_SYNC_BATCH 1000                    /* envelopes fetched and committed per transaction */

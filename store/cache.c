@@ -221,6 +221,9 @@ struct shape {
 	unsigned mask;
 	sqlite3_stmt *count;
 	sqlite3_stmt *page;
+	/* With a full-text term: the page driven by the FTS hits (sorted
+	 * afterwards), for when they are few; NULL without one. */
+	sqlite3_stmt *page_hits;
 	uint64_t used; /* LRU stamp */
 };
 
@@ -385,6 +388,7 @@ conn_close(struct cache *c)
 	for (i = 0; i < c->n_shapes; i++) {
 		sqlite3_finalize(c->shapes[i].count);
 		sqlite3_finalize(c->shapes[i].page);
+		sqlite3_finalize(c->shapes[i].page_hits);
 	}
 	c->n_shapes = 0;
 	(void)sqlite3_close(c->db);
@@ -1276,7 +1280,9 @@ static struct shape *
 shape_get(struct cache *c, unsigned mask)
 {
 	struct shape *sh = NULL;
-	struct buf where;
+	struct buf where[2];
+	bool ok;
+	int k;
 	struct buf sql;
 	size_t i;
 
@@ -1295,31 +1301,55 @@ shape_get(struct cache *c, unsigned mask)
 				sh = &c->shapes[i];
 		sqlite3_finalize(sh->count);
 		sqlite3_finalize(sh->page);
+		sqlite3_finalize(sh->page_hits);
 	}
 	memset(sh, 0, sizeof(*sh));
-	buf_init(&where, 4096);
+	buf_init(&where[0], 4096);
+	buf_init(&where[1], 4096);
 	buf_init(&sql, 8192);
-	buf_puts(&where, " FROM messages WHERE folder_id = ?1");
-	for (i = 0; i < sizeof(q_frag) / sizeof(q_frag[0]); i++)
-		if ((mask & q_frag[i].bit) != 0)
-			buf_puts(&where, q_frag[i].sql);
-	buf_appendf(&sql, "SELECT count(*)%s", where.p);
-	if (buf_err(&where) == IG_OK && buf_err(&sql) == IG_OK &&
-	    rc_note(c, sqlite3_prepare_v3(c->db, sql.p, -1, SQLITE_PREPARE_PERSISTENT, &sh->count,
-					  NULL)) == SQLITE_OK) {
+	/* where (col 1): the planner walks an index of the folder; where_hits:
+	 * "+folder_id" keeps it off the folder's indexes, so a full-text term
+	 * drives the query (its hits, then one rowid lookup each). Counting
+	 * matches of a term is ~3x faster that way than testing every message
+	 * of the folder against the hit list; for the page it depends on how
+	 * many hits there are (cache_search picks). */
+	for (k = 0; k < 2; k++) {
+		buf_puts(&where[k], k == 0 ? " FROM messages WHERE folder_id = ?1"
+					   : " FROM messages WHERE +folder_id = ?1");
+		for (i = 0; i < sizeof(q_frag) / sizeof(q_frag[0]); i++)
+			if ((mask & q_frag[i].bit) != 0)
+				buf_puts(&where[k], q_frag[i].sql);
+	}
+	/* ...unless an indexed criterion (flags, dates) narrows the folder
+	 * first: then testing its rows against the hits stays faster (13 vs
+	 * 30 ms for subject + unread at 100,000 messages) */
+	buf_appendf(&sql, "SELECT count(*)%s",
+		    where[(mask & Q_FTS) != 0 && (mask & (Q_SEEN | Q_FLAGGED | Q_ANSWERED | Q_ATT |
+							  Q_SINCE | Q_BEFORE)) == 0]
+			    .p);
+	ok = buf_err(&where[0]) == IG_OK && buf_err(&where[1]) == IG_OK &&
+	     buf_err(&sql) == IG_OK &&
+	     rc_note(c, sqlite3_prepare_v3(c->db, sql.p, -1, SQLITE_PREPARE_PERSISTENT,
+					   &sh->count, NULL)) == SQLITE_OK;
+	for (k = 0; ok && k < ((mask & Q_FTS) != 0 ? 2 : 1); k++) {
 		buf_reset(&sql);
 		buf_appendf(&sql,
 			    "SELECT " MSG_COLS "%s ORDER BY internaldate DESC, uid DESC"
 			    " LIMIT ?18 OFFSET ?19",
-			    where.p);
-		if (buf_err(&sql) != IG_OK ||
-		    rc_note(c, sqlite3_prepare_v3(c->db, sql.p, -1, SQLITE_PREPARE_PERSISTENT,
-						  &sh->page, NULL)) != SQLITE_OK) {
-			sqlite3_finalize(sh->count);
-			sh->count = NULL;
-		}
+			    where[k].p);
+		ok = buf_err(&sql) == IG_OK &&
+		     rc_note(c, sqlite3_prepare_v3(c->db, sql.p, -1, SQLITE_PREPARE_PERSISTENT,
+						   k == 0 ? &sh->page : &sh->page_hits,
+						   NULL)) == SQLITE_OK;
 	}
-	buf_free(&where);
+	if (!ok) {
+		sqlite3_finalize(sh->count);
+		sqlite3_finalize(sh->page);
+		sqlite3_finalize(sh->page_hits);
+		sh->count = sh->page = sh->page_hits = NULL;
+	}
+	buf_free(&where[0]);
+	buf_free(&where[1]);
 	buf_free(&sql);
 	if (sh->count == NULL) {
 		/* leave the slot empty and reusable */
@@ -1407,6 +1437,7 @@ cache_search(struct cache *c, int64_t folder_id, const struct cache_query *q, si
 	struct buf low[7];
 	struct buf fts;
 	struct shape *sh;
+	sqlite3_stmt *page;
 	unsigned mask = query_mask(q);
 	enum ig_err err = IG_EDB;
 	int64_t total;
@@ -1449,11 +1480,15 @@ cache_search(struct cache *c, int64_t folder_id, const struct cache_query *q, si
 	err = IG_OK;
 	if (limit == 0 || offset >= (size_t)total)
 		goto out;
-	bind_all(sh->page, mask, folder_id, q, &fts, low);
-	(void)sqlite3_bind_int64(sh->page, 18, (sqlite3_int64)limit);
-	(void)sqlite3_bind_int64(sh->page, 19, (sqlite3_int64)offset);
-	while ((rc = rc_note(c, sqlite3_step(sh->page))) == SQLITE_ROW) {
-		if (!msg_read(sh->page, &m)) {
+	/* few hits: read and sort them; many: walk the date index, which stops
+	 * after offset + limit matches */
+	page = sh->page_hits != NULL && (size_t)total <= LIM_CACHE_HITS_SORT ? sh->page_hits
+									     : sh->page;
+	bind_all(page, mask, folder_id, q, &fts, low);
+	(void)sqlite3_bind_int64(page, 18, (sqlite3_int64)limit);
+	(void)sqlite3_bind_int64(page, 19, (sqlite3_int64)offset);
+	while ((rc = rc_note(c, sqlite3_step(page))) == SQLITE_ROW) {
+		if (!msg_read(page, &m)) {
 			mark_damaged(c, "message row");
 			err = IG_EDB;
 			break;
@@ -1462,8 +1497,8 @@ cache_search(struct cache *c, int64_t folder_id, const struct cache_query *q, si
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		err = IG_EDB;
-	(void)sqlite3_reset(sh->page);
-	(void)sqlite3_clear_bindings(sh->page);
+	(void)sqlite3_reset(page);
+	(void)sqlite3_clear_bindings(page);
 out:
 	buf_free(&fts);
 	for (i = 0; i < 7; i++)
