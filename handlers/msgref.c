@@ -104,10 +104,10 @@ static enum ig_err
 on_info(void *vctx, const struct imap_resp *resp)
 {
 	struct info_ctx *x = vctx;
-	const struct imap_fetch *f = &resp->u.fetch;
+	const struct imap_fetch *f = msgref_fetch_of(x->r, resp);
 	size_t i;
 
-	if (resp->type != IMAP_U_FETCH || !f->has_uid || f->uid != x->r->uid)
+	if (f == NULL)
 		return IG_OK;
 	x->info->found = true;
 	if (f->has_size)
@@ -128,8 +128,28 @@ on_info(void *vctx, const struct imap_resp *resp)
 	return IG_OK;
 }
 
-static void
-not_found(struct msgref_fail *fail)
+enum imap_fail
+msgref_uid_fetch(struct imap_conn *c, const struct msgref *r, const char *items,
+                 imap_untagged_fn fn, void *ctx, struct imap_error *err)
+{
+	char set[16];
+
+	(void)snprintf(set, sizeof(set), "%u", r->uid);
+	return imap_uid_fetch(c, set, items, 0, false, fn, ctx, err);
+}
+
+const struct imap_fetch *
+msgref_fetch_of(const struct msgref *r, const struct imap_resp *resp)
+{
+	const struct imap_fetch *f = &resp->u.fetch;
+
+	if (resp->type != IMAP_U_FETCH || !f->has_uid || f->uid != r->uid)
+		return NULL;
+	return f;
+}
+
+void
+msgref_fail_not_found(struct msgref_fail *fail)
 {
 	fail->code = "ERR_NOT_FOUND";
 	fail->msg = "no message with this uid in the folder";
@@ -140,19 +160,17 @@ msgref_info(struct imap_conn *c, const struct msgref *r, size_t max, struct msgr
             struct msgref_fail *fail, struct imap_error *err)
 {
 	struct info_ctx x = {r, info};
-	char set[16];
 
 	memset(info, 0, sizeof(*info));
-	(void)snprintf(set, sizeof(set), "%u", r->uid);
-	if (imap_uid_fetch(c, set, "(UID FLAGS INTERNALDATE RFC822.SIZE)", 0, false, on_info, &x,
-	                   err) != IMAP_FAIL_NONE) {
+	if (msgref_uid_fetch(c, r, "(UID FLAGS INTERNALDATE RFC822.SIZE)", on_info, &x, err) !=
+	    IMAP_FAIL_NONE) {
 		/* some servers answer NO for a UID that is gone */
 		if (err->fail == IMAP_FAIL_REFUSED || err->fail == IMAP_FAIL_NOT_FOUND)
-			not_found(fail);
+			msgref_fail_not_found(fail);
 		return false;
 	}
 	if (!info->found) {
-		not_found(fail);
+		msgref_fail_not_found(fail);
 		return false;
 	}
 	if (info->flags == NULL)
@@ -183,10 +201,9 @@ static enum ig_err
 on_raw(void *vctx, const struct imap_resp *resp)
 {
 	struct raw_ctx *x = vctx;
-	const struct imap_fetch *f = &resp->u.fetch;
+	const struct imap_fetch *f = msgref_fetch_of(x->r, resp);
 
-	if (resp->type != IMAP_U_FETCH || !f->has_uid || f->uid != x->r->uid || !f->has_section ||
-	    f->section.len != 0 || f->origin != 0)
+	if (f == NULL || !f->has_section || f->section.len != 0 || f->origin != 0)
 		return IG_OK;
 	x->found = true;
 	buf_reset(x->raw);
@@ -203,13 +220,10 @@ msgref_fetch_raw(struct imap_conn *c, const struct msgref *r, struct buf *raw,
                  struct msgref_fail *fail, struct imap_error *err)
 {
 	struct raw_ctx x = {r, raw, false, false};
-	char set[16];
 
-	(void)snprintf(set, sizeof(set), "%u", r->uid);
-	if (imap_uid_fetch(c, set, "(UID BODY.PEEK[])", 0, false, on_raw, &x, err) !=
-	    IMAP_FAIL_NONE) {
+	if (msgref_uid_fetch(c, r, "(UID BODY.PEEK[])", on_raw, &x, err) != IMAP_FAIL_NONE) {
 		if (err->fail == IMAP_FAIL_REFUSED || err->fail == IMAP_FAIL_NOT_FOUND)
-			not_found(fail);
+			msgref_fail_not_found(fail);
 		return false;
 	}
 	if (x.over) {
@@ -218,7 +232,7 @@ msgref_fetch_raw(struct imap_conn *c, const struct msgref *r, struct buf *raw,
 		return false;
 	}
 	if (!x.found) {
-		not_found(fail);
+		msgref_fail_not_found(fail);
 		return false;
 	}
 	return true;
@@ -243,4 +257,21 @@ msgref_error(struct tool_call *call, const struct msgref_fail *fail, const struc
 		tk_imap_error(call, err);
 	else
 		tool_call_error(call, "ERR_INTERNAL", "the request failed");
+}
+
+void
+msgref_job_fail(struct tk_job *j, const struct msgref_fail *fail, const struct imap_error *err)
+{
+	msgref_error(j->call, fail, err);
+	tk_job_finish(j);
+}
+
+void
+msgref_settle(struct imap_conn *c, const struct msgref_fail *fail, struct imap_error *err)
+{
+	if (fail->code != NULL && err->fail != IMAP_FAIL_NONE &&
+	    strcmp(fail->code, "ERR_NOT_FOUND") == 0 && !imap_conn_broken(c)) {
+		err->fail = IMAP_FAIL_NONE;
+		err->msg[0] = '\0';
+	}
 }

@@ -17,6 +17,9 @@
 
 struct tool_call;
 struct json_object;
+struct imap_fetch;
+struct imap_resp;
+struct tk_job;
 
 struct msgref {
 	char folder[LIM_FOLDER_ARG + 1];
@@ -37,10 +40,36 @@ struct msgref_fail {
  * controls; uid or uidvalidity outside 1..2^32-1. */
 bool msgref_parse(struct tool_call *call, struct msgref *r);
 
+/* The tool_arg_rule rows (handlers/tools.h) for folder, uid and
+ * expected_uidvalidity: audited verbatim, read-only posture. */
+#define MSGREF_ARG_RULES                                                                           \
+	{"folder", ARG_AUDIT_VERBATIM, POSTURE_READONLY},                                          \
+	{"uid", ARG_AUDIT_VERBATIM, POSTURE_READONLY},                                             \
+	{"expected_uidvalidity", ARG_AUDIT_VERBATIM, POSTURE_READONLY}
+
 /* EXAMINE the folder (read-only: nothing read later sets \Seen) and check
  * the UIDVALIDITY. Returns false with *fail or err set. */
 bool msgref_examine(struct imap_conn *c, const struct msgref *r, uint32_t *uidvalidity_r,
                     struct msgref_fail *fail, struct imap_error *err);
+
+/* UID FETCH r's uid with items (a parenthesized FETCH item list), fn
+ * called for each untagged response on the worker thread. Returns the
+ * IMAP outcome, also in err. */
+enum imap_fail msgref_uid_fetch(struct imap_conn *c, const struct msgref *r, const char *items,
+                                imap_untagged_fn fn, void *ctx, struct imap_error *err);
+
+/* The FETCH data of resp when resp is a FETCH response carrying r's uid,
+ * else NULL (other untagged responses, other messages, no UID item).
+ * Borrowed from resp. */
+const struct imap_fetch *msgref_fetch_of(const struct msgref *r, const struct imap_resp *resp);
+
+/* Sets *fail to ERR_NOT_FOUND "no message with this uid in the folder". */
+void msgref_fail_not_found(struct msgref_fail *fail);
+
+/* At the end of run(): a tool failure decided after the server refused a
+ * command (fail is ERR_NOT_FOUND while err is set) is the tool's, not the
+ * connection's, so err is cleared unless the connection broke. */
+void msgref_settle(struct imap_conn *c, const struct msgref_fail *fail, struct imap_error *err);
 
 /* What UID FETCH said about the message itself. */
 struct msgref_info {
@@ -70,5 +99,9 @@ void msgref_meta(struct json_object *meta, const char *account, const struct msg
 /* Sets the call's error from fail (when set) or err. */
 void msgref_error(struct tool_call *call, const struct msgref_fail *fail,
                   const struct imap_error *err);
+
+/* From done(): msgref_error on j's call, then tk_job_finish(j). */
+void msgref_job_fail(struct tk_job *j, const struct msgref_fail *fail,
+                     const struct imap_error *err);
 
 #endif

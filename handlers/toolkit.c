@@ -169,3 +169,79 @@ tk_imap_error(struct tool_call *call, const struct imap_error *err)
 			err->msg[0] != '\0' ? err->msg : imap_fail_str(err->fail));
 }
 
+
+void *
+tk_read_job_new(struct tool_call *call, size_t size,
+		void (*run)(struct wk_job *job, struct imap_conn *c, struct imap_error *err),
+		void (*done)(struct wk_job *job, const struct imap_error *err),
+		void (*free_fn)(struct tk_job *j))
+{
+	struct tk_job *j = calloc(1, size);
+
+	if (j == NULL) {
+		tool_call_error(call, "ERR_INTERNAL", "out of memory");
+		return NULL;
+	}
+	j->job.run = run;
+	j->job.done = done;
+	j->job.idempotent = true; /* a read may rerun on a fresh connection */
+	j->free_fn = free_fn;
+	return j;
+}
+
+struct json_object *
+tk_result_new(struct json_object *meta, struct json_object *untrusted)
+{
+	struct json_object *out = json_object_new_object();
+
+	json_object_object_add(out, "meta", meta);
+	json_object_object_add(out, "untrusted", untrusted);
+	return out;
+}
+
+void
+tk_job_reply(struct tk_job *j, struct json_object *structured, struct json_object *extra)
+{
+	struct json_object *r = tool_result_structured(structured);
+
+	if (extra != NULL) {
+		struct json_object *content = NULL;
+
+		if (json_object_object_get_ex(r, "content", &content))
+			json_object_array_add(content, extra);
+		else
+			json_object_put(extra);
+	}
+	tool_call_result(j->call, r);
+	tk_job_finish(j);
+}
+
+void
+tk_known_load(struct tk_known *k, struct tool_call *call, const char *account)
+{
+	const struct cfg_account *a = config_account_find(tool_call_config(call), account);
+	char *s, *comma;
+
+	if (a == NULL || a->known_domains == NULL)
+		return;
+	k->list = strdup(a->known_domains);
+	s = k->list;
+	while (s != NULL && *s != '\0' && k->n < TK_KNOWN_MAX) {
+		comma = strchr(s, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		while (*s == ' ')
+			s++;
+		if (*s != '\0')
+			k->v[k->n++] = s;
+		s = comma != NULL ? comma + 1 : NULL;
+	}
+}
+
+void
+tk_known_free(struct tk_known *k)
+{
+	free(k->list);
+	k->list = NULL;
+	k->n = 0;
+}

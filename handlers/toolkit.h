@@ -3,16 +3,20 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "base/limits.h"
 #include "imap/worker.h"
 
-/* What the mail tools share: resolving the account a call addresses, and
+/* What the mail tools share: resolving the account a call addresses,
  * running a tool's IMAP work as a job on that account's worker while the
- * call is deferred (no executor or HTTP thread waits on the network). */
+ * call is deferred (no executor or HTTP thread waits on the network),
+ * shaping the result, the account's known domains, and the tool_def pieces
+ * the read tools have in common. */
 
 struct tool_call;
 struct imap_error;
+struct json_object;
 
 /* The name of the account the call addresses, as the dispatch chain
  * resolved and scope-checked it (tool_call_account); borrowed from the
@@ -46,6 +50,25 @@ void tk_job_post(struct tool_call *call, struct tk_job *j, const char *account);
  * from done(). */
 void tk_job_finish(struct tk_job *j);
 
+/* Allocates a zeroed job of size bytes (the tool's struct, whose first
+ * member is a struct tk_job) for a read: job.run, job.done and free_fn set,
+ * job.idempotent true. NULL after setting ERR_INTERNAL when out of memory.
+ * Until tk_job_post takes it, the caller releases it with free_fn. */
+void *tk_read_job_new(struct tool_call *call, size_t size,
+		      void (*run)(struct wk_job *job, struct imap_conn *c, struct imap_error *err),
+		      void (*done)(struct wk_job *job, const struct imap_error *err),
+		      void (*free_fn)(struct tk_job *j));
+
+/* {"meta": meta, "untrusted": untrusted}, the structuredContent every mail
+ * tool starts from (DESIGN §4.4: what the gateway knows apart from what the
+ * mail server said); takes both. The caller may add members after. */
+struct json_object *tk_result_new(struct json_object *meta, struct json_object *untrusted);
+
+/* From done(): sets structured (taken) as the call's result, appends extra
+ * (taken; NULL for none) to the result's content array, and finishes j as
+ * tk_job_finish does. */
+void tk_job_reply(struct tk_job *j, struct json_object *structured, struct json_object *extra);
+
 /* Sets the tool error for an IMAP failure (the one code table). */
 void tk_imap_error(struct tool_call *call, const struct imap_error *err);
 
@@ -53,5 +76,38 @@ void tk_imap_error(struct tool_call *call, const struct imap_error *err);
  * controls, DEL and bidirectional formatting characters replaced by U+FFFD.
  * NULL when out of memory. */
 char *tk_name_filter(const char *s);
+
+/* How many known_domains entries the look-alike checks use (content/msg.h);
+ * the rest of the list is ignored, so a long list cannot slow every read. */
+#define TK_KNOWN_MAX 64
+
+/* An account's known_domains (a comma list in the config) split into
+ * entries. v[] points into list, which k owns: free with tk_known_free. */
+struct tk_known {
+	char *list;
+	const char *v[TK_KNOWN_MAX];
+	size_t n;
+};
+
+/* Fills k (zeroed by the caller) from the configured known_domains of
+ * account, entries trimmed of leading spaces, empty ones skipped, at most
+ * TK_KNOWN_MAX. Empty when the account has none or memory runs out. */
+void tk_known_load(struct tk_known *k, struct tool_call *call, const char *account);
+/* Frees k's list and empties k; a zeroed k is fine. */
+void tk_known_free(struct tk_known *k);
+
+/* The JSON Schema property for the `account` argument, for input_schema
+ * strings of account-scoped tools. */
+#define TK_SCHEMA_ACCOUNT                                                                          \
+	"\"account\":{\"type\":\"string\",\"description\":\"Account name from "                    \
+	"list_accounts; required when the token holds several accounts.\"}"
+
+/* The members every account-scoped read tool has in common, for use inside
+ * a struct tool_def initializer (handlers/tools.h): read-only, idempotent
+ * and open-world hints, read-only posture, the read rate class, and one
+ * account per call. */
+#define TK_READ_TOOL_DEF                                                                           \
+	.hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,                               \
+	.min_posture = POSTURE_READONLY, .rate_class = TOOL_RATE_READ, .account_scoped = true
 
 #endif

@@ -8,7 +8,6 @@
 #include "handlers/tools_fetch.h"
 
 #include <json-c/json.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,9 +21,7 @@
 #include "imap/cmd.h"
 #include "imap/parse.h"
 #include "imap/worker.h"
-#include "server/config.h"
 
-#define KNOWN_MAX 64
 #define THREAD_ITEMS                                                                               \
 	"(UID ENVELOPE FLAGS INTERNALDATE RFC822.SIZE BODYSTRUCTURE "                              \
 	"BODY.PEEK[HEADER.FIELDS (REFERENCES LIST-ID)])"
@@ -123,9 +120,7 @@ struct thread_job {
 	struct msgref ref;
 	bool include_sent;
 	size_t limit;
-	char *known_list;
-	const char *known[KNOWN_MAX];
-	size_t n_known;
+	struct tk_known known; /* the account's known_domains */
 	struct msgref_fail fail;
 	uint32_t uidvalidity;
 	struct ids ids; /* the conversation's ids */
@@ -147,7 +142,7 @@ thread_job_free(struct tk_job *t)
 	json_object_put(j->messages);
 	json_object_put(j->searched);
 	buf_free(&j->scratch);
-	free(j->known_list);
+	tk_known_free(&j->known);
 	free(j);
 }
 
@@ -156,12 +151,12 @@ static enum ig_err
 on_target(void *vctx, const struct imap_resp *r)
 {
 	struct thread_job *j = vctx;
-	const struct imap_fetch *f = &r->u.fetch;
+	const struct imap_fetch *f = msgref_fetch_of(&j->ref, r);
 	struct slice refs[LIM_MIME_REFERENCES];
 	struct slice one[1];
 	size_t n, i;
 
-	if (r->type != IMAP_U_FETCH || !f->has_uid || f->uid != j->ref.uid || f->envelope == NULL)
+	if (f == NULL || f->envelope == NULL)
 		return IG_OK;
 	j->target_found = true;
 	if (each_id(f->envelope->message_id, one, 1) == 1)
@@ -213,7 +208,7 @@ on_member(void *vctx, const struct imap_resp *r)
 		j->truncated = true;
 		return IG_OK;
 	}
-	e = envelope_json(f, j->cur_folder, j->known, j->n_known);
+	e = envelope_json(f, j->cur_folder, j->known.v, j->known.n);
 	if (e == NULL)
 		return IG_ENOMEM;
 	json_object_array_add(j->messages, e);
@@ -310,7 +305,6 @@ static void
 thread_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 {
 	struct thread_job *j = (struct thread_job *)job;
-	char set[16];
 
 	memset(&j->fail, 0, sizeof(j->fail));
 	ids_free(&j->ids);
@@ -323,12 +317,10 @@ thread_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	j->searched = json_object_new_array();
 	if (!msgref_examine(c, &j->ref, &j->uidvalidity, &j->fail, err))
 		goto out;
-	(void)snprintf(set, sizeof(set), "%u", j->ref.uid);
-	if (imap_uid_fetch(c, set, THREAD_ITEMS, 0, false, on_target, j, err) != IMAP_FAIL_NONE)
+	if (msgref_uid_fetch(c, &j->ref, THREAD_ITEMS, on_target, j, err) != IMAP_FAIL_NONE)
 		goto out;
 	if (!j->target_found) {
-		j->fail.code = "ERR_NOT_FOUND";
-		j->fail.msg = "no message with this uid in the folder";
+		msgref_fail_not_found(&j->fail);
 		goto out;
 	}
 	if (!thread_folder(j, c, j->ref.folder, err))
@@ -365,24 +357,19 @@ thread_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	json_object_array_sort(j->messages, by_date);
 	j->done_ok = true;
 out:
-	if (j->fail.code != NULL && err->fail == IMAP_FAIL_NOT_FOUND && !imap_conn_broken(c)) {
-		err->fail = IMAP_FAIL_NONE;
-		err->msg[0] = '\0';
-	}
+	msgref_settle(c, &j->fail, err);
 }
 
 static void
 thread_done(struct wk_job *job, const struct imap_error *err)
 {
 	struct thread_job *j = (struct thread_job *)job;
-	struct json_object *out, *meta, *u;
+	struct json_object *meta, *u;
 
 	if (!j->done_ok || err->fail != IMAP_FAIL_NONE) {
-		msgref_error(j->tk.call, &j->fail, err);
-		tk_job_finish(&j->tk);
+		msgref_job_fail(&j->tk, &j->fail, err);
 		return;
 	}
-	out = json_object_new_object();
 	meta = json_object_new_object();
 	u = json_object_new_object();
 	msgref_meta(meta, j->tk.account, &j->ref, j->uidvalidity);
@@ -393,31 +380,7 @@ thread_done(struct wk_job *job, const struct imap_error *err)
 	j->searched = NULL;
 	json_object_object_add(u, "messages", j->messages);
 	j->messages = NULL;
-	json_object_object_add(out, "meta", meta);
-	json_object_object_add(out, "untrusted", u);
-	tool_call_result(j->tk.call, tool_result_structured(out));
-	tk_job_finish(&j->tk);
-}
-
-static void
-known_split(struct thread_job *j, const char *list)
-{
-	char *s, *comma;
-
-	if (list == NULL)
-		return;
-	j->known_list = strdup(list);
-	s = j->known_list;
-	while (s != NULL && *s != '\0' && j->n_known < KNOWN_MAX) {
-		comma = strchr(s, ',');
-		if (comma != NULL)
-			*comma = '\0';
-		while (*s == ' ')
-			s++;
-		if (*s != '\0')
-			j->known[j->n_known++] = s;
-		s = comma != NULL ? comma + 1 : NULL;
-	}
+	tk_job_reply(&j->tk, tk_result_new(meta, u), NULL);
 }
 
 static void
@@ -426,21 +389,17 @@ get_thread_run(struct tool_call *call)
 	const char *account = tk_account_resolve(call);
 	struct json_object *args = tool_call_args(call);
 	struct json_object *v = NULL;
-	const struct cfg_account *a;
 	struct thread_job *j;
 
 	if (account == NULL)
 		return;
-	j = calloc(1, sizeof(*j));
-	if (j == NULL) {
-		tool_call_error(call, "ERR_INTERNAL", "out of memory");
+	j = tk_read_job_new(call, sizeof(*j), thread_work, thread_done, thread_job_free);
+	if (j == NULL)
 		return;
-	}
 	j->limit = LIM_THREAD_MESSAGES;
 	buf_init(&j->scratch, LIM_MIME_HEADER_VALUE);
 	if (!msgref_parse(call, &j->ref)) {
-		buf_free(&j->scratch);
-		free(j);
+		thread_job_free(&j->tk);
 		return;
 	}
 	if (json_object_object_get_ex(args, "include_sent", &v))
@@ -450,19 +409,12 @@ get_thread_run(struct tool_call *call)
 
 		if (n < 1 || n > LIM_THREAD_MESSAGES) {
 			tool_call_error(call, "ERR_INVALID_INPUT", "`limit` must be 1..100");
-			buf_free(&j->scratch);
-			free(j);
+			thread_job_free(&j->tk);
 			return;
 		}
 		j->limit = (size_t)n;
 	}
-	a = config_account_find(tool_call_config(call), account);
-	if (a != NULL)
-		known_split(j, a->known_domains);
-	j->tk.job.run = thread_work;
-	j->tk.job.done = thread_done;
-	j->tk.job.idempotent = true;
-	j->tk.free_fn = thread_job_free;
+	tk_known_load(&j->known, call, account);
 	tk_job_post(call, &j->tk, account);
 }
 
@@ -568,25 +520,20 @@ labels_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	if (err->fail == IMAP_FAIL_REFUSED || err->fail == IMAP_FAIL_NOT_FOUND) {
 		j->fail.code = "ERR_NOT_FOUND";
 		j->fail.msg = "no such folder";
-		if (!imap_conn_broken(c)) {
-			err->fail = IMAP_FAIL_NONE;
-			err->msg[0] = '\0';
-		}
 	}
+	msgref_settle(c, &j->fail, err);
 }
 
 static void
 labels_done(struct wk_job *job, const struct imap_error *err)
 {
 	struct labels_job *j = (struct labels_job *)job;
-	struct json_object *out, *meta, *u;
+	struct json_object *meta, *u;
 
 	if (j->fail.code != NULL || err->fail != IMAP_FAIL_NONE) {
-		msgref_error(j->tk.call, &j->fail, err);
-		tk_job_finish(&j->tk);
+		msgref_job_fail(&j->tk, &j->fail, err);
 		return;
 	}
-	out = json_object_new_object();
 	meta = json_object_new_object();
 	u = json_object_new_object();
 	json_object_object_add(meta, "account", json_object_new_string(j->tk.account));
@@ -600,10 +547,7 @@ labels_done(struct wk_job *job, const struct imap_error *err)
 	if (!j->have_permanent)
 		json_object_put(j->permanent);
 	j->system = j->keywords = j->permanent = NULL;
-	json_object_object_add(out, "meta", meta);
-	json_object_object_add(out, "untrusted", u);
-	tool_call_result(j->tk.call, tool_result_structured(out));
-	tk_job_finish(&j->tk);
+	tk_job_reply(&j->tk, tk_result_new(meta, u), NULL);
 }
 
 static void
@@ -629,28 +573,16 @@ list_labels_run(struct tool_call *call)
 		                "`folder` must be 1..255 bytes without control characters");
 		return;
 	}
-	j = calloc(1, sizeof(*j));
-	if (j == NULL) {
-		tool_call_error(call, "ERR_INTERNAL", "out of memory");
+	j = tk_read_job_new(call, sizeof(*j), labels_work, labels_done, labels_job_free);
+	if (j == NULL)
 		return;
-	}
 	memcpy(j->folder, f, len + 1);
-	j->tk.job.run = labels_work;
-	j->tk.job.done = labels_done;
-	j->tk.job.idempotent = true;
-	j->tk.free_fn = labels_job_free;
 	tk_job_post(call, &j->tk, account);
 }
 
-#define P_ACCOUNT                                                                                  \
-	"\"account\":{\"type\":\"string\",\"description\":\"Account name from "                    \
-	"list_accounts; required when the token holds several accounts.\"}"
-
 static const struct tool_arg_rule get_thread_rules[] = {
     {"account", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-    {"folder", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-    {"uid", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-    {"expected_uidvalidity", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
+    MSGREF_ARG_RULES,
     {"include_sent", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
     {"limit", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
     {NULL, 0, 0},
@@ -665,7 +597,7 @@ static const struct tool_def get_thread = {
                    "has_attachment, security_warnings. Searches the message's folder and, with "
                    "include_sent, the account's Sent folder. At most `limit` (default and "
                    "maximum 100) envelopes; meta.truncated says when there were more.",
-    .input_schema = "{\"type\":\"object\",\"properties\":{" P_ACCOUNT
+    .input_schema = "{\"type\":\"object\",\"properties\":{" TK_SCHEMA_ACCOUNT
                     ",\"folder\":{\"type\":\"string\",\"description\":\"Folder of the message.\"},"
                     "\"uid\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":4294967295},"
                     "\"expected_uidvalidity\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":"
@@ -674,10 +606,7 @@ static const struct tool_def get_thread = {
                     "\"maximum\":100}},\"required\":[\"folder\",\"uid\"],"
                     "\"additionalProperties\":false}",
     .output_schema = NULL,
-    .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,
-    .min_posture = POSTURE_READONLY,
-    .rate_class = TOOL_RATE_READ,
-    .account_scoped = true,
+    TK_READ_TOOL_DEF,
     .args = get_thread_rules,
     .run = get_thread_run,
 };
@@ -695,14 +624,11 @@ static const struct tool_def list_labels = {
                    "permanently (PERMANENTFLAGS), system flags (\\Seen, \\Flagged ...) apart "
                    "from keywords/labels ($Important, custom ones), and whether new "
                    "keywords may be created. Only plain IMAP atoms are reported.",
-    .input_schema = "{\"type\":\"object\",\"properties\":{" P_ACCOUNT
+    .input_schema = "{\"type\":\"object\",\"properties\":{" TK_SCHEMA_ACCOUNT
                     ",\"folder\":{\"type\":\"string\",\"description\":\"Folder to examine; "
                     "default INBOX.\"}},\"additionalProperties\":false}",
     .output_schema = NULL,
-    .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,
-    .min_posture = POSTURE_READONLY,
-    .rate_class = TOOL_RATE_READ,
-    .account_scoped = true,
+    TK_READ_TOOL_DEF,
     .args = list_labels_rules,
     .run = list_labels_run,
 };

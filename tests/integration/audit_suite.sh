@@ -15,67 +15,21 @@
 # usage: tests/integration/audit_suite.sh BUILD_DIR
 # env:   KEEP_TMP=1 keep the temporary directory; AUDIT_SEED, AUDIT_ROUNDS
 set -u -o pipefail
-
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-build=$(cd "$1" 2>/dev/null && pwd) || {
-	echo "not ok - audit_suite: build dir $1 not found"
-	exit 1
-}
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bin="$build/imapgate-test"
-budget=${SUITE_BUDGET:-600}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ig_suite_init audit_suite 600 igaud "$@"
 rounds=${AUDIT_ROUNDS:-10}
 seed=${AUDIT_SEED:-4242}
-PY=${PYTHON:-python3}
-[ -z "${PYTHON:-}" ] && [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-
-tmp=$(mktemp -d /tmp/igaud.XXXXXX)
-chmod 0711 "$tmp"
-dv="$tmp/dv"
-results="$tmp/results.tap"
-: >"$results"
-gw_pid=""
 load_pid=""
-watchdog=""
-
-cleanup() {
-	[ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
+ig_cli_err="$tmp/cli.err" # searched for secrets below
+ig_on_exit() { # the gateway is killed, not stopped: it may be mid-round
 	[ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null
 	[ -n "$gw_pid" ] && kill -KILL "$gw_pid" 2>/dev/null
-	"$root/tests/imap/dovecot.sh" stop "$dv" >/dev/null 2>&1
-	if [ "${KEEP_TMP:-0}" = 1 ] || grep -q '^not ok' "$results" 2>/dev/null; then
-		echo "# audit_suite: logs kept in $tmp"
-	else
-		rm -rf "$tmp"
-	fi
 }
-trap cleanup EXIT
-trap 'echo "not ok - audit_suite: time budget of ${budget}s exhausted"; exit 1' TERM
-(
-	sleep "$budget" &
-	s=$!
-	trap 'kill "$s" 2>/dev/null; exit 0' TERM
-	wait "$s" && kill -TERM $$ 2>/dev/null
-) </dev/null >/dev/null 2>&1 &
-watchdog=$!
-
-emit() { echo "$1" | tee -a "$results"; }
-ok() { emit "ok - audit_suite: $1"; }
-nok() { emit "not ok - audit_suite: $1${2:+ ($2)}"; }
-check() { if [ "$2" -eq 0 ]; then ok "$1"; else nok "$1" "${3:-}"; fi; }
 
 [ -x "$bin" ] || { nok "binary $bin exists"; exit 1; }
-if out=$("$root/tests/imap/dovecot.sh" start "$dv" --no-fill 2>&1); then
-	ok "dovecot started"
-else
-	nok "dovecot started" "$(echo "$out" | tail -3 | tr '\n' ' ')"
-	exit 1
-fi
-# shellcheck disable=SC1091
-. "$dv/env"
+ig_dovecot_start --no-fill
+ok "dovecot started"
 
 # Markers that must never reach the audit log or the logs.
 body_marker="BODYMARK-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -101,43 +55,22 @@ else
 	nok "test message appended" "$(tail -3 "$tmp/append.log" | tr '\n' ' ')"
 fi
 
-port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+gw_port=$(ig_free_port)
 data="$tmp/data"
-cat >"$tmp/gw.conf" <<EOF
-[server]
-listen = 127.0.0.1:$port
-data_dir = $data
-audit_max_bytes = 256k
-log_level = info
+conf="$tmp/gw.conf"
+{
+	ig_conf_server "audit_max_bytes = 256k" "log_level = info"
+	ig_conf_account alice "$IMAPS_PORT" implicit alice "$dv/alice.pw" "$FINGERPRINT"
+} >"$conf"
+gw() { "$bin" --config "$conf" "$@"; }
 
-[account alice]
-host = 127.0.0.1
-port = $IMAPS_PORT
-tls = implicit
-user = alice
-password_file = $dv/alice.pw
-tls_fingerprint_sha256 = $FINGERPRINT
-EOF
-gw() { "$bin" --config "$tmp/gw.conf" "$@"; }
-
-token=$(gw token create --name agent-a 2>>"$tmp/cli.err")
-token2=$(gw token create --name agent-b 2>>"$tmp/cli.err")
-tok_rev=$(gw token create --name short-lived 2>>"$tmp/cli.err")
+token=$(ig_token agent-a)
+token2=$(ig_token agent-b)
+tok_rev=$(ig_token short-lived)
 gw token revoke short-lived 2>>"$tmp/cli.err"
 [ ${#token} -eq 47 ] && [ ${#token2} -eq 47 ]
 check "tokens created" $?
 
-start_gw() { # start_gw LOGNAME
-	# the binary itself, not a shell function: $! must be the gateway's PID
-	"$bin" --config "$tmp/gw.conf" serve 2>>"$tmp/$1" &
-	gw_pid=$!
-	local i
-	for i in $(seq 1 100); do
-		curl -sf --max-time 1 "http://127.0.0.1:$port/healthz" >/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 cat >"$tmp/load.py" <<'PY'
 import json, sys, threading, urllib.request, urllib.error, random, time
@@ -209,11 +142,11 @@ verify() { # verify LABEL: exit 0, at most one TORN line, nothing else
 
 RANDOM=$seed
 for r in $(seq 1 "$rounds"); do
-	if ! start_gw "gw-$r.err"; then
+	if ! ig_gateway_start "gw-$r.err"; then
 		nok "round $r: gateway started" "$(tail -3 "$tmp/gw-$r.err" | tr '\n' ' ')"
 		break
 	fi
-	timeout -k 5 60 "$PY" "$tmp/load.py" "$port" "$token" "$token2" "$bad_token" "$rcpt_draft" "$body_marker" 30 >"$tmp/load-$r.json" 2>>"$tmp/load.err" &
+	timeout -k 5 60 "$PY" "$tmp/load.py" "$gw_port" "$token" "$token2" "$bad_token" "$rcpt_draft" "$body_marker" 30 >"$tmp/load-$r.json" 2>>"$tmp/load.err" &
 	load_pid=$!
 	# a seeded moment between 0.3 and 2.3 s into heavy auditing
 	ms=$((300 + RANDOM % 2000))
@@ -233,8 +166,8 @@ for r in $(seq 1 "$rounds"); do
 done
 
 # A clean run after the crashes: the chain continues, process_end is written.
-if start_gw "gw-final.err"; then
-	timeout -k 5 30 "$PY" "$tmp/load.py" "$port" "$token" "$token2" "$bad_token" "$rcpt_draft" "$body_marker" 2 >"$tmp/load-final.json" 2>>"$tmp/load.err"
+if ig_gateway_start "gw-final.err"; then
+	timeout -k 5 30 "$PY" "$tmp/load.py" "$gw_port" "$token" "$token2" "$bad_token" "$rcpt_draft" "$body_marker" 2 >"$tmp/load-final.json" 2>>"$tmp/load.err"
 	kill -TERM "$gw_pid"
 	wait "$gw_pid"
 	check "SIGTERM exit status 0" $?

@@ -17,56 +17,10 @@
 # usage: tests/integration/imap_suite.sh BUILD_DIR
 # env:   KEEP_TMP=1  keep the temporary directory (logs, configs, responses)
 set -u -o pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ig_suite_init imap_suite 600 igimap "$@"
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-build=$(cd "$1" 2>/dev/null && pwd) || {
-	echo "not ok - imap_suite: build dir $1 not found"
-	exit 1
-}
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bin="$build/imapgate-test"
-budget=${SUITE_BUDGET:-600}
-PY=${PYTHON:-python3}
-[ -z "${PYTHON:-}" ] && [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-
-# short: Dovecot's Unix sockets live under it (108-byte limit)
-tmp=$(mktemp -d /tmp/igimap.XXXXXX)
-chmod 0711 "$tmp" # Dovecot's mail and auth users traverse it
-dv="$tmp/dv"
-results="$tmp/results.tap"
-: >"$results"
-pids=()   # hostile servers and the gateway, stopped by PID
-gw_pid=""
-watchdog=""
-
-cleanup() {
-	local p
-	[ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	"$root/tests/imap/dovecot.sh" stop "$dv" >/dev/null 2>&1
-	if [ "${KEEP_TMP:-0}" = 1 ] || grep -q '^not ok' "$results" 2>/dev/null; then
-		echo "# imap_suite: logs kept in $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'echo "not ok - imap_suite: time budget of ${budget}s exhausted"; exit 1' TERM
-(
-	sleep "$budget" &
-	s=$!
-	trap 'kill "$s" 2>/dev/null; exit 0' TERM
-	wait "$s" && kill -TERM $$ 2>/dev/null
-) </dev/null >/dev/null 2>&1 &
-watchdog=$!
-
-emit() { echo "$1" | tee -a "$results"; }
-ok() { emit "ok - imap_suite: $1"; }
-nok() { emit "not ok - imap_suite: $1${2:+ ($2)}"; }
 run_py() { # run_py LIMIT SCRIPT ARGS…: a python check script, TAP lines passed through
 	local limit=$1
 	shift
@@ -80,21 +34,12 @@ run_py() { # run_py LIMIT SCRIPT ARGS…: a python check script, TAP lines passe
 }
 
 # ---------------------------------------------------------------- Dovecot
-if out=$("$root/tests/imap/dovecot.sh" start "$dv" 2>&1); then
-	# shellcheck disable=SC1091
-	. "$dv/env"
-	ok "Dovecot started and filled in ${START_MS} ms"
-	echo "# $out"
-else
-	nok "Dovecot starts" "$(printf '%s' "$out" | tail -5 | tr '\n' ' ')"
-	exit 1
-fi
+ig_dovecot_start
+ok "Dovecot started and filled in ${START_MS} ms"
+echo "# $ig_out"
 
 # a certificate that is not Dovecot's: the wrong-cert server and the wrong pin
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-	-keyout "$tmp/wrong.key" -out "$tmp/wrong.pem" -subj "/CN=127.0.0.1" \
-	-addext "subjectAltName=IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost" 2>/dev/null
-wrong_fp=$(openssl x509 -in "$tmp/wrong.pem" -noout -fingerprint -sha256 | sed 's/^.*=//')
+ig_wrong_cert
 
 # ---------------------------------------------------------------- hostile servers
 scenarios=(never-answer slow-greeting drop-mid-literal huge-literal long-line deep-nesting
@@ -102,26 +47,14 @@ scenarios=(never-answer slow-greeting drop-mid-literal huge-literal long-line de
 	bye-at-greeting good forged-ok forged-ok-literal overflow-literal noselect-folder)
 : >"$tmp/hostile.ports"
 for s in "${scenarios[@]}"; do
-	cert=$CERT_FILE key=$KEY_FILE
-	[ "$s" = wrong-cert ] && cert=$tmp/wrong.pem key=$tmp/wrong.key
-	"$PY" "$root/tests/imap/hostile_imap.py" --port 0 --scenario "$s" --cert "$cert" --key "$key" \
-		--max-seconds "$budget" >"$tmp/h-$s.out" 2>"$tmp/h-$s.err" &
-	pids+=($!)
-	echo "$s $!" >>"$tmp/hostile.pids"
-done
-for s in "${scenarios[@]}"; do
-	port=""
-	for _ in $(seq 1 100); do
-		port=$(awk '$1=="listening"{print $2}' "$tmp/h-$s.out" 2>/dev/null)
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
-	if [ -n "$port" ]; then
-		echo "$s $port" >>"$tmp/hostile.ports"
+	if [ "$s" = wrong-cert ]; then
+		ig_hostile_start "$s" "$tmp/wrong.pem" "$tmp/wrong.key"
 	else
-		nok "hostile server $s starts" "$(head -c 300 "$tmp/h-$s.err")"
+		ig_hostile_start "$s"
 	fi
+	echo "$s ${pids[-1]}" >>"$tmp/hostile.pids"
 done
+ig_hostile_ports "${scenarios[@]}"
 [ "$(wc -l <"$tmp/hostile.ports")" -eq "${#scenarios[@]}" ] && ok "${#scenarios[@]} hostile servers listening"
 
 # ---------------------------------------------------------------- 1. harness checks
@@ -454,21 +387,16 @@ else
 	nok "account connect/command timeout keys documented in docs/configuration.md" "found: $(printf '%s' "$timeout_lines" | tr '\n' ' ')"
 fi
 
-gw_port=$("$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+gw_port=$(ig_free_port)
 printf 'hostile-password' >"$tmp/hostile.pw"
 printf 'wrong' >"$tmp/wrong.pw"
 chmod 0600 "$tmp/hostile.pw" "$tmp/wrong.pw"
 conf="$tmp/imapgate.conf"
 write_conf() {
-	printf '[server]\nlisten = 127.0.0.1:%s\ndata_dir = %s/data\nshutdown_timeout_s = 5\n\n' "$gw_port" "$tmp"
+	ig_conf_server "shutdown_timeout_s = 5"
 	printf '[defaults]\nposture = readonly\n\n'
 	acct() { # acct NAME PORT TLS USER PWFILE PIN|ca:FILE
-		printf '[account %s]\nhost = 127.0.0.1\nport = %s\ntls = %s\nuser = %s\npassword_file = %s\n' "$1" "$2" "$3" "$4" "$5"
-		case "$6" in
-		ca:*) printf 'tls_ca_file = %s\n' "${6#ca:}" ;;
-		*) printf 'tls_fingerprint_sha256 = %s\n' "$6" ;;
-		esac
-		printf '%s\n' "$timeout_lines"
+		ig_conf_account "$@" "${timeout_lines%$'\n'}"
 	}
 	acct alice "$IMAPS_PORT" implicit alice "$dv/alice.pw" "$FINGERPRINT"
 	acct bob "$IMAP_PORT" starttls bob "$dv/bob.pw" "ca:$CA_FILE"
@@ -485,27 +413,19 @@ write_conf() {
 }
 write_conf >"$conf"
 
-token=$("$bin" token create --name imap-suite --config "$conf" 2>"$tmp/token.err")
+token=$(ig_token imap-suite)
 if [ -z "$token" ] && [ "$timeouts_found" -gt 0 ] && grep -q 'timeout[a-z_]*: unknown key' "$tmp/token.err"; then
 	nok "the binary accepts the documented account timeout keys" "$(head -c 200 "$tmp/token.err")"
 	timeout_lines=""
 	timeouts_found=0
 	write_conf >"$conf"
-	token=$("$bin" token create --name imap-suite --config "$conf" 2>"$tmp/token.err")
+	: >"$tmp/token.err"
+	token=$(ig_token imap-suite)
 fi
 # a second token for the hostile accounts, so a per-token rate limit cannot starve alice's checks
-token2=$("$bin" token create --name imap-suite-hostile --config "$conf" 2>>"$tmp/token.err")
+token2=$(ig_token imap-suite-hostile)
 if [ -n "$token" ] && [ -n "$token2" ]; then ok "tokens created"; else nok "tokens created" "$(head -c 300 "$tmp/token.err")"; fi
-"$bin" serve --config "$conf" </dev/null >"$tmp/gateway.out" 2>"$tmp/gateway.log" &
-gw_pid=$!
-pids+=("$gw_pid")
-up=0
-for _ in $(seq 1 100); do
-	curl -sf --max-time 1 "http://127.0.0.1:$gw_port/healthz" >/dev/null && up=1 && break
-	kill -0 "$gw_pid" 2>/dev/null || break
-	sleep 0.05
-done
-if [ "$up" -eq 1 ]; then
+if ig_gateway_start; then
 	ok "gateway serves with $(grep -c '^\[account' "$conf") accounts configured"
 else
 	nok "gateway starts with the IMAP accounts" "$(tail -5 "$tmp/gateway.log" | tr '\n' ' ')"

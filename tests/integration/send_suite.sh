@@ -13,88 +13,29 @@
 #
 # usage: tests/integration/send_suite.sh BUILD_DIR
 set -u -o pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ig_suite_init send_suite 300 igsend "$@"
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-build=$(cd "$1" 2>/dev/null && pwd) || {
-	echo "not ok - send_suite: build dir $1 not found"
-	exit 1
-}
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bin="$build/imapgate-test"
-budget=${SUITE_BUDGET:-300}
-PY=${PYTHON:-python3}
-[ -z "${PYTHON:-}" ] && [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-
-tmp=$(mktemp -d /tmp/igsend.XXXXXX)
-chmod 0711 "$tmp"
-dv="$tmp/dv"
-results="$tmp/results.tap"
-: >"$results"
-pids=()
-gw_pid=""
-watchdog=""
-
-cleanup() {
-	local p
-	[ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	"$root/tests/imap/dovecot.sh" stop "$dv" >/dev/null 2>&1
-	if [ "${KEEP_TMP:-0}" = 1 ] || grep -q '^not ok' "$results" 2>/dev/null; then
-		echo "# send_suite: logs kept in $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'echo "not ok - send_suite: time budget of ${budget}s exhausted"; exit 1' TERM
-(
-	sleep "$budget" &
-	s=$!
-	trap 'kill "$s" 2>/dev/null; exit 0' TERM
-	wait "$s" && kill -TERM $$ 2>/dev/null
-) </dev/null >/dev/null 2>&1 &
-watchdog=$!
-
-emit() { echo "$1" | tee -a "$results"; }
-ok() { emit "ok - send_suite: $1"; }
-nok() { emit "not ok - send_suite: $1${2:+ ($2)}"; }
-
-if out=$("$root/tests/imap/dovecot.sh" start "$dv" 2>&1); then
-	# shellcheck disable=SC1091
-	. "$dv/env"
-	ok "Dovecot started"
-else
-	nok "Dovecot starts" "$(printf '%s' "$out" | tail -5 | tr '\n' ' ')"
-	exit 1
-fi
+ig_dovecot_start
+ok "Dovecot started"
 
 # ---------------------------------------------------------------- SMTP sinks
-start_sink() { # start_sink NAME MODE TLS
-	"$PY" "$root/tests/smtp/smtp_sink.py" --port 0 --cert "$CERT_FILE" --key "$KEY_FILE" \
-		--out "$tmp/sink-$1" --mode "$2" --tls "$3" --delay 8 --max-seconds "$budget" \
-		>"$tmp/sink-$1.out" 2>"$tmp/sink-$1.err" &
-	pids+=($!)
-	local port=""
-	for _ in $(seq 1 100); do
-		port=$(awk '$1=="listening"{print $2}' "$tmp/sink-$1.out" 2>/dev/null)
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
-	echo "$port"
+start_sink() { # start_sink VAR NAME MODE TLS: VAR gets the sink's port ("" when none)
+	ig_bg "sink-$2" "$PY" "$root/tests/smtp/smtp_sink.py" --port 0 --cert "$CERT_FILE" \
+		--key "$KEY_FILE" --out "$tmp/sink-$2" --mode "$3" --tls "$4" --delay 8 \
+		--max-seconds "$budget"
+	printf -v "$1" '%s' "$(ig_wait_port "$tmp/sink-$2.out")"
 }
-p_ok=$(start_sink ok ok starttls)
-p_slow=$(start_sink slow delay implicit)
-p_bad=$(start_sink bad 5xx starttls)
-p_notls=$(start_sink notls no-starttls starttls)
-p_drop=$(start_sink drop drop-mid-data starttls)
-p_temp=$(start_sink temp 4xx starttls)
-p_refuse=$(start_sink refuse refuse-starttls starttls)
-p_auto=$(start_sink auto ok starttls)
-p_pin=$(start_sink pin ok implicit)
+start_sink p_ok ok ok starttls
+start_sink p_slow slow delay implicit
+start_sink p_bad bad 5xx starttls
+start_sink p_notls notls no-starttls starttls
+start_sink p_drop drop drop-mid-data starttls
+start_sink p_temp temp 4xx starttls
+start_sink p_refuse refuse refuse-starttls starttls
+start_sink p_auto auto ok starttls
+start_sink p_pin pin ok implicit
 if [ -n "$p_ok" ] && [ -n "$p_slow" ] && [ -n "$p_bad" ] && [ -n "$p_notls" ] && [ -n "$p_drop" ] &&
 	[ -n "$p_temp" ] && [ -n "$p_refuse" ] && [ -n "$p_auto" ] && [ -n "$p_pin" ]; then
 	ok "SMTP sinks listening"
@@ -103,18 +44,16 @@ else
 	exit 1
 fi
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-	-keyout "$tmp/wrong.key" -out "$tmp/wrong.pem" -subj "/CN=127.0.0.1" 2>/dev/null
-wrong_fp=$(openssl x509 -in "$tmp/wrong.pem" -noout -fingerprint -sha256 | sed 's/^.*=//')
-gw_port=$("$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+ig_wrong_cert
+gw_port=$(ig_free_port)
 conf="$tmp/imapgate.conf"
 {
-	printf '[server]\nlisten = 127.0.0.1:%s\ndata_dir = %s/data\nshutdown_timeout_s = 5\n\n' "$gw_port" "$tmp"
+	ig_conf_server "shutdown_timeout_s = 5"
 	printf '[defaults]\nposture = full\ndraft_rate_limit = 10000/h\nsend_rate_limit = 10000/h\n\n'
 	acct() { # acct NAME SMTP_URL TLSLINE
-		printf '[account %s]\nhost = 127.0.0.1\nport = %s\ntls = implicit\nuser = alice\n' "$1" "$IMAPS_PORT"
-		printf 'password_file = %s\ntls_fingerprint_sha256 = %s\naddress = alice@example.test\n' "$dv/alice.pw" "$FINGERPRINT"
-		printf 'smtp_url = %s\nsmtp_user = alice\nsmtp_password_file = %s\n%s\n\n' "$2" "$dv/alice.pw" "$3"
+		ig_conf_account "$1" "$IMAPS_PORT" implicit alice "$dv/alice.pw" "$FINGERPRINT" \
+			"address = alice@example.test" "smtp_url = $2" "smtp_user = alice" \
+			"smtp_password_file = $dv/alice.pw" "$3"
 	}
 	acct alice "smtp://127.0.0.1:$p_ok" "smtp_tls_ca_file = $CA_FILE"
 	acct slow "smtps://127.0.0.1:$p_slow" "smtp_tls_fingerprint_sha256 = $FINGERPRINT"
@@ -134,23 +73,12 @@ allowed_recipients = *@example.test"
 send_requires_approval = false"
 } >"$conf"
 
-agent=$("$bin" token create --name agent --posture full --config "$conf" 2>"$tmp/token.err")
-admin=$("$bin" token create --name admin --admin --config "$conf" 2>>"$tmp/token.err")
-other=$("$bin" token create --name other --posture full --config "$conf" 2>>"$tmp/token.err")
+agent=$(ig_token agent --posture full)
+admin=$(ig_token admin --admin)
+other=$(ig_token other --posture full)
 if [ -n "$agent" ] && [ -n "$admin" ] && [ -n "$other" ]; then ok "tokens created"; else nok "tokens created" "$(head -c 300 "$tmp/token.err")"; exit 1; fi
 
-start_gw() {
-	"$bin" serve --config "$conf" </dev/null >>"$tmp/gateway.out" 2>>"$tmp/gateway.log" &
-	gw_pid=$!
-	pids+=("$gw_pid")
-	for _ in $(seq 1 100); do
-		curl -sf --max-time 1 "http://127.0.0.1:$gw_port/healthz" >/dev/null && return 0
-		kill -0 "$gw_pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-if start_gw; then ok "gateway serves"; else nok "gateway starts" "$(tail -5 "$tmp/gateway.log" | tr '\n' ' ')"; exit 1; fi
+if ig_gateway_start; then ok "gateway serves"; else nok "gateway starts" "$(tail -5 "$tmp/gateway.log" | tr '\n' ' ')"; exit 1; fi
 echo "$gw_pid" >"$tmp/gw.pid"
 
 cat >"$tmp/checks.py" <<'PY'
@@ -514,7 +442,7 @@ if [ -z "$kid" ]; then
 	exit 1
 fi
 wait "$gw_pid" 2>/dev/null
-if start_gw; then ok "gateway restarts after kill -9"; else nok "gateway restarts" "$(tail -5 "$tmp/gateway.log" | tr '\n' ' ')"; fi
+if ig_gateway_start; then ok "gateway restarts after kill -9"; else nok "gateway restarts" "$(tail -5 "$tmp/gateway.log" | tr '\n' ' ')"; fi
 sleep 12 # longer than the sink's delay: a resend would have connected by now
 n=$(wc -l <"$tmp/sink-slow/connects.log")
 state=$(sqlite3 "$tmp/data/state.db" "SELECT state FROM outbox WHERE id = $kid")
