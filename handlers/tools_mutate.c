@@ -10,7 +10,13 @@
  * decided on the worker leaves the server untouched. Jobs are never retried
  * (job.idempotent = false): a dropped connection part-way is reported, not
  * replayed. Messages never echo mail content, folder names from the server
- * or server text beyond imap/'s filtered error texts. */
+ * or server text beyond imap/'s filtered error texts.
+ *
+ * The same job keeps cache.db equal to the server (DESIGN §7) once the
+ * change is made: sync_folder_now for every folder whose messages changed
+ * (source and destination of a move, \Trash for delete_message), and a
+ * renamed or deleted folder leaves the cache with everything below it. So
+ * the next search agrees without waiting for the idle sync. */
 #include "handlers/tools_mutate.h"
 
 #include <json-c/json.h>
@@ -22,14 +28,17 @@
 
 #include "base/buf.h"
 #include "base/limits.h"
+#include "base/log.h"
 #include "handlers/call.h"
 #include "handlers/policy.h"
 #include "handlers/toolkit.h"
 #include "handlers/tools.h"
 #include "imap/cmd.h"
+#include "imap/sync.h"
 #include "imap/uidset.h"
 #include "imap/worker.h"
 #include "server/config.h"
+#include "store/cache.h"
 
 enum mut_op {
 	OP_STORE,  /* mark_read … remove_label */
@@ -65,6 +74,7 @@ struct mut_job {
 	size_t n_expunged;
 	bool fallback;
 	char *trash; /* delete_message: the \Trash folder's name (server data) */
+	char delim;  /* rename/delete_folder: the server's hierarchy delimiter */
 	struct imap_copyuid cu;
 };
 
@@ -310,6 +320,7 @@ work_folder(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 		goto out;
 	f = folder_find(&l, j->folder);
 	delim = folder_delim(&l, f);
+	j->delim = delim;
 	switch (j->op) {
 	case OP_CREATE:
 		if (f != NULL) {
@@ -372,6 +383,76 @@ out:
 	imap_folder_list_free(&l);
 }
 
+/* After a change: folder's cache rows brought up to date on this
+ * connection. A failure here is logged, not returned: the change is made
+ * and must not look undone (or be retried); the next search's own
+ * freshness check catches the cache up. */
+static void
+cache_sync(struct sync *s, struct imap_conn *c, const char *folder)
+{
+	struct imap_error e = {IMAP_FAIL_NONE, ""};
+
+	if (sync_folder_now(s, c, folder, &e) != IMAP_FAIL_NONE)
+		log_warn(0, "msg=\"cache not updated after a change\" error=%s",
+			 imap_fail_str(e.fail));
+}
+
+/* After RENAME or DELETE: the folder and everything below it leave the
+ * cache (their rows would name folders that no longer exist); a renamed
+ * folder that was cached is synced again under its new name. */
+static void
+cache_forget(struct mut_job *j, struct sync *s, struct imap_conn *c)
+{
+	struct cache *cache = sync_cache(s);
+	struct slice acc = sl_from_cstr(j->tk.account);
+	struct cache_folder f;
+	bool had = false;
+
+	if (cache == NULL)
+		return;
+	had = cache_folder_get(cache, acc, sl_from_cstr(j->folder), &f) == IG_OK;
+	if (cache_begin(cache) != IG_OK ||
+	    cache_folder_drop_tree(cache, acc, sl_from_cstr(j->folder), j->delim) != IG_OK ||
+	    cache_commit(cache) != IG_OK) {
+		/* stale rows heal themselves: a search of a folder the server
+		 * no longer has drops its rows */
+		cache_rollback(cache);
+		log_warn(0, "msg=\"cache rows of a renamed or deleted folder not dropped\"");
+		return;
+	}
+	if (j->op == OP_RENAME && had)
+		cache_sync(s, c, j->target);
+}
+
+static void
+mut_cache(struct mut_job *j, struct imap_conn *c)
+{
+	struct sync *s = sync_of_job(&j->tk.job);
+
+	if (s == NULL)
+		return;
+	switch (j->op) {
+	case OP_STORE:
+	case OP_EXPUNGE:
+		cache_sync(s, c, j->folder);
+		break;
+	case OP_MOVE:
+		cache_sync(s, c, j->folder);
+		cache_sync(s, c, j->target);
+		break;
+	case OP_TRASH:
+		cache_sync(s, c, j->folder);
+		cache_sync(s, c, j->trash);
+		break;
+	case OP_RENAME:
+	case OP_DELETE:
+		cache_forget(j, s, c);
+		break;
+	case OP_CREATE:
+		break; /* a new folder holds nothing the cache could have */
+	}
+}
+
 static void
 mut_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 {
@@ -396,6 +477,8 @@ mut_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 		work_folder(j, c, err);
 		break;
 	}
+	if (err->fail == IMAP_FAIL_NONE && j->code == NULL)
+		mut_cache(j, c);
 }
 
 /* --- results --- */

@@ -107,6 +107,8 @@ enum stmt_id {
 	ST_FOLDER_PUT,
 	ST_FOLDER_TOUCH,
 	ST_FOLDER_DROP,
+	ST_FOLDER_DROP_TREE,
+	ST_MSG_DELETE_TREE,
 	ST_FOLDER_RECENT,
 	ST_FOLDER_BODIES,
 	ST_MSG_DELETE_FOLDER,
@@ -136,6 +138,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  " sync_uid = ?5 WHERE id = ?1",
 	[ST_FOLDER_TOUCH] = "UPDATE folders SET last_used = ?2 WHERE id = ?1",
 	[ST_FOLDER_DROP] = "DELETE FROM folders WHERE id = ?1",
+	/* ?2: the folder's name; ?3: name + delimiter (its descendants), or NULL */
+	[ST_FOLDER_DROP_TREE] = "DELETE FROM folders WHERE account = ?1 AND (name = ?2 OR"
+				" (?3 IS NOT NULL AND substr(name, 1, length(?3)) = ?3))",
+	[ST_MSG_DELETE_TREE] = "DELETE FROM messages WHERE folder_id IN (SELECT id FROM folders"
+			       " WHERE account = ?1 AND (name = ?2 OR"
+			       " (?3 IS NOT NULL AND substr(name, 1, length(?3)) = ?3)))",
 	[ST_FOLDER_RECENT] = "SELECT name FROM folders WHERE account = ?1 AND last_used >= ?2"
 			     " ORDER BY last_used DESC LIMIT 32",
 	[ST_FOLDER_BODIES] = "SELECT count(*) FROM messages WHERE folder_id = ?1 AND"
@@ -930,6 +938,31 @@ cache_folder_drop(struct cache *c, int64_t folder_id)
 	s = stmt(c, ST_FOLDER_DROP);
 	(void)sqlite3_bind_int64(s, 1, folder_id);
 	return step_done(c, s);
+}
+
+enum ig_err
+cache_folder_drop_tree(struct cache *c, struct slice account, struct slice name, char delim)
+{
+	char prefix[LIM_IMAP_MAILBOX + 2];
+	sqlite3_stmt *s;
+	enum ig_err err;
+	int i;
+
+	if (!usable(c) || name.len == 0 || name.len > LIM_IMAP_MAILBOX)
+		return IG_EDB;
+	memcpy(prefix, name.p, name.len);
+	prefix[name.len] = delim;
+	/* messages first: the FTS delete trigger needs each row */
+	for (i = 0; i < 2; i++) {
+		s = stmt(c, i == 0 ? ST_MSG_DELETE_TREE : ST_FOLDER_DROP_TREE);
+		(void)bind_sl(s, 1, account);
+		(void)bind_sl(s, 2, name);
+		if (delim != 0)
+			(void)bind_sl(s, 3, (struct slice){prefix, name.len + 1});
+		if ((err = step_done(c, s)) != IG_OK)
+			return err;
+	}
+	return IG_OK;
 }
 
 enum ig_err

@@ -102,6 +102,12 @@ enum ig_err cache_folder_put(struct cache *c, const struct cache_folder *f) IG_M
 enum ig_err cache_folder_touch(struct cache *c, int64_t folder_id, int64_t now) IG_MUST_CHECK;
 /* Deletes the folder and its messages (folder gone on the server). */
 enum ig_err cache_folder_drop(struct cache *c, int64_t folder_id) IG_MUST_CHECK;
+/* Deletes the account's folder `name` and every folder below it (names that
+ * start with name + delim; delim 0: flat, the folder alone) with their
+ * messages: after a DELETE or RENAME on the server. Names compare byte for
+ * byte. name is 1..LIM_IMAP_MAILBOX bytes. Inside a transaction or not. */
+enum ig_err cache_folder_drop_tree(struct cache *c, struct slice account, struct slice name,
+				   char delim) IG_MUST_CHECK;
 /* Calls fn for each folder of the account used since `since` (unix s). */
 enum ig_err cache_folder_recent(struct cache *c, struct slice account, int64_t since,
 				void (*fn)(void *ctx, struct slice name), void *ctx) IG_MUST_CHECK;

@@ -6,7 +6,12 @@
 #   - every mutation (mark_read, mark_unread, flag, unflag, add_label, remove_label,
 #     move_message, delete_message, expunge, create_folder, rename_folder,
 #     delete_folder) checked with an INDEPENDENT IMAP client (python imaplib over
-#     IMAPS, verified against the test CA), and with `search` when the binary has it;
+#     IMAPS, verified against the test CA), and — when the binary has `search` — with
+#     the cache: for folders already synced, cache.db (read straight from the file) equals
+#     the server the moment each mutating call returns (flags, moved messages gone from
+#     the source and present in the destination, deleted -> in Trash, expunged gone,
+#     renamed/deleted folders and their children gone from the cache), and the next
+#     `search` agrees (source "cache"; flag criteria; old folder name not found);
 #   - guards: every protected folder x rename/delete -> ERR_PROTECTED_FOLDER, parents
 #     of protected folders, renames onto/into protected names, expunge/delete_folder
 #     outside expunge_folders -> ERR_EXPUNGE_DENIED with the server unchanged,
@@ -141,7 +146,7 @@ if [ "$up" -eq 1 ]; then ok "gateway serves"; else
 fi
 
 cat >"$tmp/checks.py" <<'PY'
-import imaplib, json, os, re, ssl, sys, time, urllib.error, urllib.request
+import imaplib, json, os, re, sqlite3, ssl, sys, time, urllib.error, urllib.request
 tmp, port, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 dv = os.path.join(tmp, "dv")
 env = dict(l.strip().split("=", 1) for l in open(os.path.join(dv, "env")) if "=" in l)
@@ -294,6 +299,67 @@ def search_agrees(folder, expect_uids, label):
     out("search agrees at once after %s (%s)" % (label, folder), code is None and got == set(expect_uids),
         "code %s, search %s, server %s" % (code, sorted(got), sorted(expect_uids)))
 
+cache_db = os.path.join(tmp, "data", "cache.db")
+
+def cache_rows(folder):
+    """{uid: flags} of folder as cache.db holds it now (None: no folder row)."""
+    if not os.path.exists(cache_db):
+        return None
+    con = sqlite3.connect("file:%s?mode=ro" % cache_db, uri=True, timeout=10)
+    try:
+        r = con.execute("SELECT id, uidvalidity FROM folders WHERE account = ? AND name = ?",
+                        ("alice", folder)).fetchone()
+        if r is None:
+            return None
+        rows = con.execute("SELECT uid, flags FROM messages WHERE folder_id = ? AND uidvalidity = ?",
+                           (r[0], r[1])).fetchall()
+    finally:
+        con.close()
+    return {u: set(f.split()) - {"\\Recent"} for u, f in rows}
+
+def server_rows(folder):
+    return {u: f - {"\\Recent"} for u, f in flags(folder).items()}
+
+def cache_agrees(folder, label):
+    """cache.db equals the server as soon as the call returned (the job synced it)."""
+    if not has_search:
+        return
+    c, sv = cache_rows(folder), server_rows(folder)
+    out("cache.db equals the server right after %s (%s)" % (label, folder), c == sv,
+        "cache %s server %s" % (c, sv))
+
+def search_uids(folder, **crit):
+    code, sc = call("search", folder=folder, limit=100, **crit)
+    got = [m.get("uid") for m in ((sc.get("untrusted") or {}).get("messages") or [])]
+    return code, set(got), (sc.get("meta") or {}).get("source")
+
+def wait_cached(folders_, budget=60):
+    """Searches each folder until the answer comes from the cache (idle sync done)."""
+    if not has_search:
+        return
+    end = time.time() + budget
+    pending = list(folders_)
+    while pending and time.time() < end:
+        pending = [f for f in pending if search_uids(f)[2] != "cache"]
+        if pending:
+            time.sleep(0.5)
+    out("folders synced into the cache before the mutations (%s)" % ", ".join(folders_), not pending,
+        "still not cached: %s" % pending)
+
+def search_flags_agree(folder, flag, crit, label):
+    if not has_search:
+        return
+    sv = server_rows(folder)
+    want_on = {u for u, f in sv.items() if flag in f}
+    code1, on, src1 = search_uids(folder, **{crit: True})
+    code2, off, src2 = search_uids(folder, **{crit: False})
+    out("search %s=true/false agrees at once after %s (%s)" % (crit, label, folder),
+        code1 is None and code2 is None and on == want_on and off == set(sv) - want_on
+        and src1 == src2 == "cache",
+        "codes %s/%s on %s off %s server %s sources %s/%s" % (code1, code2, sorted(on), sorted(off),
+                                                              sorted(want_on), src1, src2))
+
+wait_cached(["Mut", "Archive", "Trash", "Scratch"])
 mut = uids("Mut")
 uv = uidvalidity("Mut")
 out("setup: 12 messages in Mut (independent client)", len(mut) == 12, mut)
@@ -311,12 +377,16 @@ for tool, flag, present in (("mark_read", "\\Seen", True), ("mark_unread", "\\Se
         code is None and all((flag in f[u]) == present for u in (u1, u2)) and (flag in f[u3]) is False
         and meta.get("uids") == [u1, u2] and meta.get("uidvalidity") == uv and meta.get("account") == "alice",
         "code %s meta %s flags %s" % (code, meta, {u: f.get(u) for u in (u1, u2, u3)}))
+    cache_agrees("Mut", tool)
+    search_flags_agree("Mut", flag, "seen" if flag == "\\Seen" else "flagged", tool)
 search_agrees("Mut", uids("Mut"), "flag changes")
 
 code, sc = call("add_label", folder="Mut", uid=u3, label="$Todo")
 out("add_label $Todo: keyword on the server", code is None and "$Todo" in flags("Mut")[u3], code)
+cache_agrees("Mut", "add_label")
 code, sc = call("remove_label", folder="Mut", uid=u3, label="$Todo")
 out("remove_label $Todo: keyword gone from the server", code is None and "$Todo" not in flags("Mut")[u3], code)
+cache_agrees("Mut", "remove_label")
 
 before = flags("Mut")
 bad_labels = ["\\Seen", "\\Flagged", "\\Deleted", "\\Draft", "\\Answered", "\\Recent", "\\*",
@@ -386,6 +456,15 @@ out("move_message Mut -> Archive: gone from Mut, in Archive under new_uids (same
     code is None and u1 not in uids("Mut") and u2 not in uids("Mut") and ok_map
     and meta.get("server_non_atomic_move_fallback") is False and meta.get("destination_uidvalidity") == uidvalidity("Archive"),
     "code %s meta %s archive %s" % (code, meta, arch))
+cache_agrees("Mut", "move_message (source)")
+cache_agrees("Archive", "move_message (destination)")
+if has_search:
+    c_mut, c_arch = cache_rows("Mut") or {}, cache_rows("Archive") or {}
+    out("cache.db: moved messages absent from the source, present in the destination under new_uids",
+        u1 not in c_mut and u2 not in c_mut and all(n in c_arch for n in nu), "mut %s archive %s new %s" % (sorted(c_mut), sorted(c_arch), nu))
+    code_s, got_s, src_s = search_uids("Archive")
+    out("search of the destination finds the moved messages at once (cache)",
+        code_s is None and set(nu) <= got_s and src_s == "cache", "code %s got %s src %s" % (code_s, got_s, src_s))
 search_agrees("Mut", uids("Mut"), "move (source)")
 search_agrees("Archive", uids("Archive"), "move (destination)")
 code, sc = call("move_message", folder="Mut", uid=u3, destination="Nowhere")
@@ -402,6 +481,14 @@ nu = (meta.get("new_uids") or [None])[0]
 out("delete_message: moved to \\Trash (independent client finds it there)",
     code is None and u3 not in uids("Mut") and tr.get(nu) == ids[u3] and
     (sc.get("untrusted") or {}).get("destination") == "Trash", "code %s sc %s" % (code, sc))
+cache_agrees("Mut", "delete_message (source)")
+cache_agrees("Trash", "delete_message (\\Trash)")
+if has_search:
+    code_s, got_s, src_s = search_uids("Trash")
+    code_m, got_m, src_m = search_uids("Mut")
+    out("search at once after delete_message: in Trash, not in the source (cache)",
+        code_s is None and nu in got_s and u3 not in got_m and src_s == src_m == "cache",
+        "trash %s mut %s sources %s/%s" % (sorted(got_s), sorted(got_m), src_s, src_m))
 code, sc = call("delete_message", folder="Trash", uid=nu)
 out("delete_message inside Trash -> ERR_INVALID_INPUT, message stays", code == "ERR_INVALID_INPUT" and nu in uids("Trash"), code)
 
@@ -423,6 +510,7 @@ code, sc = call("expunge", folder="Scratch")
 left = uids("Scratch")
 out("expunge a whole allowed folder: every \\Deleted message goes",
     code is None and s[1] not in left and set(s[2:]) <= set(left) and (sc.get("meta") or {}).get("expunged_count") == 1, "code %s left %s" % (code, left))
+cache_agrees("Scratch", "expunge")
 search_agrees("Scratch", left, "expunge")
 
 # --- folders
@@ -434,15 +522,41 @@ for bad in ("/lead", "trail/", "a//b", "a/../b"):
     code, sc = call("create_folder", folder=bad)
     out("create_folder %r refused (delimiter rules), nothing created" % bad,
         code == "ERR_INVALID_INPUT" and not any(n.startswith(("lead", "trail", "a/")) for n in folders()), code)
+if has_search:
+    m = imap()
+    m.create(q("Plain/Child"))
+    for fo in ("Plain", "Plain/Child"):
+        m.append(q(fo), None, None, ("From: t@example.org\r\nSubject: plain\r\nMessage-ID: <pl-%s@example.org>\r\n\r\nx\r\n" % fo.replace("/", "-")).encode())
+    m.logout()
+    wait_cached(["Plain", "Plain/Child", "Scratch/Old"])
 code, sc = call("rename_folder", folder="Plain", new_name="Plain2")
 f = folders()
 out("rename_folder Plain -> Plain2: the server lists the new name only", code is None and "Plain2" in f and "Plain" not in f, code)
+if has_search:
+    out("cache.db: the renamed folder and its child are gone under their old names",
+        cache_rows("Plain") is None and cache_rows("Plain/Child") is None,
+        "Plain %s Plain/Child %s" % (cache_rows("Plain"), cache_rows("Plain/Child")))
+    code_o, got_o, _ = search_uids("Plain")
+    code_c, got_c, _ = search_uids("Plain/Child")
+    code_n, got_n, _ = search_uids("Plain2")
+    code_nc, got_nc, _ = search_uids("Plain2/Child")
+    out("search after rename_folder: old names not found, new names find the messages",
+        code_o == "ERR_NOT_FOUND" and code_c == "ERR_NOT_FOUND" and code_n is None and got_n == set(uids("Plain2"))
+        and len(got_n) == 1 and code_nc is None and got_nc == set(uids("Plain2/Child")) and len(got_nc) == 1,
+        "old %s/%s new %s %s child %s %s" % (code_o, code_c, code_n, got_n, code_nc, got_nc))
+    out("cache.db: the old names did not come back after those searches",
+        cache_rows("Plain") is None and cache_rows("Plain/Child") is None)
 code, sc = call("rename_folder", folder="Missing", new_name="X")
 out("rename_folder of a missing folder -> ERR_NOT_FOUND", code == "ERR_NOT_FOUND", code)
 code, sc = call("delete_folder", folder="Plain2")
 out("delete_folder outside expunge_folders -> ERR_EXPUNGE_DENIED, folder stays", code == "ERR_EXPUNGE_DENIED" and "Plain2" in folders(), code)
 code, sc = call("delete_folder", folder="Scratch/Old")
 out("delete_folder in expunge_folders: gone from the server", code is None and "Scratch/Old" not in folders(), code)
+if has_search:
+    out("cache.db: the deleted folder is gone from the cache at once", cache_rows("Scratch/Old") is None
+        and cache_rows("Scratch") is not None, cache_rows("Scratch/Old"))
+    code_d, _, _ = search_uids("Scratch/Old")
+    out("search of the deleted folder -> ERR_NOT_FOUND", code_d == "ERR_NOT_FOUND", code_d)
 code, sc = call("delete_folder", folder="Gone/Never")
 out("delete_folder of a missing folder -> ERR_EXPUNGE_DENIED or ERR_NOT_FOUND", code in ("ERR_EXPUNGE_DENIED", "ERR_NOT_FOUND"), code)
 

@@ -609,6 +609,70 @@ test_rebuild_seen_by_other_connection(void **state)
 	cache_close(other);
 }
 
+/* cache_folder_drop_tree: the folder and its descendants, with their
+ * messages, for one account only; names compare byte for byte (no LIKE
+ * wildcards, no case folding). */
+static void
+test_folder_drop_tree(void **state)
+{
+	static const char *const names[] = {"Work", "Work/sub", "Work/sub/deep", "Workshop",
+					    "Other", "W_rk", "W_rk/x", "work/x"};
+	struct fx *fx = *state;
+	struct cache_folder f;
+	struct cache_msg m;
+	int64_t ids[8];
+	int64_t other_id;
+	size_t n = 0;
+	size_t i;
+
+	assert_int_equal(cache_begin(fx->c), IG_OK);
+	for (i = 0; i < 8; i++) {
+		ids[i] = folder(fx, names[i], 7);
+		msg_fill(&m, 1, "tree", "alice@example.com");
+		assert_int_equal(cache_msg_put(fx->c, ids[i], &m), IG_OK);
+	}
+	assert_int_equal(cache_folder_reset(fx->c, S("acc2"), S("Work"), 7, &f), IG_OK);
+	other_id = f.id;
+	assert_int_equal(cache_msg_put(fx->c, other_id, &m), IG_OK);
+	assert_int_equal(cache_commit(fx->c), IG_OK);
+
+	assert_int_equal(cache_folder_drop_tree(fx->c, S("acc"), S("Work"), '/'), IG_OK);
+	for (i = 0; i < 8; i++) {
+		bool gone = i < 3;
+
+		assert_int_equal(cache_folder_get(fx->c, S("acc"), S(names[i]), &f),
+				 gone ? IG_ENOTFOUND : IG_OK);
+		assert_int_equal(cache_msg_count(fx->c, ids[i], &n), IG_OK);
+		assert_int_equal(n, gone ? 0 : 1);
+	}
+	assert_int_equal(cache_folder_get(fx->c, S("acc2"), S("Work"), &f), IG_OK);
+	assert_int_equal(cache_msg_count(fx->c, other_id, &n), IG_OK);
+	assert_int_equal(n, 1);
+	/* the full-text index lost the dropped rows too */
+	{
+		struct cache_query q;
+		size_t total = 0;
+		struct got g;
+
+		memset(&g, 0, sizeof(g));
+		cache_query_init(&q);
+		q.subject = S("tree");
+		assert_int_equal(cache_search(fx->c, ids[3], &q, 0, 10, &total, got_fn, &g), IG_OK);
+		assert_int_equal(total, 1);
+		assert_int_equal(cache_search(fx->c, ids[1], &q, 0, 10, &total, got_fn, &g), IG_OK);
+		assert_int_equal(total, 0);
+		free(g.subject);
+		free(g.flags);
+	}
+	/* flat (delim 0): the folder alone */
+	assert_int_equal(cache_folder_drop_tree(fx->c, S("acc"), S("W_rk"), 0), IG_OK);
+	assert_int_equal(cache_folder_get(fx->c, S("acc"), S("W_rk"), &f), IG_ENOTFOUND);
+	assert_int_equal(cache_folder_get(fx->c, S("acc"), S("W_rk/x"), &f), IG_OK);
+	/* nothing to drop is no error */
+	assert_int_equal(cache_folder_drop_tree(fx->c, S("acc"), S("Nope"), '/'), IG_OK);
+	assert_int_equal(cache_folder_drop_tree(fx->c, S("acc"), S(""), '/'), IG_EDB);
+}
+
 int
 main(void)
 {
@@ -616,6 +680,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sql_safety, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_folder_drop_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damage_overwritten_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damage_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damage_user_version, setup, teardown),
