@@ -120,9 +120,16 @@
 #define LIM_CACHE_HITS_SORT 1000               /* full-text hits up to which a search page
 						  sorts the hits instead of walking the
 						  folder's date index (bench/README.md) */
+#define LIM_CACHE_HITS_TOP 10000               /* a full-text search keeps the offset + limit
+						  newest hits in a heap (16 B each) while it
+						  counts them; deeper pages use the
+						  count + page statements */
 #define LIM_CACHE_PAGES_KB 16384                /* SQLite page cache per connection (KiB) */
 #define LIM_CACHE_BUSY_MS 5000                 /* SQLite busy_timeout: workers share cache.db */
 #define LIM_SYNC_BATCH 1000                    /* envelopes fetched and committed per transaction */
+#define LIM_SYNC_FETCH 4000                    /* UIDs per initial-sync UID FETCH, committed every
+						  LIM_SYNC_BATCH inside the stream: a tool call
+						  waits for at most one such command */
 #define LIM_SYNC_UIDS 5000000                  /* UIDs of one folder listed by UID SEARCH */
 #define LIM_SYNC_WARM 32                       /* folders kept warm per account */
 #define LIM_SYNC_RECENT_S 3600                 /* a folder searched this recently stays warm */

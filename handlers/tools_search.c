@@ -66,6 +66,7 @@ struct search_job {
 	size_t limit, offset;
 	bool has_cursor;
 	uint32_t cursor_uidvalidity;
+	uint32_t srv_uidvalidity; /* server path: the folder's, from its EXAMINE */
 	unsigned char qhash[16];
 	/* results */
 	struct json_object *out;
@@ -289,6 +290,14 @@ server_search(struct search_job *j, struct sync *s, struct imap_conn *c, struct 
 	fl = imap_select(c, j->folder, true, 0, 0, &st, err);
 	if (fl != IMAP_FAIL_NONE)
 		return fl;
+	/* the freshness step could not tell the folder's UIDVALIDITY (no
+	 * cache, or the cache failed): the cursor is checked here */
+	j->srv_uidvalidity = st.uidvalidity;
+	if (j->has_cursor && st.uidvalidity != j->cursor_uidvalidity) {
+		j->fail_code = "ERR_UID_VALIDITY_CHANGED";
+		j->fail_msg = "the folder was reset since this cursor was made; search again";
+		return IMAP_FAIL_NONE;
+	}
 	imap_cmd_init(&cmd, c, "UID SEARCH");
 	if (imap_conn_has_cap(c, "ESEARCH"))
 		imap_cmd_atom(&cmd, "RETURN (ALL)");
@@ -443,10 +452,12 @@ search_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	}
 	if (!from_cache) {
 		fl = server_search(j, s, c, &p, &total, err);
-		if (fl != IMAP_FAIL_NONE) {
+		if (fl != IMAP_FAIL_NONE || j->fail_code != NULL) {
 			json_object_put(p.msgs);
 			return;
 		}
+		if (f.uidvalidity == 0)
+			f.uidvalidity = j->srv_uidvalidity;
 	}
 	j->out = json_object_new_object();
 	meta = json_object_new_object();

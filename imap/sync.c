@@ -696,7 +696,32 @@ struct fetch_ctx {
 	/* sync_fetch_envelopes */
 	void (*fn)(void *ctx, const struct cache_msg *m);
 	void *fn_ctx;
+	/* initial sync: commit every LIM_SYNC_BATCH rows inside the stream
+	 * (with sync_uid) while the answers keep ascending */
+	struct cache_folder *f;
+	uint32_t last_uid;
+	bool unordered;
+	size_t since_commit;
 };
+
+/* Inside an initial-sync UID FETCH, after the row of uid: with every
+ * answer so far in ascending UID order, each requested UID <= uid was
+ * answered or no longer exists, so uid may become sync_uid. Commits and
+ * opens the next transaction. */
+static void
+stream_commit(struct fetch_ctx *x, uint32_t uid)
+{
+	if (uid <= x->last_uid)
+		x->unordered = true;
+	x->last_uid = uid;
+	if (++x->since_commit < LIM_SYNC_BATCH || x->unordered || x->cache_err)
+		return;
+	x->since_commit = 0;
+	x->f->sync_uid = uid;
+	if (cache_folder_put(x->cache, x->f) != IG_OK || cache_commit(x->cache) != IG_OK ||
+	    cache_begin(x->cache) != IG_OK)
+		x->cache_err = true;
+}
 
 static void
 vanish_range(void *ctx, uint32_t a, uint32_t b)
@@ -722,6 +747,8 @@ on_fetch(void *ctx, const struct imap_resp *r)
 	if (r->type != IMAP_U_FETCH || !f->has_uid || f->uid < x->min_uid)
 		return IG_OK;
 	if (f->envelope != NULL) {
+		if (x->cache_err)
+			return IG_OK; /* the batch is lost anyway; read to the end */
 		if (!conv_fetch(x->s, &x->v, f, x->uidvalidity, &m))
 			return IG_OK; /* incomplete: leave it to the count check */
 		if (x->fn != NULL) {
@@ -730,6 +757,8 @@ on_fetch(void *ctx, const struct imap_resp *r)
 			x->cache_err = true;
 		}
 		x->stored++;
+		if (x->f != NULL)
+			stream_commit(x, f->uid);
 	} else if (f->has_flags && x->cache != NULL) {
 		bool found;
 
@@ -846,10 +875,14 @@ fetch_batches(struct sync *s, struct imap_conn *c, struct cache_folder *f, const
 	x.cache = s->cache;
 	x.folder_id = f->id;
 	x.uidvalidity = f->uidvalidity;
+	/* initial sync: fewer, longer commands (no round trip and no
+	 * commit between them while the server streams) */
+	x.f = initial && !in_tx ? f : NULL;
 	conv_init(&x.v);
 	buf_init(&set, LIM_IMAP_ARG);
 	while (i < n) {
-		size_t k = n - i < LIM_SYNC_BATCH ? n - i : LIM_SYNC_BATCH;
+		size_t per = x.f != NULL ? LIM_SYNC_FETCH : LIM_SYNC_BATCH;
+		size_t k = n - i < per ? n - i : per;
 
 		uidset_build(&set, uids + i, k);
 		if (buf_err(&set) != IG_OK) {
@@ -868,7 +901,7 @@ fetch_batches(struct sync *s, struct imap_conn *c, struct cache_folder *f, const
 				cache_rollback(s->cache);
 			break;
 		}
-		if (initial) {
+		if (initial && !x.cache_err) {
 			f->sync_uid = uids[i + k - 1];
 			if (cache_folder_put(s->cache, f) != IG_OK)
 				x.cache_err = true;
@@ -877,6 +910,7 @@ fetch_batches(struct sync *s, struct imap_conn *c, struct cache_folder *f, const
 			x.cache_err = true;
 			break;
 		}
+		x.since_commit = 0;
 		i += k;
 		if (initial && i < n && should_yield(s)) {
 			*yielded_r = true;

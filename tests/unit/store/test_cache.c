@@ -673,6 +673,106 @@ test_folder_drop_tree(void **state)
 	assert_int_equal(cache_folder_drop_tree(fx->c, S("acc"), S(""), '/'), IG_EDB);
 }
 
+static size_t
+count_of(struct fx *fx, int64_t fid, const char *subject, int seen, size_t offset, size_t limit,
+	 struct got *g)
+{
+	struct cache_query q;
+	size_t total = 0;
+
+	cache_query_init(&q);
+	if (subject != NULL)
+		q.subject = S(subject);
+	q.seen = seen;
+	got_free(g);
+	assert_int_equal(cache_search(fx->c, fid, &q, offset, limit, &total, got_fn, g), IG_OK);
+	return total;
+}
+
+/* Rows join the full-text index when their transaction commits (one
+ * INSERT ... SELECT): rows deleted or rewritten before that must not
+ * leave stale entries; the folder's kept counts follow every change. */
+static void
+test_fts_pending_and_counts(void **state)
+{
+	struct fx *fx = *state;
+	struct cache_msg m;
+	struct got g;
+	size_t n = 0;
+	bool found = false;
+	int64_t fid = folder(fx, "INBOX", 7);
+	uint32_t i;
+
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(cache_begin(fx->c), IG_OK);
+	for (i = 1; i <= 10; i++) {
+		char subj[32];
+
+		(void)snprintf(subj, sizeof(subj), "alpha %u", i);
+		msg_fill(&m, i, subj, "x@y"); /* odd uids \Seen */
+		assert_int_equal(cache_msg_put(fx->c, fid, &m), IG_OK);
+	}
+	assert_int_equal(cache_msg_delete(fx->c, fid, 3), IG_OK); /* before its flush */
+	msg_fill(&m, 4, "beta", "x@y");
+	assert_int_equal(cache_msg_put(fx->c, fid, &m), IG_OK);
+	assert_int_equal(cache_body_put(fx->c, fid, 5, S("gamma body")), IG_OK);
+	assert_int_equal(cache_commit(fx->c), IG_OK);
+	assert_int_equal(count_of(fx, fid, "alpha", -1, 0, 20, &g), 8);
+	assert_int_equal(count_of(fx, fid, "beta", -1, 0, 20, &g), 1);
+	assert_int_equal(g.uids[0], 4);
+	assert_int_equal(count_of(fx, fid, NULL, -1, 0, 20, &g), 9);
+	assert_int_equal(count_of(fx, fid, NULL, 0, 0, 20, &g), 5); /* 2 4 6 8 10 */
+	assert_int_equal(count_of(fx, fid, NULL, 1, 0, 20, &g), 4);
+	assert_int_equal(cache_msg_count(fx->c, fid, &n), IG_OK);
+	assert_int_equal(n, 9);
+	{
+		struct cache_query q;
+		size_t total = 0;
+
+		cache_query_init(&q);
+		q.body = S("gamma");
+		got_free(&g);
+		assert_int_equal(cache_search(fx->c, fid, &q, 0, 20, &total, got_fn, &g), IG_OK);
+		assert_int_equal(total, 1);
+		assert_int_equal(g.uids[0], 5);
+	}
+	/* indexed rows now: delete, flag change, rewrite */
+	assert_int_equal(cache_begin(fx->c), IG_OK);
+	assert_int_equal(cache_msg_delete(fx->c, fid, 1), IG_OK);
+	assert_int_equal(cache_msg_flags(fx->c, fid, 2, S("\\Seen"), 0, &found), IG_OK);
+	assert_true(found);
+	msg_fill(&m, 6, "delta", "x@y");
+	assert_int_equal(cache_msg_put(fx->c, fid, &m), IG_OK);
+	assert_int_equal(cache_commit(fx->c), IG_OK);
+	assert_int_equal(count_of(fx, fid, "alpha", -1, 0, 20, &g), 6); /* 2 5 7 8 9 10 */
+	assert_int_equal(count_of(fx, fid, "delta", -1, 0, 20, &g), 1);
+	assert_int_equal(count_of(fx, fid, NULL, 0, 0, 20, &g), 4); /* 4 6 8 10 */
+	assert_int_equal(count_of(fx, fid, "alpha", 0, 0, 20, &g), 2); /* 8 10 */
+	assert_int_equal(g.uids[0], 10);
+	/* the one-pass hit list pages newest first */
+	assert_int_equal(count_of(fx, fid, "alpha", -1, 2, 2, &g), 6);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.uids[0], 8);
+	assert_int_equal(g.uids[1], 7);
+	assert_int_equal(count_of(fx, fid, "alpha", -1, 6, 2, &g), 6);
+	assert_int_equal(g.n, 0);
+	/* outside a transaction the row is indexed at once */
+	msg_fill(&m, 11, "epsilon", "x@y");
+	assert_int_equal(cache_msg_put(fx->c, fid, &m), IG_OK);
+	assert_int_equal(count_of(fx, fid, "epsilon", -1, 0, 20, &g), 1);
+	/* a rolled-back batch leaves nothing behind */
+	assert_int_equal(cache_begin(fx->c), IG_OK);
+	msg_fill(&m, 12, "zeta", "x@y");
+	assert_int_equal(cache_msg_put(fx->c, fid, &m), IG_OK);
+	cache_rollback(fx->c);
+	assert_int_equal(count_of(fx, fid, "zeta", -1, 0, 20, &g), 0);
+	assert_int_equal(count_of(fx, fid, NULL, -1, 0, 20, &g), 9);
+	got_free(&g);
+	raw_exec(fx, "INSERT INTO fts (fts) VALUES ('integrity-check')");
+	raw_exec(fx, "SELECT CASE WHEN (SELECT n_msgs FROM folders WHERE name = 'INBOX') ="
+		     " (SELECT count(*) FROM messages) THEN 1 ELSE abs(-9223372036854775807 - 1) END");
+}
+
 int
 main(void)
 {
@@ -681,6 +781,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_folder_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder_drop_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fts_pending_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damage_overwritten_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damage_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damage_user_version, setup, teardown),
