@@ -78,15 +78,15 @@ if ig_gateway_start; then ok "gateway serves"; else
 fi
 
 cat >"$tmp/checks.py" <<'PY'
-import imaplib, json, os, re, sqlite3, ssl, sys, time, urllib.error, urllib.request
+import imaplib, json, os, re, sqlite3, ssl, sys, time
 tmp, port, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sys.path.insert(0, os.environ["IG_SUITE_DIR"])
+import mcp_client  # noqa: E402
 dv = os.path.join(tmp, "dv")
 env = dict(l.strip().split("=", 1) for l in open(os.path.join(dv, "env")) if "=" in l)
 pw = open(os.path.join(dv, "alice.pw")).read()
 url = "http://127.0.0.1:%d/mcp" % port
 fails = 0
-META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {}}
 
 def out(name, cond, why=""):
     global fails
@@ -97,23 +97,7 @@ def out(name, cond, why=""):
         print("not ok - mutate_suite: %s%s" % (name, " (%s)" % str(why)[:400] if why else ""), flush=True)
 
 def rpc(method, params, name=None, limit=60):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
-                       "params": dict(params, _meta=META)}).encode()
-    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-         "Authorization": "Bearer " + token, "MCP-Protocol-Version": "2026-07-28",
-         "Mcp-Method": method}
-    if name:
-        h["Mcp-Name"] = name
-    req = urllib.request.Request(url, data=body, headers=h, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=limit) as r:
-            raw = r.read(16 << 20).decode()
-    except urllib.error.HTTPError as e:
-        return {"http_error": e.code, "body": e.read(4096).decode("utf-8", "replace")}
-    if raw.lstrip().startswith(("event:", "data:", "id:", ":")):
-        data = [l[5:].strip() for l in raw.splitlines() if l.startswith("data:")]
-        raw = data[-1] if data else "{}"
-    return json.loads(raw)
+    return mcp_client.rpc(url, token, method, params, name, limit)
 
 def call(tool, account="alice", **args):
     args = dict(args, account=account)
