@@ -169,12 +169,11 @@ tk_imap_error(struct tool_call *call, const struct imap_error *err)
 			err->msg[0] != '\0' ? err->msg : imap_fail_str(err->fail));
 }
 
-
 void *
-tk_read_job_new(struct tool_call *call, size_t size,
-		void (*run)(struct wk_job *job, struct imap_conn *c, struct imap_error *err),
-		void (*done)(struct wk_job *job, const struct imap_error *err),
-		void (*free_fn)(struct tk_job *j))
+tk_job_new(struct tool_call *call, size_t size,
+	   void (*run)(struct wk_job *job, struct imap_conn *c, struct imap_error *err),
+	   void (*done)(struct wk_job *job, const struct imap_error *err),
+	   void (*free_fn)(struct tk_job *j))
 {
 	struct tk_job *j = calloc(1, size);
 
@@ -184,8 +183,21 @@ tk_read_job_new(struct tool_call *call, size_t size,
 	}
 	j->job.run = run;
 	j->job.done = done;
-	j->job.idempotent = true; /* a read may rerun on a fresh connection */
+	j->job.idempotent = false;
 	j->free_fn = free_fn;
+	return j;
+}
+
+void *
+tk_read_job_new(struct tool_call *call, size_t size,
+		void (*run)(struct wk_job *job, struct imap_conn *c, struct imap_error *err),
+		void (*done)(struct wk_job *job, const struct imap_error *err),
+		void (*free_fn)(struct tk_job *j))
+{
+	struct tk_job *j = tk_job_new(call, size, run, done, free_fn);
+
+	if (j != NULL)
+		j->job.idempotent = true; /* a read may rerun on a fresh connection */
 	return j;
 }
 

@@ -51,9 +51,16 @@ void tk_job_post(struct tool_call *call, struct tk_job *j, const char *account);
 void tk_job_finish(struct tk_job *j);
 
 /* Allocates a zeroed job of size bytes (the tool's struct, whose first
- * member is a struct tk_job) for a read: job.run, job.done and free_fn set,
- * job.idempotent true. NULL after setting ERR_INTERNAL when out of memory.
- * Until tk_job_post takes it, the caller releases it with free_fn. */
+ * member is a struct tk_job): job.run, job.done and free_fn set,
+ * job.idempotent false (a change is never replayed after a drop). NULL
+ * after setting ERR_INTERNAL when out of memory. Until tk_job_post takes
+ * it, the caller releases it with free_fn. */
+void *tk_job_new(struct tool_call *call, size_t size,
+		 void (*run)(struct wk_job *job, struct imap_conn *c, struct imap_error *err),
+		 void (*done)(struct wk_job *job, const struct imap_error *err),
+		 void (*free_fn)(struct tk_job *j));
+
+/* tk_job_new for a read: job.idempotent true. */
 void *tk_read_job_new(struct tool_call *call, size_t size,
 		      void (*run)(struct wk_job *job, struct imap_conn *c, struct imap_error *err),
 		      void (*done)(struct wk_job *job, const struct imap_error *err),

@@ -115,27 +115,42 @@ select_checked(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 	return true;
 }
 
+/* prefix, the UID set of v[n] and suffix as a heap string; NULL on failure
+ * (err set). */
+static char *
+uid_set(const char *prefix, const uint32_t *v, size_t n, const char *suffix,
+	struct imap_error *err)
+{
+	struct buf b;
+	bool ok;
+
+	buf_init(&b, LIM_IMAP_ARG);
+	buf_puts(&b, prefix);
+	ok = imap_uidset_format(v, n, &b) == IG_OK;
+	buf_puts(&b, suffix);
+	if (!ok || buf_err(&b) != IG_OK) {
+		buf_free(&b);
+		imap_error_set(err, IMAP_FAIL_INTERNAL, "cannot build the UID set");
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
 /* Which of the requested UIDs exist (and match extra, e.g. " DELETED"):
  * j->done gets them, j->missing the rest. */
 static bool
 find_uids(struct mut_job *j, struct imap_conn *c, const char *extra, struct imap_error *err)
 {
-	struct buf crit;
+	char *crit = uid_set("UID ", j->uids, j->n_uids, extra, err);
 	size_t i;
 	size_t k = 0;
 	bool ok;
 
-	buf_init(&crit, LIM_IMAP_ARG);
-	buf_puts(&crit, "UID ");
-	if (imap_uidset_format(j->uids, j->n_uids, &crit) != IG_OK || buf_err(&crit) != IG_OK) {
-		buf_free(&crit);
-		imap_error_set(err, IMAP_FAIL_INTERNAL, "cannot build the UID set");
+	if (crit == NULL)
 		return false;
-	}
-	buf_puts(&crit, extra);
-	ok = imap_uid_search(c, crit.p, (struct slice){NULL, 0}, LIM_TOOL_UIDS, &j->done,
+	ok = imap_uid_search(c, crit, (struct slice){NULL, 0}, LIM_TOOL_UIDS, &j->done,
 			     &j->n_done, err) == IMAP_FAIL_NONE;
-	buf_free(&crit);
+	free(crit);
 	if (!ok)
 		return false;
 	/* j->uids is sorted and unique (run() made it so), so is j->done */
@@ -149,19 +164,18 @@ find_uids(struct mut_job *j, struct imap_conn *c, const char *extra, struct imap
 	return true;
 }
 
-/* The UID set of j->done as a heap string, NULL on failure (err set). */
+/* After select_checked: the UID set of the requested messages that exist,
+ * as a heap string; NULL when none does (refused) or on failure (err set). */
 static char *
-done_set(struct mut_job *j, struct imap_error *err)
+found_set(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 {
-	struct buf b;
-
-	buf_init(&b, LIM_IMAP_ARG);
-	if (imap_uidset_format(j->done, j->n_done, &b) != IG_OK || buf_err(&b) != IG_OK) {
-		buf_free(&b);
-		imap_error_set(err, IMAP_FAIL_INTERNAL, "cannot build the UID set");
+	if (!select_checked(j, c, err) || !find_uids(j, c, "", err))
+		return NULL;
+	if (j->n_done == 0) {
+		refuse(j, "ERR_NOT_FOUND", "no such message in this folder");
 		return NULL;
 	}
-	return buf_take(&b);
+	return uid_set("", j->done, j->n_done, "", err);
 }
 
 static const struct imap_folder *
@@ -210,18 +224,10 @@ folder_special(const struct imap_folder_list *l, const char *use)
 static void
 work_store(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 {
-	char *set;
+	char *set = found_set(j, c, err);
 
-	if (!select_checked(j, c, err) || !find_uids(j, c, "", err))
-		return;
-	if (j->n_done == 0) {
-		refuse(j, "ERR_NOT_FOUND", "no such message in this folder");
-		return;
-	}
-	set = done_set(j, err);
-	if (set == NULL)
-		return;
-	(void)imap_uid_store(c, set, j->add, j->flag, 0, err);
+	if (set != NULL)
+		(void)imap_uid_store(c, set, j->add, j->flag, 0, err);
 	free(set);
 }
 
@@ -229,18 +235,10 @@ work_store(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 static void
 move_to(struct mut_job *j, struct imap_conn *c, const char *dest, struct imap_error *err)
 {
-	char *set;
+	char *set = found_set(j, c, err);
 
-	if (!select_checked(j, c, err) || !find_uids(j, c, "", err))
-		return;
-	if (j->n_done == 0) {
-		refuse(j, "ERR_NOT_FOUND", "no such message in this folder");
-		return;
-	}
-	set = done_set(j, err);
-	if (set == NULL)
-		return;
-	(void)imap_uid_move(c, set, dest, &j->cu, &j->fallback, err);
+	if (set != NULL)
+		(void)imap_uid_move(c, set, dest, &j->cu, &j->fallback, err);
 	free(set);
 }
 
@@ -299,7 +297,7 @@ work_expunge(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 	}
 	if (!find_uids(j, c, " DELETED", err) || j->n_done == 0)
 		return;
-	set = done_set(j, err);
+	set = uid_set("", j->done, j->n_done, "", err);
 	if (set == NULL)
 		return;
 	if (imap_expunge(c, set, err) == IMAP_FAIL_NONE)
@@ -307,72 +305,81 @@ work_expunge(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 	free(set);
 }
 
+/* *code_r = code; returns why (NULL: no refusal). */
+static const char *
+deny(const char **code_r, const char *code, const char *why)
+{
+	*code_r = code;
+	return why;
+}
+
+/* The guards of a folder operation that need the server's folder list l
+ * (f: the folder named by the call, or NULL): NULL when it may go ahead,
+ * else the refusal's message and its code in *code_r. */
+static const char *
+folder_guard(const struct mut_job *j, const struct imap_folder_list *l,
+	     const struct imap_folder *f, const char **code_r)
+{
+	const char *why;
+
+	switch (j->op) {
+	case OP_CREATE:
+		if (f != NULL)
+			return deny(code_r, "ERR_INVALID_INPUT", "a folder with this name exists");
+		return deny(code_r, "ERR_INVALID_INPUT", pol_folder_path_check(j->folder, j->delim));
+	case OP_RENAME:
+		if (f == NULL)
+			return deny(code_r, "ERR_NOT_FOUND", "no such folder");
+		why = pol_rename_check(j->acct, l, j->delim, j->folder, j->target);
+		if (why != NULL)
+			return deny(code_r, "ERR_PROTECTED_FOLDER", why);
+		if (folder_find(l, j->target) != NULL)
+			return deny(code_r, "ERR_INVALID_INPUT", "a folder with the new name exists");
+		return deny(code_r, "ERR_INVALID_INPUT", pol_folder_path_check(j->target, j->delim));
+	case OP_DELETE:
+		/* protection first: a protected folder is refused as such even
+		 * when it is also on the expunge allow-list */
+		why = pol_delete_check(j->acct, l, j->delim, j->folder);
+		if (why != NULL)
+			return deny(code_r, "ERR_PROTECTED_FOLDER", why);
+		if (!pol_folder_expungeable(j->acct, j->folder))
+			return deny(code_r, "ERR_EXPUNGE_DENIED",
+				    "delete_folder may only act on folders in the account's "
+				    "expunge_folders list");
+		if (f == NULL)
+			return deny(code_r, "ERR_NOT_FOUND", "no such folder");
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
 static void
 work_folder(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 {
 	struct imap_folder_list l = {NULL, 0};
 	const struct imap_folder *f;
+	const char *code = NULL;
 	const char *why;
 	size_t skipped = 0;
-	char delim;
 
 	if (imap_list_folders(c, false, &l, &skipped, err) != IMAP_FAIL_NONE)
 		goto out;
 	f = folder_find(&l, j->folder);
-	delim = folder_delim(&l, f);
-	j->delim = delim;
+	j->delim = folder_delim(&l, f);
+	why = folder_guard(j, &l, f, &code);
+	if (why != NULL) {
+		refuse(j, code, why);
+		goto out;
+	}
 	switch (j->op) {
 	case OP_CREATE:
-		if (f != NULL) {
-			refuse(j, "ERR_INVALID_INPUT", "a folder with this name exists");
-			goto out;
-		}
-		why = pol_folder_path_check(j->folder, delim);
-		if (why != NULL) {
-			refuse(j, "ERR_INVALID_INPUT", why);
-			goto out;
-		}
 		(void)imap_create(c, j->folder, err);
 		break;
 	case OP_RENAME:
-		if (f == NULL) {
-			refuse(j, "ERR_NOT_FOUND", "no such folder");
-			goto out;
-		}
-		why = pol_rename_check(j->acct, &l, delim, j->folder, j->target);
-		if (why != NULL) {
-			refuse(j, "ERR_PROTECTED_FOLDER", why);
-			goto out;
-		}
-		if (folder_find(&l, j->target) != NULL) {
-			refuse(j, "ERR_INVALID_INPUT", "a folder with the new name exists");
-			goto out;
-		}
-		why = pol_folder_path_check(j->target, delim);
-		if (why != NULL) {
-			refuse(j, "ERR_INVALID_INPUT", why);
-			goto out;
-		}
 		(void)imap_rename(c, j->folder, j->target, err);
 		break;
 	case OP_DELETE:
-		/* protection first: a protected folder is refused as such even
-		 * when it is also on the expunge allow-list */
-		why = pol_delete_check(j->acct, &l, delim, j->folder);
-		if (why != NULL) {
-			refuse(j, "ERR_PROTECTED_FOLDER", why);
-			goto out;
-		}
-		if (!pol_folder_expungeable(j->acct, j->folder)) {
-			refuse(j, "ERR_EXPUNGE_DENIED",
-			       "delete_folder may only act on folders in the account's "
-			       "expunge_folders list");
-			goto out;
-		}
-		if (f == NULL) {
-			refuse(j, "ERR_NOT_FOUND", "no such folder");
-			goto out;
-		}
 		(void)imap_delete(c, j->folder, err);
 		break;
 	default:
@@ -437,12 +444,9 @@ mut_cache(struct mut_job *j, struct imap_conn *c)
 		cache_sync(s, c, j->folder);
 		break;
 	case OP_MOVE:
-		cache_sync(s, c, j->folder);
-		cache_sync(s, c, j->target);
-		break;
 	case OP_TRASH:
 		cache_sync(s, c, j->folder);
-		cache_sync(s, c, j->trash);
+		cache_sync(s, c, j->op == OP_MOVE ? j->target : j->trash);
 		break;
 	case OP_RENAME:
 	case OP_DELETE:
@@ -494,21 +498,92 @@ u32_array(const uint32_t *v, size_t n)
 	return a;
 }
 
+/* meta of a change to messages: the folder's UIDVALIDITY, the UIDs acted on
+ * and those not found; with what each operation adds. */
+static void
+meta_messages(const struct mut_job *j, struct json_object *meta)
+{
+	json_object_object_add(meta, "uidvalidity", json_object_new_int64(j->uidvalidity));
+	/* expunge of a whole folder may count more than a page of UIDs */
+	json_object_object_add(meta, "uids",
+			       u32_array(j->done, j->n_done < LIM_TOOL_UIDS ? j->n_done
+									: LIM_TOOL_UIDS));
+	if (j->n_done > LIM_TOOL_UIDS)
+		json_object_object_add(meta, "uids_truncated", json_object_new_boolean(1));
+	json_object_object_add(meta, "missing_uids", u32_array(j->missing, j->n_missing));
+	if (j->op == OP_STORE) {
+		json_object_object_add(meta, "flag", json_object_new_string(j->flag));
+		json_object_object_add(meta, "action",
+				       json_object_new_string(j->add ? "added" : "removed"));
+	}
+	if (j->op == OP_EXPUNGE) {
+		json_object_object_add(meta, "expunged_count",
+				       json_object_new_int64((int64_t)j->n_expunged));
+		json_object_object_add(meta, "all_deleted", json_object_new_boolean(j->expunged_all));
+	}
+}
+
+/* What a move (move_message, delete_message) adds to the result out and
+ * its meta: the new UIDs, the destination, the fallback's warning. */
+static void
+meta_move(const struct mut_job *j, struct json_object *out, struct json_object *meta)
+{
+	struct json_object *nu = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < j->n_done; i++) {
+		uint32_t d = imap_copyuid_lookup(&j->cu, j->done[i]);
+
+		json_object_array_add(nu, d != 0 ? json_object_new_int64(d) : NULL);
+	}
+	json_object_object_add(meta, "new_uids", nu);
+	json_object_object_add(meta, "destination_uidvalidity",
+			       j->cu.uidvalidity != 0 ? json_object_new_int64(j->cu.uidvalidity)
+						      : NULL);
+	json_object_object_add(meta, "server_non_atomic_move_fallback",
+			       json_object_new_boolean(j->fallback));
+	if (j->op == OP_MOVE) {
+		json_object_object_add(meta, "destination", json_object_new_string(j->target));
+	} else {
+		struct json_object *u = json_object_new_object();
+		char *name = tk_name_filter(j->trash);
+
+		/* the \Trash folder's name is the server's text */
+		json_object_object_add(meta, "destination_special_use",
+				       json_object_new_string("\\Trash"));
+		json_object_object_add(u, "destination",
+				       json_object_new_string(name != NULL ? name : ""));
+		free(name);
+		json_object_object_add(out, "untrusted", u);
+	}
+	if (j->fallback) {
+		struct json_object *w = json_object_new_array();
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "code",
+				       json_object_new_string("server_non_atomic_move_fallback"));
+		json_object_object_add(o, "detail",
+				       json_object_new_string("the server has no MOVE: the messages "
+							      "were copied, flagged \\Deleted and "
+							      "expunged by UID (UIDPLUS); not atomic"));
+		json_object_object_add(o, "location", json_object_new_string("move"));
+		json_object_array_add(w, o);
+		json_object_object_add(out, "security_warnings", w);
+	}
+}
+
 static void
 mut_done(struct wk_job *job, const struct imap_error *err)
 {
 	struct mut_job *j = (struct mut_job *)job;
 	struct json_object *out;
 	struct json_object *meta;
-	size_t i;
 
-	if (err->fail != IMAP_FAIL_NONE) {
-		tk_imap_error(j->tk.call, err);
-		tk_job_finish(&j->tk);
-		return;
-	}
-	if (j->code != NULL) {
-		tool_call_error(j->tk.call, j->code, j->msg);
+	if (err->fail != IMAP_FAIL_NONE || j->code != NULL) {
+		if (err->fail != IMAP_FAIL_NONE)
+			tk_imap_error(j->tk.call, err);
+		else
+			tool_call_error(j->tk.call, j->code, j->msg);
 		tk_job_finish(&j->tk);
 		return;
 	}
@@ -527,76 +602,18 @@ mut_done(struct wk_job *job, const struct imap_error *err)
 	case OP_DELETE:
 		json_object_object_add(meta, "deleted", json_object_new_boolean(1));
 		break;
-	default:
-		json_object_object_add(meta, "uidvalidity", json_object_new_int64(j->uidvalidity));
-		/* expunge of a whole folder may count more than a page of UIDs */
-		json_object_object_add(meta, "uids",
-				       u32_array(j->done, j->n_done < LIM_TOOL_UIDS ? j->n_done
-										: LIM_TOOL_UIDS));
-		if (j->n_done > LIM_TOOL_UIDS)
-			json_object_object_add(meta, "uids_truncated", json_object_new_boolean(1));
-		json_object_object_add(meta, "missing_uids", u32_array(j->missing, j->n_missing));
+	case OP_MOVE:
+	case OP_TRASH:
+		meta_messages(j, meta);
+		meta_move(j, out, meta);
+		break;
+	case OP_STORE:
+	case OP_EXPUNGE:
+		meta_messages(j, meta);
 		break;
 	}
-	if (j->op == OP_STORE) {
-		json_object_object_add(meta, "flag", json_object_new_string(j->flag));
-		json_object_object_add(meta, "action",
-				       json_object_new_string(j->add ? "added" : "removed"));
-	}
-	if (j->op == OP_EXPUNGE) {
-		json_object_object_add(meta, "expunged_count",
-				       json_object_new_int64((int64_t)j->n_expunged));
-		json_object_object_add(meta, "all_deleted", json_object_new_boolean(j->expunged_all));
-	}
-	if (j->op == OP_MOVE || j->op == OP_TRASH) {
-		struct json_object *nu = json_object_new_array();
-
-		for (i = 0; i < j->n_done; i++) {
-			uint32_t d = imap_copyuid_lookup(&j->cu, j->done[i]);
-
-			json_object_array_add(nu, d != 0 ? json_object_new_int64(d) : NULL);
-		}
-		json_object_object_add(meta, "new_uids", nu);
-		json_object_object_add(meta, "destination_uidvalidity",
-				       j->cu.uidvalidity != 0
-					       ? json_object_new_int64(j->cu.uidvalidity)
-					       : NULL);
-		json_object_object_add(meta, "server_non_atomic_move_fallback",
-				       json_object_new_boolean(j->fallback));
-		if (j->op == OP_MOVE) {
-			json_object_object_add(meta, "destination",
-					       json_object_new_string(j->target));
-		} else {
-			struct json_object *u = json_object_new_object();
-			char *name = tk_name_filter(j->trash);
-
-			/* the \Trash folder's name is the server's text */
-			json_object_object_add(meta, "destination_special_use",
-					       json_object_new_string("\\Trash"));
-			json_object_object_add(u, "destination",
-					       json_object_new_string(name != NULL ? name : ""));
-			free(name);
-			json_object_object_add(out, "untrusted", u);
-		}
-		if (j->fallback) {
-			struct json_object *w = json_object_new_array();
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "code",
-					       json_object_new_string("server_non_atomic_move_fallback"));
-			json_object_object_add(
-				o, "detail",
-				json_object_new_string("the server has no MOVE: the messages were "
-						       "copied, flagged \\Deleted and expunged by "
-						       "UID (UIDPLUS); not atomic"));
-			json_object_object_add(o, "location", json_object_new_string("move"));
-			json_object_array_add(w, o);
-			json_object_object_add(out, "security_warnings", w);
-		}
-	}
 	json_object_object_add(out, "meta", meta);
-	tool_call_result(j->tk.call, tool_result_structured(out));
-	tk_job_finish(&j->tk);
+	tk_job_reply(&j->tk, out, NULL);
 }
 
 /* --- argument checks (run on the executor thread, before any I/O) --- */
@@ -687,6 +704,19 @@ args_folder(const char *value, const char *missing, char out[LIM_FOLDER_ARG + 1]
 	return NULL;
 }
 
+/* The second folder of a move or rename (argument key) into j->target: a
+ * valid name that is not j->folder's. */
+static const char *
+args_target(struct json_object *args, struct mut_job *j, const char *key, const char *missing,
+	    const char *same)
+{
+	const char *why = args_folder(arg_string(args, key), missing, j->target);
+
+	if (why == NULL && pol_folder_same(j->folder, j->target))
+		why = same;
+	return why;
+}
+
 struct mut_spec {
 	enum mut_op op;
 	const char *flag; /* OP_STORE: the system flag, or NULL: the `label` argument */
@@ -698,17 +728,16 @@ mut_run(struct tool_call *call, const struct mut_spec *spec)
 {
 	struct json_object *args = tool_call_args(call);
 	const char *account = tk_account_resolve(call);
+	const char *code = "ERR_INVALID_INPUT";
 	const char *why = NULL;
 	struct json_object *v = NULL;
 	struct mut_job *j;
 
 	if (account == NULL)
 		return;
-	j = calloc(1, sizeof(*j));
-	if (j == NULL) {
-		tool_call_error(call, "ERR_INTERNAL", "out of memory");
+	j = tk_job_new(call, sizeof(*j), mut_work, mut_done, mut_job_free);
+	if (j == NULL)
 		return;
-	}
 	j->op = spec->op;
 	j->add = spec->add;
 	j->acct = tool_call_account(call);
@@ -730,64 +759,27 @@ mut_run(struct tool_call *call, const struct mut_spec *spec)
 				(void)snprintf(j->flag, sizeof(j->flag), "%s", label);
 		}
 	}
-	if (why == NULL && spec->op == OP_MOVE) {
-		why = args_folder(arg_string(args, "destination"), "`destination` is required",
-				  j->target);
-		if (why == NULL && pol_folder_same(j->folder, j->target))
-			why = "`destination` is the folder the messages are in";
-	}
-	if (why == NULL && spec->op == OP_RENAME) {
-		why = args_folder(arg_string(args, "new_name"), "`new_name` is required",
-				  j->target);
-		if (why == NULL && pol_folder_same(j->folder, j->target))
-			why = "`new_name` is the folder's current name";
-	}
-	if (why != NULL) {
-		free(j);
-		tool_call_error(call, "ERR_INVALID_INPUT", why);
-		return;
-	}
+	if (why == NULL && spec->op == OP_MOVE)
+		why = args_target(args, j, "destination", "`destination` is required",
+				  "`destination` is the folder the messages are in");
+	if (why == NULL && spec->op == OP_RENAME)
+		why = args_target(args, j, "new_name", "`new_name` is required",
+				  "`new_name` is the folder's current name");
 	/* The allow-list needs no server data: refuse before any I/O. (For
 	 * delete_folder the worker checks protection first, then this.) */
-	if (spec->op == OP_EXPUNGE && !pol_folder_expungeable(j->acct, j->folder)) {
-		free(j);
-		tool_call_error(call, "ERR_EXPUNGE_DENIED",
-				"expunge may only act on folders in the account's expunge_folders "
-				"list");
+	if (why == NULL && spec->op == OP_EXPUNGE && !pol_folder_expungeable(j->acct, j->folder))
+		why = deny(&code, "ERR_EXPUNGE_DENIED",
+			   "expunge may only act on folders in the account's expunge_folders list");
+	if (why != NULL) {
+		mut_job_free(&j->tk);
+		tool_call_error(call, code, why);
 		return;
 	}
-	j->tk.job.run = mut_work;
-	j->tk.job.done = mut_done;
-	j->tk.job.idempotent = false; /* never replayed after a drop */
-	j->tk.free_fn = mut_job_free;
-	tk_job_post(call, &j->tk, account);
+	tk_job_post(call, &j->tk, account); /* never replayed after a drop (tk_job_new) */
 }
 
 /* --- definitions --- */
 
-#define RUN_FN(fn, ...)                                                                            \
-	static void fn(struct tool_call *call)                                                     \
-	{                                                                                          \
-		static const struct mut_spec spec = {__VA_ARGS__};                                 \
-		mut_run(call, &spec);                                                              \
-	}
-
-RUN_FN(mark_read_run, OP_STORE, "\\Seen", true)
-RUN_FN(mark_unread_run, OP_STORE, "\\Seen", false)
-RUN_FN(flag_run, OP_STORE, "\\Flagged", true)
-RUN_FN(unflag_run, OP_STORE, "\\Flagged", false)
-RUN_FN(add_label_run, OP_STORE, NULL, true)
-RUN_FN(remove_label_run, OP_STORE, NULL, false)
-RUN_FN(move_run, OP_MOVE, NULL, false)
-RUN_FN(trash_run, OP_TRASH, NULL, false)
-RUN_FN(expunge_run, OP_EXPUNGE, NULL, false)
-RUN_FN(create_run, OP_CREATE, NULL, false)
-RUN_FN(rename_run, OP_RENAME, NULL, false)
-RUN_FN(delete_folder_run, OP_DELETE, NULL, false)
-
-#define P_ACCOUNT                                                                                  \
-	"\"account\":{\"type\":\"string\",\"description\":\"Account name from list_accounts; "   \
-	"required when the token holds several accounts.\"}"
 #define P_FOLDER(what)                                                                             \
 	"\"folder\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":255,\"description\":\"" what \
 	"\"}"
@@ -804,11 +796,11 @@ RUN_FN(delete_folder_run, OP_DELETE, NULL, false)
 	"{\"type\":\"object\",\"properties\":{" props "},\"required\":[" req                       \
 	"],\"additionalProperties\":false}"
 
-#define MSG_SCHEMA SCHEMA(P_ACCOUNT "," P_FOLDER("Folder holding the messages.") "," P_UIDS, \
-			  "\"folder\"")
+/* the arguments naming messages: account, folder and uid/uids */
+#define MSG_PROPS TK_SCHEMA_ACCOUNT "," P_FOLDER("Folder holding the messages.") "," P_UIDS
+#define MSG_SCHEMA SCHEMA(MSG_PROPS, "\"folder\"")
 #define LABEL_SCHEMA                                                                               \
-	SCHEMA(P_ACCOUNT "," P_FOLDER("Folder holding the messages.") "," P_UIDS                  \
-			 ",\"label\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":256,"     \
+	SCHEMA(MSG_PROPS ",\"label\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":256,"    \
 			 "\"description\":\"An IMAP keyword: printable ASCII without space or "   \
 			 "( ) { % * \\\" \\\\ ]; system flags (\\\\Seen ...) are refused.\"}",   \
 	       "\"folder\",\"label\"")
@@ -825,61 +817,39 @@ RUN_FN(delete_folder_run, OP_DELETE, NULL, false)
 	"\"account\":{\"type\":\"string\"},\"folder\":{\"type\":\"string\"}},\"required\":"       \
 	"[\"account\",\"folder\"]}},\"required\":[\"meta\"]}"
 
-static const struct tool_arg_rule msg_rules[] = {
-	{"account", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"folder", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"uid", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"uids", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"expected_uidvalidity", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{NULL, 0, 0},
-};
+/* Every argument is audited verbatim: folder names, UIDs and keywords are
+ * what the audit log exists to show. */
+#define RULE(nm) {nm, ARG_AUDIT_VERBATIM, POSTURE_READONLY}
+#define MSG_RULES                                                                                  \
+	RULE("account"), RULE("folder"), RULE("uid"), RULE("uids"), RULE("expected_uidvalidity")
 
-static const struct tool_arg_rule label_rules[] = {
-	{"account", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"folder", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"uid", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"uids", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"expected_uidvalidity", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"label", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{NULL, 0, 0},
-};
+static const struct tool_arg_rule msg_rules[] = {MSG_RULES, {NULL, 0, 0}};
+static const struct tool_arg_rule label_rules[] = {MSG_RULES, RULE("label"), {NULL, 0, 0}};
+static const struct tool_arg_rule move_rules[] = {MSG_RULES, RULE("destination"), {NULL, 0, 0}};
+static const struct tool_arg_rule folder_rules[] = {RULE("account"), RULE("folder"), {NULL, 0, 0}};
+static const struct tool_arg_rule rename_rules[] = {RULE("account"), RULE("folder"),
+						    RULE("new_name"), {NULL, 0, 0}};
 
-static const struct tool_arg_rule move_rules[] = {
-	{"account", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"folder", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"uid", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"uids", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"expected_uidvalidity", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"destination", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{NULL, 0, 0},
-};
-
-static const struct tool_arg_rule folder_rules[] = {
-	{"account", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"folder", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{NULL, 0, 0},
-};
-
-static const struct tool_arg_rule rename_rules[] = {
-	{"account", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"folder", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{"new_name", ARG_AUDIT_VERBATIM, POSTURE_READONLY},
-	{NULL, 0, 0},
-};
-
-#define FLAG_TOOL(var, nm, ttl, desc, fn)                                                          \
+/* One tool named var: var##_run hands mut_run the spec {op, flag, add}; the
+ * tool_def var has output schema out, argument rules, hints and minimum
+ * posture as given, the write rate class and one account per call; the
+ * variable arguments are its .title, .description and .input_schema. */
+#define MUT_TOOL(var, op, flag, add, out, rules, hints_, posture, ...)                            \
+	static void var##_run(struct tool_call *call)                                              \
+	{                                                                                          \
+		static const struct mut_spec spec = {op, flag, add};                               \
+		mut_run(call, &spec);                                                              \
+	}                                                                                          \
 	static const struct tool_def var = {                                                       \
-		.name = nm,                                                                        \
-		.title = ttl,                                                                      \
-		.description = desc,                                                               \
-		.input_schema = MSG_SCHEMA,                                                        \
-		.output_schema = MSG_OUT,                                                          \
-		.hints = TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,                                        \
-		.min_posture = POSTURE_DRAFT_SAFE,                                                 \
+		.name = #var,                                                                      \
+		__VA_ARGS__,                                                                       \
+		.output_schema = out,                                                              \
+		.hints = hints_,                                                                   \
+		.min_posture = posture,                                                            \
 		.rate_class = TOOL_RATE_WRITE,                                                     \
 		.account_scoped = true,                                                            \
-		.args = msg_rules,                                                                 \
-		.run = fn,                                                                         \
+		.args = rules,                                                                     \
+		.run = var##_run,                                                                  \
 	}
 
 #define UIDS_NOTE                                                                                  \
@@ -887,150 +857,79 @@ static const struct tool_arg_rule rename_rules[] = {
 	"reported in missing_uids. With expected_uidvalidity, nothing changes if the folder's "    \
 	"UIDVALIDITY differs."
 
-FLAG_TOOL(mark_read, "mark_read", "Mark messages read",
-	  "Sets the \\Seen flag on messages." UIDS_NOTE, mark_read_run);
-FLAG_TOOL(mark_unread, "mark_unread", "Mark messages unread",
-	  "Removes the \\Seen flag from messages." UIDS_NOTE, mark_unread_run);
-FLAG_TOOL(flag, "flag", "Flag messages",
-	  "Sets the \\Flagged flag (star) on messages." UIDS_NOTE, flag_run);
-FLAG_TOOL(unflag, "unflag", "Unflag messages",
-	  "Removes the \\Flagged flag (star) from messages." UIDS_NOTE, unflag_run);
+/* A system flag or a label set or removed: idempotent, draft-safe. */
+#define STORE_TOOL(var, flag, add, schema, rules, ttl, desc)                                       \
+	MUT_TOOL(var, OP_STORE, flag, add, MSG_OUT, rules, TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,      \
+		 POSTURE_DRAFT_SAFE, .title = ttl, .description = desc UIDS_NOTE,                  \
+		 .input_schema = schema)
 
-static const struct tool_def add_label = {
-	.name = "add_label",
-	.title = "Add a label",
-	.description = "Adds an IMAP keyword (label) to messages. Keywords are ASCII atoms; "
-		       "system flags are refused (use mark_read/flag)." UIDS_NOTE,
-	.input_schema = LABEL_SCHEMA,
-	.output_schema = MSG_OUT,
-	.hints = TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,
-	.min_posture = POSTURE_DRAFT_SAFE,
-	.rate_class = TOOL_RATE_WRITE,
-	.account_scoped = true,
-	.args = label_rules,
-	.run = add_label_run,
-};
+STORE_TOOL(mark_read, "\\Seen", true, MSG_SCHEMA, msg_rules, "Mark messages read",
+	   "Sets the \\Seen flag on messages.");
+STORE_TOOL(mark_unread, "\\Seen", false, MSG_SCHEMA, msg_rules, "Mark messages unread",
+	   "Removes the \\Seen flag from messages.");
+STORE_TOOL(flag, "\\Flagged", true, MSG_SCHEMA, msg_rules, "Flag messages",
+	   "Sets the \\Flagged flag (star) on messages.");
+STORE_TOOL(unflag, "\\Flagged", false, MSG_SCHEMA, msg_rules, "Unflag messages",
+	   "Removes the \\Flagged flag (star) from messages.");
+STORE_TOOL(add_label, NULL, true, LABEL_SCHEMA, label_rules, "Add a label",
+	   "Adds an IMAP keyword (label) to messages. Keywords are ASCII atoms; "
+	   "system flags are refused (use mark_read/flag).");
+STORE_TOOL(remove_label, NULL, false, LABEL_SCHEMA, label_rules, "Remove a label",
+	   "Removes an IMAP keyword (label) from messages.");
 
-static const struct tool_def remove_label = {
-	.name = "remove_label",
-	.title = "Remove a label",
-	.description = "Removes an IMAP keyword (label) from messages." UIDS_NOTE,
-	.input_schema = LABEL_SCHEMA,
-	.output_schema = MSG_OUT,
-	.hints = TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,
-	.min_posture = POSTURE_DRAFT_SAFE,
-	.rate_class = TOOL_RATE_WRITE,
-	.account_scoped = true,
-	.args = label_rules,
-	.run = remove_label_run,
-};
+MUT_TOOL(move_message, OP_MOVE, NULL, false, MSG_OUT, move_rules, TOOL_OPEN_WORLD,
+	 POSTURE_DRAFT_SAFE, .title = "Move messages",
+	 .description = "Moves messages to another folder (IMAP MOVE; on servers without MOVE: "
+			"COPY, \\Deleted and UID EXPUNGE of exactly these UIDs, which needs "
+			"UIDPLUS, and meta.server_non_atomic_move_fallback is true). "
+			"meta.new_uids gives each moved message's UID in the destination "
+			"(null when the server does not say)." UIDS_NOTE,
+	 .input_schema = SCHEMA(MSG_PROPS ",\"destination\":{\"type\":\"string\",\"minLength\":1,"
+					  "\"maxLength\":255,\"description\":\"Folder to move "
+					  "them to (must exist).\"}",
+				"\"folder\",\"destination\""));
 
-static const struct tool_def move_message = {
-	.name = "move_message",
-	.title = "Move messages",
-	.description = "Moves messages to another folder (IMAP MOVE; on servers without MOVE: "
-		       "COPY, \\Deleted and UID EXPUNGE of exactly these UIDs, which needs "
-		       "UIDPLUS, and meta.server_non_atomic_move_fallback is true). "
-		       "meta.new_uids gives each moved message's UID in the destination "
-		       "(null when the server does not say)." UIDS_NOTE,
-	.input_schema = SCHEMA(P_ACCOUNT "," P_FOLDER("Folder holding the messages.") "," P_UIDS
-				       ",\"destination\":{\"type\":\"string\",\"minLength\":1,"
-				       "\"maxLength\":255,\"description\":\"Folder to move them "
-				       "to (must exist).\"}",
-			       "\"folder\",\"destination\""),
-	.output_schema = MSG_OUT,
-	.hints = TOOL_OPEN_WORLD,
-	.min_posture = POSTURE_DRAFT_SAFE,
-	.rate_class = TOOL_RATE_WRITE,
-	.account_scoped = true,
-	.args = move_rules,
-	.run = move_run,
-};
+MUT_TOOL(delete_message, OP_TRASH, NULL, false, MSG_OUT, msg_rules,
+	 TOOL_DESTRUCTIVE | TOOL_OPEN_WORLD, POSTURE_FULL, .title = "Delete messages (to Trash)",
+	 .description = "Moves messages to the account's \\Trash folder (SPECIAL-USE); nothing "
+			"is erased. Messages already in \\Trash are refused "
+			"(ERR_INVALID_INPUT); erasing for good is expunge." UIDS_NOTE,
+	 .input_schema = MSG_SCHEMA);
 
-static const struct tool_def delete_message = {
-	.name = "delete_message",
-	.title = "Delete messages (to Trash)",
-	.description = "Moves messages to the account's \\Trash folder (SPECIAL-USE); nothing "
-		       "is erased. Messages already in \\Trash are refused "
-		       "(ERR_INVALID_INPUT); erasing for good is expunge." UIDS_NOTE,
-	.input_schema = MSG_SCHEMA,
-	.output_schema = MSG_OUT,
-	.hints = TOOL_DESTRUCTIVE | TOOL_OPEN_WORLD,
-	.min_posture = POSTURE_FULL,
-	.rate_class = TOOL_RATE_WRITE,
-	.account_scoped = true,
-	.args = msg_rules,
-	.run = trash_run,
-};
+MUT_TOOL(expunge, OP_EXPUNGE, NULL, false, MSG_OUT, msg_rules,
+	 TOOL_DESTRUCTIVE | TOOL_IDEMPOTENT | TOOL_OPEN_WORLD, POSTURE_DESTRUCTIVE,
+	 .title = "Expunge deleted messages",
+	 .description = "Permanently removes messages marked \\Deleted from a folder: only those "
+			"among uid/uids when given (UID EXPUNGE), else every one. Only on "
+			"folders the operator lists in expunge_folders (else "
+			"ERR_EXPUNGE_DENIED).",
+	 .input_schema = SCHEMA(TK_SCHEMA_ACCOUNT "," P_FOLDER("Folder to expunge.") "," P_UIDS,
+				"\"folder\""));
 
-static const struct tool_def expunge = {
-	.name = "expunge",
-	.title = "Expunge deleted messages",
-	.description = "Permanently removes messages marked \\Deleted from a folder: only those "
-		       "among uid/uids when given (UID EXPUNGE), else every one. Only on "
-		       "folders the operator lists in expunge_folders (else "
-		       "ERR_EXPUNGE_DENIED).",
-	.input_schema = SCHEMA(P_ACCOUNT "," P_FOLDER("Folder to expunge.") "," P_UIDS,
-			       "\"folder\""),
-	.output_schema = MSG_OUT,
-	.hints = TOOL_DESTRUCTIVE | TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,
-	.min_posture = POSTURE_DESTRUCTIVE,
-	.rate_class = TOOL_RATE_WRITE,
-	.account_scoped = true,
-	.args = msg_rules,
-	.run = expunge_run,
-};
+MUT_TOOL(create_folder, OP_CREATE, NULL, false, FOLDER_OUT, folder_rules, TOOL_OPEN_WORLD,
+	 POSTURE_FULL, .title = "Create a folder",
+	 .description = "Creates a folder. Use the server's hierarchy delimiter (list_folders) "
+			"for subfolders; no empty levels, wildcards or control characters.",
+	 .input_schema = SCHEMA(TK_SCHEMA_ACCOUNT "," P_FOLDER("Name of the new folder."),
+				"\"folder\""));
 
-static const struct tool_def create_folder = {
-	.name = "create_folder",
-	.title = "Create a folder",
-	.description = "Creates a folder. Use the server's hierarchy delimiter (list_folders) "
-		       "for subfolders; no empty levels, wildcards or control characters.",
-	.input_schema = SCHEMA(P_ACCOUNT "," P_FOLDER("Name of the new folder."), "\"folder\""),
-	.output_schema = FOLDER_OUT,
-	.hints = TOOL_OPEN_WORLD,
-	.min_posture = POSTURE_FULL,
-	.rate_class = TOOL_RATE_WRITE,
-	.account_scoped = true,
-	.args = folder_rules,
-	.run = create_run,
-};
+MUT_TOOL(rename_folder, OP_RENAME, NULL, false, FOLDER_OUT, rename_rules, TOOL_OPEN_WORLD,
+	 POSTURE_FULL, .title = "Rename a folder",
+	 .description = "Renames a folder. Protected folders (INBOX, \\Sent, \\Drafts, \\Trash "
+			"and the operator's protected_folders), folders containing one, and new "
+			"names that are or lie inside a protected folder are refused "
+			"(ERR_PROTECTED_FOLDER).",
+	 .input_schema = SCHEMA(TK_SCHEMA_ACCOUNT "," P_FOLDER("Folder to rename.")
+					",\"new_name\":{\"type\":\"string\",\"minLength\":1,"
+					"\"maxLength\":255,\"description\":\"Its new name.\"}",
+				"\"folder\",\"new_name\""));
 
-static const struct tool_def rename_folder = {
-	.name = "rename_folder",
-	.title = "Rename a folder",
-	.description = "Renames a folder. Protected folders (INBOX, \\Sent, \\Drafts, \\Trash "
-		       "and the operator's protected_folders), folders containing one, and new "
-		       "names that are or lie inside a protected folder are refused "
-		       "(ERR_PROTECTED_FOLDER).",
-	.input_schema = SCHEMA(P_ACCOUNT "," P_FOLDER("Folder to rename.")
-				       ",\"new_name\":{\"type\":\"string\",\"minLength\":1,"
-				       "\"maxLength\":255,\"description\":\"Its new name.\"}",
-			       "\"folder\",\"new_name\""),
-	.output_schema = FOLDER_OUT,
-	.hints = TOOL_OPEN_WORLD,
-	.min_posture = POSTURE_FULL,
-	.rate_class = TOOL_RATE_WRITE,
-	.account_scoped = true,
-	.args = rename_rules,
-	.run = rename_run,
-};
-
-static const struct tool_def delete_folder = {
-	.name = "delete_folder",
-	.title = "Delete a folder",
-	.description = "Deletes a folder and the messages in it. Protected folders and their "
-		       "parents are refused (ERR_PROTECTED_FOLDER); other folders only when the "
-		       "operator lists them in expunge_folders (else ERR_EXPUNGE_DENIED).",
-	.input_schema = SCHEMA(P_ACCOUNT "," P_FOLDER("Folder to delete."), "\"folder\""),
-	.output_schema = FOLDER_OUT,
-	.hints = TOOL_DESTRUCTIVE | TOOL_OPEN_WORLD,
-	.min_posture = POSTURE_DESTRUCTIVE,
-	.rate_class = TOOL_RATE_WRITE,
-	.account_scoped = true,
-	.args = folder_rules,
-	.run = delete_folder_run,
-};
+MUT_TOOL(delete_folder, OP_DELETE, NULL, false, FOLDER_OUT, folder_rules,
+	 TOOL_DESTRUCTIVE | TOOL_OPEN_WORLD, POSTURE_DESTRUCTIVE, .title = "Delete a folder",
+	 .description = "Deletes a folder and the messages in it. Protected folders and their "
+			"parents are refused (ERR_PROTECTED_FOLDER); other folders only when the "
+			"operator lists them in expunge_folders (else ERR_EXPUNGE_DENIED).",
+	 .input_schema = SCHEMA(TK_SCHEMA_ACCOUNT "," P_FOLDER("Folder to delete."), "\"folder\""));
 
 static const struct tool_def *const mutate_tools[] = {
 	&mark_read,    &mark_unread,   &flag,          &unflag,

@@ -73,27 +73,19 @@ check "tokens created" $?
 
 
 cat >"$tmp/load.py" <<'PY'
-import json, sys, threading, urllib.request, urllib.error, random, time
+import json, os, sys, threading, random, time
+sys.path.insert(0, os.environ["IG_SUITE_DIR"])
+import mcp_client  # noqa: E402
 port, tok, tok2, bad, rcpt, marker, seconds = sys.argv[1:8]
 seconds = float(seconds)
 url = "http://127.0.0.1:%s/mcp" % port
-META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {}}
 stop = time.monotonic() + seconds
 counts = {"ok": 0, "err": 0}
 lock = threading.Lock()
 
 def call(tool, args, token):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                       "params": {"name": tool, "arguments": args, "_meta": META}}).encode()
-    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-         "Authorization": "Bearer " + token, "MCP-Protocol-Version": "2026-07-28",
-         "Mcp-Method": "tools/call", "Mcp-Name": tool}
-    req = urllib.request.Request(url, data=body, headers=h, method="POST")
     try:
-        with urllib.request.urlopen(req, timeout=20) as r:
-            r.read(16 << 20)
-        return True
+        return "http_error" not in mcp_client.call(url, token, tool, args, limit=20)
     except Exception:
         return False
 

@@ -433,16 +433,16 @@ else
 fi
 
 cat >"$tmp/gateway_checks.py" <<'PY'
-import json, os, sys, threading, time, urllib.request, urllib.error
+import json, os, sys, threading, time
 tmp, port, token, token2, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+sys.path.insert(0, os.environ["IG_SUITE_DIR"])
+import mcp_client  # noqa: E402
 timeouts_set = sys.argv[6] == "1"
 asan = sys.argv[7] == "1"  # ASan keeps freed memory in quarantine (256 MB): RSS says little
 dv = os.path.join(tmp, "dv")
 exp = json.load(open(os.path.join(dv, "expected.json")))
 url = "http://127.0.0.1:%d/mcp" % port
 fails = 0
-META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {}}
 
 def out(name, cond, why=""):
     global fails
@@ -453,23 +453,7 @@ def out(name, cond, why=""):
         print("not ok - imap_suite: %s%s" % (name, " (%s)" % why if why else ""), flush=True)
 
 def rpc(method, params, name=None, limit=60, tok=None):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
-                       "params": dict(params, _meta=META)}).encode()
-    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-         "Authorization": "Bearer " + (tok or token), "MCP-Protocol-Version": "2026-07-28",
-         "Mcp-Method": method}
-    if name:
-        h["Mcp-Name"] = name
-    req = urllib.request.Request(url, data=body, headers=h, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=limit) as r:
-            raw = r.read(16 << 20).decode()
-    except urllib.error.HTTPError as e:
-        return {"http_error": e.code, "body": e.read(4096).decode("utf-8", "replace")}
-    if raw.lstrip().startswith(("event:", "data:", "id:", ":")):  # SSE: the last data line
-        data = [l[5:].strip() for l in raw.splitlines() if l.startswith("data:")]
-        raw = data[-1] if data else "{}"
-    return json.loads(raw)
+    return mcp_client.rpc(url, tok or token, method, params, name, limit)
 
 def call(account, limit=60, tok=None):
     t = time.monotonic()

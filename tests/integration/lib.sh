@@ -17,7 +17,8 @@
 # ig_free_port, ig_conf_server / ig_conf_account, ig_token, ig_gateway_start.
 #
 # Globals set by ig_suite_init: suite, build, root, bin, budget, PY, tmp, dv,
-# results, pids, gw_pid, watchdog, ig_cli_err. The suite sets conf (the
+# results, pids, gw_pid, watchdog, ig_cli_err; exported: IG_SUITE_DIR (this
+# folder, where the checks find mcp_client.py). The suite sets conf (the
 # gateway config path) and gw_port (ig_free_port) before the gateway helpers.
 
 ig_suite_init() { # ig_suite_init NAME DEFAULT_BUDGET TMP_PREFIX BUILD_DIR…
@@ -34,6 +35,8 @@ ig_suite_init() { # ig_suite_init NAME DEFAULT_BUDGET TMP_PREFIX BUILD_DIR…
 		exit 1
 	}
 	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	# the embedded checks import mcp_client from here (sys.path)
+	export IG_SUITE_DIR="$root/tests/integration"
 	bin="$build/imapgate-test"
 	PY=${PYTHON:-python3}
 	[ -z "${PYTHON:-}" ] && [ -x /usr/bin/python3 ] && PY=/usr/bin/python3

@@ -25,55 +25,9 @@
 # usage: tests/integration/mutate_suite.sh BUILD_DIR
 # env:   KEEP_TMP=1  keep the temporary directory (logs, configs)
 set -u -o pipefail
-
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-build=$(cd "$1" 2>/dev/null && pwd) || {
-	echo "not ok - mutate_suite: build dir $1 not found"
-	exit 1
-}
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-bin="$build/imapgate-test"
-budget=${SUITE_BUDGET:-300}
-PY=${PYTHON:-python3}
-[ -z "${PYTHON:-}" ] && [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-
-tmp=$(mktemp -d /tmp/igmut.XXXXXX)
-chmod 0711 "$tmp"
-dv="$tmp/dv"
-results="$tmp/results.tap"
-: >"$results"
-pids=()
-gw_pid=""
-watchdog=""
-
-cleanup() {
-	local p
-	[ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	"$root/tests/imap/dovecot.sh" stop "$dv" >/dev/null 2>&1
-	if [ "${KEEP_TMP:-0}" = 1 ] || grep -q '^not ok' "$results" 2>/dev/null; then
-		echo "# mutate_suite: logs kept in $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'echo "not ok - mutate_suite: time budget of ${budget}s exhausted"; exit 1' TERM
-(
-	sleep "$budget" &
-	s=$!
-	trap 'kill "$s" 2>/dev/null; exit 0' TERM
-	wait "$s" && kill -TERM $$ 2>/dev/null
-) </dev/null >/dev/null 2>&1 &
-watchdog=$!
-
-emit() { echo "$1" | tee -a "$results"; }
-ok() { emit "ok - mutate_suite: $1"; }
-nok() { emit "not ok - mutate_suite: $1${2:+ ($2)}"; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ig_suite_init mutate_suite 300 igmut "$@"
 
 if [ ! -x "$bin" ]; then
 	nok "imapgate-test built" "$bin missing"
@@ -81,27 +35,15 @@ if [ ! -x "$bin" ]; then
 fi
 
 # ---------------------------------------------------------------- servers
-if out=$("$root/tests/imap/dovecot.sh" start "$dv" --no-fill 2>&1); then
-	# shellcheck disable=SC1091
-	. "$dv/env"
-	ok "Dovecot started in ${START_MS} ms"
-else
-	nok "Dovecot starts" "$(printf '%s' "$out" | tail -5 | tr '\n' ' ')"
-	exit 1
-fi
-for s in no-move no-move-no-uidplus; do
-	"$PY" "$root/tests/imap/hostile_imap.py" --port 0 --scenario "$s" --cert "$CERT_FILE" \
-		--key "$KEY_FILE" --max-seconds "$budget" --log "$tmp/$s.log" \
-		>"$tmp/h-$s.out" 2>"$tmp/h-$s.err" &
-	pids+=($!)
-done
+ig_dovecot_start --no-fill
+ok "Dovecot started in ${START_MS} ms"
 declare -A hport
 for s in no-move no-move-no-uidplus; do
-	for _ in $(seq 1 100); do
-		hport[$s]=$(awk '$1=="listening"{print $2}' "$tmp/h-$s.out" 2>/dev/null)
-		[ -n "${hport[$s]}" ] && break
-		sleep 0.05
-	done
+	ig_bg "h-$s" "$PY" "$root/tests/imap/hostile_imap.py" --port 0 --scenario "$s" \
+		--cert "$CERT_FILE" --key "$KEY_FILE" --max-seconds "$budget" --log "$tmp/$s.log"
+done
+for s in no-move no-move-no-uidplus; do
+	hport[$s]=$(ig_wait_port "$tmp/h-$s.out")
 	if [ -z "${hport[$s]}" ]; then
 		nok "scripted server $s starts" "$(head -c 300 "$tmp/h-$s.err")"
 		exit 1
@@ -110,51 +52,41 @@ done
 ok "scripted servers without MOVE listening (${hport[no-move]}, ${hport[no-move-no-uidplus]})"
 
 # ---------------------------------------------------------------- gateway
-gw_port=$("$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+gw_port=$(ig_free_port)
 conf="$tmp/imapgate.conf"
 printf 'hostile-password' >"$tmp/hostile.pw"
 chmod 0600 "$tmp/hostile.pw"
 {
-	printf '[server]\nlisten = 127.0.0.1:%s\ndata_dir = %s/data\nshutdown_timeout_s = 5\n\n' "$gw_port" "$tmp"
+	ig_conf_server "shutdown_timeout_s = 5"
 	printf '[defaults]\nposture = destructive\n\n'
-	printf '[account alice]\nhost = 127.0.0.1\nport = %s\ntls = implicit\nuser = alice\npassword_file = %s\n' \
-		"$IMAPS_PORT" "$dv/alice.pw"
-	printf 'tls_fingerprint_sha256 = %s\nposture = destructive\n' "$FINGERPRINT"
-	printf 'protected_folders = Keep, Projects/Vault\nexpunge_folders = Scratch, Scratch/Old, Keep, Gone\n\n'
+	ig_conf_account alice "$IMAPS_PORT" implicit alice "$dv/alice.pw" "$FINGERPRINT" \
+		"posture = destructive" "protected_folders = Keep, Projects/Vault" \
+		"expunge_folders = Scratch, Scratch/Old, Keep, Gone"
 	for s in no-move no-move-no-uidplus; do
-		printf '[account h-%s]\nhost = 127.0.0.1\nport = %s\ntls = implicit\nuser = hostile\n' "$s" "${hport[$s]}"
-		printf 'password_file = %s\ntls_fingerprint_sha256 = %s\nposture = destructive\n\n' "$tmp/hostile.pw" "$FINGERPRINT"
+		ig_conf_account "h-$s" "${hport[$s]}" implicit hostile "$tmp/hostile.pw" "$FINGERPRINT" \
+			"posture = destructive"
 	done
 } >"$conf"
-token=$("$bin" token create --name mutate-suite --posture destructive --config "$conf" 2>"$tmp/token.err")
+token=$(ig_token mutate-suite --posture destructive)
 if [ -n "$token" ]; then ok "token created"; else
-	nok "token created" "$(head -c 300 "$tmp/token.err")"
+	nok "token created" "$(head -c 300 "$ig_cli_err")"
 	exit 1
 fi
-"$bin" serve --config "$conf" </dev/null >"$tmp/gateway.out" 2>"$tmp/gateway.log" &
-gw_pid=$!
-pids+=("$gw_pid")
-up=0
-for _ in $(seq 1 100); do
-	curl -sf --max-time 1 "http://127.0.0.1:$gw_port/healthz" >/dev/null && up=1 && break
-	kill -0 "$gw_pid" 2>/dev/null || break
-	sleep 0.05
-done
-if [ "$up" -eq 1 ]; then ok "gateway serves"; else
+if ig_gateway_start; then ok "gateway serves"; else
 	nok "gateway starts" "$(tail -5 "$tmp/gateway.log" | tr '\n' ' ')"
 	exit 1
 fi
 
 cat >"$tmp/checks.py" <<'PY'
-import imaplib, json, os, re, sqlite3, ssl, sys, time, urllib.error, urllib.request
+import imaplib, json, os, re, sqlite3, ssl, sys, time
 tmp, port, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sys.path.insert(0, os.environ["IG_SUITE_DIR"])
+import mcp_client  # noqa: E402
 dv = os.path.join(tmp, "dv")
 env = dict(l.strip().split("=", 1) for l in open(os.path.join(dv, "env")) if "=" in l)
 pw = open(os.path.join(dv, "alice.pw")).read()
 url = "http://127.0.0.1:%d/mcp" % port
 fails = 0
-META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {}}
 
 def out(name, cond, why=""):
     global fails
@@ -165,23 +97,7 @@ def out(name, cond, why=""):
         print("not ok - mutate_suite: %s%s" % (name, " (%s)" % str(why)[:400] if why else ""), flush=True)
 
 def rpc(method, params, name=None, limit=60):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
-                       "params": dict(params, _meta=META)}).encode()
-    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-         "Authorization": "Bearer " + token, "MCP-Protocol-Version": "2026-07-28",
-         "Mcp-Method": method}
-    if name:
-        h["Mcp-Name"] = name
-    req = urllib.request.Request(url, data=body, headers=h, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=limit) as r:
-            raw = r.read(16 << 20).decode()
-    except urllib.error.HTTPError as e:
-        return {"http_error": e.code, "body": e.read(4096).decode("utf-8", "replace")}
-    if raw.lstrip().startswith(("event:", "data:", "id:", ":")):
-        data = [l[5:].strip() for l in raw.splitlines() if l.startswith("data:")]
-        raw = data[-1] if data else "{}"
-    return json.loads(raw)
+    return mcp_client.rpc(url, token, method, params, name, limit)
 
 def call(tool, account="alice", **args):
     args = dict(args, account=account)

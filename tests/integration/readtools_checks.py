@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Checks for tests/integration/readtools_suite.sh (see its header)."""
 import base64, email.policy, glob, hashlib, imaplib, json, os, re, ssl, subprocess, sys, time
-import urllib.error, urllib.request
 from email.message import EmailMessage
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mcp_client  # noqa: E402
 
 root, build, tmp, port, token, pid = sys.argv[1:7]
 dv = os.path.join(tmp, "dv")
@@ -10,8 +12,6 @@ env = dict(l.strip().split("=", 1) for l in open(os.path.join(dv, "env")) if "="
 pw = open(os.path.join(dv, "alice.pw")).read()
 url = "http://127.0.0.1:%s/mcp" % port
 fails = 0
-META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {}}
 
 
 def out(name, cond, why=""):
@@ -23,21 +23,10 @@ def out(name, cond, why=""):
 
 
 def call(tool, args, limit=60):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                       "params": {"name": tool, "arguments": args, "_meta": META}}).encode()
-    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-         "Authorization": "Bearer " + token, "MCP-Protocol-Version": "2026-07-28",
-         "Mcp-Method": "tools/call", "Mcp-Name": tool}
-    req = urllib.request.Request(url, data=body, headers=h, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=limit) as r:
-            raw = r.read(64 << 20).decode()
-    except urllib.error.HTTPError as e:
-        return {"http_error": e.code}
-    if raw.lstrip().startswith(("event:", "data:", "id:", ":")):
-        data = [l[5:].strip() for l in raw.splitlines() if l.startswith("data:")]
-        raw = data[-1] if data else "{}"
-    return json.loads(raw).get("result") or {}
+    r = mcp_client.call(url, token, tool, args, limit, max_bytes=64 << 20)
+    if "http_error" in r:
+        return {"http_error": r["http_error"]}
+    return r.get("result") or {}
 
 
 def code(res):

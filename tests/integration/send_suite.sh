@@ -85,11 +85,11 @@ cat >"$tmp/checks.py" <<'PY'
 import email, email.policy, email.utils, imaplib, json, os, sqlite3, ssl, subprocess, sys, time
 import urllib.request, urllib.error
 tmp, port, agent, admin, other, bin_, conf = sys.argv[1:8]
+sys.path.insert(0, os.environ["IG_SUITE_DIR"])
+import mcp_client  # noqa: E402
 dv = os.path.join(tmp, "dv")
 env = dict(l.strip().split("=", 1) for l in open(os.path.join(dv, "env")) if "=" in l)
 url = "http://127.0.0.1:%s/mcp" % port
-META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {}}
 fails = 0
 
 def out(name, cond, why=""):
@@ -101,23 +101,7 @@ def out(name, cond, why=""):
         print("not ok - send_suite: %s%s" % (name, " (%s)" % str(why)[:400] if why else ""), flush=True)
 
 def rpc(method, params, name=None, tok=None, limit=60):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
-                       "params": dict(params, _meta=META)}).encode()
-    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-         "Authorization": "Bearer " + (tok or agent), "MCP-Protocol-Version": "2026-07-28",
-         "Mcp-Method": method}
-    if name:
-        h["Mcp-Name"] = name
-    req = urllib.request.Request(url, data=body, headers=h, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=limit) as r:
-            raw = r.read(16 << 20).decode()
-    except urllib.error.HTTPError as e:
-        return {"http_error": e.code, "body": e.read(4096).decode("utf-8", "replace")}
-    if raw.lstrip().startswith(("event:", "data:", "id:", ":")):
-        data = [l[5:].strip() for l in raw.splitlines() if l.startswith("data:")]
-        raw = data[-1] if data else "{}"
-    return json.loads(raw)
+    return mcp_client.rpc(url, tok or agent, method, params, name, limit)
 
 def tool(name, args, tok=None):
     r = rpc("tools/call", {"name": name, "arguments": args}, name, tok)

@@ -1,0 +1,44 @@
+"""The MCP client of the integration suites' checks: one JSON-RPC request
+POSTed to the gateway's /mcp, stateless MCP 2026-07-28 (the protocol version
+in _meta and the MCP-Protocol-Version, Mcp-Method and Mcp-Name headers),
+the answer read as JSON or as SSE (its last data line).
+
+The embedded scripts import it after sys.path.insert(0, SUITE_DIR) (lib.sh
+exports IG_SUITE_DIR); not a suite itself."""
+import json
+import urllib.error
+import urllib.request
+
+VERSION = "2026-07-28"
+META = {"io.modelcontextprotocol/protocolVersion": VERSION,
+        "io.modelcontextprotocol/clientCapabilities": {}}
+
+
+def rpc(url, token, method, params, name=None, limit=60, max_bytes=16 << 20):
+    """The decoded JSON-RPC response to method(params) with bearer token;
+    {"http_error": status, "body": text} when the gateway answers an HTTP
+    error. name (the tool) goes into Mcp-Name; limit is the timeout in
+    seconds, max_bytes the most of the answer read."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                       "params": dict(params, _meta=META)}).encode()
+    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+         "Authorization": "Bearer " + token, "MCP-Protocol-Version": VERSION,
+         "Mcp-Method": method}
+    if name:
+        h["Mcp-Name"] = name
+    req = urllib.request.Request(url, data=body, headers=h, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=limit) as r:
+            raw = r.read(max_bytes).decode()
+    except urllib.error.HTTPError as e:
+        return {"http_error": e.code, "body": e.read(4096).decode("utf-8", "replace")}
+    if raw.lstrip().startswith(("event:", "data:", "id:", ":")):  # SSE: the last data line
+        data = [l[5:].strip() for l in raw.splitlines() if l.startswith("data:")]
+        raw = data[-1] if data else "{}"
+    return json.loads(raw)
+
+
+def call(url, token, tool, args, limit=60, max_bytes=16 << 20):
+    """rpc of tools/call for tool with arguments args."""
+    return rpc(url, token, "tools/call", {"name": tool, "arguments": args}, tool, limit,
+               max_bytes)
