@@ -427,6 +427,7 @@ cache_forget(struct mut_job *j, struct sync *s, struct imap_conn *c)
 		log_warn(0, "msg=\"cache rows of a renamed or deleted folder not dropped\"");
 		return;
 	}
+	sync_folders_changed(s);
 	if (j->op == OP_RENAME && had)
 		cache_sync(s, c, j->target);
 }

@@ -1427,6 +1427,13 @@ sync_ctx_close(void *sync)
 	free(s);
 }
 
+void
+sync_folders_changed(struct sync *s)
+{
+	s->warm_listed = false;
+	s->idle_done = false;
+}
+
 bool
 sync_idle_want(void *sync, int64_t now_ms)
 {

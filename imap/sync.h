@@ -76,6 +76,12 @@ struct cache *sync_cache(struct sync *s);
 enum imap_fail sync_folder_now(struct sync *s, struct imap_conn *c, const char *folder,
 			       struct imap_error *err);
 
+/* The account's folder hierarchy changed (a job renamed or deleted a
+ * folder and dropped it from the cache): the idle sync lists its warm
+ * folders again before its next pass, so it never keeps asking the server
+ * for a folder that is gone. Worker thread only. */
+void sync_folders_changed(struct sync *s);
+
 /* Like sync_folder_now, also marking the folder used (kept warm). On
  * IMAP_FAIL_NONE, *f_r is the folder's cache state and *cached_r says whether
  * the cache holds all of it now (initial sync complete and delta applied). */
