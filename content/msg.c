@@ -554,25 +554,6 @@ attachments_array(struct pipe *p)
 	return a;
 }
 
-static struct json_object *
-warnings_array(const struct warn_list *w)
-{
-	struct json_object *a = json_object_new_array();
-	size_t i;
-
-	for (i = 0; a != NULL && i < w->n; i++) {
-		struct json_object *o = json_object_new_object();
-
-		if (o == NULL)
-			break;
-		json_object_object_add(o, "code", json_object_new_string(w->items[i].code));
-		json_object_object_add(o, "detail", json_object_new_string(w->items[i].detail));
-		json_object_object_add(o, "location", json_object_new_string(w->items[i].location));
-		json_object_array_add(a, o);
-	}
-	return a;
-}
-
 static void
 audit_tags(struct pipe *p, const struct u8_report *r, const char *location)
 {
@@ -660,7 +641,7 @@ assemble(struct pipe *p, struct json_object **out_r)
 
 	json_object_object_add(root, "meta", meta);
 	json_object_object_add(root, "untrusted", u);
-	json_object_object_add(root, "security_warnings", warnings_array(&p->w));
+	json_object_object_add(root, "security_warnings", warn_list_json(&p->w));
 	*out_r = root;
 	return IG_OK;
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 void
 warn_list_init(struct warn_list *w)
 {
@@ -88,4 +90,23 @@ warn_has(const struct warn_list *w, const char *code)
 			return 1;
 	}
 	return 0;
+}
+
+struct json_object *
+warn_list_json(const struct warn_list *w)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < w->n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		if (o == NULL)
+			break;
+		json_object_object_add(o, "code", json_object_new_string(w->items[i].code));
+		json_object_object_add(o, "detail", json_object_new_string(w->items[i].detail));
+		json_object_object_add(o, "location", json_object_new_string(w->items[i].location));
+		json_object_array_add(a, o);
+	}
+	return a;
 }

@@ -36,4 +36,10 @@ void warn_add(struct warn_list *w, const char *code, const char *location, const
 /* True when at least one warning with code was added. */
 int warn_has(const struct warn_list *w, const char *code);
 
+struct json_object;
+/* The list as the `security_warnings` JSON array of DESIGN §4.4:
+ * [{code, detail, location}, …] in the order added. New reference (the
+ * caller owns it); NULL only when out of memory. */
+struct json_object *warn_list_json(const struct warn_list *w);
+
 #endif

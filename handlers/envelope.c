@@ -396,25 +396,6 @@ envelope_has_attachment(const struct imap_body *root)
 	return false;
 }
 
-static struct json_object *
-warnings(const struct warn_list *w)
-{
-	struct json_object *a = json_object_new_array();
-	size_t i;
-
-	for (i = 0; a != NULL && i < w->n; i++) {
-		struct json_object *o = json_object_new_object();
-
-		if (o == NULL)
-			break;
-		json_object_object_add(o, "code", json_object_new_string(w->items[i].code));
-		json_object_object_add(o, "detail", json_object_new_string(w->items[i].detail));
-		json_object_object_add(o, "location", json_object_new_string(w->items[i].location));
-		json_object_array_add(a, o);
-	}
-	return a;
-}
-
 /* lookalike_reply_to_mismatch when the first Reply-To's organizational
  * domain differs from the first From's (content/lookalike.h), as the sync
  * engine records it for cached envelopes. */
@@ -496,7 +477,7 @@ envelope_json(const struct imap_fetch *f, const char *folder, const char *const 
 	u8_report_warn(&e.rep, &e.w, "header");
 	if (ev != NULL)
 		reply_to_check(&e, ev);
-	json_object_object_add(o, "security_warnings", warnings(&e.w));
+	json_object_object_add(o, "security_warnings", warn_list_json(&e.w));
 	warn_list_free(&e.w);
 	u8_report_free(&e.rep);
 	return o;

@@ -410,23 +410,6 @@ body_has_attachment(const struct imap_body *b, unsigned depth)
 	return false;
 }
 
-static struct json_object *
-warnings_json(const struct warn_list *w)
-{
-	struct json_object *arr = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < w->n; i++) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "code", json_object_new_string(w->items[i].code));
-		json_object_object_add(o, "detail", json_object_new_string(w->items[i].detail));
-		json_object_object_add(o, "location", json_object_new_string(w->items[i].location));
-		json_object_array_add(arr, o);
-	}
-	return arr;
-}
-
 static char *
 json_take(struct json_object *o)
 {
@@ -534,7 +517,7 @@ conv_fetch(struct sync *s, struct conv *v, const struct imap_fetch *f, uint32_t 
 	for (k = 0; k < 3; k++)
 		v->json[k] = json_take(v->addr[k]);
 	memset(v->addr, 0, sizeof(v->addr));
-	v->json[3] = json_take(warnings_json(&v->w));
+	v->json[3] = json_take(warn_list_json(&v->w));
 	for (k = 0; k < 12; k++)
 		if (buf_err(&v->t[k]) != IG_OK)
 			return false;
