@@ -126,8 +126,9 @@
 						  count + page statements */
 #define LIM_CACHE_PAGES_KB 16384                /* SQLite page cache per connection (KiB) */
 #define LIM_CACHE_BUSY_MS 5000                 /* SQLite busy_timeout: workers share cache.db */
-#define LIM_SYNC_BATCH 1000                    /* envelopes fetched and committed per transaction */
-#define LIM_SYNC_FETCH 4000                    /* UIDs per initial-sync UID FETCH, committed every
+#define LIM_SYNC_BATCH 2000                    /* envelopes fetched and committed per transaction
+						  (bigger: fewer full-text segments to merge) */
+#define LIM_SYNC_FETCH 6000                    /* UIDs per initial-sync UID FETCH, committed every
 						  LIM_SYNC_BATCH inside the stream: a tool call
 						  waits for at most one such command */
 #define LIM_SYNC_UIDS 5000000                  /* UIDs of one folder listed by UID SEARCH */

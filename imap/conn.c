@@ -47,6 +47,7 @@ struct imap_conn {
 	bool authenticated;
 	bool broken;
 	bool utf8;
+	bool maybe_selected; /* a SELECT/EXAMINE was sent since the last UNSELECT */
 	int64_t job_deadline; /* 0: none */
 };
 
@@ -166,6 +167,18 @@ bool
 imap_conn_broken(const struct imap_conn *c)
 {
 	return c->broken;
+}
+
+bool
+imap_conn_maybe_selected(const struct imap_conn *c)
+{
+	return c->maybe_selected;
+}
+
+void
+imap_conn_note_unselected(struct imap_conn *c)
+{
+	c->maybe_selected = false;
 }
 
 bool
@@ -379,6 +392,8 @@ imap_cmd_init(struct imap_cmd *cmd, struct imap_conn *c, const char *verb)
 	buf_puts(&cmd->b, cmd->tag);
 	buf_putc(&cmd->b, ' ');
 	buf_puts(&cmd->b, verb);
+	if (strcmp(verb, "SELECT") == 0 || strcmp(verb, "EXAMINE") == 0)
+		c->maybe_selected = true;
 }
 
 void

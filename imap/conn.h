@@ -82,6 +82,11 @@ void imap_conn_set_authenticated(struct imap_conn *c);
 /* True once the connection cannot be used any more (timeout, drop, BYE,
  * protocol error): the owner should free it and reconnect. */
 bool imap_conn_broken(const struct imap_conn *c);
+/* False only when no mailbox can be selected: nothing was SELECTed or
+ * EXAMINEd since the connection opened or since the owner reported a
+ * completed UNSELECT (imap_conn_note_unselected). */
+bool imap_conn_maybe_selected(const struct imap_conn *c);
+void imap_conn_note_unselected(struct imap_conn *c);
 /* UTF8=ACCEPT was enabled: mailbox names travel as UTF-8. */
 bool imap_conn_utf8(const struct imap_conn *c);
 void imap_conn_set_utf8(struct imap_conn *c, bool on);

@@ -271,6 +271,12 @@ segment_end(struct imap_parser *p)
 	return IG_AGAIN;
 }
 
+static bool
+plain_byte(char c)
+{
+	return c != '\0' && c != '\r' && c != '\n' && c != '"' && c != '\\';
+}
+
 /* Takes bytes until a response completes. */
 static enum ig_err
 frame(struct imap_parser *p, const char *in, size_t len, size_t *used_r)
@@ -292,6 +298,23 @@ frame(struct imap_parser *p, const char *in, size_t len, size_t *used_r)
 				p->seg_start = p->raw.len;
 			}
 			continue;
+		}
+		if (!p->cr && !p->esc) {
+			/* a run of bytes that change no state (no NUL, CR, LF,
+			 * quote or backslash) is copied at once; the byte loop
+			 * below handles the rest, the line limit included */
+			size_t room = LIM_IMAP_LINE - (p->raw.len - p->seg_start);
+			size_t j = i;
+
+			while (j < len && j - i < room && plain_byte(in[j]))
+				j++;
+			if (j > i) {
+				buf_append(&p->raw, in + i, j - i);
+				if (buf_err(&p->raw) != IG_OK)
+					return fail(p, buf_err(&p->raw), "response too large");
+				i = j;
+				continue;
+			}
 		}
 		char c = in[i++];
 

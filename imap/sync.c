@@ -981,12 +981,18 @@ unselect(struct imap_conn *c)
 {
 	struct imap_error e = {IMAP_FAIL_NONE, ""};
 	struct imap_cmd cmd;
+	enum imap_fail f;
 
 	if (!imap_conn_has_cap(c, "UNSELECT"))
 		return false;
+	if (!imap_conn_maybe_selected(c))
+		return !imap_conn_broken(c); /* nothing selected: no round trip */
 	imap_cmd_init(&cmd, c, "UNSELECT");
-	(void)imap_cmd_run(&cmd, NULL, NULL, NULL, &e);
+	f = imap_cmd_run(&cmd, NULL, NULL, NULL, &e);
 	imap_cmd_free(&cmd);
+	/* OK, or BAD because nothing was selected: unselected either way */
+	if (!imap_conn_broken(c) && (f == IMAP_FAIL_NONE || f == IMAP_FAIL_PROTOCOL))
+		imap_conn_note_unselected(c);
 	return !imap_conn_broken(c);
 }
 
