@@ -33,6 +33,7 @@ struct accounts {
 	const struct ig_config *cfg;
 	struct audit *audit; /* NULL: not audited */
 	struct cache_file *cache; /* shared cache.db; NULL: no cache */
+	unsigned char mac_key[ACCOUNTS_MAC_KEY_BYTES];
 };
 
 /* Splits "a.com, B.org" into lower-case entries in one heap buffer. */
@@ -179,6 +180,7 @@ accounts_start_audited(const struct ig_config *cfg, struct audit *audit, const c
 	}
 	a->cfg = cfg;
 	a->audit = audit;
+	randombytes_buf(a->mac_key, sizeof(a->mac_key));
 	a->n_sync = cfg->n_accounts;
 	/* Without a data_dir there is no cache: every read goes to IMAP. */
 	if (cfg->data_dir != NULL && cfg->n_accounts > 0) {
@@ -256,7 +258,14 @@ accounts_stop(struct accounts *a)
 	cache_file_free(a->cache);
 	free(a->sync);
 	free(a->w);
+	sodium_memzero(a->mac_key, sizeof(a->mac_key));
 	free(a);
+}
+
+const unsigned char *
+accounts_mac_key(const struct accounts *a)
+{
+	return a->mac_key;
 }
 
 struct wk *

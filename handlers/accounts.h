@@ -28,6 +28,13 @@ void accounts_stop(struct accounts *a);
 /* The worker of the named account, or NULL. */
 struct wk *accounts_worker(const struct accounts *a, const char *name);
 
+/* A random 32-byte key made when the workers start, for the MACs of
+ * opaque handles given to agents (search cursors): a handle from another
+ * process, or one changed by its holder, does not verify. Borrowed; valid
+ * until accounts_stop. */
+#define ACCOUNTS_MAC_KEY_BYTES 32
+const unsigned char *accounts_mac_key(const struct accounts *a);
+
 /* The stable MCP error code (DESIGN §4.4) for an IMAP failure: the one
  * table from internal IMAP errors to tool error codes. */
 const char *imap_fail_code(enum imap_fail f);

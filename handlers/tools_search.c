@@ -15,7 +15,6 @@
 #include "handlers/tools_search.h"
 
 #include <json-c/json.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "base/utf8.h"
+#include "handlers/accounts.h"
 #include "handlers/call.h"
 #include "handlers/envelope.h"
 #include "handlers/toolkit.h"
@@ -46,14 +46,6 @@
 
 /* --- cursor key: random once per process --- */
 
-static unsigned char cursor_key[crypto_generichash_KEYBYTES];
-static pthread_once_t cursor_once = PTHREAD_ONCE_INIT;
-
-static void
-cursor_key_init(void)
-{
-	randombytes_buf(cursor_key, sizeof(cursor_key));
-}
 
 /* --- the job --- */
 
@@ -68,6 +60,7 @@ struct search_job {
 	uint32_t cursor_uidvalidity;
 	uint32_t srv_uidvalidity; /* server path: the folder's, from its EXAMINE */
 	unsigned char qhash[16];
+	const unsigned char *key; /* accounts_mac_key: cursors' MAC key */
 	/* results */
 	struct json_object *out;
 	const char *fail_code; /* set with fail_msg when the job refuses */
@@ -194,13 +187,12 @@ cursor_make(const struct search_job *j, uint32_t uidvalidity, size_t offset)
 	char out[sodium_base64_ENCODED_LEN(CURSOR_RAW + CURSOR_TAG,
 					   sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 
-	(void)pthread_once(&cursor_once, cursor_key_init);
 	raw[0] = CURSOR_VERSION;
 	put32(raw + 1, uidvalidity);
 	put32(raw + 5, (uint32_t)offset);
 	memcpy(raw + 9, j->qhash, 16);
-	(void)crypto_generichash(raw + CURSOR_RAW, CURSOR_TAG, raw, CURSOR_RAW, cursor_key,
-				 sizeof(cursor_key));
+	(void)crypto_generichash(raw + CURSOR_RAW, CURSOR_TAG, raw, CURSOR_RAW, j->key,
+				 ACCOUNTS_MAC_KEY_BYTES);
 	sodium_bin2base64(out, sizeof(out), raw, sizeof(raw),
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	return json_object_new_string(out);
@@ -215,13 +207,13 @@ cursor_open(struct search_job *j, const char *text)
 	unsigned char tag[CURSOR_TAG];
 	size_t n = 0;
 
-	(void)pthread_once(&cursor_once, cursor_key_init);
 	if (strlen(text) > 128 ||
 	    sodium_base642bin(raw, sizeof(raw), text, strlen(text), NULL, &n, NULL,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    n != CURSOR_RAW + CURSOR_TAG || raw[0] != CURSOR_VERSION)
 		return false;
-	(void)crypto_generichash(tag, sizeof(tag), raw, CURSOR_RAW, cursor_key, sizeof(cursor_key));
+	(void)crypto_generichash(tag, sizeof(tag), raw, CURSOR_RAW, j->key,
+				 ACCOUNTS_MAC_KEY_BYTES);
 	if (sodium_memcmp(tag, raw + CURSOR_RAW, CURSOR_TAG) != 0 ||
 	    sodium_memcmp(raw + 9, j->qhash, 16) != 0)
 		return false;
@@ -558,12 +550,17 @@ search_run(struct tool_call *call)
 
 	if (account == NULL)
 		return;
+	if (call->accounts == NULL) { /* no workers (fuzzing): nothing to search */
+		tool_call_error(call, "ERR_INTERNAL", "account worker not running");
+		return;
+	}
 	j = calloc(1, sizeof(*j));
 	if (j == NULL) {
 		tool_call_error(call, "ERR_INTERNAL", "out of memory");
 		return;
 	}
 	cache_query_init(&j->q);
+	j->key = accounts_mac_key(call->accounts);
 	j->limit = DEFAULT_LIMIT;
 	(void)snprintf(j->folder, sizeof(j->folder), "INBOX");
 	if (json_object_object_get_ex(args, "folder", &v)) {
