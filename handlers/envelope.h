@@ -7,11 +7,11 @@
 
 #include "base/slice.h"
 
-/* The one place a message envelope (IMAP FETCH ENVELOPE FLAGS INTERNALDATE
- * RFC822.SIZE BODYSTRUCTURE) becomes tool output: get_thread, and the
- * server path of search. Every server string passes content/ (RFC 2047
- * decoding, the Unicode policy, look-alike checks on addresses), so an
- * envelope reads exactly like the headers of fetch_message. Shape
+/* Envelopes as tool output: get_thread, and both paths of search. The
+ * strings are sanitized once, by the sync engine's conversion (imap/sync.h
+ * sync_conv_fetch: RFC 2047 decoding, the Unicode policy, look-alike checks
+ * on addresses); this module only shapes its cache row as JSON, so an
+ * envelope reads the same from cache.db and from the server. Shape
  * (docs/tools.md):
  *   {uid, folder, message_id, in_reply_to, subject, from:{name,address}|null,
  *    to:[{name,address}], cc:[...], date, internaldate, size, flags:[...],
@@ -23,23 +23,22 @@
 struct buf;
 struct json_object;
 struct imap_fetch;
-struct imap_body;
 struct cache_msg;
 
-/* Builds the envelope of one FETCH response (borrowed; items it lacks come
- * out null, 0, [] or false). folder is the decoded UTF-8 folder name
- * (trusted: the caller's own argument or a filtered LIST name). known are
- * the account's known domains for look-alike checks (may be NULL when
- * n_known is 0). Returns a new object (json_object_put) or NULL when out of
- * memory. Each string is cut at LIM_MIME_HEADER_VALUE bytes, each address
- * list at LIM_MIME_ADDRESSES entries. */
+/* Builds the envelope of one FETCH response (borrowed): sync_conv_fetch,
+ * then envelope_json_cached on the row. Items it lacks come out null, 0, []
+ * or false. folder is the decoded UTF-8 folder name (trusted: the caller's
+ * own argument or a filtered LIST name). known are the account's known
+ * domains for look-alike checks (may be NULL when n_known is 0). Returns a
+ * new object (json_object_put), or NULL when out of memory or when f has no
+ * ENVELOPE. Strings and lists are cut as the cache keeps them. */
 struct json_object *envelope_json(const struct imap_fetch *f, const char *folder,
                                   const char *const *known, size_t n_known);
 
 /* The same shape from a cache.db row (store/cache.h; search's cache path
- * and, through the sync engine's conversion, its server path). The row's
- * strings were sanitized by the sync engine when it stored them; this only
- * reshapes them: from = the first stored address or null, names as ""
+ * and, through the sync engine's conversion, its server path and
+ * envelope_json). The row's strings were sanitized by the sync engine when
+ * it converted them; this only reshapes them: from = the first stored address or null, names as ""
  * when absent, message ids without angle brackets, references split into
  * ids (at most LIM_MIME_REFERENCES), list_id = the id between < > of the
  * stored List-Id or null, the row's own warnings as security_warnings.
@@ -48,12 +47,6 @@ struct json_object *envelope_json(const struct imap_fetch *f, const char *folder
  * damage. Returns a new object or NULL when out of memory. */
 struct json_object *envelope_json_cached(const struct cache_msg *m, const char *folder,
                                          bool *bad_r);
-
-/* True when a BODYSTRUCTURE has an attachment: a part with disposition
- * "attachment", a filename or name parameter, an attached message, or a
- * leaf that is neither text nor multipart. Walks at most
- * LIM_IMAP_BODY_PARTS parts without recursion. NULL: false. */
-bool envelope_has_attachment(const struct imap_body *root);
 
 /* INTERNALDATE ("17-Jul-1996 02:44:25 -0700") as UTC ISO 8601
  * ("1996-07-17T09:44:25Z") into out (at least 21 bytes). False when it does

@@ -171,11 +171,13 @@ sync_internaldate_parse(struct slice s, int64_t *t_r)
 
 /* ---- envelope conversion ---------------------------------------------------- */
 
-struct conv {
+struct sync_conv {
 	struct buf t[12];
 	struct warn_list w;
 	struct json_object *addr[3];
 	char *json[4];
+	const char *const *known; /* look-alike domains of the conversion running */
+	size_t n_known;
 };
 
 enum {
@@ -194,7 +196,7 @@ enum {
 };
 
 static void
-conv_init(struct conv *v)
+conv_init(struct sync_conv *v)
 {
 	size_t i;
 
@@ -206,7 +208,7 @@ conv_init(struct conv *v)
 }
 
 static void
-conv_reset(struct conv *v)
+conv_reset(struct sync_conv *v)
 {
 	size_t i;
 
@@ -225,7 +227,7 @@ conv_reset(struct conv *v)
 }
 
 static void
-conv_free(struct conv *v)
+conv_free(struct sync_conv *v)
 {
 	size_t i;
 
@@ -237,10 +239,10 @@ conv_free(struct conv *v)
 
 /* Sanitized text of untrusted bytes (RFC 2047 decoded first when decode is
  * the warning location), cut on a grapheme boundary at max bytes, appended
- * to out. Warnings match handlers/envelope.c's (search and get_thread show
- * the same envelope): same codes, details and locations, in the same order. */
+ * to out. This is the only sanitizer of envelope text: search and get_thread
+ * both show what it produces (handlers/envelope.c only reshapes it). */
 static void
-clean(struct conv *v, struct slice raw, const char *decode, size_t max, struct buf *out,
+clean(struct sync_conv *v, struct slice raw, const char *decode, size_t max, struct buf *out,
       struct u8_report *rep)
 {
 	struct buf *tmp = &v->t[T_TMP];
@@ -281,7 +283,7 @@ cstr_cap(char *dst, size_t cap, struct slice s)
 }
 
 static void
-conv_addrs(struct sync *s, struct conv *v, const struct imap_addr_list *l, const char *loc,
+conv_addrs(struct sync_conv *v, const struct imap_addr_list *l, const char *loc,
 	   bool names, int which, struct buf *text, struct u8_report *rep)
 {
 	struct json_object *arr = json_object_new_array();
@@ -310,8 +312,7 @@ conv_addrs(struct sync *s, struct conv *v, const struct imap_addr_list *l, const
 		buf_putc(&v->t[T_TMP2], '@');
 		buf_append(&v->t[T_TMP2], a->host.p, a->host.len);
 		cstr_cap(host, sizeof(host), a->host);
-		look_domain(host, s != NULL ? s->o.known_domains : NULL,
-			    s != NULL ? s->o.n_known_domains : 0, loc, &v->w);
+		look_domain(host, v->known, v->n_known, loc, &v->w);
 		clean(v, buf_slice(&v->t[T_TMP2]), NULL, 512, &addr, rep);
 		if (names && name.len > 0)
 			look_display_name(name.p, addr.p, loc, &v->w);
@@ -420,27 +421,46 @@ json_take(struct json_object *o)
 	return s;
 }
 
-/* Converts one FETCH into m (slices into v). False when the response lacks
- * what the cache needs. */
-static bool
-conv_fetch(struct sync *s, struct conv *v, const struct imap_fetch *f, uint32_t uidvalidity,
-	   struct cache_msg *m)
+struct sync_conv *
+sync_conv_new(void)
+{
+	struct sync_conv *v = malloc(sizeof(*v));
+
+	if (v != NULL)
+		conv_init(v);
+	return v;
+}
+
+void
+sync_conv_free(struct sync_conv *v)
+{
+	if (v == NULL)
+		return;
+	conv_free(v);
+	free(v);
+}
+
+enum ig_err
+sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f, uint32_t uidvalidity,
+		const char *const *known, size_t n_known, struct cache_msg *m)
 {
 	const struct imap_envelope *e = f->envelope;
 	struct u8_report rep;
 	size_t i;
 	int k;
 
-	if (!f->has_uid || f->uid == 0 || e == NULL || !f->has_internaldate)
-		return false;
 	conv_reset(v);
 	memset(m, 0, sizeof(*m));
+	if (e == NULL)
+		return IG_EINVAL;
+	v->known = n_known > 0 ? known : NULL;
+	v->n_known = v->known != NULL ? n_known : 0;
 	m->uidvalidity = uidvalidity;
-	m->uid = f->uid;
+	m->uid = f->has_uid ? f->uid : 0;
 	m->modseq = f->has_modseq ? f->modseq : 0;
 	if (m->modseq > INT64_MAX)
 		m->modseq = 0;
-	if (!sync_internaldate_parse(f->internaldate, &m->internaldate))
+	if (!f->has_internaldate || !sync_internaldate_parse(f->internaldate, &m->internaldate))
 		m->internaldate = 0;
 	m->size = f->has_size ? f->size : 0;
 	for (i = 0; f->has_flags && i < f->n_flags && i < 64; i++) {
@@ -457,7 +477,7 @@ conv_fetch(struct sync *s, struct conv *v, const struct imap_fetch *f, uint32_t 
 		buf_append(&v->t[T_FLAGS], fl.p, fl.len);
 	}
 	/* one Unicode report for every string, reported once after the
-	 * look-alike findings, as handlers/envelope.c does */
+	 * look-alike findings */
 	u8_report_init(&rep);
 	clean(v, e->subject, "header.subject", LIM_CACHE_SUBJECT, &v->t[T_SUBJECT], &rep);
 	clean(v, e->date, NULL, 128, &v->t[T_DATE], &rep);
@@ -489,9 +509,9 @@ conv_fetch(struct sync *s, struct conv *v, const struct imap_fetch *f, uint32_t 
 			buf_free(&copy);
 		}
 	}
-	conv_addrs(s, v, &e->from, "header.from", true, 0, &v->t[T_FROM], &rep);
-	conv_addrs(s, v, &e->to, "header.to", false, 1, &v->t[T_TO], &rep);
-	conv_addrs(s, v, &e->cc, "header.cc", false, 2, &v->t[T_CC], &rep);
+	conv_addrs(v, &e->from, "header.from", true, 0, &v->t[T_FROM], &rep);
+	conv_addrs(v, &e->to, "header.to", false, 1, &v->t[T_TO], &rep);
+	conv_addrs(v, &e->cc, "header.cc", false, 2, &v->t[T_CC], &rep);
 	u8_report_warn(&rep, &v->w, "header");
 	u8_report_free(&rep);
 	if (e->reply_to.n > 0 && e->from.n > 0 && !e->reply_to.a[0].host_nil &&
@@ -520,9 +540,9 @@ conv_fetch(struct sync *s, struct conv *v, const struct imap_fetch *f, uint32_t 
 	v->json[3] = json_take(warn_list_json(&v->w));
 	for (k = 0; k < 12; k++)
 		if (buf_err(&v->t[k]) != IG_OK)
-			return false;
+			return buf_err(&v->t[k]);
 	if (v->json[0] == NULL || v->json[1] == NULL || v->json[2] == NULL || v->json[3] == NULL)
-		return false;
+		return IG_ENOMEM;
 	for (k = 0; k < 12; k++)
 		buf_puts(&v->t[k], ""); /* never a NULL pointer */
 	m->flags = buf_slice(&v->t[T_FLAGS]);
@@ -539,7 +559,19 @@ conv_fetch(struct sync *s, struct conv *v, const struct imap_fetch *f, uint32_t 
 	m->to_json = sl_from_cstr(v->json[1]);
 	m->cc_json = sl_from_cstr(v->json[2]);
 	m->warnings_json = sl_from_cstr(v->json[3]);
-	return true;
+	return IG_OK;
+}
+
+/* One FETCH as a cache row (slices into v). False when the response lacks
+ * what the cache needs (UID, ENVELOPE, INTERNALDATE) or a buffer failed. */
+static bool
+conv_fetch(struct sync *s, struct sync_conv *v, const struct imap_fetch *f, uint32_t uidvalidity,
+	   struct cache_msg *m)
+{
+	if (!f->has_uid || f->uid == 0 || f->envelope == NULL || !f->has_internaldate)
+		return false;
+	return sync_conv_fetch(v, f, uidvalidity, s != NULL ? s->o.known_domains : NULL,
+			       s != NULL ? s->o.n_known_domains : 0, m) == IG_OK;
 }
 
 /* ---- UID lists ------------------------------------------------------------- */
@@ -673,7 +705,7 @@ struct fetch_ctx {
 	int64_t folder_id;
 	uint32_t uidvalidity;
 	uint32_t min_uid; /* ignore FETCH of lower UIDs ("n:*" returns the last) */
-	struct conv v;
+	struct sync_conv v;
 	bool cache_err;
 	size_t stored;
 	/* sync_fetch_envelopes */

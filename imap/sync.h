@@ -91,10 +91,35 @@ enum imap_fail sync_folder_fresh(struct sync *s, struct imap_conn *c, const char
 /* Fetches the envelopes of the given UIDs (at most LIM_SEARCH_PAGE) from the
  * selected folder and converts them exactly as the cache stores them; fn
  * sees each (order of the server's responses). s may be NULL (no look-alike
- * domains known). */
+ * domains known). The conversion is sync_conv_fetch's. */
 enum imap_fail sync_fetch_envelopes(struct sync *s, struct imap_conn *c, const uint32_t *uids,
 				    size_t n, void (*fn)(void *ctx, const struct cache_msg *m),
 				    void *ctx, struct imap_error *err);
+
+/* The envelope conversion (the one sanitizer of envelope text): a parsed
+ * FETCH response (ENVELOPE, FLAGS, INTERNALDATE, RFC822.SIZE, BODYSTRUCTURE,
+ * MODSEQ, the References / List-Id header fields) as a cache.db row, with
+ * its security warnings in warnings_json, exactly as the sync engine stores
+ * it. Pure: no cache, no connection, any thread. */
+struct sync_conv;
+struct imap_fetch;
+
+/* A converter; reuse it for many responses. NULL when out of memory. */
+struct sync_conv *sync_conv_new(void);
+/* NULL-safe; invalidates the slices of the last conversion. */
+void sync_conv_free(struct sync_conv *v);
+
+/* Converts f (borrowed) into *m_r without touching the cache. known are the
+ * domains for look-alike checks (may be NULL when n_known is 0). Items f
+ * lacks come out empty or 0 (uid 0 without UID, internaldate 0 without a
+ * parsable INTERNALDATE). m_r's slices point into v and live until the next
+ * sync_conv_fetch or sync_conv_free on v. Strings are cut as the cache keeps
+ * them (LIM_CACHE_SUBJECT, LIM_MIME_HEADER_VALUE, LIM_MIME_ADDRESSES
+ * addresses per list). Returns IG_OK; IG_EINVAL when f has no ENVELOPE;
+ * IG_ENOMEM or IG_ELIMIT when a buffer failed (*m_r is then unusable). */
+enum ig_err sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f,
+			    uint32_t uidvalidity, const char *const *known, size_t n_known,
+			    struct cache_msg *m_r) IG_MUST_CHECK;
 
 /* Runs a UID SEARCH command the caller built with imap_cmd_init(cmd, c,
  * "UID SEARCH") [+ "RETURN (ALL)" when ESEARCH is offered] + criteria, and

@@ -1,7 +1,9 @@
 /* Tests handlers/envelope.c: envelopes built from real parsed FETCH
- * responses (imap/parse.c) — RFC 2047 decoding, the Unicode policy with its
- * warnings, look-alike checks, group syntax, flag filtering, attachments
- * from BODYSTRUCTURE, INTERNALDATE in UTC — fed whole and byte at a time. */
+ * responses (imap/parse.c) through the one sanitizer, the sync engine's
+ * conversion (imap/sync.h sync_conv_fetch), and envelope_json_cached —
+ * RFC 2047 decoding, the Unicode policy with its warnings, look-alike
+ * checks, group syntax, flag filtering, attachments from BODYSTRUCTURE,
+ * INTERNALDATE in UTC — fed whole and byte at a time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include "content/mime.h"
 #include "handlers/envelope.h"
 #include "imap/parse.h"
+#include "imap/sync.h"
 #include "store/cache.h"
 
 #define RESP1                                                                                      \
@@ -179,6 +182,69 @@ test_envelope_hostile_strings(void **state)
 	imap_parser_free(p);
 }
 
+/* envelope_json is the sync engine's row reshaped: the row (what cache.db
+ * would store, warnings included) and the envelope agree, known domains
+ * reach the look-alike checks, and a FETCH without ENVELOPE converts to
+ * nothing. */
+static void
+test_envelope_is_sync_row(void **state)
+{
+	static const char *const known[] = {"paypal.com"};
+	static const char lookalike[] =
+	    "* 2 FETCH (UID 9 INTERNALDATE \"01-Jan-2024 00:30:00 +0100\" ENVELOPE (NIL "
+	    "\"hi\" ((\"PayPal\" NIL \"service\" \"paypa1.com\")) NIL "
+	    "((NIL NIL \"x\" \"other.example\")) NIL NIL NIL NIL NIL))\r\n";
+	static const char noenv[] = "* 3 FETCH (UID 10 FLAGS (\\Seen))\r\n";
+	struct imap_parser *p = imap_parser_new(1 << 20);
+	struct sync_conv *v = sync_conv_new();
+	const struct imap_resp *r = NULL;
+	const char *err = NULL;
+	size_t used = 0;
+	struct cache_msg m;
+	struct json_object *a, *b;
+	bool bad = false;
+
+	(void)state;
+	assert_non_null(p);
+	assert_non_null(v);
+	assert_int_equal(imap_parser_feed(p, RESP1, strlen(RESP1), &used, &r, &err), IG_OK);
+	assert_int_equal(sync_conv_fetch(v, &r->u.fetch, 5, NULL, 0, &m), IG_OK);
+	assert_int_equal(m.uid, 42);
+	assert_int_equal(m.uidvalidity, 5);
+	assert_int_equal(m.internaldate, 837596665); /* 1996-07-17T09:44:25Z */
+	assert_true(m.has_attachment);
+	assert_non_null(memmem(m.warnings_json.p, m.warnings_json.len,
+	                       "unicode_zero_width_stripped", 27));
+	a = envelope_json_cached(&m, "INBOX", &bad);
+	assert_false(bad);
+	b = envelope_json(&r->u.fetch, "INBOX", NULL, 0);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(json_object_equal(a, b));
+	json_object_put(a);
+	json_object_put(b);
+
+	assert_int_equal(imap_parser_feed(p, lookalike, sizeof(lookalike) - 1, &used, &r, &err),
+	                 IG_OK);
+	a = envelope_json(&r->u.fetch, "Archive", known, 1);
+	assert_non_null(a);
+	assert_string_equal(str(a, "folder"), "Archive");
+	assert_string_equal(str(a, "internaldate"), "2023-12-31T23:30:00Z");
+	assert_true(has_warning(a, "lookalike_confusable_domain"));
+	assert_true(has_warning(a, "lookalike_reply_to_mismatch"));
+	json_object_put(a);
+	a = envelope_json(&r->u.fetch, "Archive", NULL, 0);
+	assert_false(has_warning(a, "lookalike_confusable_domain"));
+	json_object_put(a);
+
+	assert_int_equal(imap_parser_feed(p, noenv, sizeof(noenv) - 1, &used, &r, &err), IG_OK);
+	assert_int_equal(sync_conv_fetch(v, &r->u.fetch, 1, NULL, 0, &m), IG_EINVAL);
+	assert_null(envelope_json(&r->u.fetch, "INBOX", NULL, 0));
+	sync_conv_free(v);
+	sync_conv_free(NULL);
+	imap_parser_free(p);
+}
+
 static void
 test_internaldate(void **state)
 {
@@ -285,6 +351,7 @@ main(void)
 	    cmocka_unit_test(test_envelope_whole),
 	    cmocka_unit_test(test_envelope_bytewise),
 	    cmocka_unit_test(test_envelope_hostile_strings),
+	    cmocka_unit_test(test_envelope_is_sync_row),
 	    cmocka_unit_test(test_internaldate),
 	    cmocka_unit_test(test_flag_ok),
 	    cmocka_unit_test(test_envelope_cached),
