@@ -169,6 +169,12 @@ imap_conn_broken(const struct imap_conn *c)
 	return c->broken;
 }
 
+void
+imap_conn_retire(struct imap_conn *c)
+{
+	c->broken = true;
+}
+
 bool
 imap_conn_maybe_selected(const struct imap_conn *c)
 {

@@ -82,6 +82,10 @@ void imap_conn_set_authenticated(struct imap_conn *c);
 /* True once the connection cannot be used any more (timeout, drop, BYE,
  * protocol error): the owner should free it and reconnect. */
 bool imap_conn_broken(const struct imap_conn *c);
+/* Marks the connection broken on purpose: its session is known to hold a
+ * wrong view of the server (the owner reconnects; a new session sees the
+ * mailboxes as they are). */
+void imap_conn_retire(struct imap_conn *c);
 /* False only when no mailbox can be selected: nothing was SELECTed or
  * EXAMINEd since the connection opened or since the owner reported a
  * completed UNSELECT (imap_conn_note_unselected). */

@@ -1028,6 +1028,21 @@ unselect(struct imap_conn *c)
 	return !imap_conn_broken(c);
 }
 
+/* Whether the cache holds exactly n messages of folder f. The "nothing
+ * changed" shortcuts also require it: a server view taken while another
+ * client appends can show a UIDNEXT past messages a search of the same
+ * moment did not return, and a mailbox deleted and recreated under the
+ * same name can look unchanged by UIDNEXT and HIGHESTMODSEQ alone; a count
+ * that disagrees sends the call through the delta, which reconciles the
+ * UID list. The count is kept by triggers: no scan. */
+static bool
+count_is(struct sync *s, const struct cache_folder *f, uint32_t n)
+{
+	size_t have = 0;
+
+	return cache_msg_count(s->cache, f->id, &have) == IG_OK && have == n;
+}
+
 /* The core: EXAMINE, then initial sync (when allowed) or delta. */
 static enum imap_fail
 folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_ok,
@@ -1041,6 +1056,7 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 	enum ig_err ce;
 	int64_t t_delta;
 	bool have;
+	bool was_selected;
 
 	*cached_r = false;
 	*yielded_r = false;
@@ -1070,7 +1086,7 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		memset(&fo, 0, sizeof(fo));
 		if (unselect(c) && imap_status(c, name, &fo, &e2) == IMAP_FAIL_NONE &&
 		    fo.uidvalidity == f.uidvalidity && fo.uidnext == f.uidnext &&
-		    fo.highestmodseq == f.highestmodseq) {
+		    fo.highestmodseq == f.highestmodseq && count_is(s, &f, fo.messages)) {
 			*f_r = f;
 			*cached_r = true;
 			return IMAP_FAIL_NONE;
@@ -1080,8 +1096,18 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 			return e2.fail != IMAP_FAIL_NONE ? e2.fail : IMAP_FAIL_CONN_LOST;
 		}
 	}
+	was_selected = imap_conn_maybe_selected(c);
 	fl = imap_select(c, name, true, 0, 0, &st, err);
 	if (fl != IMAP_FAIL_NONE) {
+		if (fl == IMAP_FAIL_NOT_FOUND && was_selected && !imap_conn_broken(c)) {
+			/* Dovecot refuses a mailbox another client deleted and
+			 * recreated while this session had one open ("deleted
+			 * under us"): only a new session knows. A read job is
+			 * retried once on it, where NOT_FOUND is final. */
+			imap_conn_retire(c);
+			imap_error_set(err, IMAP_FAIL_CONN_LOST, "the session's view was stale");
+			return IMAP_FAIL_CONN_LOST;
+		}
 		if (fl == IMAP_FAIL_NOT_FOUND && have && cache_begin(s->cache) == IG_OK) {
 			if (cache_folder_drop(s->cache, f.id) != IG_OK ||
 			    cache_commit(s->cache) != IG_OK)
@@ -1154,7 +1180,7 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		/* fall through to a delta: catches what changed meanwhile */
 	}
 	if (f.uidnext == st.uidnext && st.highestmodseq != 0 &&
-	    f.highestmodseq == st.highestmodseq) {
+	    f.highestmodseq == st.highestmodseq && count_is(s, &f, st.exists)) {
 		*f_r = f;
 		*cached_r = true;
 		return IMAP_FAIL_NONE; /* nothing changed (RFC 7162 §3.1.2.1) */
@@ -1214,6 +1240,23 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 			fl = reconcile(s, c, &f, st.uidnext, err);
 			if (fl != IMAP_FAIL_NONE || s_cache_lost(s, err))
 				goto fail;
+			if (cache_msg_count(s->cache, f.id, &count) != IG_OK)
+				goto fail;
+		}
+		if (count != st.exists) {
+			/* The session contradicts itself (EXISTS vs UID SEARCH
+			 * ALL): a Dovecot process can keep a stale view of a
+			 * mailbox another client deleted and recreated. Keep the
+			 * rows, do not advance the folder's state, and reconnect:
+			 * a read job is retried on the new session. */
+			if (cache_commit(s->cache) != IG_OK)
+				goto fail;
+			log_warn(0, "msg=\"server view inconsistent; reconnecting\" account=%llx "
+				    "exists=%u cached=%zu", s->o.log_id, st.exists, count);
+			imap_conn_retire(c);
+			imap_error_set(err, IMAP_FAIL_CONN_LOST,
+				       "the server's view of the folder was inconsistent");
+			return IMAP_FAIL_CONN_LOST;
 		}
 	}
 	f.uidnext = st.uidnext;
