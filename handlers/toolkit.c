@@ -11,6 +11,7 @@
 
 #include "base/buf.h"
 #include "base/limits.h"
+#include "base/log.h"
 #include "handlers/accounts.h"
 #include "handlers/call.h"
 #include "handlers/tools.h"
@@ -162,11 +163,37 @@ tk_job_post(struct tool_call *call, struct tk_job *j, const char *account)
 	tk_job_free(j);
 }
 
+/* What each failure means to the agent, indexed by enum imap_fail. */
+static const char *const fail_text[] = {
+	[IMAP_FAIL_NONE] = "no error",
+	[IMAP_FAIL_NOT_FOUND] = "the mail server has no such folder",
+	[IMAP_FAIL_EXISTS] = "the folder already exists on the mail server",
+	[IMAP_FAIL_REFUSED] = "the mail server refused the command",
+	[IMAP_FAIL_TLS] = "the TLS connection to the mail server failed",
+	[IMAP_FAIL_AUTH] = "the mail server refused the account's login",
+	[IMAP_FAIL_TIMEOUT] = "the mail server did not answer in time",
+	[IMAP_FAIL_CONN_LOST] = "the connection to the mail server was lost",
+	[IMAP_FAIL_PROTOCOL] = "the mail server's answer was malformed or a refusal",
+	[IMAP_FAIL_TOO_LARGE] = "the mail server's answer exceeded a limit",
+	[IMAP_FAIL_UNSUPPORTED] = "the mail server lacks a needed capability",
+	[IMAP_FAIL_CONFIG] = "the account's configuration is unusable",
+	[IMAP_FAIL_BUSY] = "the account is busy; retry shortly",
+	[IMAP_FAIL_INVALID] = "an argument cannot be sent to the mail server",
+	[IMAP_FAIL_INTERNAL] = "internal error",
+};
+
 void
 tk_imap_error(struct tool_call *call, const struct imap_error *err)
 {
-	tool_call_error(call, imap_fail_code(err->fail),
-			err->msg[0] != '\0' ? err->msg : imap_fail_str(err->fail));
+	size_t f = (size_t)err->fail;
+	const char *text = f < sizeof(fail_text) / sizeof(fail_text[0]) && fail_text[f] != NULL
+				   ? fail_text[f]
+				   : "internal error";
+
+	if (err->msg[0] != '\0') /* err->msg is filtered for logs (imap/conn.h) */
+		log_info(0, "msg=\"tool failed\" tool=%s error=%s detail=\"%s\"", call->def->name,
+			 imap_fail_code(err->fail), err->msg);
+	tool_call_error(call, imap_fail_code(err->fail), text);
 }
 
 void *

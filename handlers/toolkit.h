@@ -76,7 +76,10 @@ struct json_object *tk_result_new(struct json_object *meta, struct json_object *
  * tk_job_finish does. */
 void tk_job_reply(struct tk_job *j, struct json_object *structured, struct json_object *extra);
 
-/* Sets the tool error for an IMAP failure (the one code table). */
+/* Sets the tool error for an IMAP failure (the one code table). The
+ * message is fixed text per failure: text from the server (a NO or BAD
+ * reason) is untrusted and could address the agent outside any fence, so
+ * it goes to the log (filtered) and never into the result. */
 void tk_imap_error(struct tool_call *call, const struct imap_error *err);
 
 /* A heap copy of a server-supplied UTF-8 name (folder, attribute) with C0/C1

@@ -216,6 +216,10 @@ for args, want, what in (
     for tool in ("fetch_message", "get_thread", "list_attachments"):
         res = call(tool, dict(args, account="alice"))
         out("%s %s: %s" % (tool, what, want), code(res) == want, repr(res)[:200])
+        # a server's NO text is untrusted: never in the result (the log has it)
+        emsg = ((sc(res).get("error") or {}).get("message") or "")
+        out("%s %s: the error message carries no server text" % (tool, what),
+            "Mailbox" not in emsg and "secs)" not in emsg and "server said" not in emsg, emsg)
 
 # include_html (full posture here)
 res = call("fetch_message", {"account": "alice", "folder": "Corpus", "uid": loaded[0][3], "include_html": True}) if loaded else {}
