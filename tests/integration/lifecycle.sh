@@ -55,7 +55,12 @@ if start "$build/imapgate-test" "$port"; then
 		-d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"test_tool_with_progress","arguments":{},"_meta":{"progressToken":"t"}}}' \
 		>"$tmp/call.out" 2>&1 &
 	call_pid=$!
-	sleep 0.03
+	# the call is in flight once its first progress notification arrived (a
+	# fixed short sleep raced the request on a loaded machine)
+	for _ in $(seq 1 100); do
+		grep -q 'notifications/progress' "$tmp/call.out" 2>/dev/null && break
+		sleep 0.05
+	done
 	t0=$(date +%s%N)
 	kill -TERM "$pid"
 	wait "$pid"
