@@ -27,8 +27,10 @@ list_accounts_run(struct tool_call *call)
 		eff = a->posture < tok->posture_cap ? a->posture : tok->posture_cap;
 		o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(a->name));
-		if (a->user != NULL)
-			json_object_object_add(o, "address", json_object_new_string(a->user));
+		/* the configured mail address, never a bare login name */
+		if (cfg_account_address(a) != NULL)
+			json_object_object_add(o, "address",
+					       json_object_new_string(cfg_account_address(a)));
 		json_object_object_add(o, "posture", json_object_new_string(posture_str(eff)));
 		json_object_array_add(arr, o);
 	}

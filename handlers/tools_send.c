@@ -154,17 +154,6 @@ args_parse(struct json_object *args, struct send_args *a)
 	return NULL;
 }
 
-/* The account's From address: `address`, else `user` when it is one. */
-static const char *
-account_from(const struct cfg_account *acc)
-{
-	if (acc->address != NULL)
-		return acc->address;
-	if (acc->user != NULL && strchr(acc->user, '@') != NULL)
-		return acc->user;
-	return NULL;
-}
-
 /* ---- shared IMAP job: the parent of a reply, then (drafts) APPEND ---------- */
 
 struct send_job {
@@ -394,7 +383,7 @@ job_new(struct tool_call *call, const char **account_r)
 		send_job_free(&j->tk);
 		return NULL;
 	}
-	j->from = account_from(acc);
+	j->from = cfg_account_address(acc);
 	if (j->from == NULL || !compose_address_valid(j->from)) {
 		tool_call_error(call, "ERR_CONFIG",
 				"the account has no mail address (set `address` in its section)");

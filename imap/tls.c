@@ -1,5 +1,9 @@
 /* TLS for the IMAP client: RFC 8314 (implicit TLS), RFC 5246 (TLS 1.2),
- * RFC 6125 host name checks (done by mbedTLS), RFC 6066 SNI.
+ * RFC 6125 host name checks (DNS names by mbedTLS, IP addresses here, against
+ * iPAddress entries of the subject alternative names: mbedTLS 2.28 matches
+ * only dNSName), RFC 6066 SNI (never for an IP address). A certificate
+ * without subject alternative names is refused: the CN is not a name (RFC 6125
+ * §6.4.4, CA/Browser Forum baseline requirements).
  *
  * Two trust modes, never mixed: CA bundle plus host name (the default), or a
  * SHA-256 pin of the leaf certificate. When pinned, the CA store is not
@@ -8,6 +12,7 @@
  * socket is non-blocking; every wait is bounded by the caller's deadline. */
 #include "imap/tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -19,6 +24,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
@@ -34,7 +40,47 @@ struct imap_tls {
 	unsigned char fp[32];
 	bool have_fp;
 	bool verified;
+	bool check_names;     /* CA mode: the leaf must name the host */
+	unsigned char ip[16]; /* the host as an IP address, ip_len 4 or 16; 0: a DNS name */
+	size_t ip_len;
 };
+
+/* Whether host is an IP literal ("192.0.2.1", "2001:db8::1" or "[2001:db8::1]");
+ * its address bytes go to ip (16 bytes), their count to *len_r. */
+static bool
+host_ip(const char *host, unsigned char *ip, size_t *len_r)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(host);
+
+	if (inet_pton(AF_INET, host, ip) == 1) {
+		*len_r = 4;
+		return true;
+	}
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(buf)) {
+		memcpy(buf, host + 1, n - 2);
+		buf[n - 2] = '\0';
+		host = buf;
+	}
+	if (inet_pton(AF_INET6, host, ip) == 1) {
+		*len_r = 16;
+		return true;
+	}
+	return false;
+}
+
+/* Whether the leaf lists ip among its iPAddress subject alternative names. */
+static bool
+san_has_ip(const mbedtls_x509_crt *crt, const unsigned char *ip, size_t len)
+{
+	const mbedtls_x509_sequence *s;
+
+	for (s = &crt->subject_alt_names; s != NULL && s->buf.p != NULL; s = s->next)
+		if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_IP_ADDRESS) &&
+		    s->buf.len == len && memcmp(s->buf.p, ip, len) == 0)
+			return true;
+	return false;
+}
 
 int64_t
 imap_now_ms(void)
@@ -110,9 +156,16 @@ verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
 	struct imap_tls *t = ctx;
 
-	(void)flags;
-	if (depth == 0 && mbedtls_sha256_ret(crt->raw.p, crt->raw.len, t->fp, 0) == 0)
+	if (depth != 0)
+		return 0;
+	if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, t->fp, 0) == 0)
 		t->have_fp = true;
+	/* mbedTLS checked dNSName entries (or, without any SAN, the CN) against
+	 * the name given to mbedtls_ssl_set_hostname; an IP host was not given. */
+	if (t->check_names &&
+	    ((crt->ext_types & MBEDTLS_X509_EXT_SUBJECT_ALT_NAME) == 0 ||
+	     (t->ip_len > 0 && !san_has_ip(crt, t->ip, t->ip_len))))
+		*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
 	return 0;
 }
 
@@ -175,7 +228,12 @@ imap_tls_start(int fd, const struct imap_tls_opts *o, int64_t deadline_ms,
 		mbedtls_ssl_conf_authmode(&t->conf, o->probe ? MBEDTLS_SSL_VERIFY_OPTIONAL
 							     : MBEDTLS_SSL_VERIFY_REQUIRED);
 	}
-	if (mbedtls_ssl_setup(&t->ssl, &t->conf) != 0 ||
+	t->check_names = !o->pinned;
+	if (mbedtls_ssl_setup(&t->ssl, &t->conf) != 0)
+		goto fail;
+	/* An IP address is neither sent as SNI (RFC 6066 §3) nor matched by
+	 * mbedTLS; verify_cb matches it against the iPAddress names. */
+	if (!host_ip(o->host, t->ip, &t->ip_len) &&
 	    mbedtls_ssl_set_hostname(&t->ssl, o->host) != 0)
 		goto fail;
 	mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);

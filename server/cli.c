@@ -1038,8 +1038,7 @@ cmd_token(struct cli *c, int argc, char **argv)
 
 /* ---- outbox ------------------------------------------------------------ */
 
-/* `outbox` takes --config before its sub-command; the rest is
- * server/cli_outbox.c. */
+/* `outbox`: the rest is server/cli_outbox.c (--config was taken by cli_main). */
 static int
 cmd_outbox(struct cli *c, int argc, char **argv)
 {
@@ -1048,10 +1047,6 @@ cmd_outbox(struct cli *c, int argc, char **argv)
 	int i = 1;
 	int rc;
 
-	while (i + 1 < argc && (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0)) {
-		c->config_path = argv[i + 1];
-		i += 2;
-	}
 	if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0))
 		return cli_outbox_run(NULL, 1, &argv[i]);
 	if ((rc = config_open(c, &cfg, &path)) != 0)
@@ -1075,6 +1070,43 @@ audit_config(void *ctx, const char *config_path, struct ig_config **cfg_r)
 }
 
 /* ---- dispatch --------------------------------------------------------- */
+
+/* The global --config FILE (-c FILE, --config=FILE) is accepted in every
+ * position after the command, as the help promises: it is taken out of
+ * argv[1..*argc) here, so no command's own option parser has to know it.
+ * "--" ends the scan (what follows is an operand). Returns -1 when the option
+ * has no FILE. */
+static int
+take_config_opt(struct cli *c, int *argc, char **argv)
+{
+	int i = 1;
+	int o = 1;
+
+	while (i < *argc) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0)
+			break;
+		if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) {
+			if (i + 1 >= *argc)
+				return -1;
+			c->config_path = argv[i + 1];
+			i += 2;
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			if (a[9] == '\0')
+				return -1;
+			c->config_path = a + 9;
+			i++;
+		} else {
+			argv[o++] = argv[i++];
+		}
+	}
+	while (i < *argc)
+		argv[o++] = argv[i++];
+	argv[o] = NULL;
+	*argc = o;
+	return 0;
+}
 
 static const char main_help[] =
 	"Usage: imapgate [--config FILE] COMMAND [ARGS]\n"
@@ -1129,6 +1161,8 @@ cli_main(int argc, char **argv, char *const *envp, const struct srv_opts *serve_
 	argc -= optind;
 	argv += optind;
 	optind = 0;
+	if (take_config_opt(&c, &argc, argv) != 0)
+		return usage_error("", "--config needs a FILE");
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(&c, argc, argv);
 	if (strcmp(cmd, "check") == 0)

@@ -1636,6 +1636,16 @@ cfg_rate_parse(const char *s, struct cfg_rate *r_r)
 	return false;
 }
 
+const char *
+cfg_account_address(const struct cfg_account *a)
+{
+	if (a->address != NULL)
+		return a->address;
+	if (a->user != NULL && strchr(a->user, '@') != NULL)
+		return a->user;
+	return NULL;
+}
+
 void
 cfg_rate_format(struct cfg_rate r, char *out, size_t outsz)
 {

@@ -123,6 +123,11 @@ void config_free(struct ig_config *cfg);
 /* Returns the account named name, or NULL. */
 const struct cfg_account *config_account_find(const struct ig_config *cfg, const char *name);
 
+/* The account's mail address (its From): `address` when configured, else `user`
+ * when the login is an address, else NULL (a bare login name is not an address).
+ * Points into a; lives as long as the config. */
+const char *cfg_account_address(const struct cfg_account *a);
+
 /* "readonly" | "draft-safe" | "full" | "destructive" */
 const char *posture_str(enum posture p);
 bool posture_parse(const char *s, enum posture *p_r);

@@ -57,6 +57,41 @@ done
 ig_hostile_ports "${scenarios[@]}"
 [ "$(wc -l <"$tmp/hostile.ports")" -eq "${#scenarios[@]}" ] && ok "${#scenarios[@]} hostile servers listening"
 
+# ---------------------------------------------------------------- certificate names (CA mode)
+# A test CA and leaves that differ only in how they name the server; each is
+# served by a well-behaved hostile_imap.py. mbedTLS 2.28 matches only dNSName
+# entries and falls back to the CN: the gateway matches IP hosts against
+# iPAddress entries itself and refuses a certificate without SAN.
+tlsnames=(ip-only dns-only cn-only wildcard)
+tls_leaf() { # tls_leaf NAME CN [SAN]
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$tmp/n-$1.key" -out "$tmp/n-$1.csr" -subj "/CN=$2" 2>/dev/null
+	{
+		printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n'
+		printf 'extendedKeyUsage=serverAuth\n'
+		[ -n "${3:-}" ] && printf 'subjectAltName=%s\n' "$3"
+	} >"$tmp/n-$1.ext"
+	openssl x509 -req -in "$tmp/n-$1.csr" -CA "$tmp/nca.pem" -CAkey "$tmp/nca.key" \
+		-CAcreateserial -days 2 -extfile "$tmp/n-$1.ext" -out "$tmp/n-$1.pem" 2>/dev/null
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-keyout "$tmp/nca.key" -out "$tmp/nca.pem" -subj "/CN=imapgate test names CA" \
+	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
+tls_leaf ip-only "not-a-name" "IP:127.0.0.1"
+tls_leaf dns-only "127.0.0.1" "DNS:localhost"
+tls_leaf cn-only "localhost"
+tls_leaf wildcard "localhost" "DNS:*.localhost"
+for n in "${tlsnames[@]}"; do
+	ig_bg "n-$n" "$PY" "$root/tests/imap/hostile_imap.py" --port 0 --scenario good \
+		--cert "$tmp/n-$n.pem" --key "$tmp/n-$n.key" --max-seconds "$budget"
+done
+: >"$tmp/names.ports"
+for n in "${tlsnames[@]}"; do
+	port=$(ig_wait_port "$tmp/n-$n.out")
+	if [ -n "$port" ]; then echo "$n $port" >>"$tmp/names.ports"; else nok "names server $n starts" "$(head -c 300 "$tmp/n-$n.err")"; fi
+done
+[ "$(wc -l <"$tmp/names.ports")" -eq "${#tlsnames[@]}" ] && ok "${#tlsnames[@]} certificate-name servers listening"
+
 # ---------------------------------------------------------------- 1. harness checks
 cat >"$tmp/harness_checks.py" <<'PY'
 import hashlib, imaplib, json, os, socket, ssl, subprocess, sys, time
@@ -410,6 +445,18 @@ write_conf() {
 	gp=$(awk '$1=="good"{print $2}' "$tmp/hostile.ports")
 	acct h-good-wrong-password "$gp" implicit hostile "$tmp/wrong.pw" "$FINGERPRINT"
 	acct h-good-wrong-ca-file "$(awk '$1=="wrong-cert"{print $2}' "$tmp/hostile.ports")" implicit hostile "$tmp/hostile.pw" "ca:$CA_FILE"
+	# certificate names: NAME HOST against the names CA (see above)
+	nacct() { # nacct ACCOUNT CERT HOST
+		printf '[account %s]\nhost = %s\nport = %s\ntls = implicit\nuser = hostile\n' \
+			"$1" "$3" "$(awk -v n="$2" '$1==n{print $2}' "$tmp/names.ports")"
+		printf 'password_file = %s\ntls_ca_file = %s\n%s\n\n' "$tmp/hostile.pw" "$tmp/nca.pem" \
+			"${timeout_lines%$'\n'}"
+	}
+	nacct n-ip-only-by-ip ip-only 127.0.0.1
+	nacct n-dns-only-by-name dns-only localhost
+	nacct n-dns-only-by-ip dns-only 127.0.0.1
+	nacct n-cn-only-by-name cn-only localhost
+	nacct n-wildcard-bare-name wildcard localhost
 }
 write_conf >"$conf"
 
@@ -591,6 +638,13 @@ EXPECT = {
     # RFC 3501: STATUS on a \Noselect folder is NO; the listing must still succeed
     "h-noselect-folder": {None},
     "h-good-wrong-password": {"ERR_AUTH"},
+    # certificate names in CA mode (#12 C.2): an IP host matches an iPAddress SAN only, a
+    # DNS host a dNSName SAN only (a CN, or a wildcard for the bare name, is never enough)
+    "n-ip-only-by-ip": {None},
+    "n-dns-only-by-name": {None},
+    "n-dns-only-by-ip": {"ERR_TLS"},
+    "n-cn-only-by-name": {"ERR_TLS"},
+    "n-wildcard-bare-name": {"ERR_TLS"},
 }
 res, alive_after = {}, {}
 def one(a):

@@ -183,6 +183,13 @@ for i in range(3):
     out("token created while serving works at once, revoked is refused at once (%d)" % i,
         ok1 and r2.get("http_error") == 401, (r, r2))
 
+# ---- list_accounts shows the configured address, not the login (#12 C.3) ----
+sc, code, r = tool("list_accounts", {})
+accs = {a["name"]: a for a in (sc or {}).get("accounts", [])}
+out("list_accounts shows the configured address, not the login name",
+    accs.get("alice", {}).get("address") == "alice@example.test" and
+    all(a.get("address") != "alice" for a in accs.values()), r)
+
 # ---- create_draft ----
 sc, code, r = tool("create_draft", {"account": "alice", "to": [{"name": "Bob", "address": "bob@example.test"}],
                                      "bcc": [{"address": "hidden@example.test"}],

@@ -683,6 +683,25 @@ test_posture_names(void **state)
 	assert_string_equal(posture_str(POSTURE_FULL), "full");
 }
 
+/* The account's address: `address`, else a login that is an address, else none
+ * (list_accounts and the sender's From both use it). */
+static void
+test_account_address(void **state)
+{
+	struct ig_config *cfg;
+
+	(void)state;
+	cfg = load_ok("[account a]\nhost = h\nuser = login1\npassword_env = P\n"
+		      "address = me@example.org\n"
+		      "[account b]\nhost = h\nuser = you@example.org\npassword_env = P\n"
+		      "[account c]\nhost = h\nuser = jdoe\npassword_env = P\n",
+		      NULL);
+	assert_string_equal(cfg_account_address(config_account_find(cfg, "a")), "me@example.org");
+	assert_string_equal(cfg_account_address(config_account_find(cfg, "b")), "you@example.org");
+	assert_null(cfg_account_address(config_account_find(cfg, "c")));
+	config_free(cfg);
+}
+
 #define DISPATCH_ACCOUNT "[account w]\nhost = h\nuser = u\npassword_env = P\n"
 
 /* Rate limits ([defaults] and per account, inherited) and tool overrides. */
@@ -762,6 +781,7 @@ main(void)
 		cmocka_unit_test(test_allowed_hosts_defaults),
 		cmocka_unit_test(test_sizes_and_bools),
 		cmocka_unit_test(test_posture_names),
+		cmocka_unit_test(test_account_address),
 		cmocka_unit_test(test_dispatch_keys),
 	};
 
