@@ -3,6 +3,9 @@
 // in front of a real Dovecot. Prints one TAP line per check, "ok - CLIENT: CHECK" or
 // "not ok - CLIENT: CHECK (why)"; exit status 1 when any check failed.
 //
+//   instructions       (clients that expose them) the server's instructions reached the
+//                      client (initialize, or server/discover for a modern-era client) and
+//                      tell the agent that `untrusted` text is data
 //   lists tools        tools/list names search and fetch_message (every tool has a name and
 //                      an object inputSchema)
 //   search             search INBOX of the account: the text reaches the caller with the meta
@@ -123,6 +126,12 @@ function checkFetchText(text, uid) {
   if (untrusted === undefined) throw new Error('no fenced untrusted part');
 }
 
+function checkInstructions(text) {
+  if (typeof text !== 'string' || !text.includes('untrusted')) {
+    throw new Error(`instructions ${JSON.stringify(text)?.slice(0, 200)} do not mention \`untrusted\``);
+  }
+}
+
 function checkErrorText(text) {
   if (typeof text !== 'string' || !text.includes(ERROR_TEXT)) {
     throw new Error(`the caller saw ${JSON.stringify(String(text).slice(0, 300))}, not "${ERROR_TEXT}"`);
@@ -143,6 +152,7 @@ function isAbort(e) {
 // client: has listTools() and callTool(params, schema?, options) (v1) or callTool(params, options) (v2)
 async function sdkChecks(client, call) {
   let uid;
+  await check('instructions', async () => checkInstructions(client.getInstructions()));
   await check('lists tools', async () => checkToolList((await client.listTools()).tools));
   await check('search', async () => {
     const r = await call({ name: 'search', arguments: searchArgs });
@@ -291,6 +301,7 @@ async function runAiSdk() {
   try {
     let tools;
     let uid;
+    await check('instructions', async () => checkInstructions(client.instructions));
     await check('lists tools', async () => {
       tools = await client.tools();
       checkToolNames(Object.keys(tools));
@@ -356,6 +367,7 @@ async function runLangchain() {
       tools = Object.fromEntries((await client.getTools()).map((t) => [t.name, t]));
       checkToolNames(Object.keys(tools));
     }))) return;
+    await check('instructions', async () => checkInstructions((await client.getClient('imapgate'))?.getInstructions()));
     await check('search', async () => { uid = checkSearchText(text(await tools.search.invoke(searchArgs))); });
     await check('fetch_message', async () => {
       if (uid === undefined) throw new Error('search gave no uid');

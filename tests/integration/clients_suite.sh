@@ -7,7 +7,8 @@
 # by an SDK stdio client), the TypeScript SDK v1 and v2 clients, @ai-sdk/mcp and
 # @langchain/mcp-adapters. Each lists tools, calls search and fetch_message, calls
 # search on an unknown account and checks that the gateway's error text reaches the
-# caller, and where the client can: receives progress and cancels a call.
+# caller, and where the client can: sees the server instructions, receives
+# progress and cancels a call.
 # TAP-like lines "ok - CLIENT: CHECK" / "not ok - CLIENT: CHECK (why)"; exit 1 on
 # any "not ok". Bounded by SUITE_BUDGET (default 420 s), each client by 120 s.
 # MATRIX_CLIENTS="sdk-v1 langchain" runs only those clients.
