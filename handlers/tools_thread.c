@@ -513,7 +513,11 @@ labels_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	j->permanent = json_object_new_array();
 	j->any_keyword = false;
 	j->have_permanent = false;
-	imap_cmd_init(&cmd, c, "EXAMINE");
+	/* SELECT, not EXAMINE: a read-only open announces no permanent flags
+	 * (RFC 3501 §6.3.2; Dovecot answers PERMANENTFLAGS ()), so nothing
+	 * could tell whether labels may be stored. Only SELECT is sent: no
+	 * message or flag is touched. */
+	imap_cmd_init(&cmd, c, "SELECT");
 	imap_cmd_mailbox(&cmd, sl_from_cstr(j->folder));
 	(void)imap_cmd_run(&cmd, on_examine, j, NULL, err);
 	imap_cmd_free(&cmd);
