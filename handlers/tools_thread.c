@@ -376,7 +376,8 @@ thread_done(struct wk_job *job, const struct imap_error *err)
 	json_object_object_add(
 	    meta, "count", json_object_new_int64((int64_t)json_object_array_length(j->messages)));
 	json_object_object_add(meta, "truncated", json_object_new_boolean(j->truncated));
-	json_object_object_add(meta, "folders_searched", j->searched);
+	/* folder names the server gave (the \Sent folder's): inside the fence */
+	json_object_object_add(u, "folders_searched", j->searched);
 	j->searched = NULL;
 	json_object_object_add(u, "messages", j->messages);
 	j->messages = NULL;

@@ -135,6 +135,97 @@ res = call("move_message", {"account": "classic", "folder": "INBOX", "uids": uid
                             "destination": "INBOX.Old"})
 out("classic: move_message into INBOX.Old", bool(uids) and code(res) is None, repr(res)[:300])
 
+# ------------------------------------------------ A5: the fence property over every tool
+# Every sender-controlled field of one message carries "cnry" (header names and
+# values, display names, domains, MIME type and parameters, file name, charset
+# label) and so does server data (a folder name, a keyword). No tool result may
+# show it outside the fenced part of its text, nor in structuredContent outside
+# `untrusted`; the caller's own arguments never contain it.
+CANARY = (
+    "From: \"support@cnryclaim.com\" <x@cnryfrom.com>\n"
+    "Reply-To: r@cnryreply.net\n"
+    "To: t@xn--cnrypuny-i1a.com, u@xn--cnrymx-tvf.com\n"
+    "Cc: c@cnrycc.org\n"
+    "Subject: cnrysubject\n"
+    "Message-ID: <cnrymsgid@cnryfrom.com>\n"
+    "List-Id: <cnrylist.cnryfrom.com>\n"
+    "X-Cnryhdr: =?utf-8?q?cnryopen\n"
+    "X-Cnryhdr2: cnryclose?=\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/mixed; boundary=\"cnryb\"\n"
+    "\n"
+    "--cnryb\n"
+    "Content-Type: text/plain; charset=\"x-cnrycharset\"\n"
+    "\n"
+    "cnrybody http://cnryx.com/a http://xn--cnry-86d.com/b http://xn--cnrypuny-i1a.com/c\n"
+    "--cnryb\n"
+    "Content-Type: application/x-cnrydecl; name=\"cnryfile.txt      .exe\"\n"
+    "Content-Disposition: attachment; filename=\"cnryfile.txt      .exe\"\n"
+    "Content-Transfer-Encoding: base64\n"
+    "\n"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAA=\n"
+    "--cnryb--\n").replace("\n", "\r\n").encode()
+ma.create("Cnryfolder")
+ma.create("Moved")
+_, ucan = append(ma, "INBOX", CANARY)
+_, ureply = append(ma, "INBOX", simple("re canary").replace(
+    b"Subject:", b"In-Reply-To: <cnrymsgid@cnryfrom.com>\r\nSubject:", 1))
+ma.select("INBOX")
+ma.uid("STORE", str(ucan), "+FLAGS", "($cnrykw)")
+FENCE = re.compile("\u27e6untrusted-([0-9a-f]{32})\u27e7\n.*\n\u27e6/untrusted-\\1\u27e7", re.S)
+
+
+def outside(res):
+    """Everything of a result a client sees outside the fence, lower-cased."""
+    parts = []
+    for c in res.get("content") or []:
+        if c.get("type") == "text":
+            parts.append(FENCE.sub("", c.get("text", "")))
+        elif c.get("type") == "resource":
+            r = dict(c.get("resource") or {})
+            r.pop("blob", None)  # the attachment's bytes, by request
+            parts.append(json.dumps(r))
+    parts.append(json.dumps({k: v for k, v in sc(res).items() if k != "untrusted"}))
+    return "\n".join(parts).lower()
+
+
+att = [a for a in (sc(call("list_attachments", {"account": "alice", "folder": "INBOX", "uid": ucan}))
+                   .get("untrusted") or {}).get("attachments", [])]
+part = att[0]["part_id"] if att else "2"
+A = {"account": "alice"}
+M = dict(A, folder="INBOX", uid=ucan)
+fence_calls = [
+    ("fetch_message", M), ("fetch_message", dict(M, include_html=True)),
+    ("list_attachments", M), ("download_attachment", dict(M, part_id=part)),
+    ("get_thread", M), ("get_thread", dict(M, include_sent=True)),
+    ("get_thread", dict(M, uid=ureply)),
+    ("search", dict(A, folder="INBOX")), ("search", dict(A, folder="INBOX", advanced_query="ALL")),
+    ("search", dict(A, folder="INBOX", subject="canary")),
+    ("list_labels", dict(A, folder="INBOX")), ("list_folders", A), ("list_accounts", {}),
+    ("mark_read", dict(A, folder="INBOX", uids=[ucan])), ("flag", dict(A, folder="INBOX", uids=[ucan])),
+    ("add_label", dict(A, folder="INBOX", uids=[ucan], label="$seen-by-test")),
+    ("create_draft", dict(A, to=[{"address": "bob@example.org"}], subject="x", body_text="y",
+                          in_reply_to={"folder": "INBOX", "uid": ucan})),
+    ("move_message", dict(A, folder="INBOX", uids=[ureply], destination="Moved")),
+    ("fetch_message", dict(M, expected_uidvalidity=1)),
+    ("download_attachment", dict(M, part_id="9")),
+    ("delete_message", dict(A, folder="INBOX", uids=[ucan])),
+]
+leaks, seen = [], set()
+for tool, args in fence_calls:
+    res = call(tool, args)
+    o = outside(res)
+    if "http_error" in res or "cnry" in o:
+        i = o.find("cnry")
+        leaks.append("%s %s: %r" % (tool, json.dumps(args)[:60], o[max(0, i - 80):i + 40] if i >= 0 else res))
+    elif "cnry" in json.dumps(sc(res).get("untrusted") or {}).lower():
+        seen.add(tool)
+out("fence: no sender or server text outside the fence in any of %d results" % len(fence_calls),
+    not leaks, "; ".join(leaks)[:1200])
+want = {"fetch_message", "list_attachments", "download_attachment", "get_thread", "search",
+        "list_labels", "list_folders"}
+out("fence: the canaries do reach those results inside the fence", want <= seen, sorted(want - seen))
+
 # ------------------------------------------------ A3: refusals never trip the breaker for others
 long_label = "k" * 60  # Dovecot refuses keywords over 50 bytes: NO [CANNOT]
 refused = [
