@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/limits.h"
@@ -75,6 +76,22 @@ sanitize_fail(struct fetch_job *j, enum ig_err e)
 	                               : "the message could not be processed";
 }
 
+/* One of RFC 3501's system flags (§2.3.2): a closed vocabulary. Any other
+ * atom, even one a server invents with a backslash, is the server's text. */
+static bool
+system_flag(const char *f)
+{
+	static const char *const sys[] = {"\\Seen",    "\\Answered", "\\Flagged",
+					  "\\Deleted", "\\Draft",    "\\Recent"};
+	size_t i;
+
+	for (i = 0; f != NULL && i < sizeof(sys) / sizeof(sys[0]); i++) {
+		if (strcasecmp(f, sys[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void
 do_message(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity, struct msgref_info *info)
 {
@@ -90,15 +107,16 @@ do_message(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity, struct ms
 	}
 	meta = get(out, "meta");
 	msgref_meta(meta, j->tk.account, &j->ref, uidvalidity);
-	/* system flags are a closed vocabulary; keywords are the server's
-	 * data (anyone may set them), so they go inside the fence */
+	/* system flags are a closed vocabulary; keywords (and anything else
+	 * the server sends) are its data: anyone may set them, so they go
+	 * inside the fence */
 	sys = json_object_new_array();
 	kw = json_object_new_array();
 	for (i = 0; info->flags != NULL && i < json_object_array_length(info->flags); i++) {
 		struct json_object *f = json_object_array_get_idx(info->flags, i);
 		const char *fs = json_object_get_string(f);
 
-		json_object_array_add(fs != NULL && fs[0] == '\\' ? sys : kw, json_object_get(f));
+		json_object_array_add(system_flag(fs) ? sys : kw, json_object_get(f));
 	}
 	json_object_object_add(meta, "flags", sys);
 	json_object_object_add(get(out, "untrusted"), "keywords", kw);

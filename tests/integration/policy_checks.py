@@ -220,10 +220,30 @@ for tool, args in fence_calls:
         leaks.append("%s %s: %r" % (tool, json.dumps(args)[:60], o[max(0, i - 80):i + 40] if i >= 0 else res))
     elif "cnry" in json.dumps(sc(res).get("untrusted") or {}).lower():
         seen.add(tool)
+# the hostile server's own words: folder names (its \\Sent, \\Drafts, \\Trash),
+# flags, response texts (a name the caller passes back as an argument is the
+# caller's: meta echoes arguments, docs/transport.md)
+H = {"account": "h-canary"}
+for tool, args in [("list_folders", H), ("list_labels", dict(H, folder="INBOX")),
+                   ("search", dict(H, folder="INBOX")), ("fetch_message", dict(H, folder="INBOX", uid=1)),
+                   ("get_thread", dict(H, folder="INBOX", uid=1, include_sent=True)),
+                   ("create_draft", dict(H, to=[{"address": "bob@example.org"}], subject="x", body_text="y")),
+                   ("add_label", dict(H, folder="INBOX", uids=[1], label="$x")),
+                   ("move_message", dict(H, folder="INBOX", uids=[1], destination="INBOX")),
+                   ("delete_message", dict(H, folder="INBOX", uids=[1])),
+                   ("create_folder", dict(H, folder="New"))]:
+    res = call(tool, args)
+    fence_calls.append((tool, args))
+    o = outside(res)
+    if "http_error" in res or "cnry" in o:
+        i = o.find("cnry")
+        leaks.append("%s %s: %r" % (tool, json.dumps(args)[:60], o[max(0, i - 80):i + 40] if i >= 0 else res))
+    elif "cnry" in json.dumps(sc(res).get("untrusted") or {}).lower():
+        seen.add("h:" + tool)
 out("fence: no sender or server text outside the fence in any of %d results" % len(fence_calls),
     not leaks, "; ".join(leaks)[:1200])
 want = {"fetch_message", "list_attachments", "download_attachment", "get_thread", "search",
-        "list_labels", "list_folders"}
+        "list_labels", "list_folders", "h:list_folders", "h:list_labels"}
 out("fence: the canaries do reach those results inside the fence", want <= seen, sorted(want - seen))
 
 # ------------------------------------------------ A3: refusals never trip the breaker for others

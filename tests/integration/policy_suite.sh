@@ -7,9 +7,10 @@
 #     rejected advanced_query keys, folder names outside the namespace, …)
 #     never pause the account for another token;
 #   - fence: a message (and server data: folder names, keywords) whose every
-#     sender-controlled field carries a unique canary: no canary outside the
-#     fenced part of any tool's text, nor in structuredContent outside
-#     `untrusted`;
+#     sender-controlled field carries a canary, and a hostile server
+#     (tests/imap/hostile_imap.py --scenario canary) whose folder names, flags
+#     and response texts carry it: no canary outside the fenced part of any
+#     tool's text, nor in structuredContent outside `untrusted`;
 #   - classic layout: every folder tool on INBOX.x folders, INBOX protected;
 #   - list_labels: permanent flags and new_keywords_allowed from the server;
 #   - search: meta.uidvalidity on both paths, accepted back as
@@ -36,6 +37,12 @@ classic_port=$(sed -n 's/^IMAPS_PORT=//p' "$dvc/env")
 classic_fp=$(sed -n 's/^FINGERPRINT=//p' "$dvc/env")
 ig_dovecot_start --no-fill
 ok "Dovecots started (standard and classic layout)"
+# a server whose own words (folder names, flags, response texts) carry canaries
+ig_hostile_start canary
+: >"$tmp/hostile.ports"
+ig_hostile_ports canary
+printf 'hostile-password' >"$tmp/hostile.pw"
+chmod 0600 "$tmp/hostile.pw"
 
 gw_port=$(ig_free_port)
 conf="$tmp/imapgate.conf"
@@ -46,6 +53,10 @@ conf="$tmp/imapgate.conf"
 		"expunge_folders = Gone"
 	ig_conf_account classic "$classic_port" implicit alice "$dvc/alice.pw" "$classic_fp" \
 		"expunge_folders = INBOX.Gone"
+	while read -r s port; do
+		ig_conf_account "h-$s" "$port" implicit hostile "$tmp/hostile.pw" "$FINGERPRINT" \
+			"connect_timeout_s = 2" "command_timeout_s = 3"
+	done <"$tmp/hostile.ports"
 } >"$conf"
 noisy=$(ig_token noisy)
 reader=$(ig_token reader --posture readonly)
