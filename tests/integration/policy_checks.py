@@ -262,6 +262,17 @@ refused = [
     ("fetch_message", {"account": "alice", "folder": "Nowhere", "uid": 1}),
     ("add_label", {"account": "classic", "folder": "INBOX.Old", "uids": [1], "label": long_label}),
     ("search", {"account": "classic", "folder": "INBOX", "advanced_query": "FOOBAR"}),
+    ("search", {"account": "alice", "folder": "Nowhere"}),
+    ("get_thread", {"account": "alice", "folder": "Nowhere", "uid": 1}),
+    ("list_attachments", {"account": "alice", "folder": "Nowhere", "uid": 1}),
+    ("download_attachment", {"account": "alice", "folder": "Nowhere", "uid": 1, "part_id": "2"}),
+    ("mark_read", {"account": "alice", "folder": "Nowhere", "uids": [1]}),
+    ("flag", {"account": "classic", "folder": "Outside", "uids": [1]}),
+    ("delete_message", {"account": "alice", "folder": "Nowhere", "uids": [1]}),
+    ("create_draft", {"account": "alice", "to": [{"address": "b@example.org"}], "subject": "x",
+                      "body_text": "y", "in_reply_to": {"folder": "Nowhere", "uid": 1}}),
+    ("delete_folder", {"account": "alice", "folder": "Gone"}),
+    ("rename_folder", {"account": "alice", "folder": "Nowhere", "new_name": "Elsewhere"}),
 ]
 codes = {}
 for i in range(100):
