@@ -306,8 +306,7 @@ confusable_with(const struct dom *d, const struct dom *k)
 
 /* "k1=v1" or "k1=v1 k2=v2" (k2 NULL: one pair) into out: a warning's values. */
 static void
-look_values(char *out, size_t outsz, const char *k1, const char *v1, const char *k2,
-            const char *v2)
+look_values(char *out, size_t outsz, const char *k1, const char *v1, const char *k2, const char *v2)
 {
 	if (k2 != NULL)
 		(void)snprintf(out, outsz, "%s=%s %s=%s", k1, v1, k2, v2);
@@ -621,7 +620,8 @@ look_display_name(const char *display_name, const char *address, const char *loc
 			char vals[2 * LOOK_DETAIL + 32];
 
 			look_values(vals, sizeof(vals), "claimed", a, "actual", b);
-			warn_add_values(w, "lookalike_display_name_spoof", location, vals, "%s", "");
+			warn_add_values(w, "lookalike_display_name_spoof", location, vals, "%s",
+			                "");
 			break;
 		}
 	}

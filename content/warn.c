@@ -42,9 +42,8 @@ text_dup(const char *s)
 	return p;
 }
 
-static void
-warn_addv(struct warn_list *w, const char *code, const char *location, const char *values,
-	  const char *fmt, va_list ap) IG_PRINTF(5, 0);
+static void warn_addv(struct warn_list *w, const char *code, const char *location,
+                      const char *values, const char *fmt, va_list ap) IG_PRINTF(5, 0);
 
 void
 warn_add(struct warn_list *w, const char *code, const char *location, const char *fmt, ...)
@@ -58,7 +57,7 @@ warn_add(struct warn_list *w, const char *code, const char *location, const char
 
 void
 warn_add_values(struct warn_list *w, const char *code, const char *location, const char *values,
-		const char *fmt, ...)
+                const char *fmt, ...)
 {
 	va_list ap;
 
@@ -69,7 +68,7 @@ warn_add_values(struct warn_list *w, const char *code, const char *location, con
 
 static void
 warn_addv(struct warn_list *w, const char *code, const char *location, const char *values,
-	  const char *fmt, va_list ap)
+          const char *fmt, va_list ap)
 {
 	char detail[LIM_WARN_TEXT + 1];
 	struct warn *items;
@@ -95,8 +94,7 @@ warn_addv(struct warn_list *w, const char *code, const char *location, const cha
 	w->items[w->n].code = code;
 	w->items[w->n].detail = text_dup(detail);
 	w->items[w->n].location = text_dup(location != NULL ? location : "");
-	w->items[w->n].values =
-	    values != NULL && values[0] != '\0' ? text_dup(values) : NULL;
+	w->items[w->n].values = values != NULL && values[0] != '\0' ? text_dup(values) : NULL;
 	if (w->items[w->n].detail == NULL || w->items[w->n].location == NULL ||
 	    (values != NULL && values[0] != '\0' && w->items[w->n].values == NULL)) {
 		free(w->items[w->n].detail);
@@ -136,7 +134,7 @@ warn_list_json(const struct warn_list *w)
 		json_object_object_add(o, "location", json_object_new_string(w->items[i].location));
 		if (w->items[i].values != NULL)
 			json_object_object_add(o, "values",
-					       json_object_new_string(w->items[i].values));
+			                       json_object_new_string(w->items[i].values));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -144,14 +142,14 @@ warn_list_json(const struct warn_list *w)
 
 struct json_object *
 warn_json_split(struct json_object *warnings, int (*keep)(struct json_object *warning),
-		struct json_object **values_r)
+                struct json_object **values_r)
 {
 	struct json_object *a = json_object_new_array();
 	struct json_object *vals = NULL;
 	size_t i;
 	size_t n = warnings != NULL && json_object_is_type(warnings, json_type_array)
-			   ? json_object_array_length(warnings)
-			   : 0;
+	               ? json_object_array_length(warnings)
+	               : 0;
 
 	*values_r = NULL;
 	for (i = 0; a != NULL && i < n; i++) {
@@ -175,7 +173,8 @@ warn_json_split(struct json_object *warnings, int (*keep)(struct json_object *wa
 			if (vals == NULL)
 				vals = json_object_new_array();
 			json_object_object_add(
-			    e, "warning", json_object_new_int64((int64_t)json_object_array_length(a)));
+			    e, "warning",
+			    json_object_new_int64((int64_t)json_object_array_length(a)));
 			json_object_object_add(e, "values", json_object_get(v));
 			json_object_array_add(vals, e);
 		}

@@ -82,7 +82,7 @@ static bool
 system_flag(const char *f)
 {
 	static const char *const sys[] = {"\\Seen",    "\\Answered", "\\Flagged",
-					  "\\Deleted", "\\Draft",    "\\Recent"};
+	                                  "\\Deleted", "\\Draft",    "\\Recent"};
 	size_t i;
 
 	for (i = 0; f != NULL && i < sizeof(sys) / sizeof(sys[0]); i++) {
@@ -185,7 +185,8 @@ do_list(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity)
 				sv = json_object_new_array();
 			x = json_object_new_object();
 			json_object_object_add(
-			    x, "warning", json_object_new_int64((int64_t)json_object_array_length(sw)));
+			    x, "warning",
+			    json_object_new_int64((int64_t)json_object_array_length(sw)));
 			json_object_object_add(x, "values", json_object_get(get(v, "values")));
 			json_object_array_add(sv, x);
 		}

@@ -235,14 +235,19 @@ test_fence_canaries(void **state)
 	    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAA=\n"
 	    "--cnryb--\n";
 	static const char *const codes[] = {
-	    "lookalike_display_name_spoof", "lookalike_reply_to_mismatch",
-	    "lookalike_idn_punycode",       "lookalike_mixed_script",
-	    "lookalike_confusable_domain",  "parse_mime_type_mismatch",
-	    "parse_charset_unknown",        "parse_header_smuggling_blocked",
+	    "lookalike_display_name_spoof",
+	    "lookalike_reply_to_mismatch",
+	    "lookalike_idn_punycode",
+	    "lookalike_mixed_script",
+	    "lookalike_confusable_domain",
+	    "parse_mime_type_mismatch",
+	    "parse_charset_unknown",
+	    "parse_header_smuggling_blocked",
 	    "lookalike_filename_extension_spoof",
 	};
-	static const char *const inside[] = {"cnryclaim", "cnryreply", "x-cnrydecl",
-	                                     "x-cnrycharset", "x-cnryhdr", "cnrypuny", "cnrymx"};
+	static const char *const inside[] = {"cnryclaim",     "cnryreply", "x-cnrydecl",
+	                                     "x-cnrycharset", "x-cnryhdr", "cnrypuny",
+	                                     "cnrymx"};
 	const char *const known[] = {"cnryfrom.com"};
 	struct content_opts opts = {false, known, 0};
 	struct json_object *res, *trusted, *vals, *ws;
@@ -253,7 +258,8 @@ test_fence_canaries(void **state)
 	res = run(raw, &opts, NULL);
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (!has_warning(res, codes[i]))
-			fail_msg("warning %s not raised: the property would hold vacuously", codes[i]);
+			fail_msg("warning %s not raised: the property would hold vacuously",
+			         codes[i]);
 	trusted = json_object_new_object();
 	json_object_object_foreach(res, key, val)
 	{
@@ -261,8 +267,8 @@ test_fence_canaries(void **state)
 			json_object_object_add(trusted, key, json_object_get(val));
 	}
 	t = strdup(json_object_to_json_string_ext(trusted, JSON_C_TO_STRING_PLAIN));
-	u = strdup(json_object_to_json_string_ext(get(res, "untrusted", NULL),
-	                                          JSON_C_TO_STRING_PLAIN));
+	u = strdup(
+	    json_object_to_json_string_ext(get(res, "untrusted", NULL), JSON_C_TO_STRING_PLAIN));
 	assert_non_null(t);
 	assert_non_null(u);
 	for (i = 0; t[i] != '\0'; i++)
@@ -279,8 +285,8 @@ test_fence_canaries(void **state)
 	ws = get(res, "security_warnings", NULL);
 	assert_non_null(vals);
 	for (i = 0; i < json_object_array_length(vals); i++) {
-		int64_t k = json_object_get_int64(get(json_object_array_get_idx(vals, i), "warning",
-		                                      NULL));
+		int64_t k =
+		    json_object_get_int64(get(json_object_array_get_idx(vals, i), "warning", NULL));
 
 		assert_true(k >= 0 && (size_t)k < json_object_array_length(ws));
 	}

@@ -42,7 +42,8 @@ test_split(void **state)
 	                "from=a.example reply_to=b.example", "%s", "");
 	warn_add_values(&w, "parse_mime_type_mismatch", "attachment", "declared=application/x-y",
 	                "sniffed=%s", "image");
-	warn_add_values(&w, "parse_attachment_filename_rewritten", "attachment", "", "part=%s", "2");
+	warn_add_values(&w, "parse_attachment_filename_rewritten", "attachment", "", "part=%s",
+	                "2");
 	assert_int_equal(w.n, 4);
 	assert_null(w.items[0].values);
 	assert_null(w.items[3].values); /* "" is none */
