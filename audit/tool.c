@@ -343,10 +343,14 @@ scan_walk(struct scan *s, struct json_object *v, const char *folder, bool in_sc,
 		struct json_object *m;
 
 		if (depth == 0 && strcmp(key, "structuredContent") == 0) {
-			/* meta.folder names the folder of the whole result */
-			if (json_object_object_get_ex(val, "meta", &m) &&
-			    json_object_object_get_ex(m, "folder", &x) &&
-			    json_object_is_type(x, json_type_string))
+			/* meta.folder names the folder of the whole result, or
+			 * untrusted.folder when the server named it (create_draft) */
+			if ((json_object_object_get_ex(val, "meta", &m) &&
+			     json_object_object_get_ex(m, "folder", &x) &&
+			     json_object_is_type(x, json_type_string)) ||
+			    (json_object_object_get_ex(val, "untrusted", &m) &&
+			     json_object_object_get_ex(m, "folder", &x) &&
+			     json_object_is_type(x, json_type_string)))
 				f = json_object_get_string(x);
 			scan_walk(s, val, f, true, depth + 1);
 		} else {

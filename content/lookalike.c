@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -303,6 +304,16 @@ confusable_with(const struct dom *d, const struct dom *k)
 	return skeleton(rd, s1, sizeof(s1)) && skeleton(rk, s2, sizeof(s2)) && strcmp(s1, s2) == 0;
 }
 
+/* "k1=v1" or "k1=v1 k2=v2" (k2 NULL: one pair) into out: a warning's values. */
+static void
+look_values(char *out, size_t outsz, const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	if (k2 != NULL)
+		(void)snprintf(out, outsz, "%s=%s %s=%s", k1, v1, k2, v2);
+	else
+		(void)snprintf(out, outsz, "%s=%s", k1, v1);
+}
+
 void
 look_domain(const char *domain, const char *const *known, size_t n_known, const char *location,
             struct warn_list *w)
@@ -310,6 +321,7 @@ look_domain(const char *domain, const char *const *known, size_t n_known, const 
 	struct dom *d = NULL;
 	struct dom *k = NULL;
 	char detail[LOOK_DETAIL];
+	char vals[LOOK_DETAIL + 16];
 	const char *why;
 	bool suspicious = false;
 	bool conf_known = false;
@@ -325,17 +337,18 @@ look_domain(const char *domain, const char *const *known, size_t n_known, const 
 	if (!dom_analyze(domain, d)) {
 		if (why != NULL) {
 			safe_token(domain, detail, sizeof(detail));
-			warn_add(w, "lookalike_homograph_domain", location, "domain=%s reason=%s",
-			         detail, why);
+			look_values(vals, sizeof(vals), "domain", detail, NULL, NULL);
+			warn_add_values(w, "lookalike_homograph_domain", location, vals,
+			                "reason=%s", why);
 		}
 		goto out;
 	}
 	safe_token(d->ascii[0] != '\0' ? d->ascii : domain, detail, sizeof(detail));
+	look_values(vals, sizeof(vals), "domain", detail, NULL, NULL);
 	if (why != NULL)
-		warn_add(w, "lookalike_homograph_domain", location, "domain=%s reason=%s", detail,
-		         why);
+		warn_add_values(w, "lookalike_homograph_domain", location, vals, "reason=%s", why);
 	if (any_label_mixed(d->uni)) {
-		warn_add(w, "lookalike_mixed_script", location, "domain=%s", detail);
+		warn_add_values(w, "lookalike_mixed_script", location, vals, "%s", "");
 		suspicious = true;
 	}
 	for (i = 0; i < n_known; i++) {
@@ -344,8 +357,8 @@ look_domain(const char *domain, const char *const *known, size_t n_known, const 
 		if (known[i] == NULL || !dom_analyze(known[i], k) || !confusable_with(d, k))
 			continue;
 		safe_token(k->ascii, kd, sizeof(kd));
-		warn_add(w, "lookalike_confusable_domain", location, "domain=%s known=%s", detail,
-		         kd);
+		/* a known domain is the operator's configuration, not mail */
+		warn_add_values(w, "lookalike_confusable_domain", location, vals, "known=%s", kd);
 		suspicious = true;
 		conf_known = true;
 		break;
@@ -354,12 +367,12 @@ look_domain(const char *domain, const char *const *known, size_t n_known, const 
 	 * can only be meant to pass for some ASCII domain (аррӏе.com). The
 	 * skeleton itself is not quoted: it is no domain ("m" becomes "rn"). */
 	if (!conf_known && !is_ascii(d->uni) && d->has_skel && is_ascii(d->skel)) {
-		warn_add(w, "lookalike_confusable_domain", location,
-		         "domain=%s reason=whole_script_confusable", detail);
+		warn_add_values(w, "lookalike_confusable_domain", location, vals,
+		                "reason=whole_script_confusable");
 		suspicious = true;
 	}
 	if (d->has_alabel || (!is_ascii(d->uni) && suspicious))
-		warn_add(w, "lookalike_idn_punycode", location, "domain=%s", detail);
+		warn_add_values(w, "lookalike_idn_punycode", location, vals, "%s", "");
 out:
 	free(d);
 	free(k);
@@ -401,8 +414,12 @@ look_domains_cross(const char *const *domains, size_t n, struct warn_list *w)
 	for (i = 0; i < ne; i++) {
 		for (j = i + 1; j < ne; j++) {
 			if (strcmp(e[i].uni, e[j].uni) != 0 && strcmp(e[i].skel, e[j].skel) == 0) {
-				warn_add(w, "lookalike_confusable_domain", "message",
-				         "domain=%s other=%s", e[i].ascii, e[j].ascii);
+				char vals[2 * LOOK_DETAIL + 32];
+
+				look_values(vals, sizeof(vals), "domain", e[i].ascii, "other",
+				            e[j].ascii);
+				warn_add_values(w, "lookalike_confusable_domain", "message", vals,
+				                "reason=cross_domain");
 			}
 		}
 	}
@@ -452,9 +469,13 @@ look_reply_to(const char *from_addr, const char *reply_to_addr, struct warn_list
 
 	if (fd == NULL || rd == NULL)
 		return;
-	if (reg_differ(fd, rd, a, b, sizeof(a)))
-		warn_add(w, "lookalike_reply_to_mismatch", "header.reply_to", "from=%s reply_to=%s",
-		         a, b);
+	if (reg_differ(fd, rd, a, b, sizeof(a))) {
+		char vals[2 * LOOK_DETAIL + 32];
+
+		look_values(vals, sizeof(vals), "from", a, "reply_to", b);
+		warn_add_values(w, "lookalike_reply_to_mismatch", "header.reply_to", vals, "%s",
+		                "");
+	}
 }
 
 /* Top-level domains a display-name token must end in to count as a domain
@@ -596,8 +617,11 @@ look_display_name(const char *display_name, const char *address, const char *loc
 		if (!domain_like(dom, dlen, at != NULL))
 			continue;
 		if (reg_differ(dom, real, a, b, sizeof(a))) {
-			warn_add(w, "lookalike_display_name_spoof", location,
-			         "claimed=%s actual=%s", a, b);
+			char vals[2 * LOOK_DETAIL + 32];
+
+			look_values(vals, sizeof(vals), "claimed", a, "actual", b);
+			warn_add_values(w, "lookalike_display_name_spoof", location, vals, "%s",
+			                "");
 			break;
 		}
 	}
@@ -787,9 +811,13 @@ look_filename(const char *raw_name_utf8, const char *declared_type, const char *
 	if (fd != NULL && fs != NULL && strcmp(fd, fs) != 0) {
 		char a[128];
 		char b[128];
+		char vals[160];
 
 		safe_token(dl, a, sizeof(a));
 		safe_token(sl, b, sizeof(b));
-		warn_add(w, "parse_mime_type_mismatch", location, "declared=%s sniffed=%s", a, b);
+		/* the sniffed family is the gateway's finding; the declared one
+		 * is the sender's words */
+		look_values(vals, sizeof(vals), "declared", a, NULL, NULL);
+		warn_add_values(w, "parse_mime_type_mismatch", location, vals, "sniffed=%s", b);
 	}
 }

@@ -686,8 +686,14 @@ field_check(struct slice raw, struct field *fs, size_t n, size_t k, size_t hdr_e
 	field_name(raw, f, name, sizeof(name));
 	for (i = k; i <= last; i++)
 		fs[i].drop = true;
-	warn_add(w, "parse_header_smuggling_blocked", "header", "header=%s fields_dropped=%zu",
-	         name, last - k + 1);
+	{
+		char vals[sizeof(name) + 16];
+
+		/* the header's name is the sender's: only inside the fence */
+		(void)snprintf(vals, sizeof(vals), "header=%s", name);
+		warn_add_values(w, "parse_header_smuggling_blocked", "header", vals,
+		                "fields_dropped=%zu", last - k + 1);
+	}
 }
 
 /* Splits the top-level header block into fields, drops smuggling ones and
@@ -1657,9 +1663,13 @@ text_part(struct walk *wk, GMimeObject *obj, bool html, const char *id, GByteArr
 	before = dst->len;
 	known = mime_charset_to_utf8(sl_from_cstr(cs), in, dst, max, &cut);
 	wk->text_total += dst->len - before;
-	if (!known)
-		warn_add(wk->w, "parse_charset_unknown", "body", "part=%s charset=%s", id,
-		         safe_label(cs));
+	if (!known) {
+		char vals[64];
+
+		/* the charset label is the sender's: only inside the fence */
+		(void)snprintf(vals, sizeof(vals), "charset=%s", safe_label(cs));
+		warn_add_values(wk->w, "parse_charset_unknown", "body", vals, "part=%s", id);
+	}
 	if (cut) {
 		if (html)
 			m->html_truncated = true;

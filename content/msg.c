@@ -572,6 +572,7 @@ assemble(struct pipe *p, struct json_object **out_r)
 	struct json_object *meta = json_object_new_object();
 	struct json_object *u = json_object_new_object();
 	struct json_object *refs, *att, *body, *links;
+	struct json_object *warnings, *values = NULL;
 	size_t i;
 
 	if (root == NULL || meta == NULL || u == NULL) {
@@ -639,9 +640,13 @@ assemble(struct pipe *p, struct json_object **out_r)
 	json_object_object_add(meta, "warnings_dropped",
 	                       json_object_new_int64((int64_t)p->w.dropped));
 
+	/* the warnings' sender-derived values go inside the fence (warn.h) */
+	warnings = warn_list_json_split(&p->w, &values);
+	if (values != NULL)
+		json_object_object_add(u, "security_warning_values", values);
 	json_object_object_add(root, "meta", meta);
 	json_object_object_add(root, "untrusted", u);
-	json_object_object_add(root, "security_warnings", warn_list_json(&p->w));
+	json_object_object_add(root, "security_warnings", warnings);
 	*out_r = root;
 	return IG_OK;
 }

@@ -286,7 +286,7 @@ enum ig_err
 accounts_probe(const struct cfg_account *a, struct buf *out, bool *trusted_r)
 {
 	struct imap_conn_opts o;
-	struct imap_error err = {IMAP_FAIL_NONE, ""};
+	struct imap_error err = {.fail = IMAP_FAIL_NONE};
 	struct imap_conn *c;
 	unsigned char fp[32];
 	unsigned char pin[32];

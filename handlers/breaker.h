@@ -48,7 +48,9 @@ enum brk_state brk_state(struct breaker *b);
 int64_t brk_cooldown_ms(struct breaker *b);
 const char *brk_state_str(enum brk_state s);
 
-/* Classifies a tool error code (DESIGN §4.4; NULL: success). Only
+/* Classifies a tool error code (DESIGN §4.4; NULL: success). The
+ * dispatcher does not ask for a call whose error is the server's refusal
+ * of that call's own command (tool_call.brk_refused): BRK_UNRELATED. Only
  * service-health codes count: ERR_TIMEOUT, ERR_CONNECTION_LOST, ERR_TLS,
  * ERR_IMAP_PROTOCOL, ERR_SMTP_PROTOCOL (BRK_SERVICE) and ERR_AUTH (BRK_AUTH). */
 enum brk_outcome brk_classify(const char *error_code);

@@ -49,6 +49,8 @@ struct tool_call {
 	int64_t started_ms;
 	uint64_t brk_ticket;               /* breaker probe ticket (0: not a probe) */
 	bool brk_admitted;                 /* the breaker must hear the outcome */
+	bool brk_refused;                  /* the error is the server's refusal of
+					    * this call's command: not its health */
 	struct audit_span span;            /* ties tool_end to tool_start */
 	bool audit_started;
 	int pending;                       /* run() return + completion (atomic) */

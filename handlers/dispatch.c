@@ -229,7 +229,8 @@ disp_finish(struct tool_call *call)
 	code = result_error_code(call);
 	if (call->brk_admitted && (b = disp_breaker(d, call->account)) != NULL)
 		brk_record(b, call->brk_ticket,
-			   call->rpc_error_code != 0 ? BRK_UNRELATED : brk_classify(code));
+			   call->rpc_error_code != 0 || call->brk_refused ? BRK_UNRELATED
+									  : brk_classify(code));
 	disp_audit_end(d, call, code);
 	if (call->complete != NULL)
 		call->complete(call->ctx);
@@ -421,6 +422,7 @@ disp_call(struct disp *d, struct tool_call *call)
 	call->posture = POSTURE_READONLY;
 	call->brk_admitted = false;
 	call->brk_ticket = 0;
+	call->brk_refused = false;
 	call->audit_started = false;
 	call->deferred = false;
 	__atomic_store_n(&call->pending, 2, __ATOMIC_RELEASE);

@@ -368,12 +368,25 @@ protected_rel(const struct cfg_account *a, const struct imap_folder_list *l,
               const struct rel_ctx *x)
 {
 	/* RFC 3501: INBOX in any case; the usual names of the special folders
-	 * also when the server announces no SPECIAL-USE */
-	static const char *const fixed[] = {"INBOX", "Sent", "Drafts", "Trash"};
+	 * also when the server announces no SPECIAL-USE, at the top and (the
+	 * classic layout: every folder below "INBOX.") one level below INBOX */
+	static const char *const fixed[] = {"Sent", "Drafts", "Trash"};
+	struct rel_ctx inbox = *x;
+	char sub[16];
 	size_t i;
 
+	/* INBOX protects itself, not its children: on the classic layout
+	 * every folder lies inside it */
+	inbox.inside = false;
+	if (rel_match("INBOX", 5, &inbox))
+		return true;
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		if (rel_match(fixed[i], strlen(fixed[i]), x))
+			return true;
+		if (x->delim == 0)
+			continue;
+		(void)snprintf(sub, sizeof(sub), "INBOX%c%s", x->delim, fixed[i]);
+		if (rel_match(sub, strlen(sub), x))
 			return true;
 	}
 	if (a != NULL &&

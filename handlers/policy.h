@@ -92,7 +92,8 @@ const char *pol_keyword_check(const char *kw);
 bool pol_folder_same(const char *a, const char *b);
 
 /* Protected folders of account a (NULL: none configured): INBOX, Sent,
- * Drafts, Trash, every folder l marks \Sent, \Drafts or \Trash
+ * Drafts, Trash (and, when a delimiter is known, INBOX<delim>Sent, …: the
+ * classic layout), every folder l marks \Sent, \Drafts or \Trash
  * (SPECIAL-USE), and the names in a->protected_folders (comma list, at most
  * LIM_PROTECTED_FOLDERS). Compared ignoring ASCII case: a name that differs
  * from a protected one only in case is refused too (some servers fold
@@ -110,7 +111,8 @@ const char *pol_delete_check(const struct cfg_account *a, const struct imap_fold
 /* Checks before RENAME from to: NULL when allowed, else the reason for
  * ERR_PROTECTED_FOLDER: from is protected or an ancestor of a protected
  * folder (renaming would take it along), or to is protected or lies inside
- * a protected folder. */
+ * a protected folder other than INBOX (INBOX protects itself only: on the
+ * classic layout every folder lies inside it). */
 const char *pol_rename_check(const struct cfg_account *a, const struct imap_folder_list *l,
                              char delim, const char *from, const char *to);
 

@@ -193,6 +193,9 @@ tk_imap_error(struct tool_call *call, const struct imap_error *err)
 	if (err->msg[0] != '\0') /* err->msg is filtered for logs (imap/conn.h) */
 		log_info(0, "msg=\"tool failed\" tool=%s error=%s detail=\"%s\"", call->def->name,
 			 imap_fail_code(err->fail), err->msg);
+	/* a refusal answers this caller's own request: it must not open the
+	 * account's breaker for every other caller (DESIGN §8) */
+	call->brk_refused = err->refused;
 	tool_call_error(call, imap_fail_code(err->fail), text);
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/limits.h"
@@ -75,13 +76,30 @@ sanitize_fail(struct fetch_job *j, enum ig_err e)
 	                               : "the message could not be processed";
 }
 
+/* One of RFC 3501's system flags (§2.3.2): a closed vocabulary. Any other
+ * atom, even one a server invents with a backslash, is the server's text. */
+static bool
+system_flag(const char *f)
+{
+	static const char *const sys[] = {"\\Seen",    "\\Answered", "\\Flagged",
+	                                  "\\Deleted", "\\Draft",    "\\Recent"};
+	size_t i;
+
+	for (i = 0; f != NULL && i < sizeof(sys) / sizeof(sys[0]); i++) {
+		if (strcasecmp(f, sys[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void
 do_message(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity, struct msgref_info *info)
 {
 	struct content_opts co = {j->include_html, j->known.v, j->known.n};
-	struct json_object *out = NULL, *meta;
+	struct json_object *out = NULL, *meta, *sys, *kw;
 	const char *emsg = NULL;
 	enum ig_err e = msg_sanitize(buf_slice(raw), &co, &out, NULL, &emsg);
+	size_t i;
 
 	if (e != IG_OK) {
 		sanitize_fail(j, e);
@@ -89,7 +107,19 @@ do_message(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity, struct ms
 	}
 	meta = get(out, "meta");
 	msgref_meta(meta, j->tk.account, &j->ref, uidvalidity);
-	json_object_object_add(meta, "flags", json_object_get(info->flags));
+	/* system flags are a closed vocabulary; keywords (and anything else
+	 * the server sends) are its data: anyone may set them, so they go
+	 * inside the fence */
+	sys = json_object_new_array();
+	kw = json_object_new_array();
+	for (i = 0; info->flags != NULL && i < json_object_array_length(info->flags); i++) {
+		struct json_object *f = json_object_array_get_idx(info->flags, i);
+		const char *fs = json_object_get_string(f);
+
+		json_object_array_add(system_flag(fs) ? sys : kw, json_object_get(f));
+	}
+	json_object_object_add(meta, "flags", sys);
+	json_object_object_add(get(out, "untrusted"), "keywords", kw);
 	json_object_object_add(
 	    meta, "internaldate",
 	    info->internaldate[0] != '\0' ? json_object_new_string(info->internaldate) : NULL);
@@ -108,7 +138,7 @@ static void
 do_list(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity)
 {
 	struct content_opts co = {false, j->known.v, j->known.n};
-	struct json_object *s = NULL, *out, *meta, *u, *atts, *warns, *sw;
+	struct json_object *s = NULL, *out, *meta, *u, *atts, *warns, *sw, *vals, *sv = NULL;
 	const char *emsg = NULL;
 	enum ig_err e = msg_sanitize(buf_slice(raw), &co, &s, NULL, &emsg);
 	size_t i, n;
@@ -135,20 +165,42 @@ do_list(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity)
 	json_object_object_add(meta, "attachment_count", json_object_new_int64((int64_t)n));
 	json_object_object_add(u, "attachments",
 	                       atts != NULL ? json_object_get(atts) : json_object_new_array());
+	/* the attachment warnings, and the values (inside the fence) of those
+	 * kept, renumbered (content/warn.h) */
 	warns = get(s, "security_warnings");
+	vals = get(get(s, "untrusted"), "security_warning_values");
 	for (i = 0; warns != NULL && i < json_object_array_length(warns); i++) {
 		struct json_object *w = json_object_array_get_idx(warns, i);
+		size_t k;
 
-		if (att_warning(w))
-			json_object_array_add(sw, json_object_get(w));
+		if (!att_warning(w))
+			continue;
+		for (k = 0; vals != NULL && k < json_object_array_length(vals); k++) {
+			struct json_object *v = json_object_array_get_idx(vals, k);
+			struct json_object *x;
+
+			if (json_object_get_int64(get(v, "warning")) != (int64_t)i)
+				continue;
+			if (sv == NULL)
+				sv = json_object_new_array();
+			x = json_object_new_object();
+			json_object_object_add(
+			    x, "warning",
+			    json_object_new_int64((int64_t)json_object_array_length(sw)));
+			json_object_object_add(x, "values", json_object_get(get(v, "values")));
+			json_object_array_add(sv, x);
+		}
+		json_object_array_add(sw, json_object_get(w));
 	}
+	if (sv != NULL)
+		json_object_object_add(u, "security_warning_values", sv);
 	out = tk_result_new(meta, u);
 	json_object_object_add(out, "security_warnings", sw);
 	json_object_put(s);
 	j->out = out;
 }
 
-/* A declared type shown as meta must be a plain token/token (RFC 2045). */
+/* A declared type is shown only as a plain token/token (RFC 2045). */
 static bool
 mime_token_ok(const char *t)
 {
@@ -168,23 +220,6 @@ mime_token_ok(const char *t)
 		}
 	}
 	return slash == 1 && t[i - 1] != '/';
-}
-
-static struct json_object *
-warnings_json(const struct warn_list *w)
-{
-	struct json_object *a = json_object_new_array();
-	size_t i;
-
-	for (i = 0; a != NULL && i < w->n; i++) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "code", json_object_new_string(w->items[i].code));
-		json_object_object_add(o, "detail", json_object_new_string(w->items[i].detail));
-		json_object_object_add(o, "location", json_object_new_string(w->items[i].location));
-		json_object_array_add(a, o);
-	}
-	return a;
 }
 
 /* imapgate://ACCOUNT/FOLDER;UIDVALIDITY=V/;UID=U/;SECTION=P, shaped after
@@ -228,7 +263,7 @@ do_download(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity)
 	struct buf part, fname, txt;
 	char *b64p = NULL;
 	const struct mime_attachment *at = NULL;
-	struct json_object *out, *meta, *u, *res, *inner;
+	struct json_object *out, *meta, *u, *res, *inner, *sw, *sv = NULL;
 	unsigned char sha[crypto_hash_sha256_BYTES];
 	char hex[2 * crypto_hash_sha256_BYTES + 1];
 	const char *emsg = NULL;
@@ -300,7 +335,8 @@ do_download(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity)
 	u = json_object_new_object();
 	msgref_meta(meta, j->tk.account, &j->ref, uidvalidity);
 	json_object_object_add(meta, "part_id", json_object_new_string(at->part_id));
-	json_object_object_add(meta, "declared_type",
+	/* the declared type is the sender's words: inside the fence */
+	json_object_object_add(u, "declared_type",
 	                       json_object_new_string(mime_token_ok(at->declared_type)
 	                                                  ? at->declared_type
 	                                                  : "application/octet-stream"));
@@ -335,8 +371,11 @@ do_download(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity)
 		json_object_object_add(meta, "text_truncated", json_object_new_boolean(cut));
 		buf_free(&conv);
 	}
+	sw = warn_list_json_split(&w, &sv);
+	if (sv != NULL)
+		json_object_object_add(u, "security_warning_values", sv);
 	out = tk_result_new(meta, u);
-	json_object_object_add(out, "security_warnings", warnings_json(&w));
+	json_object_object_add(out, "security_warnings", sw);
 	res = json_object_new_object();
 	inner = json_object_new_object();
 	json_object_object_add(res, "type", json_object_new_string("resource"));

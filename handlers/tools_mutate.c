@@ -397,7 +397,7 @@ out:
 static void
 cache_sync(struct sync *s, struct imap_conn *c, const char *folder)
 {
-	struct imap_error e = {IMAP_FAIL_NONE, ""};
+	struct imap_error e = {.fail = IMAP_FAIL_NONE};
 
 	if (sync_folder_now(s, c, folder, &e) != IMAP_FAIL_NONE)
 		log_warn(0, "msg=\"cache not updated after a change\" error=%s",

@@ -404,6 +404,7 @@ search_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	enum imap_fail fl;
 	struct json_object *meta;
 	struct json_object *untrusted;
+	uint32_t uidv;
 
 	memset(&p, 0, sizeof(p));
 	p.j = j;
@@ -465,6 +466,12 @@ search_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 				       ? cursor_make(j, f.uidvalidity, j->offset + j->limit)
 				       : NULL);
 	json_object_object_add(meta, "source", json_object_new_string(from_cache ? "cache" : "server"));
+	/* the UIDVALIDITY the returned UIDs belong to: on the server path the
+	 * EXAMINE that ran the search, else the cache's (docs/tools.md: pass it
+	 * back as expected_uidvalidity) */
+	uidv = from_cache ? f.uidvalidity : j->srv_uidvalidity;
+	json_object_object_add(meta, "uidvalidity",
+			       uidv != 0 ? json_object_new_int64((int64_t)uidv) : NULL);
 	json_object_object_add(untrusted, "messages", p.msgs);
 	json_object_object_add(j->out, "meta", meta);
 	json_object_object_add(j->out, "untrusted", untrusted);
@@ -743,8 +750,10 @@ static const struct tool_def search = {
 		"\"total\":{\"type\":\"integer\"},\"returned\":{\"type\":\"integer\"},"
 		"\"offset\":{\"type\":\"integer\"},"
 		"\"next_cursor\":{\"type\":[\"string\",\"null\"]},"
-		"\"source\":{\"type\":\"string\",\"enum\":[\"cache\",\"server\"]}},"
-		"\"required\":[\"account\",\"folder\",\"total\",\"returned\",\"source\"]},"
+		"\"source\":{\"type\":\"string\",\"enum\":[\"cache\",\"server\"]},"
+		"\"uidvalidity\":{\"type\":[\"integer\",\"null\"]}},"
+		"\"required\":[\"account\",\"folder\",\"total\",\"returned\",\"source\","
+		"\"uidvalidity\"]},"
 		"\"untrusted\":{\"type\":\"object\",\"properties\":{\"messages\":{\"type\":\"array\","
 		"\"items\":{\"type\":\"object\",\"properties\":{\"uid\":{\"type\":\"integer\"},"
 		"\"folder\":{\"type\":\"string\"},"

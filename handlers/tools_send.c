@@ -317,6 +317,7 @@ draft_done(struct wk_job *job, const struct imap_error *err)
 	struct send_job *j = (struct send_job *)job;
 	struct json_object *out;
 	struct json_object *meta;
+	struct json_object *u;
 
 	if (err->fail != IMAP_FAIL_NONE) {
 		tk_imap_error(j->tk.call, err);
@@ -328,7 +329,8 @@ draft_done(struct wk_job *job, const struct imap_error *err)
 		out = json_object_new_object();
 		meta = json_object_new_object();
 		json_object_object_add(meta, "account", json_object_new_string(j->tk.account));
-		json_object_object_add(meta, "folder", json_object_new_string(folder ? folder : ""));
+		/* the \Drafts folder's name is the server's: inside the fence */
+		json_object_object_add(meta, "folder_special_use", json_object_new_string("\\Drafts"));
 		json_object_object_add(meta, "uid", j->appenduid[1] != 0
 							    ? json_object_new_int64(j->appenduid[1])
 							    : NULL);
@@ -339,6 +341,9 @@ draft_done(struct wk_job *job, const struct imap_error *err)
 		json_object_object_add(meta, "flags", json_object_new_string("\\Draft $PendingReview"));
 		json_object_object_add(meta, "bcc_kept", json_object_new_boolean(false));
 		json_object_object_add(out, "meta", meta);
+		u = json_object_new_object();
+		json_object_object_add(u, "folder", json_object_new_string(folder ? folder : ""));
+		json_object_object_add(out, "untrusted", u);
 		if (j->a.n_bcc > 0) {
 			struct json_object *w = json_object_new_array();
 			struct json_object *o = json_object_new_object();

@@ -376,7 +376,8 @@ thread_done(struct wk_job *job, const struct imap_error *err)
 	json_object_object_add(
 	    meta, "count", json_object_new_int64((int64_t)json_object_array_length(j->messages)));
 	json_object_object_add(meta, "truncated", json_object_new_boolean(j->truncated));
-	json_object_object_add(meta, "folders_searched", j->searched);
+	/* folder names the server gave (the \Sent folder's): inside the fence */
+	json_object_object_add(u, "folders_searched", j->searched);
 	j->searched = NULL;
 	json_object_object_add(u, "messages", j->messages);
 	j->messages = NULL;
@@ -513,7 +514,11 @@ labels_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	j->permanent = json_object_new_array();
 	j->any_keyword = false;
 	j->have_permanent = false;
-	imap_cmd_init(&cmd, c, "EXAMINE");
+	/* SELECT, not EXAMINE: a read-only open announces no permanent flags
+	 * (RFC 3501 §6.3.2; Dovecot answers PERMANENTFLAGS ()), so nothing
+	 * could tell whether labels may be stored. Only SELECT is sent: no
+	 * message or flag is touched. */
+	imap_cmd_init(&cmd, c, "SELECT");
 	imap_cmd_mailbox(&cmd, sl_from_cstr(j->folder));
 	(void)imap_cmd_run(&cmd, on_examine, j, NULL, err);
 	imap_cmd_free(&cmd);

@@ -73,6 +73,7 @@ imap_error_set(struct imap_error *err, enum imap_fail f, const char *fmt, ...)
 	if (err == NULL)
 		return;
 	err->fail = f;
+	err->refused = false;
 	va_start(ap, fmt);
 	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start above */
 	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
@@ -525,6 +526,15 @@ conn_note(struct imap_conn *c, const struct imap_resp *r)
 	}
 }
 
+/* Whether a tagged NO/BAD reports trouble of the server itself (RFC 5530)
+ * rather than a refusal of the command. */
+static bool
+server_fault(const struct imap_resp *r)
+{
+	return r->code == IMAP_CODE_UNAVAILABLE ||
+	       (r->code_name.len == 9 && strncasecmp(r->code_name.p, "SERVERBUG", 9) == 0);
+}
+
 /* Classifies a tagged NO/BAD. */
 static enum imap_fail
 tagged_fail(const struct imap_resp *r, struct imap_error *err)
@@ -617,8 +627,12 @@ imap_cmd_run(struct imap_cmd *cmd, imap_untagged_fn fn, void *ctx, uint32_t code
 						       "reply to a command never sent");
 					return IMAP_FAIL_PROTOCOL;
 				}
-				if (r->cond != IMAP_OK)
-					return tagged_fail(r, err);
+				if (r->cond != IMAP_OK) {
+					f = tagged_fail(r, err);
+					if (err != NULL)
+						err->refused = !server_fault(r);
+					return f;
+				}
 				if (code_num_r != NULL) {
 					code_num_r[0] = r->code_num[0];
 					code_num_r[1] = r->code_num[1];

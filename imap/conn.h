@@ -40,6 +40,11 @@ enum imap_fail {
 struct imap_error {
 	enum imap_fail fail;
 	char msg[320];
+	/* The server answered the command itself with a tagged NO/BAD that
+	 * names no server fault ([UNAVAILABLE], [SERVERBUG]): it is alive, and
+	 * the refusal is about the command (DESIGN §8: not a health failure).
+	 * Cleared by imap_error_set. */
+	bool refused;
 };
 
 /* Stable lower-case name ("tls", "timeout", ...). */

@@ -1011,7 +1011,7 @@ s_cache_lost(struct sync *s, struct imap_error *err)
 static bool
 unselect(struct imap_conn *c)
 {
-	struct imap_error e = {IMAP_FAIL_NONE, ""};
+	struct imap_error e = {.fail = IMAP_FAIL_NONE};
 	struct imap_cmd cmd;
 	enum imap_fail f;
 
@@ -1074,7 +1074,7 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 	have = ce == IG_OK;
 	if (have && f.synced && f.highestmodseq != 0) {
 		struct imap_folder fo;
-		struct imap_error e2 = {IMAP_FAIL_NONE, ""};
+		struct imap_error e2 = {.fail = IMAP_FAIL_NONE};
 
 		/* STATUS costs a fraction of EXAMINE on a big folder; with
 		 * CONDSTORE an unchanged HIGHESTMODSEQ means no flag change

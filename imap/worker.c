@@ -186,7 +186,7 @@ conn_ensure(struct wk *w, int64_t job_deadline, struct imap_error *err)
 static void
 job_run(struct wk *w, struct wk_job *job)
 {
-	struct imap_error err = {IMAP_FAIL_NONE, ""};
+	struct imap_error err = {.fail = IMAP_FAIL_NONE};
 	unsigned t = job->timeout_s != 0 ? job->timeout_s : LIM_IMAP_JOB_S;
 	/* The caller's wait starts at submission: time spent queued behind a
 	 * slow job counts, so no call waits longer than its deadline. */
@@ -239,7 +239,7 @@ idle_logout(struct wk *w)
 static void
 idle_work(struct wk *w)
 {
-	struct imap_error err = {IMAP_FAIL_NONE, ""};
+	struct imap_error err = {.fail = IMAP_FAIL_NONE};
 	int64_t deadline = imap_now_ms() + (int64_t)LIM_IMAP_JOB_S * 1000;
 
 	if (!conn_ensure(w, deadline, &err))

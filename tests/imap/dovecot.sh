@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # A throwaway Dovecot for tests only (DESIGN §14; facts in ../shared/DOVECOT-NOTES.md).
-#   tests/imap/dovecot.sh start DIR [--no-fill]   start, fill mailboxes, write DIR/env
+#   tests/imap/dovecot.sh start DIR [--no-fill] [--classic]
+#                                                 start, fill mailboxes, write DIR/env;
+#                                                 --classic: the classic layout (namespace
+#                                                 prefix "INBOX.", separator ".": every
+#                                                 folder is INBOX.name, as on Cyrus/Courier)
 #   tests/imap/dovecot.sh stop DIR                stop by DIR/run/master.pid and wait
 # DIR should be short (Unix socket paths under DIR/run are limited to 108 bytes);
 # it is created when missing. Nothing is read from /etc/dovecot.
@@ -21,7 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:-}
 dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || {
-	echo "usage: dovecot.sh start|stop DIR [--no-fill]" >&2
+	echo "usage: dovecot.sh start|stop DIR [--no-fill] [--classic]" >&2
 	exit 2
 }
 
@@ -77,11 +81,22 @@ if [ "$cmd" = stop ]; then
 	exit 0
 fi
 [ "$cmd" = start ] || {
-	echo "usage: dovecot.sh start|stop DIR [--no-fill]" >&2
+	echo "usage: dovecot.sh start|stop DIR [--no-fill] [--classic]" >&2
 	exit 2
 }
 fill=1
-[ "${3:-}" = --no-fill ] && fill=0
+ns_prefix=""
+ns_sep=/
+for a in "${@:3}"; do
+	case "$a" in
+	--no-fill) fill=0 ;;
+	--classic) ns_prefix="INBOX." ns_sep=. ;;
+	*)
+		echo "dovecot.sh: unknown option $a" >&2
+		exit 2
+		;;
+	esac
+done
 
 t0=$(now_ms)
 mkdir -p "$dir"
@@ -207,7 +222,8 @@ userdb {
 
 namespace inbox {
   inbox = yes
-  separator = /
+  prefix = $ns_prefix
+  separator = $ns_sep
   mailbox Drafts {
     special_use = \\Drafts
     auto = subscribe

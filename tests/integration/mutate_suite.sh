@@ -495,7 +495,7 @@ for tool, args in (("delete_folder", dict(folder="Projects")),
                    ("rename_folder", dict(folder="Plain2", new_name="sent")),
                    ("rename_folder", dict(folder="Plain2", new_name="INBOX")),
                    ("rename_folder", dict(folder="Plain2", new_name="Trash/Plain2")),
-                   ("rename_folder", dict(folder="Plain2", new_name="INBOX/Plain2")),
+                   ("rename_folder", dict(folder="Plain2", new_name="INBOX/Sent")),  # INBOX/x is allowed (classic layout), INBOX/Sent is not
                    ("rename_folder", dict(folder="Plain2", new_name="Keep"))):
     code, sc = call(tool, **args)
     if code != "ERR_PROTECTED_FOLDER":

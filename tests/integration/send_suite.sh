@@ -197,8 +197,10 @@ sc, code, r = tool("create_draft", {"account": "alice", "to": [{"name": "Bob", "
 out("create_draft succeeds", sc is not None, r)
 if sc:
     meta = sc["meta"]
-    out("create_draft returns folder, uid and message id", meta.get("folder") == "Drafts" and meta.get("uid") and
-        meta.get("message_id", "").startswith("<") and meta["message_id"].endswith("@example.test>"), meta)
+    out("create_draft returns folder (the server's name: untrusted), uid and message id",
+        (sc.get("untrusted") or {}).get("folder") == "Drafts" and "folder" not in meta
+        and meta.get("folder_special_use") == "\\Drafts" and meta.get("uid") and
+        meta.get("message_id", "").startswith("<") and meta["message_id"].endswith("@example.test>"), sc)
     m = imap()
     flags, raw = fetch(m, "Drafts", meta["uid"])
     out("draft stored with \\Draft and $PendingReview", "\\Draft" in flags and "$PendingReview" in flags, flags)

@@ -200,6 +200,102 @@ test_refusal(void **state)
 	buf_free(&b);
 }
 
+/* The fence property (issue #12 A5) over the content pipeline: a message
+ * whose every sender-controlled field carries "cnry" (header names and
+ * values, addresses and display names, domains in links, MIME types and
+ * parameters, file names, charset labels) and which trips every warning
+ * that quotes mail text. Nothing outside `untrusted` — meta, every
+ * warning's code, detail and location — may contain it; the values are
+ * inside, tied to their warning by index. */
+static void
+test_fence_canaries(void **state)
+{
+	static const char raw[] =
+	    "From: \"support@cnryclaim.com\" <x@cnryfrom.com>\n"
+	    "Reply-To: r@cnryreply.net\n"
+	    "To: t@xn--cnrypuny-i1a.com, u@xn--cnrymx-tvf.com\n"
+	    "Cc: c@cnrycc.org\n"
+	    "Subject: cnrysubject\n"
+	    "Message-ID: <cnrymsgid@cnryfrom.com>\n"
+	    "List-Id: <cnrylist.cnryfrom.com>\n"
+	    "X-Cnryhdr: =?utf-8?q?cnryopen\n"
+	    "X-Cnryhdr2: cnryclose?=\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"cnryb\"\n"
+	    "\n"
+	    "--cnryb\n"
+	    "Content-Type: text/plain; charset=\"x-cnrycharset\"\n"
+	    "\n"
+	    "cnrybody http://cnryx.com/a http://xn--cnry-86d.com/b http://xn--cnrypuny-i1a.com/c\n"
+	    "--cnryb\n"
+	    "Content-Type: application/x-cnrydecl; name=\"cnryfile.txt      .exe\"\n"
+	    "Content-Disposition: attachment; filename=\"cnryfile.txt      .exe\"\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAA=\n"
+	    "--cnryb--\n";
+	static const char *const codes[] = {
+	    "lookalike_display_name_spoof",
+	    "lookalike_reply_to_mismatch",
+	    "lookalike_idn_punycode",
+	    "lookalike_mixed_script",
+	    "lookalike_confusable_domain",
+	    "parse_mime_type_mismatch",
+	    "parse_charset_unknown",
+	    "parse_header_smuggling_blocked",
+	    "lookalike_filename_extension_spoof",
+	};
+	static const char *const inside[] = {"cnryclaim",     "cnryreply", "x-cnrydecl",
+	                                     "x-cnrycharset", "x-cnryhdr", "cnrypuny",
+	                                     "cnrymx"};
+	const char *const known[] = {"cnryfrom.com"};
+	struct content_opts opts = {false, known, 0};
+	struct json_object *res, *trusted, *vals, *ws;
+	char *t, *u;
+	size_t i;
+
+	(void)state;
+	res = run(raw, &opts, NULL);
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (!has_warning(res, codes[i]))
+			fail_msg("warning %s not raised: the property would hold vacuously",
+			         codes[i]);
+	trusted = json_object_new_object();
+	json_object_object_foreach(res, key, val)
+	{
+		if (strcmp(key, "untrusted") != 0)
+			json_object_object_add(trusted, key, json_object_get(val));
+	}
+	t = strdup(json_object_to_json_string_ext(trusted, JSON_C_TO_STRING_PLAIN));
+	u = strdup(
+	    json_object_to_json_string_ext(get(res, "untrusted", NULL), JSON_C_TO_STRING_PLAIN));
+	assert_non_null(t);
+	assert_non_null(u);
+	for (i = 0; t[i] != '\0'; i++)
+		t[i] = (char)(t[i] >= 'A' && t[i] <= 'Z' ? t[i] - 'A' + 'a' : t[i]);
+	for (i = 0; u[i] != '\0'; i++)
+		u[i] = (char)(u[i] >= 'A' && u[i] <= 'Z' ? u[i] - 'A' + 'a' : u[i]);
+	if (strstr(t, "cnry") != NULL)
+		fail_msg("sender text outside the fence: %s", strstr(t, "cnry"));
+	for (i = 0; i < sizeof(inside) / sizeof(inside[0]); i++)
+		if (strstr(u, inside[i]) == NULL)
+			fail_msg("%s missing inside the fence", inside[i]);
+	/* every value points at a warning */
+	vals = get(res, "untrusted", "security_warning_values");
+	ws = get(res, "security_warnings", NULL);
+	assert_non_null(vals);
+	for (i = 0; i < json_object_array_length(vals); i++) {
+		int64_t k =
+		    json_object_get_int64(get(json_object_array_get_idx(vals, i), "warning", NULL));
+
+		assert_true(k >= 0 && (size_t)k < json_object_array_length(ws));
+	}
+	free(t);
+	free(u);
+	json_object_put(trusted);
+	json_object_put(res);
+}
+
 int
 main(void)
 {
@@ -210,6 +306,7 @@ main(void)
 	    cmocka_unit_test(test_tag_payload_to_audit_only),
 	    cmocka_unit_test(test_alternative_agree_prefers_plain),
 	    cmocka_unit_test(test_refusal),
+	    cmocka_unit_test(test_fence_canaries),
 	};
 	int rc;
 

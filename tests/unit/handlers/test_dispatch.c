@@ -23,7 +23,9 @@
 #include "base/limits.h"
 #include "handlers/call.h"
 #include "handlers/dispatch.h"
+#include "handlers/toolkit.h"
 #include "handlers/tools.h"
+#include "imap/conn.h"
 #include "server/config.h"
 #include "store/state.h"
 
@@ -49,7 +51,19 @@ probe_run(struct tool_call *call)
 
 	runs++;
 	if (json_object_object_get_ex(tool_call_args(call), "fail", &v)) {
-		tool_call_error(call, json_object_get_string(v), "failed as asked");
+		const char *f = json_object_get_string(v);
+
+		/* "imap-refused" / "imap-bad-response": an IMAP failure through
+		 * the tools' one path (toolkit), as the server's tagged refusal of
+		 * the command or as a malformed answer */
+		if (strncmp(f, "imap-", 5) == 0) {
+			struct imap_error e = {.fail = IMAP_FAIL_PROTOCOL};
+
+			e.refused = strcmp(f, "imap-refused") == 0;
+			tk_imap_error(call, &e);
+			return;
+		}
+		tool_call_error(call, f, "failed as asked");
 		return;
 	}
 	out = json_object_new_object();
@@ -320,6 +334,7 @@ test_breaker_via_chain(void **state)
 	(void)call(d, &t, "t_read", "{\"account\":\"beta\"}", &code);
 	assert_string_equal(code, "OK");
 	/* half-open: a probe ending in an unrelated error frees the slot */
+	/* (the server's refusal of a call's own command is such an error) */
 	fake_now += LIM_BREAKER_COOLDOWN_MS;
 	(void)call(d, &t, "t_read", "{\"account\":\"alpha\",\"fail\":\"ERR_INVALID_INPUT\"}",
 		   &code);
@@ -327,6 +342,44 @@ test_breaker_via_chain(void **state)
 	(void)call(d, &t, "t_read", "{\"account\":\"alpha\"}", &code);
 	assert_string_equal(code, "OK"); /* the next probe ran and closed it */
 	(void)call(d, &t, "t_read", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "OK");
+	disp_free(d);
+}
+
+/* A3: the server's tagged NO/BAD to a caller's own command is that caller's
+ * error: any number of them leaves the breaker closed for everyone, while
+ * the same code from a malformed answer still counts. */
+static void
+test_breaker_refusals(void **state)
+{
+	struct disp *d;
+	struct token_info t = token(1, "alpha,beta", POSTURE_DESTRUCTIVE);
+	struct token_info ro = token(2, "alpha", POSTURE_READONLY);
+	const char *code;
+	int i;
+
+	(void)state;
+	load(base_conf);
+	d = disp();
+	fake_now = 2000000;
+	for (i = 0; i < 100; i++) {
+		(void)call(d, &t, "t_read", "{\"account\":\"alpha\",\"fail\":\"imap-refused\"}",
+			   &code);
+		assert_string_equal(code, "ERR_IMAP_PROTOCOL");
+	}
+	(void)call(d, &ro, "t_read", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "OK");
+	/* a refused probe frees the slot too */
+	for (i = 0; i < LIM_BREAKER_ERRORS; i++)
+		(void)call(d, &t, "t_read",
+			   "{\"account\":\"alpha\",\"fail\":\"imap-bad-response\"}", &code);
+	(void)call(d, &ro, "t_read", "{\"account\":\"alpha\"}", &code);
+	assert_string_equal(code, "ERR_CIRCUIT_OPEN");
+	fake_now += LIM_BREAKER_COOLDOWN_MS;
+	(void)call(d, &t, "t_read", "{\"account\":\"alpha\",\"fail\":\"imap-refused\"}",
+		   &code);
+	assert_string_equal(code, "ERR_IMAP_PROTOCOL");
+	(void)call(d, &ro, "t_read", "{\"account\":\"alpha\"}", &code);
 	assert_string_equal(code, "OK");
 	disp_free(d);
 }
@@ -533,6 +586,7 @@ main(void)
 		cmocka_unit_test(test_scope_identical_not_found),
 		cmocka_unit_test(test_postures),
 		cmocka_unit_test(test_breaker_via_chain),
+		cmocka_unit_test(test_breaker_refusals),
 		cmocka_unit_test(test_rate_limits_via_chain),
 		cmocka_unit_test(test_tools_list),
 		cmocka_unit_test(test_config_check),

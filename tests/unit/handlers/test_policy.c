@@ -393,7 +393,9 @@ test_protected(void **state)
 	assert_non_null(pol_rename_check(&a, &list, '/', "Work", "Gesendet"));
 	assert_non_null(pol_rename_check(&a, &list, '/', "Work", "INBOX"));
 	assert_non_null(pol_rename_check(&a, &list, '/', "Work", "Papierkorb/Work"));
-	assert_non_null(pol_rename_check(&a, &list, '/', "Work", "inbox/Work"));
+	/* INBOX protects itself, not its children (the classic layout) */
+	assert_null(pol_rename_check(&a, &list, '/', "Work", "inbox/Work"));
+	assert_non_null(pol_rename_check(&a, &list, '/', "Work", "INBOX/Trash/x"));
 	assert_non_null(pol_rename_check(&a, &list, '/', "Work", "Clients"));
 	assert_null(pol_rename_check(&a, &list, '/', "Work", "Work2"));
 	assert_null(pol_rename_check(&a, &list, '/', "Work", "Archive/2023"));
@@ -409,6 +411,52 @@ test_protected(void **state)
 	a.expunge_folders = NULL;
 	assert_false(pol_folder_expungeable(&a, "Junk"));
 	assert_false(pol_folder_expungeable(NULL, "Junk"));
+}
+
+/* The classic layout (Cyrus, Courier, Dovecot with namespace prefix
+ * "INBOX." and separator "."): every folder lies inside INBOX. Renames and
+ * deletes of ordinary folders go ahead; INBOX itself and the special
+ * folders below it stay protected, with or without SPECIAL-USE. */
+static char c_inbox[] = "INBOX", c_sent[] = "INBOX.Sent", c_drafts[] = "INBOX.Drafts",
+	    c_trash[] = "INBOX.Trash", c_work[] = "INBOX.Work";
+static struct imap_folder classic_folders[] = {
+	{.name = c_inbox, .delim = '.'},
+	{.name = c_sent, .delim = '.', .attrs = sent_attrs, .n_attrs = 1, .special_use = sent_attr},
+	{.name = c_drafts, .delim = '.', .attrs = drafts_attrs, .n_attrs = 1,
+	 .special_use = drafts_attr},
+	{.name = c_trash, .delim = '.', .attrs = trash_attrs, .n_attrs = 1, .special_use = trash_attr},
+	{.name = c_work, .delim = '.'},
+};
+static const struct imap_folder_list classic = {classic_folders, 5};
+
+static void
+test_protected_classic(void **state)
+{
+	static const struct imap_folder_list *const lists[] = {&classic, NULL};
+	struct cfg_account a = {0};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) { /* with the listing, and without (no SPECIAL-USE) */
+		const struct imap_folder_list *l = lists[i];
+
+		assert_null(pol_rename_check(&a, l, '.', "INBOX.Work", "INBOX.Old"));
+		assert_null(pol_rename_check(&a, l, '.', "INBOX.Work", "INBOX.Old.Sub"));
+		assert_null(pol_rename_check(&a, l, '.', "INBOX.Work", "INBOX.Sentinel"));
+		assert_null(pol_delete_check(&a, l, '.', "INBOX.Work"));
+		assert_null(pol_delete_check(&a, l, '.', "INBOX.Work.Sub"));
+		assert_non_null(pol_rename_check(&a, l, '.', "INBOX", "INBOX.Old"));
+		assert_non_null(pol_rename_check(&a, l, '.', "inbox", "Old"));
+		assert_non_null(pol_delete_check(&a, l, '.', "INBOX"));
+		assert_non_null(pol_rename_check(&a, l, '.', "INBOX.Work", "INBOX"));
+		assert_non_null(pol_rename_check(&a, l, '.', "INBOX.Work", "inbox"));
+		assert_non_null(pol_rename_check(&a, l, '.', "INBOX.Sent", "INBOX.Old"));
+		assert_non_null(pol_rename_check(&a, l, '.', "INBOX.Drafts", "INBOX.Old"));
+		assert_non_null(pol_delete_check(&a, l, '.', "INBOX.Trash"));
+		assert_non_null(pol_delete_check(&a, l, '.', "inbox.trash"));
+		assert_non_null(pol_rename_check(&a, l, '.', "INBOX.Work", "INBOX.Sent"));
+		assert_non_null(pol_rename_check(&a, l, '.', "INBOX.Work", "INBOX.Trash.Work"));
+	}
 }
 
 static void
@@ -435,6 +483,7 @@ main(void)
 		cmocka_unit_test(test_folder_paths),
 		cmocka_unit_test(test_keywords),
 		cmocka_unit_test(test_protected),
+		cmocka_unit_test(test_protected_classic),
 		cmocka_unit_test(test_same),
 	};
 

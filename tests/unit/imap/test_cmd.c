@@ -129,7 +129,7 @@ open_conn(bool starttls, bool pinned, bool wrong_pin, struct imap_error *err)
 static void
 test_tls_modes(void **state)
 {
-	struct imap_error err = {IMAP_FAIL_NONE, ""};
+	struct imap_error err = {.fail = IMAP_FAIL_NONE};
 	struct imap_conn *c;
 	unsigned char fp[32];
 	char hex[96];
@@ -163,7 +163,7 @@ test_tls_modes(void **state)
 static void
 test_login_refused(void **state)
 {
-	struct imap_error err = {IMAP_FAIL_NONE, ""};
+	struct imap_error err = {.fail = IMAP_FAIL_NONE};
 	struct imap_conn *c;
 
 	(void)state;
@@ -220,7 +220,7 @@ test_every_command(void **state)
 				  "Content-Type: text/plain; charset=utf-8\r\n\r\nhello world\r\n";
 	const char *box = "T\xc3\xa4st \xe6\x97\xa5\xe6\x9c\xac & more";
 	const char *box2 = "Renamed \xf0\x9f\x98\x80";
-	struct imap_error err = {IMAP_FAIL_NONE, ""};
+	struct imap_error err = {.fail = IMAP_FAIL_NONE};
 	struct imap_folder_list l;
 	struct imap_mailbox_state st;
 	struct fetch_seen seen;
