@@ -146,7 +146,7 @@ def search(args, account="alice", token=None):
     res = r.get("result") or {}
     sc = res.get("structuredContent") or {}
     if res.get("isError"):
-        return None, (sc.get("error") or {}).get("code", "isError"), r
+        return None, ((res.get("_meta") or {}).get("imapgate/error") or {}).get("code", "isError"), r
     if "result" not in r:
         return None, "protocol", r
     return sc, None, r
@@ -341,7 +341,7 @@ out("a cached envelope equals get_thread's envelope of the same message",
     m1 and thread_envelope(m1["uid"], "Big") == m1, (m1, thread_envelope(m1.get("uid"), "Big")))
 # paging with cursors
 sc1, err, r = search({"folder": "Big", "limit": 10})
-cur = sc1 and sc1["meta"]["next_cursor"]
+cur = sc1 and sc1["meta"].get("next_cursor")
 sc2, err, r2 = search({"folder": "Big", "limit": 10, "cursor": cur}) if cur else (None, None, None)
 sc3, _, _ = search({"folder": "Big", "limit": 10, "offset": 10})
 out("cursor gives the next page",
@@ -440,7 +440,7 @@ sc, info = wait_cached("Fresh", 2, 60)
 out("UIDVALIDITY reset: the folder is synced again", sc is not None, info)
 # cursor made before a reset
 sc1, _, _ = search({"folder": "Fresh", "limit": 1})
-cur = sc1 and sc1["meta"]["next_cursor"]
+cur = sc1 and sc1["meta"].get("next_cursor")
 m.select("INBOX")
 m.delete("Fresh")
 m.create("Fresh")

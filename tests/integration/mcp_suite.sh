@@ -4,7 +4,8 @@
 #      accounts, tokens created with the CLI) and wait for /healthz;
 #   2. start the auth proxy (tests/mcp/auth-proxy.mjs) in front of it for the conformance suite;
 #   3. run the official conformance suite (tests/mcp/run-conformance.sh), the official SDK
-#      clients (tests/mcp/sdk-clients.mjs) and the raw-HTTP negative tests
+#      clients (tests/mcp/sdk-clients.mjs), every tool's schemas and error results through
+#      SDK v1 (tests/mcp/tool-results.mjs) and the raw-HTTP negative tests
 #      (tests/mcp/http-negative.mjs);
 #   4. stop what it started (by PID) and check the gateway exits 0 on SIGTERM.
 # Prints TAP-like lines ("ok - …" / "not ok - …"); exit status 1 if any "not ok".
@@ -164,6 +165,7 @@ url_proxy="http://127.0.0.1:$proxy_port/mcp"
 # SDK clients first (fast, and a broken handshake explains everything after it).
 run_tap sdk-clients 180 env EXPECT_ACCOUNTS=home,work EXPECT_AUTO_ERA=modern \
   node "$mcp/sdk-clients.mjs" "$url_direct" "$token"
+run_tap tool-results 120 node "$mcp/tool-results.mjs" "$url_direct" "$token"
 run_tap http-negative 300 node "$mcp/http-negative.mjs" "$url_direct" "$token" "$bin" "$cfg"
 # The conformance suite gets what is left of the budget, minus a minute for shutdown.
 run_tap conformance "$((deadline - 30 - $(date +%s)))" env CONFORMANCE_DEADLINE=$((deadline - 60)) \
