@@ -7,6 +7,9 @@ import base64
 import argparse, email.utils, imaplib, json, os, random, signal, socket, sqlite3, ssl
 import subprocess, sys, time, urllib.error, urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mcp_client  # noqa: E402  (its record(): results checked against output schemas)
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", required=True)
 ap.add_argument("--dv", required=True)
@@ -137,7 +140,10 @@ def rpc(method, params, token, limit=60):
     if raw.lstrip().startswith(("event:", "data:", "id:", ":")):
         data = [l[5:].strip() for l in raw.splitlines() if l.startswith("data:")]
         raw = data[-1] if data else "{}"
-    return json.loads(raw)
+    resp = json.loads(raw)
+    if method == "tools/call" and isinstance(resp.get("result"), dict):
+        mcp_client.record("http://127.0.0.1:%d/mcp" % port, token, params["name"], resp["result"])
+    return resp
 
 
 def search(args, account="alice", token=None):

@@ -44,16 +44,17 @@ def rpc(url, token, method, params, name=None, limit=60, max_bytes=16 << 20):
         raw = data[-1] if data else "{}"
     resp = json.loads(raw)
     if method == "tools/call" and isinstance(resp, dict) and isinstance(resp.get("result"), dict):
-        _record(url, token, params.get("name"), resp["result"])
+        record(url, token, params.get("name"), resp["result"])
     return resp
 
 
 _listed = set()  # (url, token) whose tools/list is in the log
 
 
-def _record(url, token, tool, result):
+def record(url, token, tool, result):
     """Appends a tools/call result (and the tool list of url as token sees
-    it, once) to the IG_RESULT_LOG file."""
+    it, once) to the IG_RESULT_LOG file; for checks with their own HTTP
+    client too."""
     path = os.environ.get("IG_RESULT_LOG")
     if not path:
         return
