@@ -30,6 +30,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mcp_client  # noqa: E402  (record(): results checked against output schemas)
+
 BIN, TMP = sys.argv[1], sys.argv[2]
 POSTURES = ["readonly", "draft-safe", "full", "destructive"]
 RANK = {p: i for i, p in enumerate(POSTURES)}
@@ -183,7 +186,10 @@ def post(tok, method, params, rid=1, name=None, session=None, raw=False):
                 raise
     if raw:
         return data
-    return json.loads(data)
+    resp = json.loads(data)
+    if method == "tools/call" and session is None and isinstance(resp.get("result"), dict):
+        mcp_client.record("http://127.0.0.1:%d/mcp" % PORT, tok, name, resp["result"])
+    return resp
 
 
 def legacy_session(tok, version="2025-11-25"):
