@@ -378,12 +378,13 @@ code_checked(const char *s)
 static const char *
 error_code_of(struct json_object *result)
 {
-	struct json_object *sc;
+	struct json_object *m;
 	struct json_object *e;
 	struct json_object *c;
 
-	if (!json_object_object_get_ex(result, "structuredContent", &sc) ||
-	    !json_object_object_get_ex(sc, "error", &e) ||
+	/* handlers/tools.h TOOL_ERROR_META */
+	if (!json_object_object_get_ex(result, "_meta", &m) ||
+	    !json_object_object_get_ex(m, "imapgate/error", &e) ||
 	    !json_object_object_get_ex(e, "code", &c) || !json_object_is_type(c, json_type_string))
 		return "ERR_UNKNOWN";
 	return code_checked(json_object_get_string(c));

@@ -74,8 +74,8 @@ def call(tool, args):
         "Mcp-Method": "tools/call", "Mcp-Name": tool})
     with urllib.request.urlopen(req, timeout=60) as r:
         res = json.loads(r.read())["result"]
-    if res.get("isError") and res["structuredContent"]["error"]["code"] != "ERR_TOO_LARGE":
-        raise SystemExit("bench invalid: %s" % res["structuredContent"]["error"])
+    if res.get("isError") and res["_meta"]["imapgate/error"]["code"] != "ERR_TOO_LARGE":
+        raise SystemExit("bench invalid: %s" % res["_meta"]["imapgate/error"])
 def timed(fn, n):
     ts = []
     for _ in range(n):

@@ -201,7 +201,6 @@ static const char *
 result_error_code(struct tool_call *call)
 {
 	struct json_object *v;
-	struct json_object *sc;
 	struct json_object *err;
 
 	if (call->rpc_error_code != 0)
@@ -209,9 +208,9 @@ result_error_code(struct tool_call *call)
 	if (!json_object_object_get_ex(call->result, "isError", &v) ||
 	    !json_object_get_boolean(v))
 		return NULL;
-	if (json_object_object_get_ex(call->result, "structuredContent", &sc) &&
-	    json_object_object_get_ex(sc, "error", &err) &&
-	    json_object_object_get_ex(err, "code", &v) && json_object_is_type(v, json_type_string))
+	err = tool_result_error(call->result);
+	if (err != NULL && json_object_object_get_ex(err, "code", &v) &&
+	    json_object_is_type(v, json_type_string))
 		return json_object_get_string(v);
 	return "ERR_TOOL"; /* a tool result with isError but no code (fixtures) */
 }

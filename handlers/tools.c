@@ -130,13 +130,17 @@ tool_call_result(struct tool_call *call, struct json_object *result)
 	call->result = result;
 }
 
+/* An error result has no structuredContent: a client (SDK v1, LangChain,
+ * the Inspector) validates any structuredContent it gets against the tool's
+ * outputSchema, and an error is not the tool's output. The code reaches the
+ * model in the text item and the client program in _meta (TOOL_ERROR_META). */
 void
 tool_call_error(struct tool_call *call, const char *code, const char *message)
 {
 	struct json_object *r = json_object_new_object();
 	struct json_object *content = json_object_new_array();
 	struct json_object *text = json_object_new_object();
-	struct json_object *sc = json_object_new_object();
+	struct json_object *meta = json_object_new_object();
 	struct json_object *err = json_object_new_object();
 	struct buf b;
 
@@ -148,12 +152,25 @@ tool_call_error(struct tool_call *call, const char *code, const char *message)
 	json_object_array_add(content, text);
 	json_object_object_add(err, "code", json_object_new_string(code));
 	json_object_object_add(err, "message", json_object_new_string(message));
-	json_object_object_add(sc, "error", err);
+	json_object_object_add(meta, TOOL_ERROR_META, err);
 	json_object_object_add(r, "content", content);
-	json_object_object_add(r, "structuredContent", sc);
 	json_object_object_add(r, "isError", json_object_new_boolean(1));
+	json_object_object_add(r, "_meta", meta);
 	buf_free(&b);
 	tool_call_result(call, r);
+}
+
+struct json_object *
+tool_result_error(struct json_object *result)
+{
+	struct json_object *meta;
+	struct json_object *err;
+
+	if (json_object_object_get_ex(result, "_meta", &meta) &&
+	    json_object_object_get_ex(meta, TOOL_ERROR_META, &err) &&
+	    json_object_is_type(err, json_type_object))
+		return err;
+	return NULL;
 }
 
 bool
@@ -237,12 +254,11 @@ void
 tool_call_error_retry(struct tool_call *call, const char *code, const char *message,
 		      int64_t retry_after_ms)
 {
-	struct json_object *sc;
 	struct json_object *err;
 
 	tool_call_error(call, code, message);
-	if (json_object_object_get_ex(call->result, "structuredContent", &sc) &&
-	    json_object_object_get_ex(sc, "error", &err))
+	err = tool_result_error(call->result);
+	if (err != NULL)
 		json_object_object_add(err, "retry_after_ms", json_object_new_int64(retry_after_ms));
 }
 

@@ -110,9 +110,14 @@ void tool_call_log(struct tool_call *call, enum mcp_log_level level, const char 
 bool tool_call_cancelled(struct tool_call *call);
 /* Sets the CallToolResult; takes ownership of result. */
 void tool_call_result(struct tool_call *call, struct json_object *result);
-/* Sets an isError result with structuredContent.error = {code, message}. */
+/* The _meta member of an error result holding {code, message,
+ * retry_after_ms?}. */
+#define TOOL_ERROR_META "imapgate/error"
+/* Sets an isError result: content [{type:text, text:"CODE: message"}] and
+ * _meta[TOOL_ERROR_META] = {code, message}; no structuredContent (it would
+ * have to validate against the tool's outputSchema). */
 void tool_call_error(struct tool_call *call, const char *code, const char *message);
-/* The same with structuredContent.error.retry_after_ms. */
+/* The same with _meta[TOOL_ERROR_META].retry_after_ms. */
 void tool_call_error_retry(struct tool_call *call, const char *code, const char *message,
 			   int64_t retry_after_ms);
 /* Ends the HTTP connection carrying the response stream without ending the
@@ -134,6 +139,10 @@ void tool_call_defer(struct tool_call *call);
 void tool_call_complete(struct tool_call *call);
 /* Sleeps up to ms, returning early (false) when cancelled. */
 bool tool_call_sleep(struct tool_call *call, unsigned ms);
+
+/* The {code, message, retry_after_ms?} object of an error result set by
+ * tool_call_error, or NULL. Borrowed from result. */
+struct json_object *tool_result_error(struct json_object *result);
 
 /* Builds {content:[{type:text,text:<json of structured>}], structuredContent}
  * from structured (ownership taken) — the usual successful result. */

@@ -61,13 +61,13 @@ folder_json(const struct imap_folder *f)
 
 	json_object_object_add(o, "name", json_object_new_string(name != NULL ? name : ""));
 	free(name);
-	/* the delimiter is one byte the parser saw; keep only printable ASCII */
-	json_object_object_add(o, "delimiter",
-			       f->delim > 0x20 && f->delim < 0x7f ? json_object_new_string(delim)
-								  : NULL);
-	json_object_object_add(o, "special_use", f->special_use != NULL
-							 ? json_object_new_string(f->special_use)
-							 : NULL);
+	/* the delimiter is one byte the parser saw; keep only printable ASCII.
+	 * Absent rather than null when unknown: one type per member (issue
+	 * #12 B2: clients that map schemas to single-type dialects). */
+	if (f->delim > 0x20 && f->delim < 0x7f)
+		json_object_object_add(o, "delimiter", json_object_new_string(delim));
+	if (f->special_use != NULL)
+		json_object_object_add(o, "special_use", json_object_new_string(f->special_use));
 	for (i = 0; i < f->n_attrs; i++) {
 		char *a = u8_valid(f->attrs[i], strlen(f->attrs[i])) ? tk_name_filter(f->attrs[i])
 								     : NULL;
@@ -148,8 +148,8 @@ static const struct tool_def list_folders = {
 		"\"integer\"},\"skipped_invalid_names\":{\"type\":\"integer\"}},\"required\":"
 		"[\"account\",\"folder_count\"]},\"untrusted\":{\"type\":\"object\",\"properties\":"
 		"{\"folders\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
-		"\"name\":{\"type\":\"string\"},\"delimiter\":{\"type\":[\"string\",\"null\"]},"
-		"\"special_use\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"type\":"
+		"\"name\":{\"type\":\"string\"},\"delimiter\":{\"type\":\"string\"},"
+		"\"special_use\":{\"type\":\"string\"},\"attributes\":{\"type\":"
 		"\"array\",\"items\":{\"type\":\"string\"}},\"messages\":{\"type\":\"integer\"},"
 		"\"unseen\":{\"type\":\"integer\"},\"uidnext\":{\"type\":\"integer\"}},"
 		"\"required\":[\"name\",\"attributes\"]}}},\"required\":[\"folders\"]}},"

@@ -461,17 +461,17 @@ search_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	json_object_object_add(meta, "returned",
 			       json_object_new_int64((int64_t)json_object_array_length(p.msgs)));
 	json_object_object_add(meta, "offset", json_object_new_int64((int64_t)j->offset));
-	json_object_object_add(meta, "next_cursor",
-			       j->offset + j->limit < total && f.uidvalidity != 0
-				       ? cursor_make(j, f.uidvalidity, j->offset + j->limit)
-				       : NULL);
+	/* absent on the last page (one type per member, issue #12 B2) */
+	if (j->offset + j->limit < total && f.uidvalidity != 0)
+		json_object_object_add(meta, "next_cursor",
+				       cursor_make(j, f.uidvalidity, j->offset + j->limit));
 	json_object_object_add(meta, "source", json_object_new_string(from_cache ? "cache" : "server"));
 	/* the UIDVALIDITY the returned UIDs belong to: on the server path the
 	 * EXAMINE that ran the search, else the cache's (docs/tools.md: pass it
 	 * back as expected_uidvalidity) */
 	uidv = from_cache ? f.uidvalidity : j->srv_uidvalidity;
-	json_object_object_add(meta, "uidvalidity",
-			       uidv != 0 ? json_object_new_int64((int64_t)uidv) : NULL);
+	if (uidv != 0) /* absent when the server announced none (one type per member) */
+		json_object_object_add(meta, "uidvalidity", json_object_new_int64((int64_t)uidv));
 	json_object_object_add(untrusted, "messages", p.msgs);
 	json_object_object_add(j->out, "meta", meta);
 	json_object_object_add(j->out, "untrusted", untrusted);
@@ -749,17 +749,16 @@ static const struct tool_def search = {
 		"\"account\":{\"type\":\"string\"},\"folder\":{\"type\":\"string\"},"
 		"\"total\":{\"type\":\"integer\"},\"returned\":{\"type\":\"integer\"},"
 		"\"offset\":{\"type\":\"integer\"},"
-		"\"next_cursor\":{\"type\":[\"string\",\"null\"]},"
+		"\"next_cursor\":{\"type\":\"string\"},"
 		"\"source\":{\"type\":\"string\",\"enum\":[\"cache\",\"server\"]},"
-		"\"uidvalidity\":{\"type\":[\"integer\",\"null\"]}},"
-		"\"required\":[\"account\",\"folder\",\"total\",\"returned\",\"source\","
-		"\"uidvalidity\"]},"
+		"\"uidvalidity\":{\"type\":\"integer\"}},"
+		"\"required\":[\"account\",\"folder\",\"total\",\"returned\",\"source\"]},"
 		"\"untrusted\":{\"type\":\"object\",\"properties\":{\"messages\":{\"type\":\"array\","
 		"\"items\":{\"type\":\"object\",\"properties\":{\"uid\":{\"type\":\"integer\"},"
 		"\"folder\":{\"type\":\"string\"},"
-		"\"subject\":{\"type\":[\"string\",\"null\"]},"
-		"\"from\":{\"type\":[\"object\",\"null\"]},\"to\":{\"type\":\"array\"},"
-		"\"flags\":{\"type\":\"array\"},\"security_warnings\":{\"type\":\"array\"}},"
+		"\"to\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"
+		"\"flags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+		"\"security_warnings\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}}},"
 		"\"required\":[\"uid\",\"folder\",\"security_warnings\"]}}},"
 		"\"required\":[\"messages\"]}},"
 		"\"required\":[\"meta\",\"untrusted\"]}",

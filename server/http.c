@@ -344,8 +344,8 @@ static enum MHD_Result
 respond_unauthorized(struct req *r, bool invalid)
 {
 	static const char body[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32001,"
-				   "\"message\":\"Unauthorized: a valid bearer token is "
-				   "required\"}}";
+				   "\"message\":\"Unauthorized: send a valid bearer token in the "
+				   "Authorization header (Authorization: Bearer <token>)\"}}";
 
 	return respond_buf(r, 401, "application/json", body, sizeof(body) - 1, NULL,
 			   invalid ? r->h->challenge_invalid : r->h->challenge, NULL);
@@ -576,6 +576,8 @@ serve_static(struct req *r)
 	if (r->route == ROUTE_HEALTH)
 		return respond_buf(r, 200, "application/json", ok, sizeof(ok) - 1, NULL, NULL,
 				   NULL);
+	if (r->h->prm_json[0] == '\0') /* no authorization server: see build_prm */
+		return respond_error(r, 404, "Not Found");
 	return respond_buf(r, 200, "application/json", r->h->prm_json, strlen(r->h->prm_json),
 			   NULL, NULL, NULL);
 }
@@ -823,12 +825,19 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* --- metadata --- */
 
+/* RFC 9728 metadata must name at least one authorization server (the MCP
+ * authorization spec too); without one configured there is nothing to
+ * publish: "" (the metadata paths answer 404 and the challenge names no
+ * metadata), so OAuth clients do not try to register a client against a
+ * server that does not exist. */
 static char *
 build_prm(const struct ig_config *cfg)
 {
 	struct buf b;
 	size_t i;
 
+	if (cfg->n_authorization_servers == 0)
+		return strdup("");
 	buf_init(&b, (size_t)64 * 1024);
 	buf_puts(&b, "{\"resource\":");
 	buf_json_str(&b, sl_from_cstr(cfg->public_url));
@@ -859,15 +868,22 @@ build_challenge(const struct ig_config *cfg, bool invalid)
 	struct buf b;
 
 	buf_init(&b, 4096);
-	buf_puts(&b, "Bearer resource_metadata=\"");
-	buf_append(&b, url, origin_len);
-	buf_puts(&b, PRM_PATH);
-	if (path != NULL && strcmp(path, "/") != 0)
-		buf_puts(&b, path);
-	buf_puts(&b, "\", scope=\"mcp\"");
+	if (cfg->n_authorization_servers > 0) {
+		buf_puts(&b, "Bearer resource_metadata=\"");
+		buf_append(&b, url, origin_len);
+		buf_puts(&b, PRM_PATH);
+		if (path != NULL && strcmp(path, "/") != 0)
+			buf_puts(&b, path);
+		buf_puts(&b, "\", scope=\"mcp\", ");
+	} else {
+		buf_puts(&b, "Bearer realm=\"imapgate\", ");
+	}
 	if (invalid)
-		buf_puts(&b, ", error=\"invalid_token\", error_description=\"The access token is "
+		buf_puts(&b, "error=\"invalid_token\", error_description=\"The access token is "
 			     "invalid, revoked or expired\"");
+	else
+		buf_puts(&b, "error_description=\"A bearer token is required: send it in the "
+			     "Authorization header (Authorization: Bearer <token>)\"");
 	if (buf_err(&b) != IG_OK) {
 		buf_free(&b);
 		return NULL;

@@ -380,13 +380,22 @@ stream_attach(struct stream *s, void *conn, stream_wake_fn wake, uint64_t last_s
 	enum ig_err err = IG_OK;
 
 	pthread_mutex_lock(&s->hub->lock);
-	if (s->conn != NULL) {
-		err = IG_EBUSY;
-		goto out;
-	}
 	if (s->cancelled) {
 		err = IG_ENOTFOUND;
 		goto out;
+	}
+	if (s->conn != NULL) {
+		/* The newest connection wins (issue #12 B6): a client that
+		 * reconnects has dropped the old one, even when the server has
+		 * not noticed yet (no FIN; only failed keep-alives would tell,
+		 * tens of seconds later, and SDK clients stop retrying before).
+		 * The old reader ends at its next read (it is woken if it
+		 * waits); bytes queued for it may be half a frame, so they go. */
+		if (s->suspended) {
+			s->suspended = false;
+			s->wake(s->conn);
+		}
+		buf_reset(&s->out);
 	}
 	s->conn = conn;
 	s->wake = wake;

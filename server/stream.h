@@ -60,8 +60,10 @@ bool stream_finished(struct stream *s);
 
 /* Attaches a connection. last_seq == UINT64_MAX: deliver what is queued
  * (events sent before the first attach are queued) and new events;
- * otherwise replay the log after last_seq. IG_EBUSY if another connection is
- * attached, IG_ENOTFOUND if the stream was cancelled. */
+ * otherwise replay the log after last_seq. A connection already attached is
+ * replaced: it gets end-of-stream at its next stream_read (woken if
+ * suspended) and its stream_detach is a no-op. IG_ENOTFOUND if the stream
+ * was cancelled. */
 enum ig_err stream_attach(struct stream *s, void *conn, stream_wake_fn wake, uint64_t last_seq);
 /* Detaches conn (no-op if another connection is attached now). Returns true
  * when the stream had not finished and was not closed by the server, i.e.

@@ -175,9 +175,12 @@ async function sdkChecks(client, call) {
     }
     if (r.isError !== true) throw new Error('isError is not true');
     checkErrorText(textOf(r));
-    const err = r.structuredContent?.error;
+    // the machine-readable code rides in _meta (an error has no structuredContent: it would
+    // have to match the tool's outputSchema), when the client passes _meta through
+    const err = r._meta?.['imapgate/error'];
+    if (r.structuredContent !== undefined) throw new Error('an error result carries structuredContent');
     if (err && (err.code !== 'ERR_NOT_FOUND' || typeof err.message !== 'string')) {
-      throw new Error(`structuredContent.error ${JSON.stringify(err)}`);
+      throw new Error(`_meta imapgate/error ${JSON.stringify(err)}`);
     }
   });
   await check('progress', async () => {

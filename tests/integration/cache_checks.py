@@ -7,6 +7,9 @@ import base64
 import argparse, email.utils, imaplib, json, os, random, signal, socket, sqlite3, ssl
 import subprocess, sys, time, urllib.error, urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mcp_client  # noqa: E402  (its record(): results checked against output schemas)
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", required=True)
 ap.add_argument("--dv", required=True)
@@ -137,7 +140,10 @@ def rpc(method, params, token, limit=60):
     if raw.lstrip().startswith(("event:", "data:", "id:", ":")):
         data = [l[5:].strip() for l in raw.splitlines() if l.startswith("data:")]
         raw = data[-1] if data else "{}"
-    return json.loads(raw)
+    resp = json.loads(raw)
+    if method == "tools/call" and isinstance(resp.get("result"), dict):
+        mcp_client.record("http://127.0.0.1:%d/mcp" % port, token, params["name"], resp["result"])
+    return resp
 
 
 def search(args, account="alice", token=None):
@@ -146,7 +152,7 @@ def search(args, account="alice", token=None):
     res = r.get("result") or {}
     sc = res.get("structuredContent") or {}
     if res.get("isError"):
-        return None, (sc.get("error") or {}).get("code", "isError"), r
+        return None, ((res.get("_meta") or {}).get("imapgate/error") or {}).get("code", "isError"), r
     if "result" not in r:
         return None, "protocol", r
     return sc, None, r
@@ -341,7 +347,7 @@ out("a cached envelope equals get_thread's envelope of the same message",
     m1 and thread_envelope(m1["uid"], "Big") == m1, (m1, thread_envelope(m1.get("uid"), "Big")))
 # paging with cursors
 sc1, err, r = search({"folder": "Big", "limit": 10})
-cur = sc1 and sc1["meta"]["next_cursor"]
+cur = sc1 and sc1["meta"].get("next_cursor")
 sc2, err, r2 = search({"folder": "Big", "limit": 10, "cursor": cur}) if cur else (None, None, None)
 sc3, _, _ = search({"folder": "Big", "limit": 10, "offset": 10})
 out("cursor gives the next page",
@@ -440,7 +446,7 @@ sc, info = wait_cached("Fresh", 2, 60)
 out("UIDVALIDITY reset: the folder is synced again", sc is not None, info)
 # cursor made before a reset
 sc1, _, _ = search({"folder": "Fresh", "limit": 1})
-cur = sc1 and sc1["meta"]["next_cursor"]
+cur = sc1 and sc1["meta"].get("next_cursor")
 m.select("INBOX")
 m.delete("Fresh")
 m.create("Fresh")

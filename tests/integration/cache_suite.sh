@@ -39,6 +39,8 @@ chmod 0711 "$tmp"
 dv="$tmp/dv"
 results="$tmp/results.tap"
 : >"$results"
+# every tools/call result, checked against the tools' output schemas at the end
+export IG_RESULT_LOG="$tmp/tool_results.jsonl"
 checks_pid=""
 
 cleanup() {
@@ -78,6 +80,7 @@ if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 elif ! grep -q '^ok - cache_suite: done' "$results"; then
 	emit "not ok - cache_suite: checks ended early ($(tail -3 "$tmp/checks.stderr" | tr '\n' ' '))"
 fi
+"$PY" "$root/tests/integration/tool_results.py" "$IG_RESULT_LOG" cache_suite | tee -a "$results"
 n_ok=$(grep -c '^ok' "$results")
 n_fail=$(grep -c '^not ok' "$results")
 echo "# cache_suite: $n_ok passed, $n_fail failed"

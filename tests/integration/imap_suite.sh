@@ -513,7 +513,7 @@ def call(account, limit=60, tok=None):
 def err_code(r):
     res = r.get("result") or {}
     if res.get("isError"):
-        return ((res.get("structuredContent") or {}).get("error") or {}).get("code") or "isError without code"
+        return ((res.get("_meta") or {}).get("imapgate/error") or {}).get("code") or "isError without code"
     if "error" in r or "http_error" in r or "exception" in r:
         return "protocol: %s" % json.dumps(r)[:200]
     return None
@@ -687,7 +687,7 @@ for a, want in EXPECT.items():
         elif num(got["INBOX"], "messages", "total", "exists") != 3:
             why.append("INBOX count from STATUS")
     if code and "protocol:" not in code:
-        msg = json.dumps(((r.get("result") or {}).get("structuredContent") or {}).get("error", {}))
+        msg = json.dumps(((r.get("result") or {}).get("_meta") or {}).get("imapgate/error", {}))
         if "hostile-password" in msg or "INJECTED" in msg:
             why.append("error message echoes a secret or server text")
     if not alive_after.get(a):

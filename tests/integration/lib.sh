@@ -12,7 +12,9 @@
 # that ends the suite after SUITE_BUDGET seconds; and at exit, only the
 # processes the suite started are stopped, by PID (those in pids and gw_pid;
 # a suite that tracks others defines ig_on_exit, which runs first), then the
-# throwaway Dovecot. Then, as the suite needs them: ig_dovecot_start,
+# throwaway Dovecot, and every tools/call result the suite's checks made
+# through mcp_client.py is checked against its tool's outputSchema
+# (tool_results.py; a mismatch is a "not ok" and fails the suite). Then, as the suite needs them: ig_dovecot_start,
 # ig_bg / ig_wait_port / ig_hostile_start / ig_hostile_ports, ig_wrong_cert,
 # ig_free_port, ig_conf_server / ig_conf_account, ig_token, ig_gateway_start.
 #
@@ -46,6 +48,9 @@ ig_suite_init() { # ig_suite_init NAME DEFAULT_BUDGET TMP_PREFIX BUILD_DIR…
 	dv="$tmp/dv"
 	results="$tmp/results.tap"
 	: >"$results"
+	# mcp_client.py logs every tools/call result here; ig_cleanup checks
+	# them against the tools' output schemas (tool_results.py)
+	export IG_RESULT_LOG="$tmp/tool_results.jsonl"
 	pids=() # test servers started by the suite, stopped by PID at exit
 	gw_pid=""
 	watchdog=""
@@ -84,11 +89,14 @@ ig_cleanup() {
 	for p in "${pids[@]}" $gw_pid; do ig_own "$p" && kill -TERM "$p" 2>/dev/null; done
 	for p in "${pids[@]}" $gw_pid; do ig_own "$p" && wait "$p" 2>/dev/null; done
 	"$root/tests/imap/dovecot.sh" stop "$dv" >/dev/null 2>&1
+	"$PY" "$root/tests/integration/tool_results.py" "$IG_RESULT_LOG" "$suite" | tee -a "$results"
+	local schema_rc=${PIPESTATUS[0]}
 	if [ "${KEEP_TMP:-0}" = 1 ] || grep -q '^not ok' "$results" 2>/dev/null; then
 		echo "# $suite: logs kept in $tmp"
 	else
 		rm -rf "$tmp"
 	fi
+	[ "$schema_rc" -eq 0 ] || exit 1
 }
 
 # Starts the throwaway Dovecot in $dv (tests/imap/dovecot.sh; extra arguments

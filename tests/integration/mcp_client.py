@@ -3,9 +3,16 @@ POSTed to the gateway's /mcp, stateless MCP 2026-07-28 (the protocol version
 in _meta and the MCP-Protocol-Version, Mcp-Method and Mcp-Name headers),
 the answer read as JSON or as SSE (its last data line).
 
+When IG_RESULT_LOG names a file (lib.sh sets it for every suite), every
+tools/call result is appended to it as a JSON line {"url", "tool", "result"},
+and, once per gateway URL and token, the tools/list answer as {"url",
+"tools"}: tool_results.py checks each result against its tool's
+outputSchema at the end of the suite.
+
 The embedded scripts import it after sys.path.insert(0, SUITE_DIR) (lib.sh
 exports IG_SUITE_DIR); not a suite itself."""
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -35,7 +42,36 @@ def rpc(url, token, method, params, name=None, limit=60, max_bytes=16 << 20):
     if raw.lstrip().startswith(("event:", "data:", "id:", ":")):  # SSE: the last data line
         data = [l[5:].strip() for l in raw.splitlines() if l.startswith("data:")]
         raw = data[-1] if data else "{}"
-    return json.loads(raw)
+    resp = json.loads(raw)
+    if method == "tools/call" and isinstance(resp, dict) and isinstance(resp.get("result"), dict):
+        record(url, token, params.get("name"), resp["result"])
+    return resp
+
+
+_listed = set()  # (url, token) whose tools/list is in the log
+
+
+def record(url, token, tool, result):
+    """Appends a tools/call result (and the tool list of url as token sees
+    it, once) to the IG_RESULT_LOG file; for checks with their own HTTP
+    client too."""
+    path = os.environ.get("IG_RESULT_LOG")
+    if not path:
+        return
+    lines = []
+    if (url, token) not in _listed:
+        _listed.add((url, token))
+        try:
+            lst = rpc(url, token, "tools/list", {}, None, 30)
+        except (OSError, ValueError):  # the gateway went away: no schemas from it
+            lst = None
+        tools = (lst.get("result") or {}).get("tools") if isinstance(lst, dict) else None
+        if isinstance(tools, list):
+            lines.append({"url": url, "tools": tools})
+    lines.append({"url": url, "tool": tool, "result": result})
+    with open(path, "a", encoding="utf-8") as f:
+        for l in lines:
+            f.write(json.dumps(l) + "\n")
 
 
 def call(url, token, tool, args, limit=60, max_bytes=16 << 20):

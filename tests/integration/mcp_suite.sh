@@ -4,7 +4,8 @@
 #      accounts, tokens created with the CLI) and wait for /healthz;
 #   2. start the auth proxy (tests/mcp/auth-proxy.mjs) in front of it for the conformance suite;
 #   3. run the official conformance suite (tests/mcp/run-conformance.sh), the official SDK
-#      clients (tests/mcp/sdk-clients.mjs) and the raw-HTTP negative tests
+#      clients (tests/mcp/sdk-clients.mjs), every tool's schemas and error results through
+#      SDK v1 (tests/mcp/tool-results.mjs) and the raw-HTTP negative tests
 #      (tests/mcp/http-negative.mjs);
 #   4. stop what it started (by PID) and check the gateway exits 0 on SIGTERM.
 # Prints TAP-like lines ("ok - …" / "not ok - …"); exit status 1 if any "not ok".
@@ -67,6 +68,7 @@ stop_pid() {  # stop_pid PID [seconds]; returns the exit status of the process i
 }
 
 cleanup() {
+  stop_pid "${as_pid:-}" 5 || true
   stop_pid "$proxy_pid" 5 || true
   stop_pid "$gw_pid" 10 || true
   proxy_pid=""; gw_pid=""
@@ -164,6 +166,24 @@ url_proxy="http://127.0.0.1:$proxy_port/mcp"
 # SDK clients first (fast, and a broken handshake explains everything after it).
 run_tap sdk-clients 180 env EXPECT_ACCOUNTS=home,work EXPECT_AUTO_ERA=modern \
   node "$mcp/sdk-clients.mjs" "$url_direct" "$token"
+run_tap tool-results 120 node "$mcp/tool-results.mjs" "$url_direct" "$token"
+run_tap get-reconnect 120 node "$mcp/get-reconnect.mjs" "$url_direct" "$token"
+# B3: without an authorization server nothing points nowhere; with one, the metadata names it
+run_tap auth-challenge 60 node "$mcp/auth-challenge.mjs" "$url_direct" 0
+as_port="$(free_port)"
+mkdir -p "$tmp/as-data"
+printf '[server]\nlisten = 127.0.0.1:%s\ndata_dir = %s\nauthorization_servers = https://auth.example.com\n' \
+  "$as_port" "$tmp/as-data" > "$tmp/as.conf"
+"$bin" serve --config "$tmp/as.conf" > "$tmp/as.stdout" 2> "$tmp/as.log" &
+as_pid=$!
+for ((i = 0; i < 150; i++)); do
+  node -e "require('http').get('http://127.0.0.1:$as_port/healthz',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))" 2>/dev/null && break
+  kill -0 "$as_pid" 2>/dev/null || break
+  sleep 0.2
+done
+run_tap auth-challenge-as 60 node "$mcp/auth-challenge.mjs" "http://127.0.0.1:$as_port/mcp" 1
+stop_pid "$as_pid" 15 || emit "not ok - mcp_suite: the gateway with an authorization server exits 0 on SIGTERM"
+as_pid=""
 run_tap http-negative 300 node "$mcp/http-negative.mjs" "$url_direct" "$token" "$bin" "$cfg"
 # The conformance suite gets what is left of the budget, minus a minute for shutdown.
 run_tap conformance "$((deadline - 30 - $(date +%s)))" env CONFORMANCE_DEADLINE=$((deadline - 60)) \

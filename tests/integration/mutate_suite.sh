@@ -105,7 +105,7 @@ def call(tool, account="alice", **args):
     res = r.get("result") or {}
     sc = res.get("structuredContent") or {}
     if res.get("isError"):
-        return (sc.get("error") or {}).get("code") or "isError without code", sc
+        return ((res.get("_meta") or {}).get("imapgate/error") or {}).get("code") or "isError without code", sc
     if "result" not in r:
         return "protocol: %s" % json.dumps(r)[:300], {}
     return None, sc

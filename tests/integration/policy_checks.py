@@ -28,7 +28,7 @@ def call(tool, args, token=noisy, limit=60):
 
 def code(res):
     if res.get("isError"):
-        return ((res.get("structuredContent") or {}).get("error") or {}).get("code")
+        return ((res.get("_meta") or {}).get("imapgate/error") or {}).get("code")
     return None
 
 

@@ -31,7 +31,7 @@ def call(tool, args, limit=60):
 
 def code(res):
     if res.get("isError"):
-        return ((res.get("structuredContent") or {}).get("error") or {}).get("code")
+        return ((res.get("_meta") or {}).get("imapgate/error") or {}).get("code")
     return None
 
 
@@ -219,7 +219,7 @@ for args, want, what in (
         res = call(tool, dict(args, account="alice"))
         out("%s %s: %s" % (tool, what, want), code(res) == want, repr(res)[:200])
         # a server's NO text is untrusted: never in the result (the log has it)
-        emsg = ((sc(res).get("error") or {}).get("message") or "")
+        emsg = json.dumps(res) if code(res) else ""  # the text item and _meta
         out("%s %s: the error message carries no server text" % (tool, what),
             "Mailbox" not in emsg and "secs)" not in emsg and "server said" not in emsg, emsg)
 

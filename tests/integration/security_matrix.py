@@ -30,6 +30,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mcp_client  # noqa: E402  (record(): results checked against output schemas)
+
 BIN, TMP = sys.argv[1], sys.argv[2]
 POSTURES = ["readonly", "draft-safe", "full", "destructive"]
 RANK = {p: i for i, p in enumerate(POSTURES)}
@@ -183,7 +186,10 @@ def post(tok, method, params, rid=1, name=None, session=None, raw=False):
                 raise
     if raw:
         return data
-    return json.loads(data)
+    resp = json.loads(data)
+    if method == "tools/call" and session is None and isinstance(resp.get("result"), dict):
+        mcp_client.record("http://127.0.0.1:%d/mcp" % PORT, tok, name, resp["result"])
+    return resp
 
 
 def legacy_session(tok, version="2025-11-25"):
@@ -217,7 +223,7 @@ def code_of(resp):
     res = resp["result"]
     if not res.get("isError"):
         return "OK"
-    return res.get("structuredContent", {}).get("error", {}).get("code", "ERR_?")
+    return res.get("_meta", {}).get("imapgate/error", {}).get("code", "ERR_?")
 
 
 def gen(schema, name=None, acct=None):
@@ -461,7 +467,7 @@ def main():
     codes = [code_of(call(rl, "list_accounts", {})) for _ in range(3)]
     ok(codes == ["OK"] * 3, f"rate limit: burst of 3 passes ({codes})")
     r = call(rl, "list_accounts", {})
-    err = r["result"].get("structuredContent", {}).get("error", {})
+    err = r["result"].get("_meta", {}).get("imapgate/error", {})
     ok(err.get("code") == "ERR_RATE_LIMITED" and isinstance(err.get("retry_after_ms"), int)
        and 0 < err["retry_after_ms"] <= 20000,
        f"rate limit: 4th call refused with retry_after_ms ({err})")
@@ -473,7 +479,7 @@ def main():
         ok(all(c in ("ERR_CONNECTION_LOST", "ERR_TIMEOUT") for c in seen),
            f"breaker: unreachable server -> service errors ({seen})")
         r = call(brk, "list_folders", {"account": "brk"})
-        err = r["result"].get("structuredContent", {}).get("error", {})
+        err = r["result"].get("_meta", {}).get("imapgate/error", {})
         ok(err.get("code") == "ERR_CIRCUIT_OPEN" and 0 < err.get("retry_after_ms", 0) <= 5000,
            f"breaker: 6th call -> ERR_CIRCUIT_OPEN with retry_after_ms ({err})")
         c = code_of(call(brk, "list_folders", {"account": "other"}))

@@ -31,6 +31,9 @@ if [ ! -x "$build/imapgate" ]; then
 fi
 tmp=$(mktemp -d /tmp/igsec.XXXXXX)
 out="$tmp/out.tap"
+# every tools/call result (the whole matrix: success and refusal of every tool), checked
+# against the tools' output schemas below
+export IG_RESULT_LOG="$tmp/tool_results.jsonl"
 timeout -k 10 "$budget" "$PY" "$root/tests/integration/security_matrix.py" "$build/imapgate" "$tmp" \
 	>"$out" 2>"$tmp/driver.stderr"
 rc=$?
@@ -45,6 +48,7 @@ if grep -q "ERROR: AddressSanitizer\|runtime error:" "$tmp"/serve.log 2>/dev/nul
 	echo "not ok - security_suite: sanitizer report in the gateway log"
 	rc=1
 fi
+"$PY" "$root/tests/integration/tool_results.py" "$IG_RESULT_LOG" security_suite || rc=1
 if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
 	echo "not ok - security_suite: driver exited $rc"
 fi

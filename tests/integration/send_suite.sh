@@ -108,7 +108,7 @@ def tool(name, args, tok=None):
     res = r.get("result") or {}
     sc = res.get("structuredContent") or {}
     if res.get("isError"):
-        return None, (sc.get("error") or {}).get("code"), r
+        return None, ((res.get("_meta") or {}).get("imapgate/error") or {}).get("code"), r
     if "result" not in r:
         return None, "protocol", r
     return sc, None, r

@@ -122,6 +122,8 @@ async function runV2(mode) {
     await client.connect(transport);
     const era = client.getProtocolEra();
     const version = client.getNegotiatedProtocolVersion();
+    // the safety instructions in every era: from initialize or from server/discover
+    if (!client.getInstructions()?.includes('untrusted')) throw new Error(`no server instructions (era ${era})`);
     const sentInit = log.some((e) => e.rpc === 'initialize');
     const sentDiscover = log.some((e) => e.rpc === 'server/discover');
     if (mode === 'legacy') {

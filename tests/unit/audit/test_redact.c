@@ -232,7 +232,7 @@ test_tool_records(void **state)
 	struct json_object *send_args = parse("{\"account\":\"work\",\"to\":\"x@y.z\","
 					      "\"subject\":\"hi\",\"body_text\":\"b\"}");
 	struct json_object *err_result =
-		parse("{\"isError\":true,\"structuredContent\":{\"error\":{\"code\":"
+		parse("{\"isError\":true,\"_meta\":{\"imapgate/error\":{\"code\":"
 		      "\"ERR_POSTURE_DENIED\",\"message\":\"no\"}}}");
 	struct json_object *rec;
 	struct json_object *v;

@@ -181,7 +181,6 @@ call(struct disp *d, const struct token_info *tok, const char *tool, const char 
 	static char text[4096];
 	static char code[64];
 	struct tool_call tc;
-	struct json_object *sc;
 	struct json_object *err;
 	struct json_object *c;
 
@@ -198,9 +197,8 @@ call(struct disp *d, const struct token_info *tok, const char *tool, const char 
 	(void)snprintf(text, sizeof(text), "%s",
 		       json_object_to_json_string_ext(tc.result, JSON_C_TO_STRING_PLAIN));
 	(void)snprintf(code, sizeof(code), "OK");
-	if (json_object_object_get_ex(tc.result, "structuredContent", &sc) &&
-	    json_object_object_get_ex(sc, "error", &err) &&
-	    json_object_object_get_ex(err, "code", &c))
+	err = tool_result_error(tc.result);
+	if (err != NULL && json_object_object_get_ex(err, "code", &c))
 		(void)snprintf(code, sizeof(code), "%s", json_object_get_string(c));
 	*code_r = code;
 	tool_call_clear(&tc);

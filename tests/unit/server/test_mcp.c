@@ -281,6 +281,39 @@ test_initialize_negotiation(void **state)
 	json_object_put(msg);
 }
 
+/* The safety instructions reach both eras: initialize and server/discover
+ * (a 2026-07-28 client never initializes) give the same non-empty text. */
+static void
+test_instructions_both_eras(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *msg;
+	struct json_object *res;
+	struct json_object *v;
+	char sid[SESS_ID_LEN + 1];
+	char init_text[512];
+
+	assert_int_equal(post(f, &f->tok, NULL, NULL, NULL, NULL,
+			      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+			      "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{}}}",
+			      &msg, sid),
+			 200);
+	assert_true(json_object_object_get_ex(msg, "result", &res));
+	assert_true(json_object_object_get_ex(res, "instructions", &v));
+	assert_non_null(strstr(json_object_get_string(v), "untrusted"));
+	(void)snprintf(init_text, sizeof(init_text), "%s", json_object_get_string(v));
+	json_object_put(msg);
+	assert_int_equal(post(f, &f->tok, NULL, "2026-07-28", "server/discover", NULL,
+			      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"server/discover\","
+			      "\"params\":{" META "}}",
+			      &msg, NULL),
+			 200);
+	assert_true(json_object_object_get_ex(msg, "result", &res));
+	assert_true(json_object_object_get_ex(res, "instructions", &v));
+	assert_string_equal(json_object_get_string(v), init_text);
+	json_object_put(msg);
+}
+
 static void
 test_batches(void **state)
 {
@@ -516,6 +549,7 @@ main(void)
 		cmocka_unit_test(test_invalid_requests),
 		cmocka_unit_test(test_session_rules),
 		cmocka_unit_test(test_initialize_negotiation),
+		cmocka_unit_test(test_instructions_both_eras),
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_modern_checks),
 		cmocka_unit_test(test_modern_tool_call),

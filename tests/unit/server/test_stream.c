@@ -114,15 +114,68 @@ test_resume_after_close(void **state)
 	assert_false(stream_detach(s, &c1));
 	assert_int_equal(stream_send(s, "two", 3), IG_OK);
 	assert_int_equal(stream_finish(s, "three", 5), IG_OK);
-	/* a second connection for the same stream is refused while one is attached */
+	/* a second connection for the same stream replaces the first, which
+	 * ends without a byte more; the replay goes to the new one */
 	assert_int_equal(stream_attach(s, &c2, fake_wake, 1), IG_OK);
-	assert_int_equal(stream_attach(s, &c3, fake_wake, 1), IG_EBUSY);
+	assert_int_equal(stream_attach(s, &c3, fake_wake, 1), IG_OK);
 	assert_int_equal(drain(s, &c2, out, sizeof(out), &len), STREAM_END);
+	assert_int_equal(len, 0);
+	assert_false(stream_detach(s, &c2));
+	assert_int_equal(drain(s, &c3, out, sizeof(out), &len), STREAM_END);
 	assert_string_equal(out, "id: 3-2\ndata: two\n\nid: 3-3\ndata: three\n\n");
 	assert_true(stream_event_id_parse("3-1", 3, &sid, &seq));
 	assert_int_equal(sid, 3);
 	assert_int_equal(seq, 1);
-	(void)stream_detach(s, &c2);
+	(void)stream_detach(s, &c3);
+	stream_unref(s);
+	stream_hub_free(hub);
+}
+
+/* Issue #12 B6: a standalone GET stream whose connection died without the
+ * server noticing (the reader waits, suspended) is taken over at once by
+ * the client's next GET, with or without Last-Event-ID. */
+static void
+test_new_get_replaces_dead_stream(void **state)
+{
+	struct stream_hub *hub = stream_hub_new();
+	struct stream *s = stream_new(hub, 0, true);
+	struct fake_conn dead = {0, 0};
+	struct fake_conn fresh = {0, 0};
+	struct fake_conn resumed = {0, 0};
+	char out[1024];
+	size_t len;
+
+	(void)state;
+	stream_mark_listener(s);
+	assert_int_equal(stream_attach(s, &dead, fake_wake, UINT64_MAX), IG_OK);
+	assert_int_equal(stream_send(s, "a", 1), IG_OK);
+	assert_int_equal(drain(s, &dead, out, sizeof(out), &len), STREAM_WAIT);
+	assert_string_equal(out, "id: 0-1\ndata: a\n\n");
+	/* the peer vanished; an event is queued for it but never read */
+	assert_int_equal(stream_send(s, "b", 1), IG_OK);
+	assert_int_equal(dead.woken, 1);
+	assert_int_equal(stream_read(s, &dead, out, 4, &len, fake_suspend), STREAM_DATA);
+	assert_int_equal(len, 4);
+	/* a new GET without Last-Event-ID: new events only, never the rest of
+	 * a half-sent frame */
+	assert_int_equal(stream_attach(s, &fresh, fake_wake, UINT64_MAX), IG_OK);
+	assert_int_equal(drain(s, &dead, out, sizeof(out), &len), STREAM_END);
+	assert_int_equal(len, 0);
+	assert_int_equal(stream_send(s, "c", 1), IG_OK);
+	assert_int_equal(drain(s, &fresh, out, sizeof(out), &len), STREAM_WAIT);
+	assert_string_equal(out, "id: 0-3\ndata: c\n\n");
+	/* the old connection's cleanup does not touch the new one */
+	assert_false(stream_detach(s, &dead));
+	/* that one dies too (suspended: it is woken to end); the next GET
+	 * resumes after the last event the client saw */
+	assert_int_equal(stream_attach(s, &resumed, fake_wake, 1), IG_OK);
+	assert_int_equal(fresh.woken, 1);
+	assert_int_equal(drain(s, &fresh, out, sizeof(out), &len), STREAM_END);
+	assert_int_equal(drain(s, &resumed, out, sizeof(out), &len), STREAM_WAIT);
+	assert_string_equal(out, "id: 0-2\ndata: b\n\nid: 0-3\ndata: c\n\n");
+	assert_int_equal(stream_hub_attached(hub), 1);
+	assert_false(stream_detach(s, &fresh));
+	assert_true(stream_detach(s, &resumed));
 	stream_unref(s);
 	stream_hub_free(hub);
 }
@@ -237,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_prime_events_finish),
 		cmocka_unit_test(test_newlines_cannot_end_event),
 		cmocka_unit_test(test_resume_after_close),
+		cmocka_unit_test(test_new_get_replaces_dead_stream),
 		cmocka_unit_test(test_client_gone_and_cancel),
 		cmocka_unit_test(test_event_id_parse),
 		cmocka_unit_test(test_replay_is_bounded),
