@@ -269,6 +269,7 @@ sender_main(void *arg)
 	struct sender *s = arg;
 	struct state *st = NULL;
 	const char *error = NULL;
+	enum ig_err rerr;
 	size_t n = 0;
 
 	if (state_open(s->cfg->data_dir, &st, &error) != IG_OK) {
@@ -276,10 +277,11 @@ sender_main(void *arg)
 			  error != NULL ? error : "?");
 		return NULL;
 	}
-	if (outbox_recover(st, (int64_t)time(NULL), recovered_audit, s, &n) != IG_OK)
+	rerr = outbox_recover(st, (int64_t)time(NULL), recovered_audit, s, &n);
+	if (rerr != IG_OK)
 		log_error(0, "msg=\"outbox recovery failed; interrupted entries stay 'sending' "
 			     "(never sent) until a restart can audit them\" error=\"%s\"",
-			  state_errmsg());
+			  rerr == IG_EIO ? "the audit record cannot be written" : state_errmsg());
 	else if (n > 0)
 		log_warn(0, "msg=\"outbox entries interrupted while sending are now uncertain; "
 			    "a human must check them\" count=%zu",
