@@ -259,6 +259,9 @@ struct vstate {
 	const char *prev_file; /* basename of the previous file */
 	const struct audit_head *ck; /* the checkpoint, or NULL */
 	bool ck_seen;
+	/* to read the checkpoint again after the scan (a writer was active) */
+	int head_fd;
+	const unsigned char *key;
 };
 
 static void
@@ -479,6 +482,19 @@ checkpoint_end(struct vstate *vs, const char *file)
 				       vs->ck->seq);
 		return;
 	}
+	if (r->last_seq > vs->ck->seq + 1 && vs->head_fd >= 0) {
+		/* The gateway may have appended while we read: the log was
+		 * read after the checkpoint, so a checkpoint read now that
+		 * covers the records seen accounts for them. */
+		struct audit_head h2;
+
+		if (audit_head_read(vs->head_fd, vs->key, &h2) == AUDIT_HEAD_OK &&
+		    h2.seq > vs->ck->seq && h2.seq + 1 >= r->last_seq) {
+			r->checkpoint_seq = h2.seq < r->last_seq ? h2.seq : r->last_seq;
+			r->after_checkpoint = r->last_seq - r->checkpoint_seq;
+			return;
+		}
+	}
 	if (r->last_seq > vs->ck->seq + 1) {
 		r->torn = false;
 		(void)defect(vs, file, 0, vs->ck->seq + 1,
@@ -492,7 +508,8 @@ checkpoint_end(struct vstate *vs, const char *file)
 
 static enum ig_err
 verify_run(const char *path, uint64_t anchor_seq, const char *anchor_hex,
-	   const struct audit_head *ck, struct audit_verify_report *r)
+	   const struct audit_head *ck, int head_fd, const unsigned char *key,
+	   struct audit_verify_report *r)
 {
 	struct vstate vs;
 	char **files = NULL;
@@ -506,6 +523,8 @@ verify_run(const char *path, uint64_t anchor_seq, const char *anchor_hex,
 	vs.anchor_seq = anchor_seq;
 	vs.anchor_hex = anchor_hex;
 	vs.ck = ck;
+	vs.head_fd = head_fd;
+	vs.key = key;
 	r->ok = true;
 	if ((err = audit_log_files(path, &files, &n)) != IG_OK)
 		return err;
@@ -571,7 +590,7 @@ enum ig_err
 audit_verify(const char *path, uint64_t anchor_seq, const char *anchor_hex,
 	     struct audit_verify_report *r)
 {
-	return verify_run(path, anchor_seq, anchor_hex, NULL, r);
+	return verify_run(path, anchor_seq, anchor_hex, NULL, -1, NULL, r);
 }
 
 enum ig_err
@@ -599,19 +618,24 @@ audit_verify_checkpoint(const char *path, const char *data_dir, uint64_t anchor_
 				      : "the checkpoint <data_dir>/audit.head cannot be read";
 	else if ((hr = audit_head_read(hfd, key, &h)) == AUDIT_HEAD_BAD)
 		why = "the checkpoint <data_dir>/audit.head fails its MAC (forged or damaged)";
+	close(dfd);
+	/* no checkpoint yet: only a log without records is consistent with that */
+	err = verify_run(path, anchor_seq, anchor_hex, why == NULL ? &h : NULL, hfd, key, r);
 	if (hfd >= 0)
 		close(hfd);
-	close(dfd);
 	sodium_memzero(key, sizeof(key));
-	/* no checkpoint yet: only a log without records is consistent with that */
-	err = verify_run(path, anchor_seq, anchor_hex, why == NULL ? &h : NULL, r);
 	if (err == IG_ENOTFOUND && why == NULL && hr == AUDIT_HEAD_NONE)
 		return err;
 	if (err == IG_ENOTFOUND && why == NULL) {
 		memset(r, 0, sizeof(*r));
-		err = IG_OK;
+		r->checkpoint = true;
+		r->checkpoint_seq = h.seq;
 		(void)snprintf(r->file, sizeof(r->file), "%s", path);
-		why = "the log is gone but the checkpoint names records (deleted or emptied)";
+		(void)snprintf(r->why, sizeof(r->why),
+			       "the log is gone but the checkpoint names seq %" PRIu64
+			       " (log files deleted)",
+			       h.seq);
+		return IG_OK;
 	}
 	if (err != IG_OK || !r->ok)
 		return err;

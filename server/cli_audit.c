@@ -72,12 +72,12 @@ static bool
 checkpoint_dir(const char *path, char out[DIR_MAX])
 {
 	struct stat st;
-	char tmp[DIR_MAX];
+	char tmp[DIR_MAX - 4];
 	char *slash;
 
-	if (stat(path, &st) != 0)
+	if (strlen(path) >= sizeof(tmp) || stat(path, &st) != 0)
 		return false;
-	(void)snprintf(tmp, sizeof(tmp), "%s", path);
+	memcpy(tmp, path, strlen(path) + 1);
 	while (strlen(tmp) > 1 && tmp[strlen(tmp) - 1] == '/')
 		tmp[strlen(tmp) - 1] = '\0';
 	if (!S_ISDIR(st.st_mode)) {
@@ -89,7 +89,10 @@ checkpoint_dir(const char *path, char out[DIR_MAX])
 		else
 			*slash = '\0';
 	}
-	(void)snprintf(out, DIR_MAX, "%s/..", tmp[0] != '\0' ? tmp : "/");
+	if (strlen(tmp) + 4 > DIR_MAX)
+		return false;
+	memcpy(out, tmp, strlen(tmp));
+	memcpy(out + strlen(tmp), "/..", 4);
 	return true;
 }
 
