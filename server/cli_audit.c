@@ -89,10 +89,7 @@ checkpoint_dir(const char *path, char out[DIR_MAX])
 		else
 			*slash = '\0';
 	}
-	if (strlen(tmp) + 4 > DIR_MAX)
-		return false;
-	memcpy(out, tmp, strlen(tmp));
-	memcpy(out + strlen(tmp), "/..", 4);
+	(void)snprintf(out, DIR_MAX, "%s/..", tmp);
 	return true;
 }
 
