@@ -140,14 +140,14 @@ live(const struct log *l)
 
 /* Runs `imapgate audit verify DIR`; returns its exit status, output in out. */
 static int
-run_verify(const char *path, char *out, size_t outsz)
+run_verify_opt(const char *opt, const char *path, char *out, size_t outsz)
 {
 	char cmd[1400];
 	FILE *p;
 	size_t n;
 	int st;
 
-	(void)snprintf(cmd, sizeof(cmd), "'%s' audit verify '%s' 2>&1", imapgate_bin, path);
+	(void)snprintf(cmd, sizeof(cmd), "'%s' audit verify %s '%s' 2>&1", imapgate_bin, opt, path);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	n = fread(out, 1, outsz - 1, p);
@@ -155,6 +155,12 @@ run_verify(const char *path, char *out, size_t outsz)
 	st = pclose(p);
 	assert_true(WIFEXITED(st));
 	return WEXITSTATUS(st);
+}
+
+static int
+run_verify(const char *path, char *out, size_t outsz)
+{
+	return run_verify_opt("", path, out, outsz);
 }
 
 /* Every line of every file, in chain order, into one array (for edits). */
@@ -560,6 +566,30 @@ test_key_outside(void **state)
 	log_free(&l);
 }
 
+/* Where the checkpoint is looked up, and how to do without it. */
+static void
+test_cli_paths(void **state)
+{
+	char out[8192];
+	struct log l;
+
+	(void)state;
+	log_new(&l, true);
+	/* the live file names its directory's checkpoint */
+	assert_int_equal(run_verify(live(&l), out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "checkpoint: seq 50 matches"));
+	/* a rotated file alone: chain only, said on stderr */
+	assert_int_equal(run_verify(l.files[1], out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "not a live log"));
+	assert_non_null(strstr(out, "checkpoint: not checked"));
+	/* a copy without its checkpoint: --no-checkpoint */
+	t_head_deleted(&l);
+	assert_int_equal(run_verify(l.adir, out, sizeof(out)), 1);
+	assert_int_equal(run_verify_opt("--no-checkpoint", l.adir, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "checkpoint: not checked"));
+	log_free(&l);
+}
+
 int
 main(void)
 {
@@ -567,6 +597,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_append_after_tamper),
 		cmocka_unit_test(test_key_outside),
+		cmocka_unit_test(test_cli_paths),
 	};
 	char self[512];
 	ssize_t n;
