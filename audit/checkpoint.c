@@ -78,6 +78,8 @@ audit_head_write(int fd, const unsigned char key[AUDIT_KEY_LEN], const struct au
 	do {
 		w = pwrite(fd, slot, sizeof(slot), off);
 	} while (w < 0 && errno == EINTR);
+	if (w >= 0 && w != (ssize_t)sizeof(slot))
+		errno = EIO; /* short: no error of its own */
 	return w == (ssize_t)sizeof(slot);
 }
 

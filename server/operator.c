@@ -19,6 +19,12 @@ audited_commit(struct state *st, struct audit *a, const char *kind, const char *
 
 	if (err != IG_OK) {
 		state_tx_rollback(st);
+		/* Usually nothing reached the log; but a record whose fdatasync
+		 * failed may have: say that the action did not happen. */
+		json_object_object_add(f, "committed", json_object_new_boolean(false));
+		if (audit_append(a, kind, principal, NULL, f, true) != IG_OK) {
+			/* logged by audit_append */
+		}
 		json_object_put(f);
 		*error_r = OP_UNAUDITED;
 		return IG_EIO;

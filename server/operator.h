@@ -14,7 +14,8 @@
  * inside it, before COMMIT; when the record cannot be written the
  * transaction is rolled back and the action fails with IG_EIO and
  * *error_r = OP_UNAUDITED — nothing changed. (Should COMMIT fail after the
- * record was written, a second record with "committed":false says so.)
+ * record was written, or its fdatasync fail, a second record with
+ * "committed":false says so, when it can be written.)
  * *error_r (may be NULL on success) is static or state_errmsg() text. */
 
 struct audit;
