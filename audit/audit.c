@@ -161,7 +161,9 @@ line_prev(const char *p, size_t len, unsigned char out[32])
 		return false;
 	h = p + len - 66;
 	for (i = 0; i < 64; i++) {
-		int v = h[i] >= '0' && h[i] <= '9' ? h[i] - '0' : h[i] >= 'a' && h[i] <= 'f' ? h[i] - 'a' + 10 : -1;
+		int v = h[i] >= '0' && h[i] <= '9'   ? h[i] - '0'
+			: h[i] >= 'a' && h[i] <= 'f' ? h[i] - 'a' + 10
+						     : -1;
 
 		if (v < 0)
 			return false;
@@ -455,8 +457,9 @@ append_locked(struct audit *a, const char *kind, const char *principal, const ch
 			return err;
 		mismatch = head_check(a, &c);
 		if (mismatch != NULL)
-			log_error(0, "msg=\"audit log does not match its checkpoint (changed outside "
-				     "the gateway?); recorded, audit verify will report it\" reason=%s",
+			log_error(0, "msg=\"audit log does not match its checkpoint (changed "
+				     "outside the gateway?); recorded, audit verify will report "
+				     "it\" reason=%s",
 				  mismatch);
 	}
 	size = st.st_size;

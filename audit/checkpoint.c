@@ -163,8 +163,8 @@ audit_head_read(int fd, const unsigned char key[AUDIT_KEY_LEN], struct audit_hea
 		if (n > AUDIT_HEAD_SLOT)
 			n = AUDIT_HEAD_SLOT;
 		/* a slot shorter than its size was cut: bad unless never written */
-		v[i] = slot_parse(buf + (size_t)i * AUDIT_HEAD_SLOT, n == 0 ? AUDIT_HEAD_SLOT : n, key,
-				  &s[i]);
+		v[i] = slot_parse(buf + (size_t)i * AUDIT_HEAD_SLOT,
+				  n == 0 ? AUDIT_HEAD_SLOT : n, key, &s[i]);
 		if (v[i] == 1 && s[i].seq % 2 != (uint64_t)i)
 			v[i] = -1;
 	}

@@ -592,7 +592,8 @@ test_failure_errno(void **state)
 		assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 		lim = old;
 		lim.rlim_cur = (rlim_t)st.st_size + cases[i].room;
-		json_object_object_add(f, "pad", json_object_new_string("0123456789012345678901234567890123456789"));
+		json_object_object_add(f, "pad",
+				       json_object_new_string("0123456789012345678901234567890123456789"));
 		assert_int_equal(dup2(fd, 2), 2);
 		assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
 		err = audit_append(a, "cache", NULL, NULL, f, true);

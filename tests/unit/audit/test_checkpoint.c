@@ -87,7 +87,8 @@ append_n(const char *dir, int n, uint64_t max_bytes)
 		struct json_object *f = json_object_new_object();
 
 		json_object_object_add(f, "i", json_object_new_int(i));
-		json_object_object_add(f, "pad", json_object_new_string("0123456789abcdef0123456789"));
+		json_object_object_add(f, "pad",
+				       json_object_new_string("0123456789abcdef0123456789"));
 		assert_int_equal(audit_append(a, "cache", "tok", NULL, f, false), IG_OK);
 		json_object_put(f);
 	}
@@ -227,7 +228,8 @@ rechain(struct lines *ls, size_t from)
 		size_t len = strlen(t);
 		char hex[65];
 
-		crypto_hash_sha256(h, (const unsigned char *)ls->text[i - 1], strlen(ls->text[i - 1]));
+		crypto_hash_sha256(h, (const unsigned char *)ls->text[i - 1],
+				   strlen(ls->text[i - 1]));
 		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 		assert_true(len > 66 && strcmp(t + len - 2, "\"}") == 0);
 		memcpy(t + len - 66, hex, 64);
