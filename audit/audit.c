@@ -39,6 +39,8 @@
 struct chain {
 	uint64_t seq;                 /* of the last complete record; 0: none yet */
 	unsigned char prev[32];       /* SHA-256 of that record's line */
+	unsigned char last_prev[32];  /* that record's own prev field */
+	bool last_prev_ok;
 	off_t torn;                   /* bytes after the last LF (a torn record) */
 	unsigned char torn_hash[32];
 	char rotated_from[40];        /* first record of a file: its predecessor */
@@ -49,6 +51,7 @@ struct audit {
 	int dir_fd;
 	int lock_fd;
 	int fd; /* audit.jsonl, -1 until first use */
+	int head_fd; /* <data_dir>/audit.head */
 	uint64_t max_bytes;
 	/* The chain state after this handle's last append, valid while the
 	 * file still has this identity and size (nobody else appended). */
@@ -59,15 +62,17 @@ struct audit {
 	uint64_t seq;
 	unsigned char last[32];
 	unsigned char salt[SALT_LEN];
+	unsigned char key[AUDIT_KEY_LEN]; /* MACs the checkpoint */
 	char process_id[33];
 	uint64_t written;
 	uint64_t failed;
+	int last_errno; /* of the failing call in the current append, under lock */
 	struct audit_prov *prov;
 };
 
 static const char *const reserved[] = {
 	"seq", "ts", "process_id", "kind", "principal", "account", "prev",
-	"rotated_from", "torn_tail_bytes", "torn_tail_sha256",
+	"rotated_from", "torn_tail_bytes", "torn_tail_sha256", "checkpoint_mismatch",
 };
 
 static bool
@@ -142,6 +147,34 @@ line_seq(const char *p, size_t len, uint64_t *seq_r)
 	return i < len && p[i] == ',';
 }
 
+/* Reads prev from a line we wrote: it ends ,"prev":"<64 hex>"} */
+static bool
+line_prev(const char *p, size_t len, unsigned char out[32])
+{
+	static const char pre[] = ",\"prev\":\"";
+	size_t plen = sizeof(pre) - 1;
+	const char *h;
+	size_t i;
+
+	if (len < plen + 66 || memcmp(p + len - 66 - plen, pre, plen) != 0 ||
+	    memcmp(p + len - 2, "\"}", 2) != 0)
+		return false;
+	h = p + len - 66;
+	for (i = 0; i < 64; i++) {
+		int v = h[i] >= '0' && h[i] <= '9'   ? h[i] - '0'
+			: h[i] >= 'a' && h[i] <= 'f' ? h[i] - 'a' + 10
+						     : -1;
+
+		if (v < 0)
+			return false;
+		if (i % 2 == 0)
+			out[i / 2] = (unsigned char)(v << 4);
+		else
+			out[i / 2] |= (unsigned char)v;
+	}
+	return true;
+}
+
 /* Finds the chain state at the end of fd (size bytes): the last complete
  * line's seq and hash, and the torn bytes after it. *have_r is false when the
  * file holds no complete line. IG_EIO when the tail cannot be understood (a
@@ -202,6 +235,7 @@ tail_read(int fd, off_t size, struct chain *c, bool *have_r)
 		if (!line_seq(buf + start, end - 1 - start, &c->seq))
 			goto out;
 		crypto_hash_sha256(c->prev, (const unsigned char *)buf + start, end - 1 - start);
+		c->last_prev_ok = line_prev(buf + start, end - 1 - start, c->last_prev);
 		*have_r = true;
 		err = IG_OK;
 		goto out;
@@ -273,6 +307,8 @@ chain_from_rotated(struct audit *a, struct chain *c)
 	if (have) {
 		c->seq = rc.seq;
 		memcpy(c->prev, rc.prev, sizeof(c->prev));
+		memcpy(c->last_prev, rc.last_prev, sizeof(c->last_prev));
+		c->last_prev_ok = rc.last_prev_ok;
 	}
 	return IG_OK;
 }
@@ -362,6 +398,35 @@ str_or_null(struct buf *b, const char *s)
 		audit_json_str(b, s, strlen(s));
 }
 
+/* Lock held, chain state c read from the files: does it end where the
+ * checkpoint says the chain ended? NULL when it does (or, after a crash
+ * between a record and its checkpoint, one record later); else a closed
+ * vocabulary reason, written into the next record as checkpoint_mismatch so
+ * that the evidence stays in the chain (verify reports it). */
+static const char *
+head_check(struct audit *a, const struct chain *c)
+{
+	struct audit_head h;
+
+	switch (audit_head_read(a->head_fd, a->key, &h)) {
+	case AUDIT_HEAD_BAD:
+		return "checkpoint_damaged";
+	case AUDIT_HEAD_NONE:
+		return c->seq > 0 ? "checkpoint_missing" : NULL;
+	case AUDIT_HEAD_OK:
+		break;
+	}
+	if (h.seq == c->seq && sodium_memcmp(h.hash, c->prev, 32) == 0)
+		return NULL;
+	if (h.seq + 1 == c->seq && c->last_prev_ok && sodium_memcmp(h.hash, c->last_prev, 32) == 0)
+		return NULL;
+	if (h.seq > c->seq)
+		return "log_truncated";
+	if (h.seq < c->seq)
+		return "log_extended";
+	return "record_changed";
+}
+
 /* Lock held. Builds the line into line and writes it. */
 static enum ig_err
 append_locked(struct audit *a, const char *kind, const char *principal, const char *account,
@@ -369,11 +434,14 @@ append_locked(struct audit *a, const char *kind, const char *principal, const ch
 {
 	struct chain c;
 	struct stat st;
+	struct audit_head head;
+	const char *mismatch = NULL;
 	bool have = true;
 	char ts[32];
 	char hex[65];
 	enum ig_err err;
 	ssize_t w;
+	size_t done;
 	off_t size;
 
 	memset(&c, 0, sizeof(c));
@@ -387,6 +455,12 @@ append_locked(struct audit *a, const char *kind, const char *principal, const ch
 			return err;
 		if (!have && (err = chain_from_rotated(a, &c)) != IG_OK)
 			return err;
+		mismatch = head_check(a, &c);
+		if (mismatch != NULL)
+			log_error(0, "msg=\"audit log does not match its checkpoint (changed "
+				     "outside the gateway?); recorded, audit verify will report "
+				     "it\" reason=%s",
+				  mismatch);
 	}
 	size = st.st_size;
 	if (c.torn > 0) {
@@ -420,27 +494,53 @@ append_locked(struct audit *a, const char *kind, const char *principal, const ch
 		buf_appendf(line, ",\"torn_tail_bytes\":%lld,\"torn_tail_sha256\":\"%s\"",
 			    (long long)c.torn, hex);
 	}
+	if (mismatch != NULL)
+		buf_appendf(line, ",\"checkpoint_mismatch\":\"%s\"", mismatch);
 	buf_append(line, middle->p, middle->len);
 	hex_put(hex, c.prev, sizeof(c.prev));
 	buf_appendf(line, ",\"prev\":\"%s\"}\n", hex);
 	if (buf_err(line) != IG_OK)
 		return buf_err(line) == IG_ELIMIT ? IG_ELIMIT : IG_ENOMEM;
-	do {
-		w = write(a->fd, line->p, line->len);
-	} while (w < 0 && errno == EINTR);
-	if (w != (ssize_t)line->len) {
+	/* One write(2) in the normal case; a short write (the disk or the
+	 * file size limit reached mid-record) is continued so that the
+	 * failing call reports why (ENOSPC, EFBIG, EDQUOT). */
+	done = 0;
+	while (done < line->len) {
+		w = write(a->fd, line->p + done, line->len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			a->last_errno = w < 0 ? errno : EIO;
+			break;
+		}
+		done += (size_t)w;
+	}
+	if (done != line->len) {
 		/* Never leave half a record behind a live writer. */
-		if (w > 0 && ftruncate(a->fd, size) != 0)
+		if (done > 0 && ftruncate(a->fd, size) != 0)
 			log_error(0, "msg=\"audit: cannot remove a partial record\"");
+		a->cached = false;
+		return IG_EIO;
+	}
+	head.seq = c.seq + 1;
+	crypto_hash_sha256(head.hash, (const unsigned char *)line->p, line->len - 1);
+	if (!audit_head_write(a->head_fd, a->key, &head)) {
+		/* A record the checkpoint does not cover would be reported as
+		 * appended behind the gateway's back: take it back. */
+		a->last_errno = errno;
+		if (ftruncate(a->fd, size) != 0)
+			log_error(0, "msg=\"audit: cannot remove an unchecked record\"");
 		a->cached = false;
 		return IG_EIO;
 	}
 	a->cached = true;
 	a->size = size + (off_t)line->len;
-	a->seq = c.seq + 1;
-	crypto_hash_sha256(a->last, (const unsigned char *)line->p, line->len - 1);
-	if (sync && fdatasync(a->fd) != 0)
+	a->seq = head.seq;
+	memcpy(a->last, head.hash, sizeof(a->last));
+	if (sync && (fdatasync(a->fd) != 0 || fdatasync(a->head_fd) != 0)) {
+		a->last_errno = errno;
 		return IG_EIO;
+	}
 	return IG_OK;
 }
 
@@ -451,6 +551,7 @@ audit_append(struct audit *a, const char *kind, const char *principal, const cha
 	struct buf middle;
 	struct buf line;
 	enum ig_err err = IG_OK;
+	int saved_errno;
 
 	if (a == NULL || kind == NULL)
 		return IG_EINVAL;
@@ -470,11 +571,15 @@ audit_append(struct audit *a, const char *kind, const char *principal, const cha
 	if (buf_err(&middle) != IG_OK)
 		err = buf_err(&middle) == IG_ELIMIT ? IG_ELIMIT : IG_ENOMEM;
 	pthread_mutex_lock(&a->lock);
+	a->last_errno = 0;
 	if (err == IG_OK) {
 		if (lock_ex(a->lock_fd) != 0) {
+			a->last_errno = errno;
 			err = IG_EIO;
 		} else {
 			err = append_locked(a, kind, principal, account, &middle, sync, &line);
+			if (err == IG_EIO && a->last_errno == 0)
+				a->last_errno = errno; /* the failing call's, before flock */
 			(void)flock(a->lock_fd, LOCK_UN);
 		}
 	}
@@ -482,10 +587,12 @@ audit_append(struct audit *a, const char *kind, const char *principal, const cha
 		a->written++;
 	else
 		a->failed++;
+	saved_errno = a->last_errno;
 	pthread_mutex_unlock(&a->lock);
 	if (err != IG_OK)
-		log_error(0, "msg=\"audit append failed\" kind=%s err=%s errno=%d", kind,
-			  ig_err_str(err), errno);
+		log_error(0, "msg=\"audit append failed\" kind=%s err=%s errno=%d (%s)", kind,
+			  ig_err_str(err), saved_errno,
+			  saved_errno != 0 ? strerror(saved_errno) : "no system error");
 	buf_free(&middle);
 	buf_free(&line);
 	return err;
@@ -548,7 +655,7 @@ audit_open(const char *data_dir, struct audit **a_r, const char **error_r)
 		*error_r = "out of memory";
 		return IG_ENOMEM;
 	}
-	a->dir_fd = a->lock_fd = a->fd = -1;
+	a->dir_fd = a->lock_fd = a->fd = a->head_fd = -1;
 	a->prov = audit_prov_new();
 	if (a->prov == NULL || pthread_mutex_init(&a->lock, NULL) != 0) {
 		audit_prov_free(a->prov);
@@ -576,6 +683,17 @@ audit_open(const char *data_dir, struct audit **a_r, const char **error_r)
 	if (salt_load(data_fd, a->salt) != IG_OK) {
 		(void)flock(a->lock_fd, LOCK_UN);
 		*error_r = "cannot read or create <data_dir>/audit.salt (32 bytes)";
+		goto fail;
+	}
+	if (audit_key_load(data_fd, AUDIT_KEY, a->key, sizeof(a->key), true) != IG_OK) {
+		(void)flock(a->lock_fd, LOCK_UN);
+		*error_r = "cannot read or create <data_dir>/audit.key (32 bytes)";
+		goto fail;
+	}
+	a->head_fd = openat(data_fd, AUDIT_HEAD, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (a->head_fd < 0) {
+		(void)flock(a->lock_fd, LOCK_UN);
+		*error_r = "cannot open or create <data_dir>/audit.head";
 		goto fail;
 	}
 	a->fd = open_log(a, 0);
@@ -607,6 +725,9 @@ audit_close(struct audit *a)
 		close(a->fd);
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);
+	if (a->head_fd >= 0)
+		close(a->head_fd);
+	sodium_memzero(a->key, sizeof(a->key));
 	if (a->dir_fd >= 0)
 		close(a->dir_fd);
 	sodium_memzero(a->salt, sizeof(a->salt));

@@ -3,6 +3,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
 
 /* Internals shared by the files of audit/. */
 
@@ -28,5 +31,33 @@ struct audit_prov;
 struct audit_prov *audit_prov_new(void);
 void audit_prov_free(struct audit_prov *p); /* NULL-safe */
 struct audit_prov *audit_prov_of(struct audit *a);
+
+/* The checkpoint (audit/checkpoint.c): the chain head kept outside the log,
+ * in <data_dir>/audit.head, MACed with <data_dir>/audit.key. */
+#define AUDIT_KEY "audit.key"
+#define AUDIT_HEAD "audit.head"
+#define AUDIT_KEY_LEN 32
+#define AUDIT_HEAD_SLOT 160
+
+struct audit_head {
+	uint64_t seq;            /* of the last record written */
+	unsigned char hash[32];  /* SHA-256 of its line (without the LF) */
+};
+
+enum audit_head_res {
+	AUDIT_HEAD_NONE, /* never written (absent or empty file) */
+	AUDIT_HEAD_OK,   /* *h: the newer valid slot */
+	AUDIT_HEAD_BAD,  /* a slot fails its MAC or format: forged or damaged */
+};
+
+enum audit_head_res audit_head_read(int fd, const unsigned char key[AUDIT_KEY_LEN],
+				    struct audit_head *h);
+/* Writes h into slot h->seq % 2 with one pwrite. */
+bool audit_head_write(int fd, const unsigned char key[AUDIT_KEY_LEN], const struct audit_head *h);
+
+/* Reads the len-byte key file name in data_fd, creating it (random, 0600)
+ * when create and absent. IG_ENOTFOUND when absent and !create. */
+enum ig_err audit_key_load(int data_fd, const char *name, unsigned char *key, size_t len,
+			   bool create);
 
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit_int.h"
 #include "base/limits.h"
 #include "server/json.h"
 
@@ -244,6 +245,9 @@ lr_close(struct lr *l)
 
 /* --- verify --- */
 
+struct vstate;
+static void checkpoint_end(struct vstate *vs, const char *file);
+
 struct vstate {
 	struct audit_verify_report *r;
 	bool have_prev;
@@ -253,6 +257,11 @@ struct vstate {
 	const char *anchor_hex;
 	bool anchor_seen;
 	const char *prev_file; /* basename of the previous file */
+	const struct audit_head *ck; /* the checkpoint, or NULL */
+	bool ck_seen;
+	/* to read the checkpoint again after the scan (a writer was active) */
+	int head_fd;
+	const unsigned char *key;
 };
 
 static void
@@ -383,6 +392,22 @@ check_record(struct vstate *vs, const char *file, bool first_file, uint64_t line
 			defect(vs, file, line, 1, "seq 1 with a non-zero prev");
 			goto out;
 		}
+		/* Only archiving whole rotated files (oldest first) may remove
+		 * the start of the chain; their successor names them. */
+		if (seq != 1 && (line != 1 || !json_object_object_get_ex(o, "rotated_from", &v))) {
+			defect(vs, file, line, (uint64_t)seq,
+			       "the log begins at seq %" PRId64 " without rotated_from (its first "
+			       "records were removed)",
+			       seq);
+			goto out;
+		}
+	}
+	if (json_object_object_get_ex(o, "checkpoint_mismatch", &v)) {
+		defect(vs, file, line, (uint64_t)seq,
+		       "the writer found the log did not match its checkpoint before this record "
+		       "(%s): records were changed or removed outside the gateway",
+		       json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "?");
+		goto out;
 	}
 	if (json_object_object_get_ex(o, "rotated_from", &v)) {
 		if (line != 1 || !json_object_is_type(v, json_type_string)) {
@@ -400,6 +425,15 @@ check_record(struct vstate *vs, const char *file, bool first_file, uint64_t line
 	}
 	crypto_hash_sha256(vs->prev_hash, (const unsigned char *)p, len);
 	hex_put(vs->r->last_sha256, vs->prev_hash, 32);
+	if (vs->ck != NULL && (uint64_t)seq == vs->ck->seq) {
+		vs->ck_seen = true;
+		if (sodium_memcmp(vs->prev_hash, vs->ck->hash, 32) != 0) {
+			defect(vs, file, line, (uint64_t)seq,
+			       "differs from the checkpoint (the record was edited, or the chain up "
+			       "to it rewritten)");
+			goto out;
+		}
+	}
 	if (vs->anchor_seq != 0 && (uint64_t)seq == vs->anchor_seq) {
 		vs->anchor_seen = true;
 		if (vs->anchor_hex == NULL || strcmp(vs->anchor_hex, vs->r->last_sha256) != 0) {
@@ -417,9 +451,65 @@ out:
 	return ok;
 }
 
-enum ig_err
-audit_verify(const char *path, uint64_t anchor_seq, const char *anchor_hex,
-	     struct audit_verify_report *r)
+/* After the last record: the checkpoint's record must have been seen; at
+ * most one record may follow it (written just before a crash). */
+static void
+checkpoint_end(struct vstate *vs, const char *file)
+{
+	struct audit_verify_report *r = vs->r;
+
+	r->checkpoint = true;
+	if (vs->ck == NULL || vs->ck->seq == 0) {
+		/* checkpoint never written: fine for an empty log only */
+		if (r->records > 0)
+			(void)defect(vs, file, 0, 0, "the log has records but no checkpoint");
+		return;
+	}
+	r->checkpoint_seq = vs->ck->seq;
+	if (!vs->ck_seen) {
+		r->torn = false;
+		(void)defect(vs, file, 0, vs->ck->seq,
+			     "the checkpoint names seq %" PRIu64 " but the log %s%" PRIu64
+			     " (records removed at the end, emptied, or the last record turned "
+			     "into a torn one)",
+			     vs->ck->seq, r->records == 0 ? "is empty" : "ends at seq ",
+			     r->records == 0 ? (uint64_t)0 : r->last_seq);
+		if (r->records == 0)
+			(void)snprintf(r->why, sizeof(r->why),
+				       "the checkpoint names seq %" PRIu64 " but the log has no "
+				       "complete record (emptied, or the last record turned into a "
+				       "torn one)",
+				       vs->ck->seq);
+		return;
+	}
+	if (r->last_seq > vs->ck->seq + 1 && vs->head_fd >= 0) {
+		/* The gateway may have appended while we read: the log was
+		 * read after the checkpoint, so a checkpoint read now that
+		 * covers the records seen accounts for them. */
+		struct audit_head h2;
+
+		if (audit_head_read(vs->head_fd, vs->key, &h2) == AUDIT_HEAD_OK &&
+		    h2.seq > vs->ck->seq && h2.seq + 1 >= r->last_seq) {
+			r->checkpoint_seq = h2.seq < r->last_seq ? h2.seq : r->last_seq;
+			r->after_checkpoint = r->last_seq - r->checkpoint_seq;
+			return;
+		}
+	}
+	if (r->last_seq > vs->ck->seq + 1) {
+		r->torn = false;
+		(void)defect(vs, file, 0, vs->ck->seq + 1,
+			     "%" PRIu64 " records after the checkpoint (seq %" PRIu64
+			     ") were not written by the gateway (appended without the key)",
+			     r->last_seq - vs->ck->seq, vs->ck->seq);
+		return;
+	}
+	r->after_checkpoint = r->last_seq - vs->ck->seq;
+}
+
+static enum ig_err
+verify_run(const char *path, uint64_t anchor_seq, const char *anchor_hex,
+	   const struct audit_head *ck, int head_fd, const unsigned char *key,
+	   struct audit_verify_report *r)
 {
 	struct vstate vs;
 	char **files = NULL;
@@ -432,6 +522,9 @@ audit_verify(const char *path, uint64_t anchor_seq, const char *anchor_hex,
 	vs.r = r;
 	vs.anchor_seq = anchor_seq;
 	vs.anchor_hex = anchor_hex;
+	vs.ck = ck;
+	vs.head_fd = head_fd;
+	vs.key = key;
 	r->ok = true;
 	if ((err = audit_log_files(path, &files, &n)) != IG_OK)
 		return err;
@@ -487,8 +580,75 @@ audit_verify(const char *path, uint64_t anchor_seq, const char *anchor_hex,
 			       " (truncated?)",
 			       r->last_seq, anchor_seq);
 	}
+	if (err == IG_OK && r->ok && ck != NULL)
+		checkpoint_end(&vs, n > 0 ? files[n - 1] : path);
 	files_free(files, n);
 	return err;
+}
+
+enum ig_err
+audit_verify(const char *path, uint64_t anchor_seq, const char *anchor_hex,
+	     struct audit_verify_report *r)
+{
+	return verify_run(path, anchor_seq, anchor_hex, NULL, -1, NULL, r);
+}
+
+enum ig_err
+audit_verify_checkpoint(const char *path, const char *data_dir, uint64_t anchor_seq,
+			const char *anchor_hex, struct audit_verify_report *r)
+{
+	unsigned char key[AUDIT_KEY_LEN];
+	struct audit_head h;
+	enum audit_head_res hr = AUDIT_HEAD_BAD;
+	const char *why = NULL;
+	enum ig_err err;
+	int dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int hfd = -1;
+
+	memset(&h, 0, sizeof(h));
+	if (dfd < 0)
+		return IG_EIO;
+	err = audit_key_load(dfd, AUDIT_KEY, key, sizeof(key), false);
+	if (err == IG_ENOTFOUND)
+		why = "no checkpoint key (<data_dir>/audit.key is missing)";
+	else if (err != IG_OK)
+		why = "the checkpoint key <data_dir>/audit.key cannot be read (32 bytes)";
+	else if ((hfd = openat(dfd, AUDIT_HEAD, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		why = errno == ENOENT ? "no checkpoint (<data_dir>/audit.head is missing)"
+				      : "the checkpoint <data_dir>/audit.head cannot be read";
+	else if ((hr = audit_head_read(hfd, key, &h)) == AUDIT_HEAD_BAD)
+		why = "the checkpoint <data_dir>/audit.head fails its MAC (forged or damaged)";
+	close(dfd);
+	/* no checkpoint yet: only a log without records is consistent with that */
+	err = verify_run(path, anchor_seq, anchor_hex, why == NULL ? &h : NULL, hfd, key, r);
+	if (hfd >= 0)
+		close(hfd);
+	sodium_memzero(key, sizeof(key));
+	if (err == IG_ENOTFOUND && why == NULL && hr == AUDIT_HEAD_NONE)
+		return err;
+	if (err == IG_ENOTFOUND && why == NULL) {
+		memset(r, 0, sizeof(*r));
+		r->checkpoint = true;
+		r->checkpoint_seq = h.seq;
+		(void)snprintf(r->file, sizeof(r->file), "%s", path);
+		(void)snprintf(r->why, sizeof(r->why),
+			       "the log is gone but the checkpoint names seq %" PRIu64
+			       " (log files deleted)",
+			       h.seq);
+		return IG_OK;
+	}
+	if (err != IG_OK || !r->ok)
+		return err;
+	if (why == NULL && hr == AUDIT_HEAD_NONE && r->records > 0)
+		why = "the log has records but the checkpoint was never written or was emptied";
+	if (why != NULL) {
+		r->ok = false;
+		r->torn = false;
+		r->line = 0;
+		r->seq = 0;
+		(void)snprintf(r->why, sizeof(r->why), "%s", why);
+	}
+	return IG_OK;
 }
 
 enum ig_err

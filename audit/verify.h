@@ -34,6 +34,10 @@ struct audit_verify_report {
 	uint64_t line;       /* 1-based line number in file */
 	uint64_t seq;        /* the bad record's seq when readable, else 0 */
 	char why[200];
+	/* audit_verify_checkpoint only: */
+	bool checkpoint;          /* the checkpoint was checked */
+	uint64_t checkpoint_seq;  /* the record it names (0: none written yet) */
+	uint64_t after_checkpoint;/* 0, or 1 record written just before a crash */
 };
 
 /* Checks the hash chain of path (a file or a log directory, see
@@ -48,6 +52,17 @@ struct audit_verify_report {
  * verdict in *r, or IG_EIO/IG_ENOTFOUND when the log cannot be read. */
 enum ig_err audit_verify(const char *path, uint64_t anchor_seq, const char *anchor_hex,
 			 struct audit_verify_report *r) IG_MUST_CHECK;
+
+/* audit_verify, then the log against the checkpoint that the writer keeps in
+ * data_dir (audit.head, MACed with audit.key; docs/audit.md, "Tamper
+ * evidence"): the record the checkpoint names must be present with that line
+ * hash, at most one record may follow it, no record may carry
+ * checkpoint_mismatch. A missing key or checkpoint, or one that fails its MAC,
+ * is a defect unless the log has no records. path must be the live log
+ * (data_dir/audit or its audit.jsonl). */
+enum ig_err audit_verify_checkpoint(const char *path, const char *data_dir, uint64_t anchor_seq,
+				    const char *anchor_hex,
+				    struct audit_verify_report *r) IG_MUST_CHECK;
 
 /* Calls fn for every complete, parseable record of path in chain order
  * (torn and unparseable lines are skipped); rec is borrowed for the call.

@@ -218,6 +218,22 @@ entry_send(struct sender *s, struct state *st, struct outbox_entry *e)
 		sent_copy(s, e);
 }
 
+/* The start-up step: an entry found `sending` becomes `uncertain`, and that
+ * change is audited in the same transaction (no record, no change: the entry
+ * stays `sending`, is never sent, and the next start tries again). */
+static enum ig_err
+recovered_audit(const struct outbox_entry *e, void *ctx)
+{
+	struct sender *s = ctx;
+	struct json_object *f = fields_base(e);
+
+	json_object_object_add(f, "result", json_object_new_string("uncertain"));
+	json_object_object_add(f, "error_code", json_object_new_string("interrupted"));
+	json_object_object_add(f, "smtp_reply", NULL);
+	json_object_object_add(f, "recovered", json_object_new_boolean(true));
+	return send_audit(s->audit, "send_result", e->token_name, e->account, f, true);
+}
+
 /* ---- the thread ------------------------------------------------------------ */
 
 static bool
@@ -253,6 +269,7 @@ sender_main(void *arg)
 	struct sender *s = arg;
 	struct state *st = NULL;
 	const char *error = NULL;
+	enum ig_err rerr;
 	size_t n = 0;
 
 	if (state_open(s->cfg->data_dir, &st, &error) != IG_OK) {
@@ -260,8 +277,11 @@ sender_main(void *arg)
 			  error != NULL ? error : "?");
 		return NULL;
 	}
-	if (outbox_recover(st, (int64_t)time(NULL), &n) != IG_OK)
-		log_error(0, "msg=\"outbox recovery failed\" error=\"%s\"", state_errmsg());
+	rerr = outbox_recover(st, (int64_t)time(NULL), recovered_audit, s, &n);
+	if (rerr != IG_OK)
+		log_error(0, "msg=\"outbox recovery failed; interrupted entries stay 'sending' "
+			     "(never sent) until a restart can audit them\" error=\"%s\"",
+			  rerr == IG_EIO ? "the audit record cannot be written" : state_errmsg());
 	else if (n > 0)
 		log_warn(0, "msg=\"outbox entries interrupted while sending are now uncertain; "
 			    "a human must check them\" count=%zu",

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "handlers/send_audit.h"
 #include "server/config.h"
 #include "server/json.h"
+#include "server/operator.h"
 #include "store/outbox.h"
 #include "store/state.h"
 
@@ -152,7 +152,6 @@ admin_outbox_handle(const struct ig_config *cfg, struct audit *audit, const stru
 		const char *hash = NULL;
 		struct json_object *req = NULL;
 		struct json_object *hv = NULL;
-		struct json_object *f;
 
 		if (strcmp(method, "POST") != 0) {
 			status = fail(out, 405, "use POST");
@@ -175,26 +174,20 @@ admin_outbox_handle(const struct ig_config *cfg, struct audit *audit, const stru
 		}
 		(void)snprintf(approver, sizeof(approver), "admin:%s", who->name);
 		error = NULL;
-		err = approve ? outbox_approve(st, id, approver, hash, (int64_t)time(NULL), &error)
-			      : outbox_reject(st, id, approver, (int64_t)time(NULL));
+		/* audited before it counts (server/operator.h) */
+		err = op_outbox_decide(st, audit, id, approve, approver, who->name, hash, &error);
 		json_object_put(req);
 		if (err != IG_OK) {
 			status = fail(out,
 				      err == IG_ENOTFOUND			? 404
 				      : err == IG_EEXIST || err == IG_EINVAL ? 409
+				      : err == IG_EIO			? 503
 									     : 500,
 				      err == IG_ENOTFOUND ? "not found"
+				      : err == IG_EIO	  ? OP_UNAUDITED
 				      : error != NULL	  ? error
 				      : err == IG_EEXIST  ? "the entry is not pending"
 							  : "the outbox is unavailable");
-			goto out;
-		}
-		f = json_object_new_object();
-		json_object_object_add(f, "outbox_id", json_object_new_int64(id));
-		json_object_object_add(f, "decision", json_object_new_string(approve ? "approved"
-										      : "rejected"));
-		if (send_audit(audit, "approval", who->name, NULL, f, true) != IG_OK) {
-			status = fail(out, 500, "audit record failed");
 			goto out;
 		}
 		j = json_object_new_object();

@@ -30,6 +30,7 @@
 #include "server/cli_outbox.h"
 #include "server/cli_sanitize.h"
 #include "server/config.h"
+#include "server/operator.h"
 #include "store/state.h"
 
 #define DEFAULT_CONFIG "/etc/imapgate/imapgate.conf"
@@ -192,30 +193,6 @@ audit_open_cfg(const struct ig_config *cfg, struct audit **a_r)
 	}
 	audit_set_max_bytes(*a_r, cfg->audit_max_bytes);
 	return 0;
-}
-
-static enum ig_err
-audit_token(struct audit *a, const char *event, const struct token_info *t, const char *name)
-{
-	struct json_object *f = json_object_new_object();
-	enum ig_err err;
-
-	json_object_object_add(f, "event", json_object_new_string(event));
-	json_object_object_add(f, "token", json_object_new_string(t != NULL ? t->name : name));
-	json_object_object_add(f, "via", json_object_new_string("cli"));
-	if (t != NULL) {
-		json_object_object_add(f, "token_id", json_object_new_int64(t->id));
-		json_object_object_add(f, "accounts", json_object_new_string(t->accounts));
-		json_object_object_add(f, "posture",
-				       json_object_new_string(posture_str(t->posture_cap)));
-		json_object_object_add(f, "admin", json_object_new_boolean(t->admin));
-		json_object_object_add(f, "expires_at", t->expires_at != 0
-								 ? json_object_new_int64(t->expires_at)
-								 : NULL);
-	}
-	err = audit_append(a, "token", NULL, NULL, f, true);
-	json_object_put(f);
-	return err;
 }
 
 /* strtoul without its leniencies: digits only, no overflow, in [min, max]. */
@@ -680,21 +657,12 @@ token_create_run(struct cli *c, const struct create_args *a)
 	rc = 1;
 	if (state_open_cfg(cfg, &st) != 0 || audit_open_cfg(cfg, &au) != 0)
 		goto out;
-	err = state_token_create(st, &spec, secret, &info, &error);
+	/* An unaudited token never exists: the record is written before the
+	 * token is committed (server/operator.h). */
+	err = op_token_create(st, au, &spec, secret, &info, &error);
 	if (err != IG_OK) {
 		say("imapgate: token create: %s", error != NULL ? error : ig_err_str(err));
 		rc = err == IG_EINVAL ? EXIT_USAGE : 1;
-		goto out;
-	}
-	if (audit_token(au, "created", &info, NULL) != IG_OK) {
-		/* An unaudited token must not exist: take it back. */
-		char id[24];
-
-		(void)snprintf(id, sizeof(id), "#%lld", (long long)info.id);
-		if (state_token_revoke(st, id) == IG_OK)
-			say("imapgate: token create: the audit log cannot be written; token "
-			    "#%lld revoked again",
-			    (long long)info.id);
 		goto out;
 	}
 	buf_init(&out, TOKEN_SECRET_LEN + 2);
@@ -705,10 +673,11 @@ token_create_run(struct cli *c, const struct create_args *a)
 		char id[24];
 
 		(void)snprintf(id, sizeof(id), "#%lld", (long long)info.id);
-		if (state_token_revoke(st, id) == IG_OK) {
+		if (op_token_revoke(st, au, id, &error) == IG_OK)
 			say("imapgate: token #%lld revoked again", (long long)info.id);
-			(void)audit_token(au, "revoked", &info, NULL);
-		}
+		else
+			say("imapgate: token #%lld could not be revoked again: %s; revoke it",
+			    (long long)info.id, error != NULL ? error : "?");
 		goto out;
 	}
 	time_fmt(exp, info.expires_at);
@@ -972,6 +941,7 @@ token_revoke(struct cli *c, int argc, char **argv)
 	struct state *st = NULL;
 	struct audit *au = NULL;
 	const char *path;
+	const char *error = NULL;
 	enum ig_err err;
 	int rc;
 
@@ -982,19 +952,15 @@ token_revoke(struct cli *c, int argc, char **argv)
 	rc = 1;
 	if (state_open_cfg(cfg, &st) != 0 || audit_open_cfg(cfg, &au) != 0)
 		goto out;
-	err = state_token_revoke(st, argv[optind]);
+	/* Like every operator action: no audit record, no revocation. */
+	err = op_token_revoke(st, au, argv[optind], &error);
 	if (err == IG_ENOTFOUND)
 		say("imapgate: token revoke: no active token '%s'", argv[optind]);
 	else if (err != IG_OK)
-		say("imapgate: token revoke: %s", state_errmsg());
+		say("imapgate: token revoke: %s", error != NULL ? error : ig_err_str(err));
 	else
 		say("token '%s' revoked", argv[optind]);
 	rc = err == IG_OK ? 0 : 1;
-	/* The revocation stands even when it cannot be audited. */
-	if (err == IG_OK && audit_token(au, "revoked", NULL, argv[optind]) != IG_OK) {
-		say("imapgate: token revoke: the audit log cannot be written");
-		rc = 1;
-	}
 out:
 	audit_close(au);
 	state_close(st);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "audit/verify.h"
 #include "server/config.h"
@@ -17,7 +18,8 @@
 #define DIR_MAX 4096
 
 static const char audit_help[] =
-	"Usage: imapgate [--config FILE] audit verify [--anchor SEQ:SHA256] [FILE|DIR]\n"
+	"Usage: imapgate [--config FILE] audit verify [--anchor SEQ:SHA256] [--no-checkpoint]\n"
+	"                [FILE|DIR]\n"
 	"       imapgate [--config FILE] audit query [--since T] [--until T] [--kind K]\n"
 	"                [--tool T] [--token NAME] [--account A] [--limit N] [FILE|DIR]\n"
 	"\n"
@@ -25,7 +27,11 @@ static const char audit_help[] =
 	"        rotated files included) and names the first bad record. A torn final\n"
 	"        record (an interrupted write) is reported and tolerated. --anchor\n"
 	"        requires record SEQ to exist with that line hash (as printed by an\n"
-	"        earlier verify), which detects truncation. Exit 0 valid, 1 not.\n"
+	"        earlier verify). The log is also checked against the checkpoint\n"
+	"        the gateway keeps beside it (<data_dir>/audit.head, keyed with\n"
+	"        audit.key), which detects removed, edited or re-chained records;\n"
+	"        --no-checkpoint skips that (a copy of the log elsewhere). Exit 0\n"
+	"        valid, 1 not.\n"
 	"query   prints the matching records (JSONL, oldest first). T is RFC 3339\n"
 	"        (2025-01-31T12:00:00Z) or unix seconds; --token matches the principal\n"
 	"        or the token a token record is about;\n"
@@ -59,11 +65,40 @@ log_path(int argc, char **argv, const char *config_path, cli_config_fn config, v
 	return -1;
 }
 
+/* The data directory whose checkpoint covers path: the parent of a log
+ * directory, or of the directory of audit.jsonl. false for a rotated file
+ * on its own (the checkpoint names a later record). */
+static bool
+checkpoint_dir(const char *path, char out[DIR_MAX])
+{
+	struct stat st;
+	char tmp[DIR_MAX - 4];
+	char *slash;
+
+	if (strlen(path) >= sizeof(tmp) || stat(path, &st) != 0)
+		return false;
+	memcpy(tmp, path, strlen(path) + 1);
+	while (strlen(tmp) > 1 && tmp[strlen(tmp) - 1] == '/')
+		tmp[strlen(tmp) - 1] = '\0';
+	if (!S_ISDIR(st.st_mode)) {
+		slash = strrchr(tmp, '/');
+		if (strcmp(slash != NULL ? slash + 1 : tmp, "audit.jsonl") != 0)
+			return false;
+		if (slash == NULL)
+			(void)snprintf(tmp, sizeof(tmp), ".");
+		else
+			*slash = '\0';
+	}
+	(void)snprintf(out, DIR_MAX, "%s/..", tmp);
+	return true;
+}
+
 static int
 audit_verify_cmd(int argc, char **argv, cli_config_fn config, void *ctx)
 {
 	static const struct option opts[] = {
 		{"anchor", required_argument, NULL, 'a'},
+		{"no-checkpoint", no_argument, NULL, 'N'},
 		{"config", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -72,15 +107,19 @@ audit_verify_cmd(int argc, char **argv, cli_config_fn config, void *ctx)
 	const char *anchor = NULL;
 	uint64_t anchor_seq = 0;
 	const char *anchor_hex = NULL;
+	bool checkpoint = true;
 	struct audit_verify_report r;
 	char path[DIR_MAX];
+	char data_dir[DIR_MAX];
 	enum ig_err err;
 	int ch;
 	int rc;
 
-	while ((ch = getopt_long(argc, argv, "a:c:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "a:c:hN", opts, NULL)) != -1) {
 		if (ch == 'a')
 			anchor = optarg;
+		else if (ch == 'N')
+			checkpoint = false;
 		else if (ch == 'c')
 			config_path = optarg;
 		else if (ch == 'h')
@@ -101,7 +140,14 @@ audit_verify_cmd(int argc, char **argv, cli_config_fn config, void *ctx)
 	}
 	if ((rc = log_path(argc, argv, config_path, config, ctx, path)) >= 0)
 		return rc;
-	err = audit_verify(path, anchor_seq, anchor_hex, &r);
+	if (checkpoint && !checkpoint_dir(path, data_dir)) {
+		(void)fprintf(stderr, "imapgate: audit verify: %s is not a live log (a rotated file "
+				      "alone): checkpoint not checked\n",
+			      path);
+		checkpoint = false;
+	}
+	err = checkpoint ? audit_verify_checkpoint(path, data_dir, anchor_seq, anchor_hex, &r)
+			 : audit_verify(path, anchor_seq, anchor_hex, &r);
 	if (err != IG_OK) {
 		(void)fprintf(stderr, "imapgate: audit verify: cannot read %s: %s\n", path,
 			      err == IG_ENOTFOUND ? "no audit log there" : ig_err_str(err));
@@ -120,6 +166,14 @@ audit_verify_cmd(int argc, char **argv, cli_config_fn config, void *ctx)
 	       r.first_seq > 1 ? " (anchored: earlier records not present)" : "");
 	if (r.records > 0)
 		printf("anchor: %" PRIu64 ":%s\n", r.last_seq, r.last_sha256);
+	if (!checkpoint)
+		printf("checkpoint: not checked\n");
+	else if (r.after_checkpoint > 0)
+		printf("checkpoint: seq %" PRIu64 "; seq %" PRIu64
+		       " follows it (written just before a crash, not covered)\n",
+		       r.checkpoint_seq, r.last_seq);
+	else
+		printf("checkpoint: seq %" PRIu64 " matches\n", r.checkpoint_seq);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 

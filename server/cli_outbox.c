@@ -14,8 +14,8 @@
 
 #include "audit/audit.h"
 #include "base/buf.h"
-#include "handlers/send_audit.h"
 #include "server/config.h"
+#include "server/operator.h"
 #include "store/outbox.h"
 #include "store/state.h"
 
@@ -205,7 +205,6 @@ outbox_decide_cmd(const struct ig_config *cfg, struct state *st, int64_t id, boo
 		  const char *hash, const char *by)
 {
 	char approver[LIM_TOKEN_NAME + 8];
-	struct json_object *f;
 	struct audit *audit = NULL;
 	const char *why = NULL;
 	enum ig_err err;
@@ -218,10 +217,8 @@ outbox_decide_cmd(const struct ig_config *cfg, struct state *st, int64_t id, boo
 	}
 	why = NULL;
 	(void)snprintf(approver, sizeof(approver), "cli:%s", by);
-	if (approve)
-		err = outbox_approve(st, id, approver, hash, (int64_t)time(NULL), &why);
-	else
-		err = outbox_reject(st, id, approver, (int64_t)time(NULL));
+	/* audited before it counts (server/operator.h) */
+	err = op_outbox_decide(st, audit, id, approve, approver, approver, hash, &why);
 	if (err == IG_ENOTFOUND) {
 		err_line("decide", "no entry with this id", "");
 		goto out;
@@ -234,13 +231,6 @@ outbox_decide_cmd(const struct ig_config *cfg, struct state *st, int64_t id, boo
 		err_line("decide", why != NULL ? why : state_errmsg(), "");
 		goto out;
 	}
-	f = json_object_new_object();
-	json_object_object_add(f, "outbox_id", json_object_new_int64(id));
-	json_object_object_add(f, "decision", json_object_new_string(approve ? "approved"
-									      : "rejected"));
-	json_object_object_add(f, "approver", json_object_new_string(approver));
-	if (send_audit(audit, "approval", approver, NULL, f, true) != IG_OK)
-		err_line("decide", "warning: the audit record failed", "");
 	(void)fprintf(stderr, "outbox entry %lld %s\n", (long long)id,
 		      approve ? "approved (the server sends it within a second)" : "rejected");
 	rc = 0;

@@ -544,22 +544,55 @@ outbox_unapprove(struct state *st, int64_t id, const char *why, int64_t now)
 }
 
 enum ig_err
-outbox_recover(struct state *st, int64_t now, size_t *n_r)
+outbox_recover(struct state *st, int64_t now,
+	       enum ig_err (*fn)(const struct outbox_entry *e, void *ctx), void *ctx, size_t *n_r)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE outbox SET state = 'uncertain', updated_at = ?1,"
-				   " last_error = 'interrupted during sending; delivery unknown'"
-				   " WHERE state = 'sending'");
+	sqlite3_stmt *s = NULL;
+	int64_t ids[LIM_OUTBOX_LIST];
+	size_t n = 0;
+	size_t i;
 	enum ig_err err = IG_EDB;
+	int rc;
 
 	*n_r = 0;
-	if (s == NULL)
-		return IG_EDB;
-	if (sqlite3_bind_int64(s, 1, now) == SQLITE_OK && sqlite3_step(s) == SQLITE_DONE) {
-		*n_r = (size_t)sqlite3_changes(state_db(st));
-		err = IG_OK;
-	} else {
+	if (!exec(st, "BEGIN IMMEDIATE")) {
 		(void)state_err_set("outbox recover", state_db(st));
+		return IG_EDB;
 	}
+	/* One sender claims one entry at a time: a handful at most. */
+	s = prep(st, "SELECT id FROM outbox WHERE state = 'sending' ORDER BY id LIMIT ?1");
+	if (s == NULL || sqlite3_bind_int64(s, 1, LIM_OUTBOX_LIST) != SQLITE_OK)
+		goto rollback;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	if (rc != SQLITE_DONE)
+		goto rollback;
+	for (i = 0; i < n; i++) {
+		struct outbox_entry *e = NULL;
+
+		if ((err = outbox_get(st, ids[i], &e)) != IG_OK ||
+		    (err = update_one(st,
+				      "UPDATE outbox SET state = 'uncertain', updated_at = ?2,"
+				      " last_error = ?3 WHERE id = ?1 AND state = 'sending'",
+				      ids[i], now, "interrupted during sending; delivery unknown",
+				      NULL)) != IG_OK ||
+		    (fn != NULL && (err = fn(e, ctx)) != IG_OK)) {
+			outbox_entry_free(e);
+			(void)exec(st, "ROLLBACK");
+			goto out;
+		}
+		outbox_entry_free(e);
+	}
+	err = IG_EDB;
+	if (!exec(st, "COMMIT"))
+		goto rollback;
+	*n_r = n;
+	err = IG_OK;
+	goto out;
+rollback:
+	(void)state_err_set("outbox recover", state_db(st));
+	(void)exec(st, "ROLLBACK");
+out:
 	sqlite3_finalize(s);
 	return err;
 }

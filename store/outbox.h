@@ -120,7 +120,12 @@ enum ig_err outbox_finish(struct state *st, int64_t id, enum outbox_state to, co
 enum ig_err outbox_unapprove(struct state *st, int64_t id, const char *why,
 			     int64_t now) IG_MUST_CHECK;
 /* At start-up: every entry still `sending` becomes `uncertain` (a crash
- * during a send; a human decides). *n_r gets how many. */
-enum ig_err outbox_recover(struct state *st, int64_t now, size_t *n_r) IG_MUST_CHECK;
+ * during a send; a human decides), in one transaction. fn (may be NULL) is
+ * called for each entry inside it, after its update (the sender writes the
+ * audit record there); when fn fails nothing changes and its error is
+ * returned. *n_r gets how many changed. */
+enum ig_err outbox_recover(struct state *st, int64_t now,
+			   enum ig_err (*fn)(const struct outbox_entry *e, void *ctx), void *ctx,
+			   size_t *n_r) IG_MUST_CHECK;
 
 #endif

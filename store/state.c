@@ -576,10 +576,12 @@ token_insert(struct state *st, const struct token_spec *spec, const char *accoun
 	     const unsigned char hash[crypto_hash_sha256_BYTES], int64_t now, int64_t *id_r,
 	     const char **error_r)
 {
+	/* Inside a caller's state_tx_begin the caller commits or rolls back. */
+	bool own = sqlite3_get_autocommit(st->db) != 0;
 	sqlite3_stmt *s;
 	int rc;
 
-	if (!exec_simple(st, ST_BEGIN)) {
+	if (own && !exec_simple(st, ST_BEGIN)) {
 		err_out(error_r, "begin", st->db);
 		return IG_EDB;
 	}
@@ -613,7 +615,8 @@ token_insert(struct state *st, const struct token_spec *spec, const char *accoun
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
 		(void)sqlite3_reset(s);
-		(void)exec_simple(st, ST_ROLLBACK);
+		if (own)
+			(void)exec_simple(st, ST_ROLLBACK);
 		*error_r = err_set("an active token with this name exists; revoke it first", NULL);
 		return IG_EEXIST;
 	}
@@ -621,14 +624,43 @@ token_insert(struct state *st, const struct token_spec *spec, const char *accoun
 		goto fail;
 	*id_r = sqlite3_last_insert_rowid(st->db);
 	(void)sqlite3_reset(s);
-	if (!exec_simple(st, ST_COMMIT))
+	if (own && !exec_simple(st, ST_COMMIT))
 		goto fail;
 	return IG_OK;
 fail:
 	err_out(error_r, "creating token", st->db);
 	(void)sqlite3_reset(s);
-	(void)exec_simple(st, ST_ROLLBACK);
+	if (own)
+		(void)exec_simple(st, ST_ROLLBACK);
 	return IG_EDB;
+}
+
+enum ig_err
+state_tx_begin(struct state *st)
+{
+	if (!exec_simple(st, ST_BEGIN)) {
+		(void)err_set("begin", st->db);
+		return IG_EDB;
+	}
+	return IG_OK;
+}
+
+enum ig_err
+state_tx_commit(struct state *st)
+{
+	if (!exec_simple(st, ST_COMMIT)) {
+		(void)err_set("commit", st->db);
+		state_tx_rollback(st);
+		return IG_EDB;
+	}
+	return IG_OK;
+}
+
+void
+state_tx_rollback(struct state *st)
+{
+	if (sqlite3_get_autocommit(st->db) == 0)
+		(void)exec_simple(st, ST_ROLLBACK);
 }
 
 enum ig_err

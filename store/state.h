@@ -76,6 +76,16 @@ enum ig_err state_token_verify(struct state *st, struct slice secret, int64_t no
  * "#<id>". IG_ENOTFOUND if none; IG_EDB (see state_errmsg) on a SQL failure. */
 enum ig_err state_token_revoke(struct state *st, const char *name_or_id) IG_MUST_CHECK;
 
+/* One transaction around several steps (BEGIN IMMEDIATE ... COMMIT), for an
+ * operator action whose audit record must be written before the change
+ * counts (server/operator.h). state_token_create and the outbox_* updates
+ * called inside do not begin or commit their own. A failed commit is rolled
+ * back (IG_EDB, see state_errmsg); state_tx_rollback is a no-op outside a
+ * transaction. */
+enum ig_err state_tx_begin(struct state *st) IG_MUST_CHECK;
+enum ig_err state_tx_commit(struct state *st) IG_MUST_CHECK;
+void state_tx_rollback(struct state *st);
+
 /* Calls fn for every token (active and revoked), oldest first. */
 enum ig_err state_token_list(struct state *st,
 			     void (*fn)(const struct token_info *info, void *ctx),

@@ -9,7 +9,9 @@
 #   - `audit query` answers while the server runs;
 #   - a clean SIGTERM run ends with process_end; auth records carry the fingerprint;
 #   - the token secrets, a rejected token, the IMAP password, the body marker and the
-#     raw recipient addresses appear neither in the audit files nor in stderr.
+#     raw recipient addresses appear neither in the audit files nor in stderr;
+#   - verify matches the log against its checkpoint; an edited last record fails it,
+#     and the next start records the mismatch instead of hiding it.
 # Prints TAP-like lines; exit 1 if any "not ok". Bounded by SUITE_BUDGET (default 600 s).
 #
 # usage: tests/integration/audit_suite.sh BUILD_DIR
@@ -218,6 +220,42 @@ grep -q '"ok": [1-9]' "$tmp/load-final.json"
 check "load generator got answers" $? "$(cat "$tmp/load-final.json" 2>/dev/null)"
 q --kind tool_end --tool fetch_message --limit 1 | grep -q '"status":"ok"'
 check "fetch_message succeeded at least once" $?
+# The checkpoint outside the log (data_dir/audit.head, keyed with data_dir/audit.key)
+# matched after all those kill -9 rounds; an edit of the last record (which the
+# chain alone cannot reveal) fails verify, and the next gateway start neither
+# hides it nor refuses to run: its first record carries checkpoint_mismatch.
+out=$(gw audit verify 2>&1)
+echo "$out" | grep -q '^checkpoint: seq [0-9]* matches$'
+check "verify checks the log against its checkpoint" $? "$(echo "$out" | tail -2 | tr '\n' ' ')"
+[ "$(stat -c %a "$data/audit.key")" = 600 ] && [ "$(stat -c %a "$data/audit.head")" = 600 ] &&
+	[ ! -e "$data/audit/audit.key" ]
+check "checkpoint key 0600 outside the audit directory" $?
+"$PY" - "$data/audit/audit.jsonl" <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p, "rb").read().split(b"\n")
+assert lines[-1] == b"" and b'"kind":"process_end"' in lines[-2]
+assert b'"signal":15,' in lines[-2]
+lines[-2] = lines[-2].replace(b'"signal":15,', b'"signal":9,')
+open(p, "wb").write(b"\n".join(lines))
+PY
+out=$(gw audit verify 2>&1)
+rc=$?
+[ "$rc" -eq 1 ] && echo "$out" | grep -q '^FAIL: .*differs from the checkpoint'
+check "an edited last record fails verify" $? "rc=$rc $(echo "$out" | head -2 | tr '\n' ' ')"
+if ig_gateway_start "gw-tamper.err"; then
+	kill -TERM "$gw_pid"
+	wait "$gw_pid"
+	check "the gateway runs on after the log was tampered with (exit 0)" $?
+	gw_pid=""
+	out=$(gw audit verify 2>&1)
+	rc=$?
+	[ "$rc" -eq 1 ] && echo "$out" | grep -q 'did not match its checkpoint.*(record_changed)'
+	check "the next start keeps the evidence (checkpoint_mismatch)" $? "rc=$rc $(echo "$out" | head -2 | tr '\n' ' ')"
+else
+	nok "gateway started after the tampering"
+fi
+
 if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$tmp"/gw-*.err; then
 	nok "no sanitizer report"
 else

@@ -458,6 +458,9 @@ else:
     ts = datetime.datetime.strptime(intent[0]["ts"].replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z")
     ok = ts.timestamp() * 1e9 <= conn_ns
     print("%sok - send_suite: audit send_intent precedes the SMTP connect" % ("" if ok else "not "))
+rec = [r for r in recs if r["kind"] == "send_result" and r.get("outbox_id") == kid and r.get("recovered") is True
+       and r.get("result") == "uncertain" and r.get("error_code") == "interrupted"]
+print("%sok - send_suite: the restart that marks the interrupted send uncertain writes its send_result" % ("" if len(rec) == 1 else "not "))
 res = [r for r in recs if r["kind"] == "send_result"]
 print("%sok - send_suite: audit has send_result records with path" % ("" if res and all("path" in r for r in res) else "not "))
 appr = [r for r in recs if r["kind"] == "approval"]

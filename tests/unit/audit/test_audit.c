@@ -12,6 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -548,6 +552,72 @@ test_time_parse(void **state)
 	assert_false(audit_time_parse("yesterday", 9, &ms));
 }
 
+/* A failed append logs the errno of the call that failed: here EFBIG from
+ * the file size limit, both when the record does not fit at all and when
+ * only its beginning fits (a short write, which sets no errno by itself);
+ * the partial record is removed and the chain stays valid. */
+static void
+test_failure_errno(void **state)
+{
+	static const struct {
+		const char *name;
+		rlim_t room; /* bytes the file may still grow */
+	} cases[] = {{"no room", 0}, {"room for part of the record", 40}};
+	char *dir = tmpdir_new();
+	char errpath[600];
+	struct audit *a = NULL;
+	const char *error = NULL;
+	struct rlimit old;
+	struct rlimit lim;
+	struct stat st;
+	char want[32];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(audit_open(dir, &a, &error), IG_OK);
+	append_n(a, 3, "before");
+	(void)snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
+	(void)snprintf(want, sizeof(want), "errno=%d", EFBIG);
+	assert_true(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *f = json_object_new_object();
+		int saved = dup(2);
+		int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		enum ig_err err;
+		size_t len;
+		char *text;
+
+		assert_true(saved >= 0 && fd >= 0);
+		assert_int_equal(stat(log_path(dir), &st), 0);
+		assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+		lim = old;
+		lim.rlim_cur = (rlim_t)st.st_size + cases[i].room;
+		json_object_object_add(f, "pad",
+				       json_object_new_string("0123456789012345678901234567890123456789"));
+		assert_int_equal(dup2(fd, 2), 2);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+		err = audit_append(a, "cache", NULL, NULL, f, true);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+		assert_int_equal(dup2(saved, 2), 2);
+		close(saved);
+		close(fd);
+		json_object_put(f);
+		text = file_read(errpath, &len);
+		if (strstr(text, want) == NULL)
+			fprintf(stderr, "%s: logged: %s\n", cases[i].name, text);
+		assert_int_equal(err, IG_EIO);
+		assert_non_null(strstr(text, "audit append failed"));
+		assert_non_null(strstr(text, want));
+		assert_false(isdigit((unsigned char)strstr(text, want)[strlen(want)]));
+		free(text);
+		/* nothing of the failed record is left */
+		verify_ok(audit_dir(dir), 3);
+	}
+	audit_close(a);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -559,6 +629,7 @@ main(void)
 		cmocka_unit_test(test_torn_repair),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_time_parse),
+		cmocka_unit_test(test_failure_errno),
 	};
 
 	if (sodium_init() < 0)

@@ -126,7 +126,7 @@ test_lifecycle(void **state)
 	assert_int_equal(outbox_claim(fx->st, 1000003, &e), IG_ENOTFOUND);
 	assert_int_equal(outbox_reject(fx->st, id, "ops", 1000004), IG_EEXIST);
 	/* recovery turns `sending` into `uncertain`, never back to approved */
-	assert_int_equal(outbox_recover(fx->st, 1000005, &n), IG_OK);
+	assert_int_equal(outbox_recover(fx->st, 1000005, NULL, NULL, &n), IG_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(outbox_get(fx->st, id, &e), IG_OK);
 	assert_int_equal(e->state, OUTBOX_UNCERTAIN);
