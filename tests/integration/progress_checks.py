@@ -257,6 +257,9 @@ out("legacy download: audited as cancelled (ERR_CANCELLED)",
 rec2 = poll(lambda: audit("tool_end", "fetch_message", "cancelled")[n_fm_cancelled:], 60)
 out("legacy: the call cancelled while queued is audited as cancelled", bool(rec2), rec2)
 t.join(60)
+body = queued.get("body") or b""
+out("legacy: a client still waiting for the skipped call reads ERR_CANCELLED",
+    queued.get("status") == 200 and b'"ERR_CANCELLED"' in body, (queued.get("status"), body[:300]))
 conn.close()
 time.sleep(0.5)
 after = relayed()
