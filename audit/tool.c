@@ -422,9 +422,14 @@ audit_tool_end(struct audit *a, const struct tool_def *t, const char *principal,
 		json_object_object_add(f, "error_code", json_object_new_int(rpc_error_code));
 	} else if (json_object_object_get_ex(result, "isError", &is_err) &&
 		   json_object_get_boolean(is_err)) {
-		json_object_object_add(f, "status", json_object_new_string("error"));
-		json_object_object_add(f, "error_code",
-				       json_object_new_string(error_code_of(result)));
+		const char *code = error_code_of(result);
+
+		/* a job the client cancelled and the worker stopped (B5) */
+		json_object_object_add(f, "status",
+				       json_object_new_string(strcmp(code, "ERR_CANCELLED") == 0
+								      ? "cancelled"
+								      : "error"));
+		json_object_object_add(f, "error_code", json_object_new_string(code));
 	} else {
 		json_object_object_add(f, "status", json_object_new_string("ok"));
 		json_object_object_add(f, "error_code", NULL);

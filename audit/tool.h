@@ -32,7 +32,8 @@ enum ig_err audit_tool_start(struct audit *a, const struct tool_def *t, const ch
 			     const char *account, struct json_object *args,
 			     struct audit_span *sp) IG_MUST_CHECK;
 
-/* Writes tool_end {tool, call_id, status ("ok" | "error" | "rpc_error"),
+/* Writes tool_end {tool, call_id, status ("ok" | "error" | "rpc_error" |
+ * "cancelled" for an ERR_CANCELLED result: the worker stopped the job),
  * error_code, duration_ms, result_summary {ids, ids_total, bytes, warnings,
  * warning_codes}, provenance}. result is the CallToolResult (borrowed; may be
  * NULL when rpc_error_code != 0). Ids are "<folder>/<uid>" for every object

@@ -29,6 +29,8 @@
 #define LIM_SSE_KEEPALIVE_S 15      /* comment line on idle SSE streams */
 #define LIM_SSE_IDLE_S 600          /* an idle standalone GET stream is closed after this */
 #define LIM_STREAM_QUEUE ((size_t)1024 * 1024) /* undelivered bytes queued on one SSE stream */
+#define LIM_STREAM_EVENT (LIM_HTTP_BODY * 4 + (size_t)64 * 1024) /* one SSE event (a result
+						  on a stream may be as large as a JSON answer) */
 #define LIM_PROTOCOL_VERSION 32     /* length of a protocol version string */
 #define LIM_METHOD_NAME 128         /* JSON-RPC method name */
 #define LIM_TOOL_NAME 128           /* spec tool name rule: 1..128 chars */
@@ -136,6 +138,10 @@
 #define LIM_SYNC_RECENT_S 3600                 /* a folder searched this recently stays warm */
 #define LIM_SYNC_RETRY_S 30                    /* idle sync pause after a failure */
 #define LIM_SEARCH_PAGE 100                    /* DESIGN §5.3: results per search page */
+#define LIM_PROGRESS_MS 250                    /* least gap between two progress notifications of
+						  one call (coalesced, never queued up) */
+#define LIM_FETCH_CHUNK ((size_t)1024 * 1024)  /* bytes per partial UID FETCH of a large message: a
+						  cancel or a progress report between chunks */
 #define LIM_SEARCH_OFFSET 1000000              /* largest offset (cursor or explicit) */
 #define LIM_SEARCH_TERM 1000                   /* one search criterion string (bytes) */
 #define LIM_SEARCH_KEY 2048                    /* advanced_query bytes */

@@ -108,6 +108,8 @@ imap_fail_code(enum imap_fail f)
 		return "ERR_CONFIG";
 	case IMAP_FAIL_BUSY:
 		return "ERR_BUSY";
+	case IMAP_FAIL_CANCELLED:
+		return "ERR_CANCELLED";
 	case IMAP_FAIL_INTERNAL:
 		break;
 	}

@@ -238,6 +238,88 @@ msgref_fetch_raw(struct imap_conn *c, const struct msgref *r, struct buf *raw,
 	return true;
 }
 
+/* One partial answer: BODY[]<origin> for the chunk asked (RFC 3501
+ * §6.4.5: the origin echoes the request). */
+struct chunk_ctx {
+	const struct msgref *r;
+	uint32_t origin;
+	struct buf *raw;
+	size_t got;
+	bool found;
+	bool over;
+};
+
+static enum ig_err
+on_chunk(void *vctx, const struct imap_resp *resp)
+{
+	struct chunk_ctx *x = vctx;
+	const struct imap_fetch *f = msgref_fetch_of(x->r, resp);
+
+	if (f == NULL || !f->has_section || f->section.len != 0 || f->origin != x->origin ||
+	    x->found)
+		return IG_OK;
+	x->found = true;
+	if (f->section_nil)
+		return IG_OK;
+	buf_append(x->raw, f->section_data.p, f->section_data.len);
+	x->got = f->section_data.len;
+	if (buf_err(x->raw) != IG_OK)
+		x->over = true;
+	return IG_OK;
+}
+
+bool
+msgref_fetch_raw_job(struct imap_conn *c, const struct msgref *r, uint32_t size,
+                     struct buf *raw, struct tk_job *j, struct msgref_fail *fail,
+                     struct imap_error *err)
+{
+	char items[64];
+	uint32_t origin = 0;
+
+	if (size <= LIM_FETCH_CHUNK) {
+		if (!msgref_fetch_raw(c, r, raw, fail, err))
+			return false;
+		tk_job_progress(j, (double)raw->len, (double)raw->len, "message read");
+		return true;
+	}
+	buf_reset(raw);
+	for (;;) {
+		struct chunk_ctx x = {r, origin, raw, 0, false, false};
+
+		/* between commands: a cancel leaves the connection clean */
+		if (wk_job_cancelled(&j->job, err))
+			return false;
+		(void)snprintf(items, sizeof(items), "(UID BODY.PEEK[]<%u.%zu>)", origin,
+		               (size_t)LIM_FETCH_CHUNK);
+		if (msgref_uid_fetch(c, r, items, on_chunk, &x, err) != IMAP_FAIL_NONE) {
+			if (err->fail == IMAP_FAIL_REFUSED || err->fail == IMAP_FAIL_NOT_FOUND)
+				msgref_fail_not_found(fail);
+			return false;
+		}
+		if (x.over || raw->len > UINT32_MAX - LIM_FETCH_CHUNK) {
+			fail->code = "ERR_TOO_LARGE";
+			fail->msg = "the message is larger than the gateway's limit";
+			return false;
+		}
+		if (!x.found) {
+			if (origin == 0) {
+				msgref_fail_not_found(fail);
+				return false;
+			}
+			break; /* nothing past the end */
+		}
+		/* RFC822.SIZE is the server's word, not a bound: the message ends
+		 * with the first short chunk */
+		tk_job_progress(j, (double)raw->len, (double)(raw->len > size ? raw->len : size),
+		                "message read");
+		if (x.got < LIM_FETCH_CHUNK)
+			break;
+		origin = (uint32_t)raw->len;
+	}
+	tk_job_progress(j, (double)raw->len, (double)raw->len, "message read");
+	return true;
+}
+
 void
 msgref_meta(struct json_object *meta, const char *account, const struct msgref *r,
             uint32_t uidvalidity)

@@ -92,6 +92,15 @@ void msgref_info_clear(struct msgref_info *info);
 bool msgref_fetch_raw(struct imap_conn *c, const struct msgref *r, struct buf *raw,
                       struct msgref_fail *fail, struct imap_error *err);
 
+/* msgref_fetch_raw for a tool job: a message of more than LIM_FETCH_CHUNK
+ * bytes (size: its RFC822.SIZE) is read in partial fetches
+ * (BODY.PEEK[]<origin.LIM_FETCH_CHUNK>) with progress reported (bytes read)
+ * and the job's cancellation checked between them; false with err
+ * IMAP_FAIL_CANCELLED when it was cancelled. The same bytes, same caps. */
+bool msgref_fetch_raw_job(struct imap_conn *c, const struct msgref *r, uint32_t size,
+                          struct buf *raw, struct tk_job *j, struct msgref_fail *fail,
+                          struct imap_error *err);
+
 /* The standard meta members: account, folder, uid, uidvalidity. */
 void msgref_meta(struct json_object *meta, const char *account, const struct msgref *r,
                  uint32_t uidvalidity);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "handlers/accounts.h"
@@ -180,6 +181,7 @@ static const char *const fail_text[] = {
 	[IMAP_FAIL_BUSY] = "the account is busy; retry shortly",
 	[IMAP_FAIL_INVALID] = "an argument cannot be sent to the mail server",
 	[IMAP_FAIL_INTERNAL] = "internal error",
+	[IMAP_FAIL_CANCELLED] = "the client cancelled the call",
 };
 
 void
@@ -199,6 +201,41 @@ tk_imap_error(struct tool_call *call, const struct imap_error *err)
 	tool_call_error(call, imap_fail_code(err->fail), text);
 }
 
+/* wk_job.cancelled: asks the transport (a mutex and a flag, never I/O)
+ * until the answer is yes, then remembers it. */
+static bool
+tk_job_cancel_poll(struct wk_job *job)
+{
+	struct tk_job *j = (struct tk_job *)job;
+
+	if (__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE))
+		return true;
+	if (j->call == NULL || !tool_call_cancelled(j->call))
+		return false;
+	__atomic_store_n(&j->cancelled, true, __ATOMIC_RELEASE);
+	return true;
+}
+
+void
+tk_job_progress(struct tk_job *j, double done, double total, const char *message)
+{
+	struct tool_call *call = j->call;
+	int64_t now;
+	bool last = total > 0 && done >= total;
+
+	if (call == NULL || call->progress_token == NULL || call->emit == NULL)
+		return;
+	if (j->progress_sent && done <= j->progress_last)
+		return;
+	now = mono_now_ms();
+	if (j->progress_sent && !last && now - j->progress_ms < LIM_PROGRESS_MS)
+		return;
+	j->progress_sent = true;
+	j->progress_last = done;
+	j->progress_ms = now;
+	tool_call_progress(call, done, total, message);
+}
+
 void *
 tk_job_new(struct tool_call *call, size_t size,
 	   void (*run)(struct wk_job *job, struct imap_conn *c, struct imap_error *err),
@@ -214,6 +251,8 @@ tk_job_new(struct tool_call *call, size_t size,
 	j->job.run = run;
 	j->job.done = done;
 	j->job.idempotent = false;
+	j->job.cancelled = tk_job_cancel_poll;
+	j->call = call;
 	j->free_fn = free_fn;
 	return j;
 }

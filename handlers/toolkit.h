@@ -40,7 +40,22 @@ struct tk_job {
 	bool finished;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	/* internal: cancellation seen (atomic; sticky), progress sent */
+	bool cancelled;
+	bool progress_sent;
+	double progress_last;
+	int64_t progress_ms;
 };
+
+/* Reports progress of j's call (notifications/progress, when the client
+ * passed a progressToken), from the worker thread. Never blocks on the
+ * client: the notification is queued on the call's stream (bounded; a
+ * reader that falls behind loses its connection, not the worker's time).
+ * Coalesced: the first report and the last (done >= total) always go out,
+ * others at most every LIM_PROGRESS_MS; a value not above the last one
+ * sent is dropped, so what the client sees strictly increases. message is
+ * static text from a closed vocabulary (never server-derived), or NULL. */
+void tk_job_progress(struct tk_job *j, double done, double total, const char *message);
 
 /* Posts j to the account's worker and defers the call (or, in a batch,
  * waits for it). On failure the call gets its error (ERR_BUSY when the
@@ -52,7 +67,11 @@ void tk_job_finish(struct tk_job *j);
 
 /* Allocates a zeroed job of size bytes (the tool's struct, whose first
  * member is a struct tk_job): job.run, job.done and free_fn set,
- * job.idempotent false (a change is never replayed after a drop). NULL
+ * job.idempotent false (a change is never replayed after a drop), and
+ * job.cancelled asking the call (tool_call_cancelled): a job cancelled
+ * while queued never runs, and run() stops at its safe points through
+ * wk_job_cancelled; the call then ends with ERR_CANCELLED (audited with
+ * status "cancelled"). NULL
  * after setting ERR_INTERNAL when out of memory. Until tk_job_post takes
  * it, the caller releases it with free_fn. */
 void *tk_job_new(struct tool_call *call, size_t size,

@@ -412,7 +412,7 @@ fetch_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	buf_init(&raw, LIM_FETCH_MESSAGE);
 	if (!msgref_examine(c, &j->ref, &uidvalidity, &j->fail, err) ||
 	    !msgref_info(c, &j->ref, LIM_FETCH_MESSAGE, &info, &j->fail, err) ||
-	    !msgref_fetch_raw(c, &j->ref, &raw, &j->fail, err))
+	    !msgref_fetch_raw_job(c, &j->ref, info.size, &raw, &j->tk, &j->fail, err))
 		goto out;
 	if (j->kind == FK_MESSAGE)
 		do_message(j, &raw, uidvalidity, &info);

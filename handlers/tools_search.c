@@ -330,6 +330,10 @@ server_search(struct search_job *j, struct sync *s, struct imap_conn *c, struct 
 	fl = sync_uid_search(&cmd, LIM_SEARCH_SERVER_HITS, &u.v, &u.n, err);
 	if (fl != IMAP_FAIL_NONE)
 		return fl;
+	if (wk_job_cancelled(&j->tk.job, err)) {
+		free(u.v);
+		return IMAP_FAIL_CANCELLED;
+	}
 	if (u.n > 1)
 		qsort(u.v, u.n, sizeof(*u.v), cmp_desc); /* newest (highest UID) first */
 	*total_r = u.n;
@@ -352,10 +356,20 @@ server_search(struct search_job *j, struct sync *s, struct imap_conn *c, struct 
 			imap_error_set(err, IMAP_FAIL_INTERNAL, "out of memory");
 			return IMAP_FAIL_INTERNAL;
 		}
+		/* progress: 1 folder checked, 2 searched, then one per envelope */
+		tk_job_progress(&j->tk, 2, (double)(2 + p->n_want), "searched on the server");
 		for (i = 0; i < p->n_want && fl == IMAP_FAIL_NONE; i += LIM_SEARCH_PAGE) {
 			size_t n = p->n_want - i < LIM_SEARCH_PAGE ? p->n_want - i : LIM_SEARCH_PAGE;
 
+			/* between FETCH commands: the connection stays clean */
+			if (wk_job_cancelled(&j->tk.job, err)) {
+				fl = IMAP_FAIL_CANCELLED;
+				break;
+			}
 			fl = sync_fetch_envelopes(s, c, p->want + i, n, on_server, p, err);
+			if (fl == IMAP_FAIL_NONE)
+				tk_job_progress(&j->tk, (double)(2 + i + n), (double)(2 + p->n_want),
+						"fetching envelopes");
 		}
 		if (fl == IMAP_FAIL_NONE) {
 			size_t matched = 0;
@@ -409,7 +423,7 @@ search_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	memset(&p, 0, sizeof(p));
 	p.j = j;
 	fl = sync_folder_fresh(s, c, j->folder, &f, &cached, err);
-	if (fl != IMAP_FAIL_NONE)
+	if (fl != IMAP_FAIL_NONE || wk_job_cancelled(job, err))
 		return;
 	if (j->has_cursor && f.uidvalidity != 0 && j->cursor_uidvalidity != f.uidvalidity) {
 		j->fail_code = "ERR_UID_VALIDITY_CHANGED";
@@ -444,6 +458,7 @@ search_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 		}
 	}
 	if (!from_cache) {
+		tk_job_progress(&j->tk, 1, 0, "folder checked");
 		fl = server_search(j, s, c, &p, &total, err);
 		if (fl != IMAP_FAIL_NONE || j->fail_code != NULL) {
 			json_object_put(p.msgs);

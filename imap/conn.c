@@ -55,6 +55,7 @@ static const char *const fail_names[] = {
 	"none",     "not_found",    "exists",     "refused",     "tls",
 	"auth",     "timeout",      "conn_lost",  "protocol",    "too_large",
 	"unsupported", "config",    "busy",       "invalid",     "internal",
+	"cancelled",
 };
 
 const char *

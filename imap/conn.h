@@ -33,6 +33,7 @@ enum imap_fail {
 	IMAP_FAIL_BUSY,      /* the account's queue is full */
 	IMAP_FAIL_INVALID,   /* a bad argument (CR/LF/NUL, bad name) */
 	IMAP_FAIL_INTERNAL,
+	IMAP_FAIL_CANCELLED, /* the job's caller cancelled it (stopped at a safe point) */
 };
 
 /* A failure and a short message safe to show: static text plus at most

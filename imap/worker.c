@@ -183,6 +183,15 @@ conn_ensure(struct wk *w, int64_t job_deadline, struct imap_error *err)
 	return true;
 }
 
+bool
+wk_job_cancelled(struct wk_job *job, struct imap_error *err)
+{
+	if (job->cancelled == NULL || !job->cancelled(job))
+		return false;
+	imap_error_set(err, IMAP_FAIL_CANCELLED, "cancelled by the client");
+	return true;
+}
+
 static void
 job_run(struct wk *w, struct wk_job *job)
 {
@@ -194,6 +203,12 @@ job_run(struct wk *w, struct wk_job *job)
 	bool fresh;
 	int attempt;
 
+	/* A job cancelled while queued is skipped: nothing reaches the server. */
+	if (wk_job_cancelled(job, &err)) {
+		log_info(0, "msg=\"job cancelled before it started\" account=%llx", w->o.log_id);
+		job->done(job, &err);
+		return;
+	}
 	if (imap_now_ms() >= deadline) {
 		imap_error_set(&err, IMAP_FAIL_TIMEOUT, "timed out in the account's queue");
 		job->done(job, &err);
@@ -202,6 +217,8 @@ job_run(struct wk *w, struct wk_job *job)
 	for (attempt = 0; attempt < 2; attempt++) {
 		fresh = w->conn == NULL || imap_conn_broken(w->conn);
 		memset(&err, 0, sizeof(err));
+		if (attempt > 0 && wk_job_cancelled(job, &err))
+			break;
 		if (!conn_ensure(w, deadline, &err))
 			break;
 		imap_conn_set_job_deadline(w->conn, deadline);

@@ -71,10 +71,22 @@ struct wk_job {
 	/* Set by the worker before run: the account's context (what
 	 * wk_opts.ctx_open returned; NULL when none). Only valid in run. */
 	void *ctx;
+	/* Optional: true once the job's caller no longer wants it (the
+	 * client cancelled). Called on the worker thread only; must not
+	 * block. The worker asks before a queued job starts (a cancelled one
+	 * is skipped: no connect, no run, done() with IMAP_FAIL_CANCELLED)
+	 * and between retries; run() asks at its own safe points, between
+	 * IMAP commands, through wk_job_cancelled. NULL: never cancelled. */
+	bool (*cancelled)(struct wk_job *job);
 	/* internal */
 	struct wk_job *next;
 	int64_t queued_ms;
 };
+
+/* For run() at a safe point (no command in flight, so the connection stays
+ * usable): true, with err set to IMAP_FAIL_CANCELLED, when job->cancelled
+ * says the job is no longer wanted; the job then returns at once. */
+bool wk_job_cancelled(struct wk_job *job, struct imap_error *err);
 
 /* Starts the account's thread. NULL when out of memory or threads. */
 struct wk *wk_start(const struct wk_opts *o);

@@ -13,6 +13,10 @@
 #include "server/session.h"
 #include "server/stream.h"
 
+#define TOO_LARGE_MSG                                                                              \
+	"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,\"message\":\"response too "   \
+	"large\"}}"
+
 struct mcp_call *
 mcp_call_new(struct mcp *m, struct sess *sess, bool modern, const struct mcp_request *req,
 	     struct json_object *id)
@@ -172,7 +176,9 @@ mcp_call_finish(struct mcp_call *c, struct json_object *msg, unsigned status)
 	if (text != NULL && c->stream == NULL && !c->accept_json)
 		(void)mcp_call_stream_locked(c);
 	if (text != NULL && c->stream != NULL) {
-		(void)stream_finish(c->stream, text, len);
+		/* a result the stream cannot carry still ends the call */
+		if (stream_finish(c->stream, text, len) != IG_OK)
+			(void)stream_finish(c->stream, TOO_LARGE_MSG, strlen(TOO_LARGE_MSG));
 	} else {
 		c->status = text != NULL ? status : 202;
 		buf_reset(&c->body);
@@ -180,8 +186,7 @@ mcp_call_finish(struct mcp_call *c, struct json_object *msg, unsigned status)
 			buf_append(&c->body, text, len);
 		if (buf_err(&c->body) != IG_OK) {
 			buf_reset(&c->body);
-			buf_puts(&c->body, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":"
-					   "-32603,\"message\":\"response too large\"}}");
+			buf_puts(&c->body, TOO_LARGE_MSG);
 			c->status = 500;
 		}
 		c->state = MCP_CALL_DONE;

@@ -109,7 +109,8 @@ stream_new(struct stream_hub *hub, uint64_t id, bool resumable)
 	s->resumable = resumable;
 	s->last_write = now_s();
 	s->last_event = s->last_write;
-	buf_init(&s->out, LIM_STREAM_QUEUE);
+	/* room for one whole event besides the queue of small ones */
+	buf_init(&s->out, LIM_STREAM_QUEUE + LIM_STREAM_EVENT);
 	pthread_mutex_lock(&hub->lock);
 	s->hub_next = hub->head;
 	if (hub->head != NULL)
@@ -242,7 +243,7 @@ stream_event_add(struct stream *s, const char *data, size_t len, bool final)
 	enum ig_err err = IG_OK;
 	uint64_t seq;
 
-	buf_init(&frame, LIM_STREAM_QUEUE);
+	buf_init(&frame, LIM_STREAM_EVENT);
 	pthread_mutex_lock(&s->hub->lock);
 	if (s->finished || s->cancelled) {
 		err = IG_EINVAL;

@@ -283,7 +283,7 @@ test_classify(void **state)
 		"ERR_NOT_FOUND", "ERR_INVALID_INPUT", "ERR_POSTURE_DENIED", "ERR_RATE_LIMITED",
 		"ERR_BUSY", "ERR_CIRCUIT_OPEN", "ERR_TOO_LARGE", "ERR_PROTECTED_FOLDER",
 		"ERR_EXPUNGE_DENIED", "ERR_UID_VALIDITY_CHANGED", "ERR_CONFIG", "ERR_INTERNAL",
-		"RPC_ERROR", "ERR_TOOL", "", "err_timeout"};
+		"RPC_ERROR", "ERR_TOOL", "ERR_CANCELLED", "", "err_timeout"};
 	size_t i;
 
 	(void)state;

@@ -553,6 +553,13 @@ test_audit_via_chain(void **state)
 	assert_string_equal(code, "ERR_INVALID_INPUT");
 	assert_int_equal(audit_count(adir, "\"status\":\"rejected\"", "ERR_INVALID_INPUT"), 1);
 
+	/* a job the worker stopped for the client's cancel (B5): on record as
+	 * "cancelled", not as a failure of the account */
+	(void)call(d, &tok, "t_read", "{\"account\":\"alpha\",\"fail\":\"ERR_CANCELLED\"}", &code);
+	assert_string_equal(code, "ERR_CANCELLED");
+	assert_int_equal(audit_count(adir, "\"status\":\"cancelled\"", "\"ERR_CANCELLED\""), 1);
+	assert_int_equal(audit_count(adir, "\"status\":\"error\"", "ERR_CANCELLED"), 0);
+
 	/* the audit file can no longer grow: writes fail with EFBIG */
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	lim = old;

@@ -1,7 +1,7 @@
 /* Tests imap/worker.c against local sockets: a full queue refuses at once,
  * a silent server ends in a timeout within the deadline, stop interrupts a
  * hung job and joins, queued jobs are completed exactly once, and backoff
- * fails later jobs fast. */
+ * fails later jobs fast; a job cancelled while queued is skipped. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +25,18 @@ struct tjob {
 	int ran;
 	enum imap_fail fail;
 	int64_t done_ms;
+	int cancel; /* atomic: what job.cancelled answers */
+	int polls;  /* atomic: how often it was asked */
 };
+
+static bool
+tjob_cancelled(struct wk_job *job)
+{
+	struct tjob *t = (struct tjob *)job;
+
+	__atomic_add_fetch(&t->polls, 1, __ATOMIC_RELAXED);
+	return __atomic_load_n(&t->cancel, __ATOMIC_ACQUIRE) != 0;
+}
 
 static void
 tjob_run(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
@@ -231,6 +242,65 @@ test_connection_refused(void **state)
 	wk_stop(NULL);
 }
 
+/* wk_job_cancelled: false without a callback or while it says no; true
+ * with IMAP_FAIL_CANCELLED once it says yes. */
+static void
+test_job_cancelled_flag(void **state)
+{
+	struct imap_error err = {IMAP_FAIL_NONE, ""};
+	struct tjob a;
+
+	(void)state;
+	tjob_init(&a);
+	assert_false(wk_job_cancelled(&a.job, &err));
+	a.job.cancelled = tjob_cancelled;
+	assert_false(wk_job_cancelled(&a.job, &err));
+	assert_int_equal(err.fail, IMAP_FAIL_NONE);
+	a.cancel = 1;
+	assert_true(wk_job_cancelled(&a.job, &err));
+	assert_int_equal(err.fail, IMAP_FAIL_CANCELLED);
+	assert_string_equal(imap_fail_str(IMAP_FAIL_CANCELLED), "cancelled");
+	assert_int_equal(a.polls, 2);
+}
+
+/* A job cancelled while it waits in the queue is skipped: done() once with
+ * IMAP_FAIL_CANCELLED, run() never, no connect (the account is in backoff
+ * after a's timeout: an uncancelled b would fail with a's error). The
+ * running job is not disturbed by its neighbour's cancel. */
+static void
+test_cancelled_queued_job_skipped(void **state)
+{
+	unsigned port;
+	int srv = silent_server(&port);
+	struct wk *w = start_worker(port, 4, 1);
+	struct tjob a;
+	struct tjob b;
+	struct tjob c;
+
+	(void)state;
+	tjob_init(&a);
+	tjob_init(&b);
+	tjob_init(&c);
+	a.job.cancelled = tjob_cancelled;
+	b.job.cancelled = tjob_cancelled;
+	c.job.cancelled = tjob_cancelled;
+	assert_int_equal(wk_submit(w, &a.job), IG_OK);
+	assert_int_equal(wk_submit(w, &b.job), IG_OK);
+	assert_int_equal(wk_submit(w, &c.job), IG_OK);
+	__atomic_store_n(&b.cancel, 1, __ATOMIC_RELEASE);
+	wait_done(&c, 10000);
+	assert_int_equal(tjob_count(&a), 1);
+	assert_int_equal(tjob_count(&b), 1);
+	assert_int_equal(tjob_count(&c), 1);
+	assert_int_equal(a.fail, IMAP_FAIL_TIMEOUT);
+	assert_int_equal(b.fail, IMAP_FAIL_CANCELLED);
+	assert_int_equal(c.fail, IMAP_FAIL_TIMEOUT); /* backoff: a's error */
+	assert_int_equal(a.ran + b.ran + c.ran, 0);
+	assert_true(__atomic_load_n(&b.polls, __ATOMIC_RELAXED) >= 1);
+	wk_stop(w);
+	(void)close(srv);
+}
+
 int
 main(void)
 {
@@ -238,6 +308,8 @@ main(void)
 		cmocka_unit_test(test_queue_full_and_stop),
 		cmocka_unit_test(test_timeout_within_deadline),
 		cmocka_unit_test(test_queue_deadline),
+		cmocka_unit_test(test_job_cancelled_flag),
+		cmocka_unit_test(test_cancelled_queued_job_skipped),
 		cmocka_unit_test(test_connection_refused),
 	};
 

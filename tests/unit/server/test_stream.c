@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "base/limits.h"
 
 #include "server/stream.h"
 
@@ -283,6 +286,50 @@ test_keepalive_and_idle_limit(void **state)
 	stream_hub_free(hub);
 }
 
+/* A result on a stream may be as large as a JSON answer (LIM_STREAM_EVENT,
+ * above the queue of small events): it is delivered whole and ends the
+ * stream; a larger one is refused (the caller then ends the stream with a
+ * short error) rather than dropped silently. */
+static void
+test_large_final_event(void **state)
+{
+	struct stream_hub *hub = stream_hub_new();
+	struct stream *s = stream_new(hub, 9, false);
+	struct fake_conn c = {0, 0};
+	size_t big = LIM_HTTP_BODY * 3;
+	char *data = malloc(LIM_STREAM_EVENT + 1);
+	char *out = malloc(big + 4096);
+	size_t len = 0;
+	size_t n;
+	enum stream_read_status st;
+
+	(void)state;
+	assert_non_null(data);
+	assert_non_null(out);
+	memset(data, 'x', LIM_STREAM_EVENT + 1);
+	assert_int_equal(stream_attach(s, &c, fake_wake, UINT64_MAX), IG_OK);
+	assert_int_equal(stream_send(s, "{\"p\":1}", 7), IG_OK);
+	assert_int_not_equal(stream_finish(s, data, LIM_STREAM_EVENT + 1), IG_OK);
+	assert_int_equal(stream_finish(s, data, big), IG_OK);
+	for (;;) {
+		st = stream_read(s, &c, out + len, big + 4096 - len, &n, fake_suspend);
+		if (st != STREAM_DATA)
+			break;
+		len += n;
+	}
+	assert_int_equal(st, STREAM_END);
+	/* id lines, "data: " prefixes, the small event and the big one whole */
+	assert_true(len > big);
+	assert_non_null(memmem(out, len, "{\"p\":1}", 7));
+	assert_int_equal(out[len - 1], '\n');
+	assert_int_equal(out[len - 2], '\n');
+	assert_int_equal(out[len - 3], 'x');
+	stream_unref(s);
+	stream_hub_free(hub);
+	free(data);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -295,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_event_id_parse),
 		cmocka_unit_test(test_replay_is_bounded),
 		cmocka_unit_test(test_keepalive_and_idle_limit),
+		cmocka_unit_test(test_large_final_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
