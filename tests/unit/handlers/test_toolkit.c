@@ -105,7 +105,7 @@ num(struct json_object *msg, const char *key, bool *present)
 static void
 test_cancel_poll(void **state)
 {
-	struct imap_error err = {IMAP_FAIL_NONE, ""};
+	struct imap_error err = {.fail = IMAP_FAIL_NONE};
 	struct tool_call call;
 	struct sink s;
 	struct tk_job *j;
