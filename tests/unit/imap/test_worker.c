@@ -247,7 +247,7 @@ test_connection_refused(void **state)
 static void
 test_job_cancelled_flag(void **state)
 {
-	struct imap_error err = {IMAP_FAIL_NONE, ""};
+	struct imap_error err = {.fail = IMAP_FAIL_NONE};
 	struct tjob a;
 
 	(void)state;
