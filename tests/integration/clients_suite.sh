@@ -32,6 +32,30 @@ fi
 ig_dovecot_start
 ok "Dovecot started"
 
+# The matrix's progress and cancel checks fetch a message the gateway reads in
+# several 1 MiB partial fetches (LIM_FETCH_CHUNK): 3 MiB of text, alone in the
+# folder "Long" (UID 1).
+if "$PY" - "$IMAPS_PORT" "$dv/alice.pw" "$CA_FILE" <<'EOF'; then
+import imaplib, ssl, sys
+port, pwfile, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+m = imaplib.IMAP4_SSL("127.0.0.1", port, ssl_context=ssl.create_default_context(cafile=ca))
+m.login("alice", open(pwfile).read().strip())
+m.create("Long")
+line = b"The long message of the client matrix, read in partial fetches.\r\n"
+body = line * (3 * 1024 * 1024 // len(line))
+msg = (b"From: Matrix <matrix@example.test>\r\nTo: alice@example.test\r\n"
+       b"Subject: long message\r\nDate: Tue, 08 Dec 2026 01:00:00 +0000\r\n"
+       b"Message-ID: <long@example.test>\r\nMIME-Version: 1.0\r\n"
+       b"Content-Type: text/plain; charset=us-ascii\r\n\r\n") + body
+typ, _ = m.append("Long", None, None, msg)
+m.logout()
+sys.exit(0 if typ == "OK" else 1)
+EOF
+	ok "a 3 MiB message in folder Long"
+else
+	nok "a 3 MiB message in folder Long"
+fi
+
 gw_port=$(ig_free_port)
 conf="$tmp/imapgate.conf"
 {
@@ -52,7 +76,7 @@ ig_gateway_start && ok "gateway serves" || {
 # ~/.mcp-auth): a throwaway one. The token goes by environment.
 mkdir -p "$tmp/home"
 for client in ${MATRIX_CLIENTS:-inspector mcp-remote sdk-v1 sdk-v2 ai-sdk langchain}; do
-	HOME="$tmp/home" IMAPGATE_TOKEN="$token" MATRIX_SNIPPET="$root/docs/clients.md" \
+	HOME="$tmp/home" IMAPGATE_TOKEN="$token" MATRIX_LONG_FOLDER=Long MATRIX_LONG_UID=1 MATRIX_SNIPPET="$root/docs/clients.md" \
 		timeout -k 5 120 "$node" "$cdir/matrix.mjs" "$client" "http://127.0.0.1:$gw_port/mcp" \
 		2>>"$tmp/$client.stderr" </dev/null | tee -a "$results"
 	rc=${PIPESTATUS[0]}
