@@ -176,6 +176,12 @@ struct imap_fetch {
 	uint32_t origin;                 /* <origin>, 0 when absent */
 	bool section_nil;
 	struct slice section_data;
+	/* A limit of base/limits.h was hit inside this response: only this
+	 * message is degraded. ENVELOPE or BODYSTRUCTURE over their limits
+	 * come out NULL with the other items read; a response over a framing
+	 * limit (line, literal, response size) was dropped unread and only
+	 * seq, and uid when UID was the first item, are set. */
+	bool over_limit;
 };
 
 enum imap_untagged {
