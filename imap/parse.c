@@ -50,6 +50,7 @@ struct imap_parser {
 	/* an over-limit FETCH response being read to its end (parse_skip.h) */
 	bool skipping;
 	struct imap_skip skip;
+	bool addrs_cut; /* an address list of this response was cut */
 };
 
 /* --- helpers --- */
@@ -157,6 +158,7 @@ parser_clear(struct imap_parser *p)
 	p->first_seg = true;
 	p->done = false;
 	p->skipping = false;
+	p->addrs_cut = false;
 	arena_free(p->arena);
 	p->arena = NULL;
 	memset(&p->resp, 0, sizeof(p->resp));
@@ -853,12 +855,15 @@ read_addrs(struct imap_parser *p, const struct imap_val *v, struct imap_addr_lis
 		return IG_OK;
 	if (v->type != IMAP_VAL_LIST || v->n == 0)
 		return fail(p, IG_EINVAL, "malformed address list");
+	/* more than LIM_IMAP_ADDRESSES: the first ones are kept and the FETCH
+	 * is marked over_limit (one message's envelope is cut, nothing else) */
 	if (v->n > LIM_IMAP_ADDRESSES)
-		return fail(p, IG_ELIMIT, "too many addresses");
-	out->a = arena_alloc(p->arena, v->n * sizeof(*out->a));
+		p->addrs_cut = true;
+	out->a = arena_alloc(p->arena,
+			     (v->n < LIM_IMAP_ADDRESSES ? v->n : LIM_IMAP_ADDRESSES) * sizeof(*out->a));
 	if (out->a == NULL)
 		return fail(p, IG_ENOMEM, "out of memory");
-	for (i = 0; i < v->n; i++) {
+	for (i = 0; i < v->n && i < LIM_IMAP_ADDRESSES; i++) {
 		const struct imap_val *x = &v->kids[i];
 		struct imap_address *a = &out->a[i];
 		bool adl_nil;
@@ -1144,10 +1149,6 @@ read_fetch(struct imap_parser *p, const struct imap_val *items, struct imap_fetc
 					     val_num64(&x->kids[0], &f->modseq);
 		} else if (sl_ieq(k->s, "ENVELOPE")) {
 			err = read_envelope(p, x, &f->envelope);
-			if (err == IG_ELIMIT) { /* too many addresses: this message only */
-				f->envelope = NULL;
-				err = over_limit_item(p, f);
-			}
 		} else if (sl_ieq(k->s, "BODYSTRUCTURE") || sl_ieq(k->s, "BODY")) {
 			err = read_body(p, x, &f->body);
 			if (err == IG_ELIMIT) { /* too deep, too many parts */
@@ -1166,6 +1167,8 @@ read_fetch(struct imap_parser *p, const struct imap_val *items, struct imap_fetc
 		if (!ok)
 			return fail(p, IG_EINVAL, "malformed FETCH item");
 	}
+	if (p->addrs_cut)
+		f->over_limit = true;
 	return err;
 }
 

@@ -177,8 +177,9 @@ struct imap_fetch {
 	bool section_nil;
 	struct slice section_data;
 	/* A limit of base/limits.h was hit inside this response: only this
-	 * message is degraded. ENVELOPE or BODYSTRUCTURE over their limits
-	 * come out NULL with the other items read; a response over a framing
+	 * message is degraded. An address list over LIM_IMAP_ADDRESSES keeps
+	 * its first ones; a BODYSTRUCTURE over its depth or part limit comes
+	 * out NULL with the other items read; a response over a framing
 	 * limit (line, literal, response size) was dropped unread and only
 	 * seq, and uid when UID was the first item, are set. */
 	bool over_limit;

@@ -41,6 +41,9 @@
 	" BODY.PEEK[HEADER.FIELDS (REFERENCES LIST-ID)]"
 #define FETCH_ITEMS "(" FETCH_ITEMS_BASE ")"
 #define FETCH_ITEMS_MODSEQ "(" FETCH_ITEMS_BASE " MODSEQ)"
+/* what a message over a parser limit is still fetched with */
+#define SAFE_ITEMS "(UID FLAGS INTERNALDATE RFC822.SIZE)"
+#define SAFE_ITEMS_MODSEQ "(UID FLAGS INTERNALDATE RFC822.SIZE MODSEQ)"
 #define BODY_BATCH 5 /* small: a tool call waits at most one batch */
 
 struct sync {
@@ -449,10 +452,25 @@ sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f, uint32_t uidval
 	size_t i;
 	int k;
 
+	struct imap_envelope none;
+
 	conv_reset(v);
 	memset(m, 0, sizeof(*m));
-	if (e == NULL)
+	if (e == NULL && !f->over_limit)
 		return IG_EINVAL;
+	if (f->over_limit) {
+		/* one message over a parser limit: a placeholder row, so the
+		 * folder, the page and the sync go on and the message can
+		 * still be found (by date, size, flags) and moved */
+		warn_add(&v->w, "envelope_over_limit", "envelope", "%s",
+			 e == NULL      ? "not read: over a size limit"
+			 : f->body == NULL ? "structure over a limit: has_attachment unknown"
+					   : "address list cut at the limit");
+		if (e == NULL) {
+			memset(&none, 0, sizeof(none));
+			e = &none;
+		}
+	}
 	v->known = n_known > 0 ? known : NULL;
 	v->n_known = v->known != NULL ? n_known : 0;
 	m->uidvalidity = uidvalidity;
@@ -563,12 +581,14 @@ sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f, uint32_t uidval
 }
 
 /* One FETCH as a cache row (slices into v). False when the response lacks
- * what the cache needs (UID, ENVELOPE, INTERNALDATE) or a buffer failed. */
+ * what the cache needs (UID, ENVELOPE, INTERNALDATE; an over-limit message
+ * needs only its UID) or a buffer failed. */
 static bool
 conv_fetch(struct sync *s, struct sync_conv *v, const struct imap_fetch *f, uint32_t uidvalidity,
 	   struct cache_msg *m)
 {
-	if (!f->has_uid || f->uid == 0 || f->envelope == NULL || !f->has_internaldate)
+	if (!f->has_uid || f->uid == 0 ||
+	    (!f->over_limit && (f->envelope == NULL || !f->has_internaldate)))
 		return false;
 	return sync_conv_fetch(v, f, uidvalidity, s != NULL ? s->o.known_domains : NULL,
 			       s != NULL ? s->o.n_known_domains : 0, m) == IG_OK;
@@ -717,6 +737,10 @@ struct fetch_ctx {
 	uint32_t last_uid;
 	bool unordered;
 	size_t since_commit;
+	/* over-limit responses dropped unread: their UIDs, fetched again
+	 * with SAFE_ITEMS for a placeholder row (refetch()) */
+	struct uids refetch;
+	bool safe; /* answers to that second fetch */
 };
 
 /* Inside an initial-sync UID FETCH, after the row of uid: with every
@@ -761,10 +785,18 @@ on_fetch(void *ctx, const struct imap_resp *r)
 	}
 	if (r->type != IMAP_U_FETCH || !f->has_uid || f->uid < x->min_uid)
 		return IG_OK;
-	if (f->envelope != NULL) {
+	if (f->over_limit && !f->has_internaldate && !x->safe) {
+		/* dropped unread: its flags, date and size come next */
+		uids_add(&x->refetch, f->uid);
+		return IG_OK;
+	}
+	if (f->envelope != NULL || f->over_limit || x->safe) {
+		struct imap_fetch ff = *f;
+
+		ff.over_limit = f->over_limit || x->safe;
 		if (x->cache_err)
 			return IG_OK; /* the batch is lost anyway; read to the end */
-		if (!conv_fetch(x->s, &x->v, f, x->uidvalidity, &m))
+		if (!conv_fetch(x->s, &x->v, &ff, x->uidvalidity, &m))
 			return IG_OK; /* incomplete: leave it to the count check */
 		if (x->fn != NULL) {
 			x->fn(x->fn_ctx, &m);
@@ -802,6 +834,38 @@ fetch_items(struct imap_conn *c)
 	return imap_conn_has_cap(c, "CONDSTORE") ? FETCH_ITEMS_MODSEQ : FETCH_ITEMS;
 }
 
+/* The over-limit messages of the last envelope fetch whose responses were
+ * dropped unread: fetched again with only the small items, each becomes a
+ * placeholder row (envelope_over_limit) instead of a gap that every later
+ * sync would try to fill. Empties x->refetch. */
+static enum imap_fail
+refetch(struct imap_conn *c, struct fetch_ctx *x, struct imap_error *err)
+{
+	struct buf set;
+	enum imap_fail f = IMAP_FAIL_NONE;
+	uint32_t min_uid = x->min_uid;
+
+	if (x->refetch.n == 0)
+		return IMAP_FAIL_NONE;
+	if (x->refetch.n > 1)
+		qsort(x->refetch.v, x->refetch.n, sizeof(*x->refetch.v), cmp_u32);
+	buf_init(&set, LIM_IMAP_ARG);
+	uidset_build(&set, x->refetch.v, x->refetch.n);
+	x->safe = true;
+	x->min_uid = 0;
+	if (buf_err(&set) == IG_OK)
+		f = imap_uid_fetch(c, set.p,
+				   imap_conn_has_cap(c, "CONDSTORE") ? SAFE_ITEMS_MODSEQ : SAFE_ITEMS,
+				   0, false, on_fetch, x, err);
+	x->safe = false;
+	x->min_uid = min_uid;
+	buf_free(&set);
+	free(x->refetch.v);
+	memset(&x->refetch, 0, sizeof(x->refetch));
+	x->refetch.max = LIM_SYNC_FETCH;
+	return f;
+}
+
 enum imap_fail
 sync_fetch_envelopes(struct sync *s, struct imap_conn *c, const uint32_t *uids, size_t n,
 		     void (*fn)(void *ctx, const struct cache_msg *m), void *ctx,
@@ -818,10 +882,14 @@ sync_fetch_envelopes(struct sync *s, struct imap_conn *c, const uint32_t *uids, 
 	x.uidvalidity = 1;
 	x.fn = fn;
 	x.fn_ctx = ctx;
+	x.refetch.max = LIM_SYNC_FETCH;
 	conv_init(&x.v);
 	buf_init(&set, LIM_IMAP_ARG);
 	uidset_build(&set, uids, n);
 	f = imap_uid_fetch(c, set.p, fetch_items(c), 0, false, on_fetch, &x, err);
+	if (f == IMAP_FAIL_NONE)
+		f = refetch(c, &x, err);
+	free(x.refetch.v);
 	buf_free(&set);
 	conv_free(&x.v);
 	return f;
@@ -893,6 +961,7 @@ fetch_batches(struct sync *s, struct imap_conn *c, struct cache_folder *f, const
 	/* initial sync: fewer, longer commands (no round trip and no
 	 * commit between them while the server streams) */
 	x.f = initial && !in_tx ? f : NULL;
+	x.refetch.max = LIM_SYNC_FETCH;
 	conv_init(&x.v);
 	buf_init(&set, LIM_IMAP_ARG);
 	while (i < n) {
@@ -911,6 +980,8 @@ fetch_batches(struct sync *s, struct imap_conn *c, struct cache_folder *f, const
 		}
 		x.min_uid = uids[i];
 		fl = imap_uid_fetch(c, set.p, fetch_items(c), 0, false, on_fetch, &x, err);
+		if (fl == IMAP_FAIL_NONE)
+			fl = refetch(c, &x, err);
 		if (fl != IMAP_FAIL_NONE) {
 			if (!in_tx)
 				cache_rollback(s->cache);
@@ -933,6 +1004,7 @@ fetch_batches(struct sync *s, struct imap_conn *c, struct cache_folder *f, const
 		}
 	}
 	buf_free(&set);
+	free(x.refetch.v);
 	conv_free(&x.v);
 	if (x.cache_err && fl == IMAP_FAIL_NONE) {
 		/* a cache problem, not an IMAP one: err stays clear; the
@@ -1201,9 +1273,13 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		x.folder_id = f.id;
 		x.uidvalidity = f.uidvalidity;
 		x.min_uid = f.uidnext > 0 ? f.uidnext : 1;
+		x.refetch.max = LIM_SYNC_FETCH;
 		conv_init(&x.v);
 		(void)snprintf(set, sizeof(set), "%u:*", x.min_uid);
 		fl = imap_uid_fetch(c, set, fetch_items(c), 0, false, on_fetch, &x, err);
+		if (fl == IMAP_FAIL_NONE)
+			fl = refetch(c, &x, err);
+		free(x.refetch.v);
 		conv_free(&x.v);
 		if (fl != IMAP_FAIL_NONE || x.cache_err)
 			goto fail;
@@ -1227,6 +1303,7 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 					    cond ? f.highestmodseq : 0,
 					    cond && imap_conn_has_cap(c, "QRESYNC"), on_fetch, &x,
 					    err);
+		free(x.refetch.v); /* flags only: nothing to fill in */
 		conv_free(&x.v);
 		if (fl != IMAP_FAIL_NONE || x.cache_err)
 			goto fail;
@@ -1381,7 +1458,15 @@ on_body(void *ctx, const struct imap_resp *r)
 	struct content_opts opts;
 	const char *e;
 
-	if (r->type != IMAP_U_FETCH || !f->has_uid || !f->has_section)
+	if (r->type != IMAP_U_FETCH || !f->has_uid)
+		return IG_OK;
+	if (f->over_limit) {
+		/* too large to read: indexed as empty, never asked for again */
+		if (cache_body_put(b->s->cache, b->folder_id, f->uid, SL_LIT("")) != IG_OK)
+			b->cache_err = true;
+		return IG_OK;
+	}
+	if (!f->has_section)
 		return IG_OK;
 	memset(&opts, 0, sizeof(opts));
 	opts.known_domains = b->s->o.known_domains;

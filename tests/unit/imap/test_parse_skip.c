@@ -173,6 +173,7 @@ struct seen {
 	size_t n_fetch, n_tagged;
 	uint32_t uid[3];
 	bool over[3], env[3], flags[3];
+	size_t n_to[3];
 };
 
 /* Feeds the stream in pieces of step bytes; false on a parse error. */
@@ -209,6 +210,8 @@ run(struct slice in, size_t step, struct seen *s)
 				s->over[s->n_fetch] = r->u.fetch.over_limit;
 				s->env[s->n_fetch] = r->u.fetch.envelope != NULL;
 				s->flags[s->n_fetch] = r->u.fetch.has_flags;
+				s->n_to[s->n_fetch] =
+					r->u.fetch.envelope != NULL ? r->u.fetch.envelope->to.n : 0;
 				s->n_fetch++;
 			}
 		}
@@ -251,7 +254,10 @@ test_every_limit(void **state)
 			assert_true(s.over[1]);
 			assert_false(s.over[2]);
 			assert_true(s.env[0] && s.env[2]);
-			assert_false(s.env[1]);
+			/* addresses: the envelope is kept, its list cut */
+			assert_int_equal(s.env[1], kinds[k].gen == bad_addresses);
+			if (kinds[k].gen == bad_addresses)
+				assert_int_equal(s.n_to[1], LIM_IMAP_ADDRESSES);
 			/* typed limits keep the other items; framing limits drop all */
 			assert_int_equal(s.flags[1], kinds[k].typed);
 		}
