@@ -138,6 +138,9 @@
 #define LIM_SYNC_WARM 32                       /* folders kept warm per account */
 #define LIM_SYNC_RECENT_S 3600                 /* a folder searched this recently stays warm */
 #define LIM_SYNC_RETRY_S 30                    /* idle sync pause after a failure */
+#define LIM_SYNC_FLAG_CHECK_S 900              /* default flag_check_s: a folder's cached flags
+						  and counts compared in full with the server
+						  again after this long (imap/sync.c) */
 #define LIM_SEARCH_PAGE 100                    /* DESIGN §5.3: results per search page */
 #define LIM_SEARCH_OFFSET 1000000              /* largest offset (cursor or explicit) */
 #define LIM_SEARCH_TERM 1000                   /* one search criterion string (bytes) */

@@ -57,6 +57,11 @@ struct sync {
 	size_t n_warm;
 	struct wk *yield_w;  /* idle: stop between batches when a job waits */
 	unsigned cache_gen;
+	/* flag check (flag_check): folder ids compared with the server since
+	 * the start or the last rolling pass, and when the next pass is due */
+	int64_t *checked;
+	size_t n_checked;
+	int64_t check_at_ms;
 };
 
 /* ---- small parsers ------------------------------------------------------- */
@@ -424,6 +429,28 @@ json_take(struct json_object *o)
 	return s;
 }
 
+/* The FETCH's flags as the cache keeps them: at most 64, each printable
+ * ASCII of at most 128 bytes, space-separated (appended to out). */
+static void
+flags_text(const struct imap_fetch *f, struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; f->has_flags && i < f->n_flags && i < 64; i++) {
+		struct slice fl = f->flags[i];
+		size_t j;
+		bool ok = fl.len > 0 && fl.len <= 128;
+
+		for (j = 0; ok && j < fl.len; j++)
+			ok = fl.p[j] > 0x20 && fl.p[j] < 0x7f;
+		if (!ok)
+			continue;
+		if (out->len > 0)
+			buf_putc(out, ' ');
+		buf_append(out, fl.p, fl.len);
+	}
+}
+
 struct sync_conv *
 sync_conv_new(void)
 {
@@ -449,10 +476,8 @@ sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f, uint32_t uidval
 {
 	const struct imap_envelope *e = f->envelope;
 	struct u8_report rep;
-	size_t i;
-	int k;
-
 	struct imap_envelope none;
+	int k;
 
 	conv_reset(v);
 	memset(m, 0, sizeof(*m));
@@ -481,19 +506,7 @@ sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f, uint32_t uidval
 	if (!f->has_internaldate || !sync_internaldate_parse(f->internaldate, &m->internaldate))
 		m->internaldate = 0;
 	m->size = f->has_size ? f->size : 0;
-	for (i = 0; f->has_flags && i < f->n_flags && i < 64; i++) {
-		struct slice fl = f->flags[i];
-		size_t j;
-		bool ok = fl.len > 0 && fl.len <= 128;
-
-		for (j = 0; ok && j < fl.len; j++)
-			ok = fl.p[j] > 0x20 && fl.p[j] < 0x7f;
-		if (!ok)
-			continue;
-		if (v->t[T_FLAGS].len > 0)
-			buf_putc(&v->t[T_FLAGS], ' ');
-		buf_append(&v->t[T_FLAGS], fl.p, fl.len);
-	}
+	flags_text(f, &v->t[T_FLAGS]);
 	/* one Unicode report for every string, reported once after the
 	 * look-alike findings */
 	u8_report_init(&rep);
@@ -1115,6 +1128,127 @@ count_is(struct sync *s, const struct cache_folder *f, uint32_t n)
 	return cache_msg_count(s->cache, f->id, &have) == IG_OK && have == n;
 }
 
+/* ---- flag check (issue 12 A12) ------------------------------------------------ */
+
+/* Values changed inside a valid cache.db behind the sync's back (the file
+ * edited while the gateway was stopped, a disk or a bug) are invisible to
+ * STATUS and CONDSTORE, which only report changes on the server. So each
+ * folder is compared in full with the server the first time it is synced
+ * after the start, and again every flag_check_s (the rolling check): its
+ * kept counts are recomputed from its rows and every row's flags compared
+ * with one UID FETCH 1:* (UID FLAGS); only rows that differ are written. */
+
+static bool
+checked_has(const struct sync *s, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_checked; i++)
+		if (s->checked[i] == id)
+			return true;
+	return s->n_checked >= LIM_IMAP_FOLDERS; /* full: no more checks until the next pass */
+}
+
+static void
+checked_add(struct sync *s, int64_t id)
+{
+	int64_t *n;
+
+	if (checked_has(s, id))
+		return;
+	n = realloc(s->checked, (s->n_checked + 1) * sizeof(*n));
+	if (n == NULL)
+		return;
+	s->checked = n;
+	s->checked[s->n_checked++] = id;
+}
+
+struct check_ctx {
+	struct cache *cache;
+	int64_t folder_id;
+	struct buf flags;
+	size_t fixed;
+	bool cache_err;
+};
+
+static enum ig_err
+on_check(void *ctx, const struct imap_resp *r)
+{
+	struct check_ctx *x = ctx;
+	const struct imap_fetch *f = &r->u.fetch;
+	bool fixed = false;
+
+	if (r->type != IMAP_U_FETCH || !f->has_uid || f->uid == 0 || !f->has_flags ||
+	    x->cache_err)
+		return IG_OK;
+	buf_reset(&x->flags);
+	flags_text(f, &x->flags);
+	buf_puts(&x->flags, "");
+	if (buf_err(&x->flags) != IG_OK ||
+	    cache_msg_flags_fix(x->cache, x->folder_id, f->uid, buf_slice(&x->flags), &fixed) !=
+		    IG_OK)
+		x->cache_err = true;
+	else if (fixed)
+		x->fixed++;
+	return IG_OK;
+}
+
+/* The folder (selected by EXAMINE, exists messages) compared with the
+ * server once per pass. Cache trouble is not an IMAP failure. */
+static enum imap_fail
+flag_check(struct sync *s, struct imap_conn *c, const struct cache_folder *f, uint32_t exists,
+	   struct imap_error *err)
+{
+	struct check_ctx x;
+	enum imap_fail fl = IMAP_FAIL_NONE;
+
+	if (s->cache == NULL || f->id == 0 || checked_has(s, f->id))
+		return IMAP_FAIL_NONE;
+	memset(&x, 0, sizeof(x));
+	x.cache = s->cache;
+	x.folder_id = f->id;
+	buf_init(&x.flags, LIM_CACHE_TEXT);
+	if (cache_begin(s->cache) != IG_OK) {
+		buf_free(&x.flags);
+		note_cache_trouble(s);
+		return IMAP_FAIL_NONE;
+	}
+	if (exists > 0)
+		fl = imap_uid_fetch(c, "1:*", "(UID FLAGS)", 0, false, on_check, &x, err);
+	buf_free(&x.flags);
+	if (fl != IMAP_FAIL_NONE || x.cache_err || cache_commit(s->cache) != IG_OK) {
+		cache_rollback(s->cache);
+		if (fl == IMAP_FAIL_NONE)
+			note_cache_trouble(s);
+		return fl;
+	}
+	checked_add(s, f->id);
+	if (x.fixed > 0)
+		log_warn(0, "msg=\"cached flags differed from the server; corrected\" account=%llx "
+			    "rows=%zu", s->o.log_id, x.fixed);
+	return IMAP_FAIL_NONE;
+}
+
+/* The first step of a folder's check: its kept counts recomputed from its
+ * rows, before anything trusts them (the "nothing changed" shortcuts and
+ * the delta's count check compare them with the server's). */
+static void
+recount(struct sync *s, const struct cache_folder *f)
+{
+	bool fixed = false;
+
+	if (checked_has(s, f->id))
+		return;
+	if (cache_begin(s->cache) != IG_OK || cache_folder_recount(s->cache, f->id, &fixed) != IG_OK ||
+	    cache_commit(s->cache) != IG_OK) {
+		note_cache_trouble(s);
+		return;
+	}
+	if (fixed)
+		log_warn(0, "msg=\"cached folder counts differed from the rows; corrected\" "
+			    "account=%llx", s->o.log_id);
+}
+
 /* The core: EXAMINE, then initial sync (when allowed) or delta. */
 static enum imap_fail
 folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_ok,
@@ -1144,6 +1278,10 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		return imap_select(c, name, true, 0, 0, &st, err);
 	}
 	have = ce == IG_OK;
+	if (have)
+		recount(s, &f);
+	if (s->cache == NULL)
+		return imap_select(c, name, true, 0, 0, &st, err);
 	if (have && f.synced && f.highestmodseq != 0) {
 		struct imap_folder fo;
 		struct imap_error e2 = {IMAP_FAIL_NONE, ""};
@@ -1158,7 +1296,8 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		memset(&fo, 0, sizeof(fo));
 		if (unselect(c) && imap_status(c, name, &fo, &e2) == IMAP_FAIL_NONE &&
 		    fo.uidvalidity == f.uidvalidity && fo.uidnext == f.uidnext &&
-		    fo.highestmodseq == f.highestmodseq && count_is(s, &f, fo.messages)) {
+		    fo.highestmodseq == f.highestmodseq && count_is(s, &f, fo.messages) &&
+		    checked_has(s, f.id)) {
 			*f_r = f;
 			*cached_r = true;
 			return IMAP_FAIL_NONE;
@@ -1253,8 +1392,11 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 	}
 	if (f.uidnext == st.uidnext && st.highestmodseq != 0 &&
 	    f.highestmodseq == st.highestmodseq && count_is(s, &f, st.exists)) {
+		fl = flag_check(s, c, &f, st.exists, err);
+		if (fl != IMAP_FAIL_NONE)
+			return fl;
 		*f_r = f;
-		*cached_r = true;
+		*cached_r = s->cache != NULL;
 		return IMAP_FAIL_NONE; /* nothing changed (RFC 7162 §3.1.2.1) */
 	}
 	t_delta = imap_now_ms();
@@ -1321,6 +1463,18 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 				goto fail;
 		}
 		if (count != st.exists) {
+			/* the kept count itself may be what is wrong (edited
+			 * behind the sync's back): recount the rows first */
+			bool fixed = false;
+
+			if (cache_folder_recount(s->cache, f.id, &fixed) != IG_OK ||
+			    cache_msg_count(s->cache, f.id, &count) != IG_OK)
+				goto fail;
+			if (fixed)
+				log_warn(0, "msg=\"cached folder counts differed from the rows; "
+					    "corrected\" account=%llx", s->o.log_id);
+		}
+		if (count != st.exists) {
 			/* The session contradicts itself (EXISTS vs UID SEARCH
 			 * ALL): a Dovecot process can keep a stale view of a
 			 * mailbox another client deleted and recreated. Keep the
@@ -1342,8 +1496,11 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		goto fail;
 	log_info(0, "msg=\"delta applied\" account=%llx uidnext=%u ms=%lld", s->o.log_id,
 		 f.uidnext, (long long)(imap_now_ms() - t_delta));
+	fl = flag_check(s, c, &f, st.exists, err);
+	if (fl != IMAP_FAIL_NONE)
+		return fl;
 	*f_r = f;
-	*cached_r = true;
+	*cached_r = s->cache != NULL;
 	return IMAP_FAIL_NONE;
 fail:
 	cache_rollback(s->cache);
@@ -1538,6 +1695,12 @@ bodies_batch(struct sync *s, struct imap_conn *c, const char *name, bool *select
 
 /* ---- public ------------------------------------------------------------------- */
 
+static unsigned
+check_interval_s(const struct sync *s)
+{
+	return s->o.flag_check_s != 0 ? s->o.flag_check_s : LIM_SYNC_FLAG_CHECK_S;
+}
+
 void *
 sync_ctx_open(void *opts)
 {
@@ -1561,6 +1724,7 @@ sync_ctx_open(void *opts)
 	}
 	if (s->cache != NULL)
 		s->cache_gen = cache_generation(s->cache);
+	s->check_at_ms = imap_now_ms() + (int64_t)check_interval_s(s) * 1000;
 	return s;
 }
 
@@ -1573,6 +1737,7 @@ sync_ctx_close(void *sync)
 		return;
 	cache_close(s->cache);
 	warm_free(s);
+	free(s->checked);
 	free(s);
 }
 
@@ -1595,6 +1760,13 @@ sync_idle_want(void *sync, int64_t now_ms)
 		s->cache_gen = cache_generation(s->cache);
 		s->idle_done = false;
 		s->warm_listed = false;
+	}
+	if (now_ms >= s->check_at_ms) {
+		/* the rolling flag check: every folder is compared again on
+		 * its next sync, the warm ones by this idle pass */
+		s->n_checked = 0;
+		s->idle_done = false;
+		s->check_at_ms = now_ms + (int64_t)check_interval_s(s) * 1000;
 	}
 	return !s->idle_done;
 }

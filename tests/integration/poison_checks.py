@@ -92,6 +92,8 @@ def poison(kind, tag):
     raise ValueError(kind)
 
 
+CHECK_S = 3  # flag_check_s: the rolling flag check's interval
+N_FLAGS = 30  # messages of the Flags folder (A12)
 KINDS = ["addresses", "nesting", "parts", "header", "line", "literal"]
 # Over a limit of the envelope fetch: listed as placeholders. Dovecot 2.3 keeps
 # the other two under it (it sends long strings as literals and cuts a header
@@ -125,10 +127,10 @@ def write_conf(extra=""):
         f.write("[defaults]\nposture = full\n\n")
         f.write("[account alice]\nhost = 127.0.0.1\nport = %s\ntls = implicit\nuser = alice\n"
                 "password_file = %s\ntls_fingerprint_sha256 = %s\nposture = full\n"
-                "warm_folders = INBOX, %s\nindex_bodies = 50\n"
+                "warm_folders = INBOX, %s\nindex_bodies = 50\nflag_check_s = %d\n"
                 "connect_timeout_s = 5\ncommand_timeout_s = 60\n%s\n"
                 % (env["IMAPS_PORT"], os.path.join(DV, "alice.pw"), env["FINGERPRINT"],
-                   ", ".join("P-" + k for k in KINDS), extra))
+                   ", ".join(["Flags"] + ["P-" + k for k in KINDS]), CHECK_S, extra))
 
 
 def start():
@@ -217,6 +219,10 @@ for k in KINDS:
     m.append("P-" + k, None, None, poison(k, "a"))
 out("loaded %d folders of %d normal messages and one over-limit message" % (len(KINDS), N_NORMAL),
     True)
+m.create("Flags")
+for i in range(N_FLAGS):
+    fl = " ".join(x for x, on in (("\\Seen", i % 3 == 0), ("\\Flagged", i % 4 == 0)) if on)
+    m.append("Flags", "(%s)" % fl if fl else None, None, normal("flags", i))
 
 port = free_port()
 url = "http://127.0.0.1:%d/mcp" % port
@@ -299,8 +305,83 @@ out("Quarantine holds them all, the envelope over-limit ones as placeholders", e
     sc["meta"]["total"] == 2 * len(KINDS) and
     sum(1 for e in sc["untrusted"]["messages"] if warned(e)) == 2 * len(PLACEHOLDER), (err, r))
 
+# ------------------------------------------------------------------ A12
+def server_flags(folder):
+    """{uid: (seen, flagged)} as the server has them."""
+    m.select('"%s"' % folder, readonly=True)
+    typ, data = m.uid("FETCH", "1:*", "(UID FLAGS)")
+    res = {}
+    for line in data:
+        line = line.decode() if isinstance(line, bytes) else line[0].decode()
+        uid = int(line.split("UID ")[1].split()[0].rstrip(")"))
+        fl = line.split("FLAGS (")[1].split(")")[0]
+        res[uid] = ("\\Seen" in fl, "\\Flagged" in fl)
+    return res
+
+
+def agrees(folder):
+    """Whether search (rows, flags and the kept counts) agrees with the server."""
+    srv = server_flags(folder)
+    sc, err, r = search({"folder": folder, "limit": 100})
+    if err or sc["meta"]["source"] != "cache":
+        return False, (err, r)
+    got = {e["uid"]: ("\\Seen" in e["flags"], "\\Flagged" in e["flags"])
+           for e in sc["untrusted"]["messages"]}
+    unseen, err1, _ = search({"folder": folder, "seen": False, "limit": 1})
+    flagged, err2, _ = search({"folder": folder, "flagged": True, "limit": 1})
+    want = (sum(1 for v in srv.values() if not v[0]), sum(1 for v in srv.values() if v[1]))
+    have = (unseen["meta"]["total"] if unseen else None,
+            flagged["meta"]["total"] if flagged else None)
+    ok = got == srv and sc["meta"]["total"] == len(srv) and have == want
+    return ok, {"rows_differ": sorted(u for u in srv if got.get(u) != srv[u]),
+                "total": sc["meta"]["total"], "counts": have, "want": want}
+
+
+def corrupt(folder):
+    """Flips \\Seen and \\Flagged of every row and the folder's kept counts,
+    within valid values (the file stays a valid cache.db)."""
+    db = sqlite3.connect(os.path.join(data_dir, "cache.db"), timeout=30)
+    fid = db.execute("SELECT id FROM folders WHERE name = ?", (folder,)).fetchone()[0]
+    db.execute("UPDATE messages SET seen = 1 - seen, flagged = 1 - flagged, flags = CASE"
+               " WHEN flags LIKE '%\\Seen%' THEN '\\Flagged' ELSE '\\Seen' END"
+               " WHERE folder_id = ?", (fid,))
+    db.execute("UPDATE folders SET n_unseen = 1, n_msgs = n_msgs + 1 WHERE id = ?", (fid,))
+    db.commit()
+    db.close()
+
+
 lt = log_text()
 out("the background sync never failed (no retry loop)",
+    "background sync failed" not in lt and "server response over a limit" not in lt,
+    [l for l in lt.splitlines() if "failed" in l or "limit" in l][:5])
+okc, last = wait_cached("Flags", N_FLAGS)
+ok1, why = agrees("Flags") if okc else (False, last)
+out("Flags: cached, and search agrees with the server", ok1, why)
+rc = stop()
+out("gateway stops", rc == 0, rc)
+corrupt("Flags")
+out("cache.db edited while the gateway was stopped (\\Seen, \\Flagged, counts)", True)
+out("gateway starts again", start(), "")
+ok2, why = agrees("Flags")
+out("at start the flag check corrects rows and counts: search agrees with the server", ok2, why)
+# while running: a direct edit is corrected by the rolling check within
+# flag_check_s (+ one idle pass); polled, with a generous bound
+corrupt("Flags")
+t0 = time.monotonic()
+ok3, why = False, None
+while time.monotonic() - t0 < 20 * CHECK_S + 60:
+    ok3, why = agrees("Flags")
+    if ok3:
+        break
+    time.sleep(0.5)
+out("while running, the rolling check (flag_check_s = %d) corrects a direct edit" % CHECK_S,
+    ok3, why)
+lt = log_text()
+out("the corrections were logged", "differed from the server; corrected" in lt and
+    "counts differed from the rows; corrected" in lt)
+
+lt = log_text()
+out("after the restart too, the background sync never failed",
     "background sync failed" not in lt and "server response over a limit" not in lt,
     [l for l in lt.splitlines() if "failed" in l or "limit" in l][:5])
 rc = stop()
