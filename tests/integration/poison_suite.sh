@@ -17,6 +17,8 @@
 #     the configured flag_check_s.
 # TAP-like lines; exit 1 on any "not ok". Bounded by SUITE_BUDGET (default 900 s).
 # usage: tests/integration/poison_suite.sh BUILD_DIR
+# env:   POISON_KINDS=line,literal,... only those over-limit kinds; POISON_A12=0 without the
+#        cache.db checks (an older gateway without flag_check_s can then run the rest)
 set -u -o pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
