@@ -312,6 +312,13 @@ sc, err, r = search({"folder": "Quarantine", "advanced_query": "ALL", "limit": 1
 out("Quarantine holds them all, the envelope over-limit ones as placeholders", err is None and
     sc["meta"]["total"] == 2 * len(KINDS) and
     sum(1 for e in sc["untrusted"]["messages"] if warned(e)) == 2 * len(PLACEHOLDER), (err, r))
+ph = [e["uid"] for e in (sc or {}).get("untrusted", {}).get("messages", []) if warned(e)]
+if ph:
+    sc, err, r = call("delete_message", {"folder": "Quarantine", "uid": ph[0]})
+    out("delete_message moves an over-limit message to \\Trash", err is None, (err, r))
+    sc, err, r = search({"folder": "Trash", "advanced_query": "ALL", "limit": 100})
+    out("\\Trash lists it, as a placeholder", err is None and
+        any(warned(e) for e in sc["untrusted"]["messages"]), (err, r))
 
 # ------------------------------------------------------------------ A12
 def server_flags(folder):
