@@ -74,7 +74,7 @@ tail_put(struct imap_skip *s, char c)
 
 void
 imap_skip_start(struct imap_skip *s, size_t lit_left, bool in_quote, bool esc, bool cr,
-		struct slice seg)
+                struct slice seg)
 {
 	size_t k;
 

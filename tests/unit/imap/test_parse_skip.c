@@ -19,16 +19,17 @@
 #include "imap/parse.h"
 #include "imap/parse_skip.h"
 
-#define NORMAL_ENV                                                                        \
-	"ENVELOPE (\"Wed, 17 Jul 1996 02:23:25 -0700\" \"hello\" ((\"A\" NIL \"a\" \"x.org\")) " \
+#define NORMAL_ENV                                                                                 \
+	"ENVELOPE (\"Wed, 17 Jul 1996 02:23:25 -0700\" \"hello\" ((\"A\" NIL \"a\" \"x.org\")) "   \
 	"NIL NIL ((NIL NIL \"b\" \"y.org\")) NIL NIL NIL \"<m@x.org>\")"
 
 static void
 normal(struct buf *b, unsigned seq, unsigned uid)
 {
-	buf_appendf(b, "* %u FETCH (UID %u FLAGS (\\Seen) RFC822.SIZE 10 " NORMAL_ENV
-		       " BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1 1))\r\n",
-		    seq, uid);
+	buf_appendf(b,
+	            "* %u FETCH (UID %u FLAGS (\\Seen) RFC822.SIZE 10 " NORMAL_ENV
+	            " BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1 1))\r\n",
+	            seq, uid);
 }
 
 static void
@@ -162,11 +163,11 @@ struct kind {
 };
 
 static const struct kind kinds[] = {
-	{"addresses", bad_addresses, true},   {"body depth", bad_depth, true},
-	{"body parts", bad_parts, true},      {"nesting", bad_nesting, false},
-	{"list items", bad_list, false},      {"values", bad_values, false},
-	{"line length", bad_line, false},     {"literal size", bad_literal, false},
-	{"literal count", bad_literals, false}, {"response size", bad_response, false},
+    {"addresses", bad_addresses, true},     {"body depth", bad_depth, true},
+    {"body parts", bad_parts, true},        {"nesting", bad_nesting, false},
+    {"list items", bad_list, false},        {"values", bad_values, false},
+    {"line length", bad_line, false},       {"literal size", bad_literal, false},
+    {"literal count", bad_literals, false}, {"response size", bad_response, false},
 };
 
 struct seen {
@@ -211,7 +212,7 @@ run(struct slice in, size_t step, struct seen *s)
 				s->env[s->n_fetch] = r->u.fetch.envelope != NULL;
 				s->flags[s->n_fetch] = r->u.fetch.has_flags;
 				s->n_to[s->n_fetch] =
-					r->u.fetch.envelope != NULL ? r->u.fetch.envelope->to.n : 0;
+				    r->u.fetch.envelope != NULL ? r->u.fetch.envelope->to.n : 0;
 				s->n_fetch++;
 			}
 		}
@@ -296,9 +297,9 @@ test_not_fetch_still_fails(void **state)
 
 	/* before login (a small cap) nothing is skipped */
 	p = imap_parser_new(LIM_IMAP_PREAUTH_RESPONSE);
-	assert_int_equal(imap_parser_feed(p, "* 1 FETCH (UID 2 BODY[] {99999}\r\n", 33, &used, &r,
-					  &e),
-			 IG_ELIMIT);
+	assert_int_equal(
+	    imap_parser_feed(p, "* 1 FETCH (UID 2 BODY[] {99999}\r\n", 33, &used, &r, &e),
+	    IG_ELIMIT);
 	imap_parser_free(p);
 }
 
@@ -306,10 +307,10 @@ static void
 test_skipped_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"\0",           /* NUL */
-		"\r",           /* bare CR */
-		"\n",           /* bare LF */
-		"\"open\r\n", /* quoted string open at the end of the line */
+	    "\0",         /* NUL */
+	    "\r",         /* bare CR */
+	    "\n",         /* bare LF */
+	    "\"open\r\n", /* quoted string open at the end of the line */
 	};
 	size_t i;
 
@@ -365,10 +366,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_head),
-		cmocka_unit_test(test_every_limit),
-		cmocka_unit_test(test_not_fetch_still_fails),
-		cmocka_unit_test(test_skipped_malformed),
+	    cmocka_unit_test(test_head),
+	    cmocka_unit_test(test_every_limit),
+	    cmocka_unit_test(test_not_fetch_still_fails),
+	    cmocka_unit_test(test_skipped_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
