@@ -5,7 +5,7 @@ usage: poison_checks.py BIN TMP   (TMP holds the suite's Dovecot in TMP/dv)
 env:   POISON_KINDS=addresses,line,...  only these over-limit kinds (default: all);
        POISON_A12=0  leave out the cache.db checks (and the flag_check_s option, so an
        older gateway can run the A1 checks)"""
-import email.utils, imaplib, json, os, signal, socket, sqlite3, ssl, subprocess, sys, time
+import atexit, email.utils, imaplib, json, os, signal, socket, sqlite3, ssl, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mcp_client  # noqa: E402
@@ -171,6 +171,17 @@ def stop():
         rc = proc.wait(10)
     proc = None
     return rc
+
+
+@atexit.register
+def stop_left():
+    """A gateway still running when the checks end early (an exception) is stopped too."""
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+
+
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # the suite's timeout: atexit still runs
 
 
 def log_text():
