@@ -95,6 +95,9 @@
 #define LIM_IMAP_PASSWORD 1024               /* bytes read from password_file */
 #define LIM_IMAP_TEXT 200                    /* server text kept in an error message */
 #define LIM_IMAP_COPYUID 1000                /* UID pairs kept from one COPYUID code (more: unknown) */
+#define LIM_IMAP_SKIP ((size_t)256 * 1024 * 1024) /* bytes of one over-limit FETCH response read
+						   and dropped (imap/parse_skip.h); more
+						   drops the connection */
 
 /* Content (content/) -- DESIGN §5.2, §5.3. Structure over a limit is refused
  * (IG_ELIMIT -> ERR_TOO_LARGE); text over a limit is truncated with
@@ -137,6 +140,9 @@
 #define LIM_SYNC_WARM 32                       /* folders kept warm per account */
 #define LIM_SYNC_RECENT_S 3600                 /* a folder searched this recently stays warm */
 #define LIM_SYNC_RETRY_S 30                    /* idle sync pause after a failure */
+#define LIM_SYNC_FLAG_CHECK_S 900              /* default flag_check_s: a folder's cached flags
+						  and counts compared in full with the server
+						  again after this long (imap/sync.c) */
 #define LIM_SEARCH_PAGE 100                    /* DESIGN §5.3: results per search page */
 #define LIM_PROGRESS_MS 250                    /* least gap between two progress notifications of
 						  one call (coalesced, never queued up) */

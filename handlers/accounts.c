@@ -222,6 +222,7 @@ accounts_start_audited(const struct ig_config *cfg, struct audit *audit, const c
 		a->sync[i].o.file = a->cache;
 		a->sync[i].o.warm_folders = c->warm_folders;
 		a->sync[i].o.index_bodies = c->index_bodies;
+		a->sync[i].o.flag_check_s = c->flag_check_s;
 		a->sync[i].o.log_id = o.log_id;
 		a->sync[i].o.audit = audit;
 		domains_split(&a->sync[i], c->known_domains);

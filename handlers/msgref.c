@@ -203,6 +203,11 @@ on_raw(void *vctx, const struct imap_resp *resp)
 	struct raw_ctx *x = vctx;
 	const struct imap_fetch *f = msgref_fetch_of(x->r, resp);
 
+	if (f != NULL && f->over_limit) {
+		x->found = true; /* dropped unread by the parser: too large */
+		x->over = true;
+		return IG_OK;
+	}
 	if (f == NULL || !f->has_section || f->section.len != 0 || f->origin != 0)
 		return IG_OK;
 	x->found = true;

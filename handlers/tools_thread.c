@@ -156,12 +156,12 @@ on_target(void *vctx, const struct imap_resp *r)
 	struct slice one[1];
 	size_t n, i;
 
-	if (f == NULL || f->envelope == NULL)
+	if (f == NULL || (f->envelope == NULL && !f->over_limit))
 		return IG_OK;
-	j->target_found = true;
-	if (each_id(f->envelope->message_id, one, 1) == 1)
+	j->target_found = true; /* over a limit: its References, if any, still count */
+	if (f->envelope != NULL && each_id(f->envelope->message_id, one, 1) == 1)
 		ids_add(&j->ids, one[0]);
-	if (each_id(f->envelope->in_reply_to, one, 1) == 1)
+	if (f->envelope != NULL && each_id(f->envelope->in_reply_to, one, 1) == 1)
 		ids_add(&j->ids, one[0]);
 	n = each_id(references_of(f, &j->scratch), refs, LIM_MIME_REFERENCES);
 	/* the root first, then the nearest ancestors */
@@ -200,7 +200,7 @@ on_member(void *vctx, const struct imap_resp *r)
 	const struct imap_fetch *f = &r->u.fetch;
 	struct json_object *e;
 
-	if (r->type != IMAP_U_FETCH || !f->has_uid || f->envelope == NULL)
+	if (r->type != IMAP_U_FETCH || !f->has_uid || (f->envelope == NULL && !f->over_limit))
 		return IG_OK;
 	if (!belongs(j, f) && !(f->uid == j->ref.uid && strcmp(j->cur_folder, j->ref.folder) == 0))
 		return IG_OK;

@@ -22,6 +22,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/limits.h"
+#include "imap/parse_skip.h"
 
 enum frame_state { FR_LINE, FR_LITERAL };
 
@@ -46,6 +47,10 @@ struct imap_parser {
 	struct imap_val *vstack;
 	size_t vlen, vcap;
 	size_t open[LIM_IMAP_NEST];
+	/* an over-limit FETCH response being read to its end (parse_skip.h) */
+	bool skipping;
+	struct imap_skip skip;
+	bool addrs_cut; /* an address list of this response was cut */
 };
 
 /* --- helpers --- */
@@ -152,6 +157,8 @@ parser_clear(struct imap_parser *p)
 	p->textual = false;
 	p->first_seg = true;
 	p->done = false;
+	p->skipping = false;
+	p->addrs_cut = false;
 	arena_free(p->arena);
 	p->arena = NULL;
 	memset(&p->resp, 0, sizeof(p->resp));
@@ -178,6 +185,42 @@ imap_parser_free(struct imap_parser *p)
 }
 
 /* --- framing --- */
+
+/* A framing limit was hit: when the response is an untagged FETCH, the rest
+ * of it is dropped unread (parse_skip.h) instead of failing the connection,
+ * so one oversized message degrades only itself. lit_left: literal bytes
+ * still to come. False when the response is anything else. */
+static bool
+skip_enter(struct imap_parser *p, size_t lit_left)
+{
+	struct imap_skip *k = &p->skip;
+
+	/* before login (a small cap) nothing is worth reading on for */
+	if (p->max <= LIM_IMAP_PREAUTH_RESPONSE || p->raw.p == NULL ||
+	    !imap_skip_fetch_head((struct slice){p->raw.p, p->raw.len}, &k->seq, &k->has_uid,
+				  &k->uid))
+		return false;
+	imap_skip_start(k, lit_left, p->in_quote, p->esc, p->cr,
+			(struct slice){p->raw.p + p->seg_start, p->raw.len - p->seg_start});
+	buf_free(&p->raw); /* nothing of it is kept; the memory goes back */
+	buf_init(&p->raw, p->max);
+	p->seg_start = 0;
+	p->skipping = true;
+	return true;
+}
+
+/* The FETCH reported for a response skipped or refused over a limit. */
+static void
+over_limit_fetch(struct imap_parser *p, uint32_t seq, bool has_uid, uint32_t uid)
+{
+	memset(&p->resp, 0, sizeof(p->resp));
+	p->resp.kind = IMAP_RESP_UNTAGGED;
+	p->resp.type = IMAP_U_FETCH;
+	p->resp.u.fetch.seq = seq;
+	p->resp.u.fetch.has_uid = has_uid;
+	p->resp.u.fetch.uid = has_uid ? uid : 0;
+	p->resp.u.fetch.over_limit = true;
+}
 
 /* Is the first line segment a response whose tail is free text (RFC 3501
  * resp-cond-state, resp-cond-bye, continue-req)? Such text never announces a
@@ -231,12 +274,14 @@ segment_literal(struct imap_parser *p, struct slice seg, size_t *n_r)
 		return fail(p, IG_EINVAL, "literal announced inside a token");
 	if (!imap_parse_u64(digits, &n))
 		return fail(p, IG_EINVAL, "bad literal size");
-	if (n > LIM_IMAP_LITERAL)
-		return fail(p, IG_ELIMIT, "literal too large");
-	if (n > p->max - p->raw.len)
-		return fail(p, IG_ELIMIT, "response too large");
-	if (++p->n_literals > LIM_IMAP_LITERALS)
-		return fail(p, IG_ELIMIT, "too many literals");
+	if (n > LIM_IMAP_LITERAL || n > p->max - p->raw.len || ++p->n_literals > LIM_IMAP_LITERALS) {
+		if (n <= LIM_IMAP_SKIP && skip_enter(p, (size_t)n))
+			return IG_AGAIN;
+		return fail(p, IG_ELIMIT,
+			    n > LIM_IMAP_LITERAL         ? "literal too large"
+			    : n > p->max - p->raw.len   ? "response too large"
+							: "too many literals");
+	}
 	*n_r = (size_t)n;
 	return IG_OK;
 }
@@ -259,6 +304,8 @@ segment_end(struct imap_parser *p)
 	if (p->in_quote)
 		return fail(p, IG_EINVAL, "unterminated quoted string");
 	err = segment_literal(p, seg, &n);
+	if (p->skipping)
+		return IG_AGAIN; /* the framer drops the rest of this response */
 	if (err == IG_AGAIN)
 		return IG_OK;
 	if (err != IG_OK)
@@ -285,10 +332,24 @@ frame(struct imap_parser *p, const char *in, size_t len, size_t *used_r)
 	enum ig_err err;
 
 	while (i < len) {
+		if (p->skipping) {
+			size_t used = 0;
+
+			err = imap_skip_feed(&p->skip, in + i, len - i, &used);
+			i += used;
+			if (err == IG_AGAIN)
+				continue;
+			if (err != IG_OK)
+				return fail(p, err, "over-limit FETCH response malformed or too long");
+			*used_r = i;
+			return IG_OK;
+		}
 		if (p->st == FR_LITERAL) {
 			size_t k = len - i < p->lit_left ? len - i : p->lit_left;
 
 			buf_append(&p->raw, in + i, k);
+			if (buf_err(&p->raw) == IG_ELIMIT && skip_enter(p, p->lit_left))
+				continue;
 			if (buf_err(&p->raw) != IG_OK)
 				return fail(p, buf_err(&p->raw), "response too large");
 			i += k;
@@ -310,6 +371,8 @@ frame(struct imap_parser *p, const char *in, size_t len, size_t *used_r)
 				j++;
 			if (j > i) {
 				buf_append(&p->raw, in + i, j - i);
+				if (buf_err(&p->raw) == IG_ELIMIT && skip_enter(p, 0))
+					continue;
 				if (buf_err(&p->raw) != IG_OK)
 					return fail(p, buf_err(&p->raw), "response too large");
 				i = j;
@@ -322,9 +385,18 @@ frame(struct imap_parser *p, const char *in, size_t len, size_t *used_r)
 			return fail(p, IG_EINVAL, "NUL in response line");
 		if (p->cr && c != '\n')
 			return fail(p, IG_EINVAL, "bare CR in response line");
-		if (p->raw.len - p->seg_start >= LIM_IMAP_LINE)
+		if (p->raw.len - p->seg_start >= LIM_IMAP_LINE) {
+			if (skip_enter(p, 0)) {
+				i--; /* c is the skipper's first byte */
+				continue;
+			}
 			return fail(p, IG_ELIMIT, "response line too long");
+		}
 		buf_putc(&p->raw, c);
+		if (buf_err(&p->raw) == IG_ELIMIT && skip_enter(p, 0)) {
+			i--;
+			continue;
+		}
 		if (buf_err(&p->raw) != IG_OK)
 			return fail(p, buf_err(&p->raw), "response too large");
 		if (c == '\r') {
@@ -783,12 +855,15 @@ read_addrs(struct imap_parser *p, const struct imap_val *v, struct imap_addr_lis
 		return IG_OK;
 	if (v->type != IMAP_VAL_LIST || v->n == 0)
 		return fail(p, IG_EINVAL, "malformed address list");
+	/* more than LIM_IMAP_ADDRESSES: the first ones are kept and the FETCH
+	 * is marked over_limit (one message's envelope is cut, nothing else) */
 	if (v->n > LIM_IMAP_ADDRESSES)
-		return fail(p, IG_ELIMIT, "too many addresses");
-	out->a = arena_alloc(p->arena, v->n * sizeof(*out->a));
+		p->addrs_cut = true;
+	out->a = arena_alloc(p->arena,
+			     (v->n < LIM_IMAP_ADDRESSES ? v->n : LIM_IMAP_ADDRESSES) * sizeof(*out->a));
 	if (out->a == NULL)
 		return fail(p, IG_ENOMEM, "out of memory");
-	for (i = 0; i < v->n; i++) {
+	for (i = 0; i < v->n && i < LIM_IMAP_ADDRESSES; i++) {
 		const struct imap_val *x = &v->kids[i];
 		struct imap_address *a = &out->a[i];
 		bool adl_nil;
@@ -1028,6 +1103,17 @@ split_section(struct slice a, struct slice *section_r, uint32_t *origin_r)
 	return imap_parse_u32((struct slice){rb + 2, rest - 2}, origin_r);
 }
 
+/* An ENVELOPE or BODYSTRUCTURE over its limit: the item is dropped and the
+ * FETCH marked over_limit; the other items are still read. */
+static enum ig_err
+over_limit_item(struct imap_parser *p, struct imap_fetch *f)
+{
+	f->over_limit = true;
+	p->err = IG_OK;
+	p->errmsg = NULL;
+	return IG_OK;
+}
+
 static enum ig_err
 read_fetch(struct imap_parser *p, const struct imap_val *items, struct imap_fetch *f)
 {
@@ -1065,6 +1151,10 @@ read_fetch(struct imap_parser *p, const struct imap_val *items, struct imap_fetc
 			err = read_envelope(p, x, &f->envelope);
 		} else if (sl_ieq(k->s, "BODYSTRUCTURE") || sl_ieq(k->s, "BODY")) {
 			err = read_body(p, x, &f->body);
+			if (err == IG_ELIMIT) { /* too deep, too many parts */
+				f->body = NULL;
+				err = over_limit_item(p, f);
+			}
 		} else if (sl_iprefix(k->s, "BODY[") || sl_iprefix(k->s, "BINARY[")) {
 			if (f->has_section)
 				continue; /* first one wins; callers ask for one */
@@ -1077,6 +1167,8 @@ read_fetch(struct imap_parser *p, const struct imap_val *items, struct imap_fetc
 		if (!ok)
 			return fail(p, IG_EINVAL, "malformed FETCH item");
 	}
+	if (p->addrs_cut)
+		f->over_limit = true;
 	return err;
 }
 
@@ -1374,6 +1466,25 @@ read_response(struct imap_parser *p)
 	return read_text(p, &c);
 }
 
+/* A complete untagged FETCH response over a tokenizer limit (values, list
+ * length, nesting): reported as an over-limit FETCH of its message instead
+ * of failing the connection. */
+static bool
+refuse_fetch(struct imap_parser *p)
+{
+	uint32_t seq = 0;
+	uint32_t uid = 0;
+	bool has_uid = false;
+
+	if (p->raw.p == NULL ||
+	    !imap_skip_fetch_head((struct slice){p->raw.p, p->raw.len}, &seq, &has_uid, &uid))
+		return false;
+	p->err = IG_OK;
+	p->errmsg = NULL;
+	over_limit_fetch(p, seq, has_uid, uid);
+	return true;
+}
+
 enum ig_err
 imap_parser_feed(struct imap_parser *p, const char *in, size_t len, size_t *used_r,
 		 const struct imap_resp **resp_r, const char **error_r)
@@ -1389,8 +1500,14 @@ imap_parser_feed(struct imap_parser *p, const char *in, size_t len, size_t *used
 	if (p->done)
 		parser_clear(p);
 	err = frame(p, in, len, used_r);
-	if (err == IG_OK)
+	if (err == IG_OK && p->skipping) {
+		over_limit_fetch(p, p->skip.seq, p->skip.has_uid, p->skip.uid);
+		p->skipping = false;
+	} else if (err == IG_OK) {
 		err = read_response(p);
+		if (err == IG_ELIMIT && refuse_fetch(p))
+			err = IG_OK;
+	}
 	if (err == IG_AGAIN)
 		return IG_AGAIN;
 	if (err != IG_OK) {

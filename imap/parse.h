@@ -176,6 +176,13 @@ struct imap_fetch {
 	uint32_t origin;                 /* <origin>, 0 when absent */
 	bool section_nil;
 	struct slice section_data;
+	/* A limit of base/limits.h was hit inside this response: only this
+	 * message is degraded. An address list over LIM_IMAP_ADDRESSES keeps
+	 * its first ones; a BODYSTRUCTURE over its depth or part limit comes
+	 * out NULL with the other items read; a response over a framing
+	 * limit (line, literal, response size) was dropped unread and only
+	 * seq, and uid when UID was the first item, are set. */
+	bool over_limit;
 };
 
 enum imap_untagged {
@@ -241,7 +248,10 @@ void imap_parser_reset(struct imap_parser *p);
  * feed/reset/free; bytes after it were not taken); IG_EINVAL on malformed
  * input and IG_ELIMIT when a limit from base/limits.h (LIM_IMAP_*) was hit,
  * with a static message in *error_r. Errors are sticky until reset: the
- * connection must be dropped. A literal's announced size is checked but never
+ * connection must be dropped. After login (a cap over
+ * LIM_IMAP_PREAUTH_RESPONSE) a limit hit inside an untagged FETCH response
+ * is no error: that response comes out as a FETCH with over_limit set (see
+ * struct imap_fetch) and parsing goes on. A literal's announced size is checked but never
  * allocated up front: memory grows with the bytes received. Feeding a
  * response in any split gives the same result. */
 enum ig_err imap_parser_feed(struct imap_parser *p, const char *in, size_t len, size_t *used_r,

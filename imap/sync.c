@@ -41,6 +41,9 @@
 	" BODY.PEEK[HEADER.FIELDS (REFERENCES LIST-ID)]"
 #define FETCH_ITEMS "(" FETCH_ITEMS_BASE ")"
 #define FETCH_ITEMS_MODSEQ "(" FETCH_ITEMS_BASE " MODSEQ)"
+/* what a message over a parser limit is still fetched with */
+#define SAFE_ITEMS "(UID FLAGS INTERNALDATE RFC822.SIZE)"
+#define SAFE_ITEMS_MODSEQ "(UID FLAGS INTERNALDATE RFC822.SIZE MODSEQ)"
 #define BODY_BATCH 5 /* small: a tool call waits at most one batch */
 
 struct sync {
@@ -54,6 +57,11 @@ struct sync {
 	size_t n_warm;
 	struct wk *yield_w;  /* idle: stop between batches when a job waits */
 	unsigned cache_gen;
+	/* flag check (flag_check): folder ids compared with the server since
+	 * the start or the last rolling pass, and when the next pass is due */
+	int64_t *checked;
+	size_t n_checked;
+	int64_t check_at_ms;
 };
 
 /* ---- small parsers ------------------------------------------------------- */
@@ -421,6 +429,28 @@ json_take(struct json_object *o)
 	return s;
 }
 
+/* The FETCH's flags as the cache keeps them: at most 64, each printable
+ * ASCII of at most 128 bytes, space-separated (appended to out). */
+static void
+flags_text(const struct imap_fetch *f, struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; f->has_flags && i < f->n_flags && i < 64; i++) {
+		struct slice fl = f->flags[i];
+		size_t j;
+		bool ok = fl.len > 0 && fl.len <= 128;
+
+		for (j = 0; ok && j < fl.len; j++)
+			ok = fl.p[j] > 0x20 && fl.p[j] < 0x7f;
+		if (!ok)
+			continue;
+		if (out->len > 0)
+			buf_putc(out, ' ');
+		buf_append(out, fl.p, fl.len);
+	}
+}
+
 struct sync_conv *
 sync_conv_new(void)
 {
@@ -446,13 +476,26 @@ sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f, uint32_t uidval
 {
 	const struct imap_envelope *e = f->envelope;
 	struct u8_report rep;
-	size_t i;
+	struct imap_envelope none;
 	int k;
 
 	conv_reset(v);
 	memset(m, 0, sizeof(*m));
-	if (e == NULL)
+	if (e == NULL && !f->over_limit)
 		return IG_EINVAL;
+	if (f->over_limit) {
+		/* one message over a parser limit: a placeholder row, so the
+		 * folder, the page and the sync go on and the message can
+		 * still be found (by date, size, flags) and moved */
+		warn_add(&v->w, "envelope_over_limit", "envelope", "%s",
+			 e == NULL      ? "not read: over a size limit"
+			 : f->body == NULL ? "structure over a limit: has_attachment unknown"
+					   : "address list cut at the limit");
+		if (e == NULL) {
+			memset(&none, 0, sizeof(none));
+			e = &none;
+		}
+	}
 	v->known = n_known > 0 ? known : NULL;
 	v->n_known = v->known != NULL ? n_known : 0;
 	m->uidvalidity = uidvalidity;
@@ -463,19 +506,7 @@ sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f, uint32_t uidval
 	if (!f->has_internaldate || !sync_internaldate_parse(f->internaldate, &m->internaldate))
 		m->internaldate = 0;
 	m->size = f->has_size ? f->size : 0;
-	for (i = 0; f->has_flags && i < f->n_flags && i < 64; i++) {
-		struct slice fl = f->flags[i];
-		size_t j;
-		bool ok = fl.len > 0 && fl.len <= 128;
-
-		for (j = 0; ok && j < fl.len; j++)
-			ok = fl.p[j] > 0x20 && fl.p[j] < 0x7f;
-		if (!ok)
-			continue;
-		if (v->t[T_FLAGS].len > 0)
-			buf_putc(&v->t[T_FLAGS], ' ');
-		buf_append(&v->t[T_FLAGS], fl.p, fl.len);
-	}
+	flags_text(f, &v->t[T_FLAGS]);
 	/* one Unicode report for every string, reported once after the
 	 * look-alike findings */
 	u8_report_init(&rep);
@@ -563,12 +594,14 @@ sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f, uint32_t uidval
 }
 
 /* One FETCH as a cache row (slices into v). False when the response lacks
- * what the cache needs (UID, ENVELOPE, INTERNALDATE) or a buffer failed. */
+ * what the cache needs (UID, ENVELOPE, INTERNALDATE; an over-limit message
+ * needs only its UID) or a buffer failed. */
 static bool
 conv_fetch(struct sync *s, struct sync_conv *v, const struct imap_fetch *f, uint32_t uidvalidity,
 	   struct cache_msg *m)
 {
-	if (!f->has_uid || f->uid == 0 || f->envelope == NULL || !f->has_internaldate)
+	if (!f->has_uid || f->uid == 0 ||
+	    (!f->over_limit && (f->envelope == NULL || !f->has_internaldate)))
 		return false;
 	return sync_conv_fetch(v, f, uidvalidity, s != NULL ? s->o.known_domains : NULL,
 			       s != NULL ? s->o.n_known_domains : 0, m) == IG_OK;
@@ -717,6 +750,10 @@ struct fetch_ctx {
 	uint32_t last_uid;
 	bool unordered;
 	size_t since_commit;
+	/* over-limit responses dropped unread: their UIDs, fetched again
+	 * with SAFE_ITEMS for a placeholder row (refetch()) */
+	struct uids refetch;
+	bool safe; /* answers to that second fetch */
 };
 
 /* Inside an initial-sync UID FETCH, after the row of uid: with every
@@ -761,10 +798,18 @@ on_fetch(void *ctx, const struct imap_resp *r)
 	}
 	if (r->type != IMAP_U_FETCH || !f->has_uid || f->uid < x->min_uid)
 		return IG_OK;
-	if (f->envelope != NULL) {
+	if (f->over_limit && !f->has_internaldate && !x->safe) {
+		/* dropped unread: its flags, date and size come next */
+		uids_add(&x->refetch, f->uid);
+		return IG_OK;
+	}
+	if (f->envelope != NULL || f->over_limit || x->safe) {
+		struct imap_fetch ff = *f;
+
+		ff.over_limit = f->over_limit || x->safe;
 		if (x->cache_err)
 			return IG_OK; /* the batch is lost anyway; read to the end */
-		if (!conv_fetch(x->s, &x->v, f, x->uidvalidity, &m))
+		if (!conv_fetch(x->s, &x->v, &ff, x->uidvalidity, &m))
 			return IG_OK; /* incomplete: leave it to the count check */
 		if (x->fn != NULL) {
 			x->fn(x->fn_ctx, &m);
@@ -802,6 +847,38 @@ fetch_items(struct imap_conn *c)
 	return imap_conn_has_cap(c, "CONDSTORE") ? FETCH_ITEMS_MODSEQ : FETCH_ITEMS;
 }
 
+/* The over-limit messages of the last envelope fetch whose responses were
+ * dropped unread: fetched again with only the small items, each becomes a
+ * placeholder row (envelope_over_limit) instead of a gap that every later
+ * sync would try to fill. Empties x->refetch. */
+static enum imap_fail
+refetch(struct imap_conn *c, struct fetch_ctx *x, struct imap_error *err)
+{
+	struct buf set;
+	enum imap_fail f = IMAP_FAIL_NONE;
+	uint32_t min_uid = x->min_uid;
+
+	if (x->refetch.n == 0)
+		return IMAP_FAIL_NONE;
+	if (x->refetch.n > 1)
+		qsort(x->refetch.v, x->refetch.n, sizeof(*x->refetch.v), cmp_u32);
+	buf_init(&set, LIM_IMAP_ARG);
+	uidset_build(&set, x->refetch.v, x->refetch.n);
+	x->safe = true;
+	x->min_uid = 0;
+	if (buf_err(&set) == IG_OK)
+		f = imap_uid_fetch(c, set.p,
+				   imap_conn_has_cap(c, "CONDSTORE") ? SAFE_ITEMS_MODSEQ : SAFE_ITEMS,
+				   0, false, on_fetch, x, err);
+	x->safe = false;
+	x->min_uid = min_uid;
+	buf_free(&set);
+	free(x->refetch.v);
+	memset(&x->refetch, 0, sizeof(x->refetch));
+	x->refetch.max = LIM_SYNC_FETCH;
+	return f;
+}
+
 enum imap_fail
 sync_fetch_envelopes(struct sync *s, struct imap_conn *c, const uint32_t *uids, size_t n,
 		     void (*fn)(void *ctx, const struct cache_msg *m), void *ctx,
@@ -818,10 +895,14 @@ sync_fetch_envelopes(struct sync *s, struct imap_conn *c, const uint32_t *uids, 
 	x.uidvalidity = 1;
 	x.fn = fn;
 	x.fn_ctx = ctx;
+	x.refetch.max = LIM_SYNC_FETCH;
 	conv_init(&x.v);
 	buf_init(&set, LIM_IMAP_ARG);
 	uidset_build(&set, uids, n);
 	f = imap_uid_fetch(c, set.p, fetch_items(c), 0, false, on_fetch, &x, err);
+	if (f == IMAP_FAIL_NONE)
+		f = refetch(c, &x, err);
+	free(x.refetch.v);
 	buf_free(&set);
 	conv_free(&x.v);
 	return f;
@@ -893,6 +974,7 @@ fetch_batches(struct sync *s, struct imap_conn *c, struct cache_folder *f, const
 	/* initial sync: fewer, longer commands (no round trip and no
 	 * commit between them while the server streams) */
 	x.f = initial && !in_tx ? f : NULL;
+	x.refetch.max = LIM_SYNC_FETCH;
 	conv_init(&x.v);
 	buf_init(&set, LIM_IMAP_ARG);
 	while (i < n) {
@@ -911,6 +993,8 @@ fetch_batches(struct sync *s, struct imap_conn *c, struct cache_folder *f, const
 		}
 		x.min_uid = uids[i];
 		fl = imap_uid_fetch(c, set.p, fetch_items(c), 0, false, on_fetch, &x, err);
+		if (fl == IMAP_FAIL_NONE)
+			fl = refetch(c, &x, err);
 		if (fl != IMAP_FAIL_NONE) {
 			if (!in_tx)
 				cache_rollback(s->cache);
@@ -933,6 +1017,7 @@ fetch_batches(struct sync *s, struct imap_conn *c, struct cache_folder *f, const
 		}
 	}
 	buf_free(&set);
+	free(x.refetch.v);
 	conv_free(&x.v);
 	if (x.cache_err && fl == IMAP_FAIL_NONE) {
 		/* a cache problem, not an IMAP one: err stays clear; the
@@ -1043,6 +1128,127 @@ count_is(struct sync *s, const struct cache_folder *f, uint32_t n)
 	return cache_msg_count(s->cache, f->id, &have) == IG_OK && have == n;
 }
 
+/* ---- flag check (issue 12 A12) ------------------------------------------------ */
+
+/* Values changed inside a valid cache.db behind the sync's back (the file
+ * edited while the gateway was stopped, a disk or a bug) are invisible to
+ * STATUS and CONDSTORE, which only report changes on the server. So each
+ * folder is compared in full with the server the first time it is synced
+ * after the start, and again every flag_check_s (the rolling check): its
+ * kept counts are recomputed from its rows and every row's flags compared
+ * with one UID FETCH 1:* (UID FLAGS); only rows that differ are written. */
+
+static bool
+checked_has(const struct sync *s, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_checked; i++)
+		if (s->checked[i] == id)
+			return true;
+	return s->n_checked >= LIM_IMAP_FOLDERS; /* full: no more checks until the next pass */
+}
+
+static void
+checked_add(struct sync *s, int64_t id)
+{
+	int64_t *n;
+
+	if (checked_has(s, id))
+		return;
+	n = realloc(s->checked, (s->n_checked + 1) * sizeof(*n));
+	if (n == NULL)
+		return;
+	s->checked = n;
+	s->checked[s->n_checked++] = id;
+}
+
+struct check_ctx {
+	struct cache *cache;
+	int64_t folder_id;
+	struct buf flags;
+	size_t fixed;
+	bool cache_err;
+};
+
+static enum ig_err
+on_check(void *ctx, const struct imap_resp *r)
+{
+	struct check_ctx *x = ctx;
+	const struct imap_fetch *f = &r->u.fetch;
+	bool fixed = false;
+
+	if (r->type != IMAP_U_FETCH || !f->has_uid || f->uid == 0 || !f->has_flags ||
+	    x->cache_err)
+		return IG_OK;
+	buf_reset(&x->flags);
+	flags_text(f, &x->flags);
+	buf_puts(&x->flags, "");
+	if (buf_err(&x->flags) != IG_OK ||
+	    cache_msg_flags_fix(x->cache, x->folder_id, f->uid, buf_slice(&x->flags), &fixed) !=
+		    IG_OK)
+		x->cache_err = true;
+	else if (fixed)
+		x->fixed++;
+	return IG_OK;
+}
+
+/* The folder (selected by EXAMINE, exists messages) compared with the
+ * server once per pass. Cache trouble is not an IMAP failure. */
+static enum imap_fail
+flag_check(struct sync *s, struct imap_conn *c, const struct cache_folder *f, uint32_t exists,
+	   struct imap_error *err)
+{
+	struct check_ctx x;
+	enum imap_fail fl = IMAP_FAIL_NONE;
+
+	if (s->cache == NULL || f->id == 0 || checked_has(s, f->id))
+		return IMAP_FAIL_NONE;
+	memset(&x, 0, sizeof(x));
+	x.cache = s->cache;
+	x.folder_id = f->id;
+	buf_init(&x.flags, LIM_CACHE_TEXT);
+	if (cache_begin(s->cache) != IG_OK) {
+		buf_free(&x.flags);
+		note_cache_trouble(s);
+		return IMAP_FAIL_NONE;
+	}
+	if (exists > 0)
+		fl = imap_uid_fetch(c, "1:*", "(UID FLAGS)", 0, false, on_check, &x, err);
+	buf_free(&x.flags);
+	if (fl != IMAP_FAIL_NONE || x.cache_err || cache_commit(s->cache) != IG_OK) {
+		cache_rollback(s->cache);
+		if (fl == IMAP_FAIL_NONE)
+			note_cache_trouble(s);
+		return fl;
+	}
+	checked_add(s, f->id);
+	if (x.fixed > 0)
+		log_warn(0, "msg=\"cached flags differed from the server; corrected\" account=%llx "
+			    "rows=%zu", s->o.log_id, x.fixed);
+	return IMAP_FAIL_NONE;
+}
+
+/* The first step of a folder's check: its kept counts recomputed from its
+ * rows, before anything trusts them (the "nothing changed" shortcuts and
+ * the delta's count check compare them with the server's). */
+static void
+recount(struct sync *s, const struct cache_folder *f)
+{
+	bool fixed = false;
+
+	if (checked_has(s, f->id))
+		return;
+	if (cache_begin(s->cache) != IG_OK || cache_folder_recount(s->cache, f->id, &fixed) != IG_OK ||
+	    cache_commit(s->cache) != IG_OK) {
+		note_cache_trouble(s);
+		return;
+	}
+	if (fixed)
+		log_warn(0, "msg=\"cached folder counts differed from the rows; corrected\" "
+			    "account=%llx", s->o.log_id);
+}
+
 /* The core: EXAMINE, then initial sync (when allowed) or delta. */
 static enum imap_fail
 folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_ok,
@@ -1072,6 +1278,10 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		return imap_select(c, name, true, 0, 0, &st, err);
 	}
 	have = ce == IG_OK;
+	if (have)
+		recount(s, &f);
+	if (s->cache == NULL)
+		return imap_select(c, name, true, 0, 0, &st, err);
 	if (have && f.synced && f.highestmodseq != 0) {
 		struct imap_folder fo;
 		struct imap_error e2 = {.fail = IMAP_FAIL_NONE};
@@ -1086,7 +1296,8 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		memset(&fo, 0, sizeof(fo));
 		if (unselect(c) && imap_status(c, name, &fo, &e2) == IMAP_FAIL_NONE &&
 		    fo.uidvalidity == f.uidvalidity && fo.uidnext == f.uidnext &&
-		    fo.highestmodseq == f.highestmodseq && count_is(s, &f, fo.messages)) {
+		    fo.highestmodseq == f.highestmodseq && count_is(s, &f, fo.messages) &&
+		    checked_has(s, f.id)) {
 			*f_r = f;
 			*cached_r = true;
 			return IMAP_FAIL_NONE;
@@ -1181,8 +1392,11 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 	}
 	if (f.uidnext == st.uidnext && st.highestmodseq != 0 &&
 	    f.highestmodseq == st.highestmodseq && count_is(s, &f, st.exists)) {
+		fl = flag_check(s, c, &f, st.exists, err);
+		if (fl != IMAP_FAIL_NONE)
+			return fl;
 		*f_r = f;
-		*cached_r = true;
+		*cached_r = s->cache != NULL;
 		return IMAP_FAIL_NONE; /* nothing changed (RFC 7162 §3.1.2.1) */
 	}
 	t_delta = imap_now_ms();
@@ -1201,9 +1415,13 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		x.folder_id = f.id;
 		x.uidvalidity = f.uidvalidity;
 		x.min_uid = f.uidnext > 0 ? f.uidnext : 1;
+		x.refetch.max = LIM_SYNC_FETCH;
 		conv_init(&x.v);
 		(void)snprintf(set, sizeof(set), "%u:*", x.min_uid);
 		fl = imap_uid_fetch(c, set, fetch_items(c), 0, false, on_fetch, &x, err);
+		if (fl == IMAP_FAIL_NONE)
+			fl = refetch(c, &x, err);
+		free(x.refetch.v);
 		conv_free(&x.v);
 		if (fl != IMAP_FAIL_NONE || x.cache_err)
 			goto fail;
@@ -1227,6 +1445,7 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 					    cond ? f.highestmodseq : 0,
 					    cond && imap_conn_has_cap(c, "QRESYNC"), on_fetch, &x,
 					    err);
+		free(x.refetch.v); /* flags only: nothing to fill in */
 		conv_free(&x.v);
 		if (fl != IMAP_FAIL_NONE || x.cache_err)
 			goto fail;
@@ -1242,6 +1461,18 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 				goto fail;
 			if (cache_msg_count(s->cache, f.id, &count) != IG_OK)
 				goto fail;
+		}
+		if (count != st.exists) {
+			/* the kept count itself may be what is wrong (edited
+			 * behind the sync's back): recount the rows first */
+			bool fixed = false;
+
+			if (cache_folder_recount(s->cache, f.id, &fixed) != IG_OK ||
+			    cache_msg_count(s->cache, f.id, &count) != IG_OK)
+				goto fail;
+			if (fixed)
+				log_warn(0, "msg=\"cached folder counts differed from the rows; "
+					    "corrected\" account=%llx", s->o.log_id);
 		}
 		if (count != st.exists) {
 			/* The session contradicts itself (EXISTS vs UID SEARCH
@@ -1265,8 +1496,11 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 		goto fail;
 	log_info(0, "msg=\"delta applied\" account=%llx uidnext=%u ms=%lld", s->o.log_id,
 		 f.uidnext, (long long)(imap_now_ms() - t_delta));
+	fl = flag_check(s, c, &f, st.exists, err);
+	if (fl != IMAP_FAIL_NONE)
+		return fl;
 	*f_r = f;
-	*cached_r = true;
+	*cached_r = s->cache != NULL;
 	return IMAP_FAIL_NONE;
 fail:
 	cache_rollback(s->cache);
@@ -1381,7 +1615,15 @@ on_body(void *ctx, const struct imap_resp *r)
 	struct content_opts opts;
 	const char *e;
 
-	if (r->type != IMAP_U_FETCH || !f->has_uid || !f->has_section)
+	if (r->type != IMAP_U_FETCH || !f->has_uid)
+		return IG_OK;
+	if (f->over_limit) {
+		/* too large to read: indexed as empty, never asked for again */
+		if (cache_body_put(b->s->cache, b->folder_id, f->uid, SL_LIT("")) != IG_OK)
+			b->cache_err = true;
+		return IG_OK;
+	}
+	if (!f->has_section)
 		return IG_OK;
 	memset(&opts, 0, sizeof(opts));
 	opts.known_domains = b->s->o.known_domains;
@@ -1453,6 +1695,12 @@ bodies_batch(struct sync *s, struct imap_conn *c, const char *name, bool *select
 
 /* ---- public ------------------------------------------------------------------- */
 
+static unsigned
+check_interval_s(const struct sync *s)
+{
+	return s->o.flag_check_s != 0 ? s->o.flag_check_s : LIM_SYNC_FLAG_CHECK_S;
+}
+
 void *
 sync_ctx_open(void *opts)
 {
@@ -1476,6 +1724,7 @@ sync_ctx_open(void *opts)
 	}
 	if (s->cache != NULL)
 		s->cache_gen = cache_generation(s->cache);
+	s->check_at_ms = imap_now_ms() + (int64_t)check_interval_s(s) * 1000;
 	return s;
 }
 
@@ -1488,6 +1737,7 @@ sync_ctx_close(void *sync)
 		return;
 	cache_close(s->cache);
 	warm_free(s);
+	free(s->checked);
 	free(s);
 }
 
@@ -1510,6 +1760,13 @@ sync_idle_want(void *sync, int64_t now_ms)
 		s->cache_gen = cache_generation(s->cache);
 		s->idle_done = false;
 		s->warm_listed = false;
+	}
+	if (now_ms >= s->check_at_ms) {
+		/* the rolling flag check: every folder is compared again on
+		 * its next sync, the warm ones by this idle pass */
+		s->n_checked = 0;
+		s->idle_done = false;
+		s->check_at_ms = now_ms + (int64_t)check_interval_s(s) * 1000;
 	}
 	return !s->idle_done;
 }

@@ -44,6 +44,10 @@ struct sync_opts {
 	size_t n_known_domains;
 	unsigned long long log_id;
 	struct audit *audit;             /* cache rebuilds are recorded (kind "cache"); NULL: log only */
+	unsigned flag_check_s;           /* each folder's cached flags and counts are compared
+					    in full with the server at its first sync after the
+					    start and again after this long; 0:
+					    LIM_SYNC_FLAG_CHECK_S */
 };
 
 /* wk_opts.ctx_open / ctx_close / idle_want / idle_run. ctx_open takes a

@@ -804,6 +804,7 @@ static const struct kdef account_keys[] = {
 	/* cache and sync */
 	{"warm_folders", set_str, ACC(warm_folders), 0, 0, 0, valid_text},
 	{"index_bodies", set_uint, ACC(index_bodies), 0, 0, 1000000, NULL},
+	{"flag_check_s", set_uint, ACC(flag_check_s), 0, 0, 86400, NULL},
 	/* Rejected with a message that says what to use instead. */
 	{"password", set_secret, 0, 0, 0, 0, NULL},
 	{"smtp_password", set_secret, 0, 0, 0, 0, NULL},

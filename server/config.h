@@ -69,6 +69,8 @@ struct cfg_account {
 					      folder searched in the last hour) */
 	unsigned index_bodies;             /* sanitized body text of the newest N messages
 					      per warm folder in the full-text index; 0: off */
+	unsigned flag_check_s;             /* cached flags compared in full with the server
+					      again after this long; 0: LIM_SYNC_FLAG_CHECK_S */
 };
 
 struct ig_config {

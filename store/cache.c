@@ -147,6 +147,8 @@ enum stmt_id {
 	ST_FTS_MARK,
 	ST_FTS_STATE,
 	ST_MSG_GET_ID,
+	ST_MSG_FLAGS_FIX,
+	ST_FOLDER_RECOUNT,
 	ST_COUNT
 };
 
@@ -212,6 +214,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 			" FROM messages)) WHERE k = 0",
 	[ST_FTS_STATE] = "SELECT mark FROM fts_state WHERE k = 0",
 	[ST_MSG_GET_ID] = "SELECT " MSG_COLS " FROM messages WHERE id = ?1",
+	/* flag check (cache_msg_flags_fix): writes only a row that differs */
+	[ST_MSG_FLAGS_FIX] = "UPDATE messages SET flags = ?3, seen = ?4, flagged = ?5, answered = ?6,"
+			     " draft = ?7, deleted = ?8 WHERE folder_id = ?1 AND uid = ?2 AND"
+			     " (flags IS NOT ?3 OR seen IS NOT ?4 OR flagged IS NOT ?5 OR"
+			     " answered IS NOT ?6 OR draft IS NOT ?7 OR deleted IS NOT ?8)",
+	/* the kept counts recomputed from the rows (messages_flags index) */
+	[ST_FOLDER_RECOUNT] = "UPDATE folders SET n_msgs = c.n, n_unseen = c.u FROM"
+			      " (SELECT count(*) AS n, ifnull(sum(seen = 0), 0) AS u FROM messages"
+			      " WHERE folder_id = ?1) AS c WHERE id = ?1 AND"
+			      " (n_msgs IS NOT c.n OR n_unseen IS NOT c.u)",
 };
 
 /* Search statement shapes: one bit per condition; parameters have fixed
@@ -1180,6 +1192,51 @@ cache_msg_flags(struct cache *c, int64_t folder_id, uint32_t uid, struct slice f
 	err = step_done(c, s);
 	if (err == IG_OK)
 		*found_r = sqlite3_changes(c->db) > 0;
+	return err;
+}
+
+enum ig_err
+cache_msg_flags_fix(struct cache *c, int64_t folder_id, uint32_t uid, struct slice flags,
+		    bool *fixed_r)
+{
+	unsigned bits = flag_bits(flags);
+	sqlite3_stmt *s;
+	enum ig_err err;
+
+	*fixed_r = false;
+	if (!usable(c))
+		return IG_EDB;
+	if (flags.len > LIM_CACHE_TEXT)
+		return IG_ELIMIT;
+	s = stmt(c, ST_MSG_FLAGS_FIX);
+	(void)sqlite3_bind_int64(s, 1, folder_id);
+	(void)sqlite3_bind_int64(s, 2, uid);
+	(void)bind_sl(s, 3, flags);
+	(void)sqlite3_bind_int(s, 4, (bits & CACHE_SEEN) != 0);
+	(void)sqlite3_bind_int(s, 5, (bits & CACHE_FLAGGED) != 0);
+	(void)sqlite3_bind_int(s, 6, (bits & CACHE_ANSWERED) != 0);
+	(void)sqlite3_bind_int(s, 7, (bits & CACHE_DRAFT) != 0);
+	(void)sqlite3_bind_int(s, 8, (bits & CACHE_DELETED) != 0);
+	err = step_done(c, s);
+	if (err == IG_OK)
+		*fixed_r = sqlite3_changes(c->db) > 0;
+	return err;
+}
+
+enum ig_err
+cache_folder_recount(struct cache *c, int64_t folder_id, bool *fixed_r)
+{
+	sqlite3_stmt *s;
+	enum ig_err err;
+
+	*fixed_r = false;
+	if (!usable(c))
+		return IG_EDB;
+	s = stmt(c, ST_FOLDER_RECOUNT);
+	(void)sqlite3_bind_int64(s, 1, folder_id);
+	err = step_done(c, s);
+	if (err == IG_OK)
+		*fixed_r = sqlite3_changes(c->db) > 0;
 	return err;
 }
 

@@ -151,6 +151,16 @@ enum ig_err cache_msg_put(struct cache *c, int64_t folder_id, const struct cache
  * the message is not cached. */
 enum ig_err cache_msg_flags(struct cache *c, int64_t folder_id, uint32_t uid, struct slice flags,
 			    uint64_t modseq, bool *found_r) IG_MUST_CHECK;
+/* The flag check (issue 12 A12): sets the message's flags, and the seen,
+ * flagged, answered, draft and deleted columns derived from them, only when
+ * a stored value differs (modseq untouched). *fixed_r: a row was changed.
+ * Wrong values written behind the sync's back (the file edited while the
+ * gateway was stopped) are corrected this way, not by CONDSTORE. */
+enum ig_err cache_msg_flags_fix(struct cache *c, int64_t folder_id, uint32_t uid,
+				struct slice flags, bool *fixed_r) IG_MUST_CHECK;
+/* Recomputes the folder's kept counts (messages, unread) from its rows when
+ * they differ; *fixed_r: they did. */
+enum ig_err cache_folder_recount(struct cache *c, int64_t folder_id, bool *fixed_r) IG_MUST_CHECK;
 enum ig_err cache_msg_delete(struct cache *c, int64_t folder_id, uint32_t uid) IG_MUST_CHECK;
 /* Deletes every message with first <= uid <= last. */
 enum ig_err cache_msg_delete_range(struct cache *c, int64_t folder_id, uint32_t first,

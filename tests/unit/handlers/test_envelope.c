@@ -245,6 +245,63 @@ test_envelope_is_sync_row(void **state)
 	imap_parser_free(p);
 }
 
+/* A FETCH the parser marked over_limit (imap/parse.h) converts to a
+ * placeholder row with envelope_over_limit, for each way it can come: the
+ * envelope dropped with the response, the BODYSTRUCTURE dropped, an address
+ * list cut; what the FETCH still had is kept. */
+static void
+test_envelope_over_limit(void **state)
+{
+	static const char *const detail[3] = {"not read: over a size limit",
+					      "structure over a limit: has_attachment unknown",
+					      "address list cut at the limit"};
+	struct sync_conv *v = sync_conv_new();
+	struct imap_envelope env;
+	struct imap_body body;
+	struct imap_fetch f;
+	struct cache_msg m;
+	struct json_object *o;
+	bool bad = false;
+	int k;
+
+	(void)state;
+	assert_non_null(v);
+	memset(&env, 0, sizeof(env));
+	env.subject = (struct slice){"kept", 4};
+	memset(&body, 0, sizeof(body));
+	body.type = (struct slice){"TEXT", 4};
+	for (k = 0; k < 3; k++) {
+		memset(&f, 0, sizeof(f));
+		f.over_limit = true;
+		f.has_uid = true;
+		f.uid = 77;
+		f.has_size = true;
+		f.size = 123;
+		f.envelope = k == 0 ? NULL : &env;
+		f.body = k == 2 ? &body : NULL;
+		assert_int_equal(sync_conv_fetch(v, &f, 3, NULL, 0, &m), IG_OK);
+		assert_int_equal(m.uid, 77);
+		assert_int_equal(m.size, 123);
+		assert_int_equal(m.internaldate, 0);
+		assert_non_null(memmem(m.warnings_json.p, m.warnings_json.len, detail[k],
+				       strlen(detail[k])));
+		o = envelope_json_cached(&m, "INBOX", &bad);
+		assert_false(bad);
+		assert_non_null(o);
+		assert_true(has_warning(o, "envelope_over_limit"));
+		if (k == 0)
+			assert_null(str(o, "subject"));
+		else
+			assert_string_equal(str(o, "subject"), "kept");
+		json_object_put(o);
+	}
+	/* without over_limit, no envelope is still not a row */
+	f.over_limit = false;
+	f.envelope = NULL;
+	assert_int_equal(sync_conv_fetch(v, &f, 3, NULL, 0, &m), IG_EINVAL);
+	sync_conv_free(v);
+}
+
 static void
 test_internaldate(void **state)
 {
@@ -352,6 +409,7 @@ main(void)
 	    cmocka_unit_test(test_envelope_bytewise),
 	    cmocka_unit_test(test_envelope_hostile_strings),
 	    cmocka_unit_test(test_envelope_is_sync_row),
+	    cmocka_unit_test(test_envelope_over_limit),
 	    cmocka_unit_test(test_internaldate),
 	    cmocka_unit_test(test_flag_ok),
 	    cmocka_unit_test(test_envelope_cached),

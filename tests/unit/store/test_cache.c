@@ -773,10 +773,72 @@ test_fts_pending_and_counts(void **state)
 		     " (SELECT count(*) FROM messages) THEN 1 ELSE abs(-9223372036854775807 - 1) END");
 }
 
+/* The flag check (cache_msg_flags_fix, cache_folder_recount): every stored
+ * flag value and both kept counts, changed behind the cache's back with
+ * valid values, are put right from the server's flag list; a row or a
+ * folder that agrees is never written. */
+static void
+test_flag_fix(void **state)
+{
+	static const char *const cols[] = {"seen", "flagged", "answered", "draft", "deleted",
+					   "flags"};
+	static const char *const srv = "\\Seen \\Flagged \\Answered \\Draft \\Deleted $Label";
+	struct fx *fx = *state;
+	struct cache_msg m;
+	struct got g;
+	int64_t fid = folder(fx, "INBOX", 7);
+	bool fixed = true;
+	size_t n = 0;
+	size_t i;
+
+	memset(&g, 0, sizeof(g));
+	msg_fill(&m, 1, "one", "x@y");
+	m.flags = S(srv);
+	assert_int_equal(cache_msg_put(fx->c, fid, &m), IG_OK);
+	msg_fill(&m, 2, "two", "x@y");
+	m.flags = S("");
+	assert_int_equal(cache_msg_put(fx->c, fid, &m), IG_OK);
+	assert_int_equal(cache_msg_flags_fix(fx->c, fid, 1, S(srv), &fixed), IG_OK);
+	assert_false(fixed); /* agrees: not written */
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		char sql[160];
+
+		(void)snprintf(sql, sizeof(sql), "UPDATE messages SET %s = %s WHERE uid = 1", cols[i],
+			       i < 5 ? "0" : "''");
+		raw_exec(fx, sql); /* 0 for a flag column, "" for the text */
+		assert_int_equal(cache_msg_flags_fix(fx->c, fid, 1, S(srv), &fixed), IG_OK);
+		assert_true(fixed);
+		assert_int_equal(cache_msg_flags_fix(fx->c, fid, 1, S(srv), &fixed), IG_OK);
+		assert_false(fixed);
+	}
+	assert_int_equal(count_of(fx, fid, NULL, 0, 0, 20, &g), 1); /* only uid 2 unread */
+	assert_int_equal(g.uids[0], 2);
+	assert_int_equal(cache_msg_get(fx->c, fid, 1, got_fn, &g), IG_OK);
+	assert_int_equal(g.flags_len, strlen(srv));
+	/* a message the cache does not hold: nothing to fix */
+	assert_int_equal(cache_msg_flags_fix(fx->c, fid, 99, S(""), &fixed), IG_OK);
+	assert_false(fixed);
+	/* the kept counts */
+	assert_int_equal(cache_folder_recount(fx->c, fid, &fixed), IG_OK);
+	assert_false(fixed);
+	raw_exec(fx, "UPDATE folders SET n_msgs = 5, n_unseen = 0");
+	assert_int_equal(cache_msg_count(fx->c, fid, &n), IG_OK);
+	assert_int_equal(n, 5);
+	assert_int_equal(cache_folder_recount(fx->c, fid, &fixed), IG_OK);
+	assert_true(fixed);
+	assert_int_equal(cache_msg_count(fx->c, fid, &n), IG_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(count_of(fx, fid, NULL, 0, 0, 20, &g), 1);
+	assert_int_equal(cache_folder_recount(fx->c, fid, &fixed), IG_OK);
+	assert_false(fixed);
+	got_free(&g);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_flag_fix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sql_safety, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search, setup, teardown),
