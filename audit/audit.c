@@ -67,12 +67,14 @@ struct audit {
 	uint64_t written;
 	uint64_t failed;
 	int last_errno; /* of the failing call in the current append, under lock */
+	bool key_created; /* this process created audit.key: its next record says so */
 	struct audit_prov *prov;
 };
 
 static const char *const reserved[] = {
 	"seq", "ts", "process_id", "kind", "principal", "account", "prev",
 	"rotated_from", "torn_tail_bytes", "torn_tail_sha256", "checkpoint_mismatch",
+	"checkpoint_created",
 };
 
 static bool
@@ -496,6 +498,8 @@ append_locked(struct audit *a, const char *kind, const char *principal, const ch
 	}
 	if (mismatch != NULL)
 		buf_appendf(line, ",\"checkpoint_mismatch\":\"%s\"", mismatch);
+	if (a->key_created)
+		buf_puts(line, ",\"checkpoint_created\":true");
 	buf_append(line, middle->p, middle->len);
 	hex_put(hex, c.prev, sizeof(c.prev));
 	buf_appendf(line, ",\"prev\":\"%s\"}\n", hex);
@@ -534,6 +538,7 @@ append_locked(struct audit *a, const char *kind, const char *principal, const ch
 		return IG_EIO;
 	}
 	a->cached = true;
+	a->key_created = false;
 	a->size = size + (off_t)line->len;
 	a->seq = head.seq;
 	memcpy(a->last, head.hash, sizeof(a->last));
@@ -642,6 +647,42 @@ dir_open(int at, const char *name)
 	return openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* Lock held; this process has just created audit.key. A log written before
+ * checkpoints existed (an upgrade) has records but no checkpoint: the first
+ * checkpoint covers the chain as it stands, so the upgrade is not reported
+ * as tampering, and the next record says "checkpoint_created". Removing
+ * audit.key (which needs write access to data_dir, where it could equally be
+ * replaced) therefore starts the checkpoint afresh; docs/audit.md says so.
+ * Removing only audit.head is still reported (checkpoint_missing). */
+static enum ig_err
+adopt_log(struct audit *a)
+{
+	struct chain c;
+	struct stat st;
+	struct audit_head head;
+	bool have = true;
+	enum ig_err err;
+
+	memset(&c, 0, sizeof(c));
+	if (fstat(a->fd, &st) != 0)
+		return IG_EIO;
+	if ((err = tail_read(a->fd, st.st_size, &c, &have)) != IG_OK)
+		return err;
+	if (!have && (err = chain_from_rotated(a, &c)) != IG_OK)
+		return err;
+	if (c.seq == 0)
+		return IG_OK; /* a new log: its first record starts the chain */
+	memset(&head, 0, sizeof(head));
+	head.seq = c.seq;
+	memcpy(head.hash, c.prev, sizeof(head.hash));
+	if (!audit_head_write(a->head_fd, a->key, &head) || fdatasync(a->head_fd) != 0)
+		return IG_EIO;
+	log_info(0, "msg=\"audit: created audit.key; the checkpoint now covers the existing log "
+		    "(up to seq %" PRIu64 ")\"",
+		 c.seq);
+	return IG_OK;
+}
+
 enum ig_err
 audit_open(const char *data_dir, struct audit **a_r, const char **error_r)
 {
@@ -685,7 +726,8 @@ audit_open(const char *data_dir, struct audit **a_r, const char **error_r)
 		*error_r = "cannot read or create <data_dir>/audit.salt (32 bytes)";
 		goto fail;
 	}
-	if (audit_key_load(data_fd, AUDIT_KEY, a->key, sizeof(a->key), true) != IG_OK) {
+	if (audit_key_load(data_fd, AUDIT_KEY, a->key, sizeof(a->key), true, &a->key_created) !=
+	    IG_OK) {
 		(void)flock(a->lock_fd, LOCK_UN);
 		*error_r = "cannot read or create <data_dir>/audit.key (32 bytes)";
 		goto fail;
@@ -697,6 +739,11 @@ audit_open(const char *data_dir, struct audit **a_r, const char **error_r)
 		goto fail;
 	}
 	a->fd = open_log(a, 0);
+	if (a->fd >= 0 && a->key_created && adopt_log(a) != IG_OK) {
+		(void)flock(a->lock_fd, LOCK_UN);
+		*error_r = "cannot write the first checkpoint <data_dir>/audit.head";
+		goto fail;
+	}
 	(void)flock(a->lock_fd, LOCK_UN);
 	if (a->fd < 0 || fstat(a->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		*error_r = "cannot open audit/audit.jsonl";

@@ -178,13 +178,16 @@ audit_head_read(int fd, const unsigned char key[AUDIT_KEY_LEN], struct audit_hea
 }
 
 enum ig_err
-audit_key_load(int data_fd, const char *name, unsigned char *key, size_t len, bool create)
+audit_key_load(int data_fd, const char *name, unsigned char *key, size_t len, bool create,
+	       bool *created_r)
 {
 	struct stat st;
 	ssize_t n;
 	size_t got = 0;
 	int fd;
 
+	if (created_r != NULL)
+		*created_r = false;
 	fd = openat(data_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
 		fd = openat(data_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -200,6 +203,8 @@ audit_key_load(int data_fd, const char *name, unsigned char *key, size_t len, bo
 		}
 		close(fd);
 		(void)fsync(data_fd);
+		if (created_r != NULL)
+			*created_r = true;
 		return IG_OK;
 	}
 	if (fd < 0)

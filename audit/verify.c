@@ -608,7 +608,7 @@ audit_verify_checkpoint(const char *path, const char *data_dir, uint64_t anchor_
 	memset(&h, 0, sizeof(h));
 	if (dfd < 0)
 		return IG_EIO;
-	err = audit_key_load(dfd, AUDIT_KEY, key, sizeof(key), false);
+	err = audit_key_load(dfd, AUDIT_KEY, key, sizeof(key), false, NULL);
 	if (err == IG_ENOTFOUND)
 		why = "no checkpoint key (<data_dir>/audit.key is missing)";
 	else if (err != IG_OK)

@@ -436,6 +436,28 @@ ok_crash_before_checkpoint(struct log *l)
 	log_files(l);
 }
 
+/* An installation upgraded from a version without checkpoints: a log, no
+ * audit.key, no audit.head. The next writer creates the key and adopts the
+ * chain as it stands (not reported as tampering); its record says so. */
+static void
+ok_upgrade_without_checkpoint(struct log *l)
+{
+	char p[128];
+	char *text;
+	size_t len;
+
+	(void)snprintf(p, sizeof(p), "%s/audit.key", l->dir);
+	assert_int_equal(unlink(p), 0);
+	(void)snprintf(p, sizeof(p), "%s/audit.head", l->dir);
+	assert_int_equal(unlink(p), 0);
+	append_n(l->dir, 1, l->n_files > 1 ? 2048 : 0);
+	log_files(l);
+	text = file_read(live(l), &len);
+	assert_non_null(strstr(text, "\"seq\":51,"));
+	assert_non_null(strstr(text, "\"checkpoint_created\":true"));
+	free(text);
+}
+
 static void
 ok_archive_oldest(struct log *l)
 {
@@ -461,6 +483,10 @@ static const struct tcase cases[] = {
 	{"crash between record and checkpoint, rotated", ok_crash_before_checkpoint, true, 0,
 	 "seq 51 follows it"},
 	{"oldest rotated files archived", ok_archive_oldest, true, 0, "checkpoint: seq 50 matches"},
+	{"upgraded from a version without checkpoints", ok_upgrade_without_checkpoint, false, 0,
+	 "checkpoint: seq 51 matches"},
+	{"upgraded without checkpoints, rotated", ok_upgrade_without_checkpoint, true, 0,
+	 "checkpoint: seq 51 matches"},
 
 	{"first records of the live file deleted", t_delete_first, false, 1,
 	 "begins at seq 6 without rotated_from"},
