@@ -24,6 +24,7 @@
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/admin.h"
+#include "server/httphead.h"
 #include "server/mcp.h"
 #include "server/stream.h"
 
@@ -123,7 +124,7 @@ static const char *const unique_headers[] = {
 struct hdr_scan {
 	unsigned counts[N_UNIQUE];
 	size_t total;
-	bool bad_value;
+	struct httphead_field fields[LIM_HTTP_HEADERS];
 };
 
 static enum MHD_Result
@@ -134,14 +135,9 @@ hdr_scan_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_siz
 	size_t i;
 
 	(void)kind;
+	if (s->total < LIM_HTTP_HEADERS)
+		s->fields[s->total] = (struct httphead_field){key, key_size, value, value_size};
 	s->total++;
-	for (i = 0; i < value_size; i++) {
-		unsigned char ch = (unsigned char)value[i];
-
-		/* NUL and bare CR/LF never belong in a field value */
-		if (ch == 0 || ch == '\r' || ch == '\n')
-			s->bad_value = true;
-	}
 	for (i = 0; i < N_UNIQUE; i++) {
 		if (strlen(unique_headers[i]) == key_size &&
 		    strncasecmp(key, unique_headers[i], key_size) == 0)
@@ -150,10 +146,14 @@ hdr_scan_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_siz
 	return MHD_YES;
 }
 
-/* Returns 0 when the header set is acceptable, else the status to answer. */
+/* Returns 0 when the header set is acceptable, else the status to answer.
+ * method and version point into MHD's copy of the head (the request line
+ * starts at method), which httphead_block_ok reads whole: MHD cuts a value
+ * at a NUL before any lookup would see it. */
 static unsigned
-hdr_hygiene(struct MHD_Connection *c)
+hdr_hygiene(struct MHD_Connection *c, const char *method, const char *version)
 {
+	const union MHD_ConnectionInfo *ci;
 	struct hdr_scan s;
 	size_t i;
 
@@ -161,7 +161,9 @@ hdr_hygiene(struct MHD_Connection *c)
 	(void)MHD_get_connection_values_n(c, MHD_HEADER_KIND, hdr_scan_one, &s);
 	if (s.total > LIM_HTTP_HEADERS)
 		return 431;
-	if (s.bad_value)
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (ci == NULL ||
+	    !httphead_block_ok(method, ci->header_size, version, s.fields, s.total))
 		return 400;
 	for (i = 0; i < N_UNIQUE; i++) {
 		if (s.counts[i] > 1)
@@ -170,6 +172,16 @@ hdr_hygiene(struct MHD_Connection *c)
 	/* both framings at once is the classic smuggling vector */
 	if (s.counts[0] > 0 && s.counts[1] > 0)
 		return 400;
+	for (i = 0; i < s.total; i++) {
+		struct slice name;
+		unsigned port;
+
+		if (s.fields[i].key_len == 4 && strncasecmp(s.fields[i].key, "host", 4) == 0 &&
+		    !httphead_host_parse(sl_trim_ows((struct slice){s.fields[i].val,
+								    s.fields[i].val_len}),
+					 &name, &port))
+			return 400;
+	}
 	return 0;
 }
 
@@ -260,26 +272,15 @@ list_has_ci(char *const *list, size_t n, struct slice v)
 	return false;
 }
 
-/* An allowed_hosts entry without a port matches that host on any port. */
+/* host is a value httphead_host_parse accepted, name its host part. An
+ * allowed_hosts entry without a port matches that host on any port. */
 static bool
-host_allowed(const struct ig_config *cfg, struct slice host)
+host_allowed(const struct ig_config *cfg, struct slice host, struct slice name)
 {
-	const char *colon;
-	struct slice name = host;
 	size_t i;
 
 	if (list_has_ci(cfg->allowed_hosts, cfg->n_allowed_hosts, host))
 		return true;
-	if (host.len > 0 && host.p[0] == '[') {
-		colon = memchr(host.p, ']', host.len);
-		if (colon == NULL)
-			return false;
-		name.len = (size_t)(colon - host.p) + 1;
-	} else {
-		colon = memchr(host.p, ':', host.len);
-		if (colon != NULL)
-			name.len = (size_t)(colon - host.p);
-	}
 	for (i = 0; i < cfg->n_allowed_hosts; i++) {
 		const char *e = cfg->allowed_hosts[i];
 
@@ -655,14 +656,22 @@ declared_too_large(struct req *r, size_t limit)
 /* Everything decided from the request head: hygiene, route, Origin, Host,
  * token, declared length. Returns true when a response was queued. */
 static bool
-check_head(struct req *r, const char *url, enum MHD_Result *ret_r)
+check_head(struct req *r, const char *method, const char *url, const char *version,
+	   enum MHD_Result *ret_r)
 {
 	const struct ig_config *cfg = r->h->cfg;
 	struct slice v = {NULL, 0};
+	struct slice host_name = {NULL, 0};
+	unsigned host_port = 0;
 	unsigned status;
 	bool have;
+	bool have_host;
 
-	status = hdr_hygiene(r->conn);
+	status = hdr_hygiene(r->conn, method, version);
+	have_host = hdr_get(r->conn, "Host", &v);
+	if (status == 0 && have_host &&
+	    !httphead_host_parse(sl_trim_ows(v), &host_name, &host_port))
+		status = 400;
 	if (status != 0) {
 		log_info(r->rid, "msg=\"refused header set\" status=%u", status);
 		*ret_r = respond_error(r, status, status == 431 ? "Too many header fields"
@@ -691,8 +700,9 @@ check_head(struct req *r, const char *url, enum MHD_Result *ret_r)
 		*ret_r = respond_error(r, 403, "Forbidden: Origin not allowed");
 		return true;
 	}
-	have = hdr_get(r->conn, "Host", &v);
-	if (cfg->n_allowed_hosts > 0 && (!have || !host_allowed(cfg, sl_trim_ows(v)))) {
+	(void)hdr_get(r->conn, "Host", &v);
+	if (cfg->n_allowed_hosts > 0 &&
+	    (!have_host || !host_allowed(cfg, sl_trim_ows(v), host_name))) {
 		log_info(r->rid, "msg=\"host refused\"");
 		*ret_r = respond_error(r, 403, "Forbidden: Host not allowed");
 		return true;
@@ -735,7 +745,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	struct req *r = *con_cls;
 	enum MHD_Result ret = MHD_YES;
 
-	(void)version;
 	if (r == NULL) {
 		r = calloc(1, sizeof(*r));
 		if (r == NULL)
@@ -748,7 +757,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		buf_init(&r->body, h->cfg->max_body);
 		*con_cls = r;
 		atomic_fetch_add(&h->active, 1);
-		(void)check_head(r, url, &ret);
+		(void)check_head(r, method, url, version, &ret);
 		return ret;
 	}
 	if (r->responded) {
@@ -803,6 +812,16 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&h->active, 1);
+}
+
+/* Routes are plain paths compared as sent: never percent-decoded, so a
+ * decoded %00 cannot cut a URL short. */
+static size_t
+url_keep(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) IG_PRINTF(2, 0);
@@ -942,6 +961,7 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, stru
 		flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, h,
 		/* the logger first, so MHD never prints on its own */
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+		MHD_OPTION_UNESCAPE_CALLBACK, url_keep, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
 		on_completed, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LIM_HTTP_CONN_PER_IP,
