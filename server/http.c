@@ -967,8 +967,11 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, stru
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LIM_HTTP_CONN_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, LIM_HTTP_HEADER_BYTES + (size_t)16 * 1024,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE,
-		(unsigned)1, MHD_OPTION_END);
+		/* no MHD_OPTION_LISTENING_ADDRESS_REUSE: with SO_REUSEPORT a
+		 * second server on the same address would silently share the
+		 * traffic (MHD's default SO_REUSEADDR only lets a restart bind
+		 * while old connections linger in TIME_WAIT) */
+		MHD_OPTION_END);
 	if (h->d == NULL) {
 		*error_r = "cannot listen (address in use or not available?)";
 		goto fail;

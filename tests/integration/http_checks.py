@@ -245,6 +245,47 @@ def check_host(gw, token):
     ok(not wrong, "host: well-formed foreign hosts are 403", "; ".join(wrong))
 
 
+# --- A8: one server per data_dir -------------------------------------------
+
+def check_lock(gw, token):
+    def refused(g, what, needle):
+        g.start(wait=False)
+        try:
+            rc = g.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            rc = None
+        g.proc = None if rc is not None else g.proc
+        log = open(g.log, errors="replace").read()
+        ok(rc == 1 and needle in log, f"lock: {what} is refused with a clear error",
+           f"exit {rc}; log tail {log[-300:]!r}")
+
+    # the same config twice (same data_dir, same listen address)
+    twin = Gateway("twin", data=gw.data)
+    twin.conf = gw.conf
+    gateways.append(twin)
+    refused(twin, "a second serve with the same config", "another imapgate serve is running")
+    # another listen address, same data_dir
+    other_port = Gateway("otherport", data=gw.data)
+    gateways.append(other_port)
+    refused(other_port, "a second serve on the same data_dir (other port)",
+            "another imapgate serve is running")
+    # another data_dir, the same listen address: no SO_REUSEPORT sharing
+    same_addr = Gateway("sameaddr")
+    same_addr.port = gw.port
+    with open(same_addr.conf, "w") as f:
+        f.write(open(gw.conf).read().replace(gw.data, same_addr.data))
+    gateways.append(same_addr)
+    refused(same_addr, "a second serve on the same address (other data_dir)", "cannot listen")
+    # CLI commands beside the running server keep working
+    for args in (["audit", "query"], ["audit", "verify"], ["token", "list"],
+                 ["outbox", "list"]):
+        r = gw.cli(*args)
+        ok(r.returncode == 0, f"lock: `imapgate {' '.join(args)}` works while serve runs",
+           f"exit {r.returncode}: {r.stderr.strip()[:200]}")
+    st = status_of(raw(gw.port, build(mcp_lines(gw.port, token), body_of())))
+    ok(st == 200, "lock: the first server still answers", f"got {st}")
+
+
 def main():
     gw = Gateway("main")
     gateways.append(gw)
@@ -253,6 +294,7 @@ def main():
         return
     check_hygiene(gw, token)
     check_host(gw, token)
+    check_lock(gw, token)
     rc = gw.stop()
     ok(rc == 0, "gateway exits 0 on SIGTERM", f"exit {rc}")
 
