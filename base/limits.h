@@ -23,6 +23,7 @@
 #define LIM_JSON_STRING ((size_t)1024 * 1024) /* one string value */
 #define LIM_BATCH 32                /* entries in a 2025-03-26 batch */
 #define LIM_SESSIONS 4096           /* legacy sessions held at once */
+#define LIM_SESSIONS_PER_TOKEN 64   /* one token's share: its 65th evicts its own oldest idle one */
 #define LIM_SESSION_IDLE_S 1800     /* a session unused this long expires */
 #define LIM_SSE_REPLAY_EVENTS 64    /* events kept per stream for Last-Event-ID replay */
 #define LIM_SSE_REPLAY_BYTES ((size_t)256 * 1024) /* bytes kept per stream for replay */

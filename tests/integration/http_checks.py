@@ -286,14 +286,66 @@ def check_lock(gw, token):
     ok(st == 200, "lock: the first server still answers", f"got {st}")
 
 
+# --- A7: legacy sessions per token ------------------------------------------
+
+def initialize(conn, port, token):
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                       "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                                  "clientInfo": {"name": "http_checks", "version": "1"}}})
+    conn.request("POST", "/mcp", body, {"Host": f"127.0.0.1:{port}",
+                                         "Authorization": "Bearer " + token,
+                                         "Content-Type": "application/json",
+                                         "Accept": "application/json, text/event-stream"})
+    r = conn.getresponse()
+    r.read()
+    return r.status, r.getheader("Mcp-Session-Id")
+
+
+def session_ping(conn, port, token, sid):
+    conn.request("POST", "/mcp", json.dumps({"jsonrpc": "2.0", "id": 2, "method": "ping"}),
+                 {"Host": f"127.0.0.1:{port}", "Authorization": "Bearer " + token,
+                  "Content-Type": "application/json", "Mcp-Session-Id": sid,
+                  "MCP-Protocol-Version": "2025-11-25",
+                  "Accept": "application/json, text/event-stream"})
+    r = conn.getresponse()
+    r.read()
+    return r.status
+
+
+def check_sessions(gw, token_a, token_b, max_sessions):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=30)
+    statuses = {}
+    sids = []
+    for _ in range(max_sessions + 50):
+        st, sid = initialize(conn, gw.port, token_a)
+        statuses[st] = statuses.get(st, 0) + 1
+        sids.append(sid)
+    ok(statuses == {200: max_sessions + 50},
+       f"sessions: one token opens {max_sessions + 50} sessions (max_sessions {max_sessions}),"
+       " each initialize 200", str(statuses))
+    st, sid = initialize(conn, gw.port, token_b)
+    ok(st == 200 and sid, "sessions: another token's initialize is still 200", f"got {st}")
+    if sid:
+        ok(session_ping(conn, gw.port, token_b, sid) == 200,
+           "sessions: the other token's session works")
+    ok(session_ping(conn, gw.port, token_a, sids[-1]) == 200,
+       "sessions: the flooding token's newest session works")
+    ok(session_ping(conn, gw.port, token_a, sids[0]) == 404,
+       "sessions: its oldest idle session was evicted (404)")
+    conn.close()
+
+
 def main():
-    gw = Gateway("main")
+    gw = Gateway("main", "max_sessions = 100")
     gateways.append(gw)
     token = gw.token("main")
+    token_b = gw.token("other")
     if not ok(gw.start(), "gateway starts"):
         return
     check_hygiene(gw, token)
     check_host(gw, token)
+    check_sessions(gw, token, token_b, 100)
     check_lock(gw, token)
     rc = gw.stop()
     ok(rc == 0, "gateway exits 0 on SIGTERM", f"exit {rc}")
