@@ -20,6 +20,7 @@ struct sess {
 	char proto[LIM_PROTOCOL_VERSION + 1];
 	int log_level;
 	int64_t last_used;
+	uint64_t seq;      /* creation order: ties in last_used (seconds) go oldest first */
 	uint64_t next_stream;
 	struct stream *streams[SESS_STREAMS];
 	struct stream *standalone;
@@ -29,6 +30,7 @@ struct sess_table {
 	pthread_mutex_t lock;
 	size_t cap;
 	size_t token_cap; /* sessions one token may hold */
+	uint64_t next_seq;
 	size_t count;
 	int64_t idle_s;
 	size_t nbuckets;
@@ -174,7 +176,9 @@ sess_token_make_room_locked(struct sess_table *t, int64_t token_id, struct sess 
 			if (s->token_id != token_id)
 				continue;
 			n++;
-			if (s->refs == 1 && (oldest == NULL || s->last_used < oldest->last_used))
+			if (s->refs == 1 &&
+			    (oldest == NULL || s->last_used < oldest->last_used ||
+			     (s->last_used == oldest->last_used && s->seq < oldest->seq)))
 				oldest = s;
 		}
 	}
@@ -239,6 +243,7 @@ sess_create(struct sess_table *t, int64_t token_id, const char *proto, int64_t n
 		free(s);
 		return IG_EBUSY;
 	}
+	s->seq = t->next_seq++;
 	b = sess_hash(s->id, SESS_ID_LEN, t->nbuckets);
 	s->next = t->buckets[b];
 	t->buckets[b] = s;
