@@ -24,6 +24,7 @@
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/admin.h"
+#include "server/httpconn.h"
 #include "server/httphead.h"
 #include "server/mcp.h"
 #include "server/stream.h"
@@ -45,6 +46,8 @@ struct http {
 	atomic_ullong next_rid;
 	atomic_size_t suspended;
 	atomic_size_t active;
+	struct httphead_net *trusted; /* trusted_proxies, parsed */
+	struct hconn_table *conns;
 };
 
 enum route { ROUTE_NONE, ROUTE_MCP, ROUTE_HEALTH, ROUTE_PRM, ROUTE_ADMIN };
@@ -66,6 +69,10 @@ struct req {
 	struct mcp_request mreq;
 	struct mcp_call *call;
 	unsigned status;
+	struct hconn *hc;          /* the connection's entry; NULL if untracked */
+	enum hconn_slot slot;      /* the per-token slot this request holds */
+	int64_t slot_token;
+	bool received;             /* the whole request has arrived */
 };
 
 /* Owned by an SSE response; freed by MHD through sse_free. */
@@ -554,6 +561,21 @@ serve_mcp(struct req *r)
 	r->mreq.principal = &r->principal;
 	r->mreq.rid = r->rid;
 
+	/* One token cannot hold every stream or every executor slot: GET
+	 * opens a stream, everything else is a call while it runs. */
+	r->slot = r->method == MCP_HTTP_GET ? HCONN_SLOT_STREAM : HCONN_SLOT_CALL;
+	if (!hconn_token_acquire(r->h->conns, r->principal.id, r->slot)) {
+		bool stream = r->slot == HCONN_SLOT_STREAM;
+
+		r->slot = HCONN_SLOT_NONE;
+		log_info(r->rid, "msg=\"token cap\" kind=%s", stream ? "streams" : "calls");
+		return respond_error(r, 429, stream ? "Too Many Requests: this token has too many "
+						      "streams open"
+						    : "Too Many Requests: this token has too many "
+						      "requests in progress");
+	}
+	r->slot_token = r->principal.id;
+
 	mcp_reply_init(&reply);
 	mcp_handle(r->h->mcp, &r->mreq, &reply);
 	if (reply.kind == MCP_REPLY_CALL) {
@@ -737,6 +759,59 @@ check_head(struct req *r, const char *method, const char *url, const char *versi
 	return true;
 }
 
+/* The Forwarded and X-Forwarded-For fields, in received order. */
+struct fwd_scan {
+	struct slice fwd[LIM_HTTP_HEADERS];
+	size_t n_fwd;
+	struct slice xff[LIM_HTTP_HEADERS];
+	size_t n_xff;
+};
+
+static enum MHD_Result
+fwd_scan_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+	     const char *value, size_t value_size)
+{
+	struct fwd_scan *f = cls;
+
+	(void)kind;
+	if (key_size == 9 && strncasecmp(key, "forwarded", 9) == 0 && f->n_fwd < LIM_HTTP_HEADERS)
+		f->fwd[f->n_fwd++] = (struct slice){value, value_size};
+	if (key_size == 15 && strncasecmp(key, "x-forwarded-for", 15) == 0 &&
+	    f->n_xff < LIM_HTTP_HEADERS)
+		f->xff[f->n_xff++] = (struct slice){value, value_size};
+	return MHD_YES;
+}
+
+/* The client's address: the peer's, unless the peer is one of
+ * trusted_proxies and its Forwarded (preferred) or X-Forwarded-For names
+ * one; an untrusted peer's headers are ignored. Then the per-client cap.
+ * Returns true when a response was queued. */
+static bool
+check_client(struct req *r, enum MHD_Result *ret_r)
+{
+	struct fwd_scan f;
+	uint8_t addr[16];
+	bool named = false;
+
+	if (r->hc == NULL)
+		return false;
+	if (hconn_peer_trusted(r->hc)) {
+		memset(&f, 0, sizeof(f));
+		(void)MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, fwd_scan_one, &f);
+		if (f.n_fwd > 0)
+			named = httphead_forwarded_client(f.fwd, f.n_fwd, true, r->h->trusted,
+							  r->h->cfg->n_trusted_proxies, addr);
+		else if (f.n_xff > 0)
+			named = httphead_forwarded_client(f.xff, f.n_xff, false, r->h->trusted,
+							  r->h->cfg->n_trusted_proxies, addr);
+	}
+	if (hconn_set_client(r->h->conns, r->hc, named ? addr : NULL))
+		return false;
+	log_info(r->rid, "msg=\"client cap\"");
+	*ret_r = respond_error(r, 503, "Service Unavailable: too many requests from this client");
+	return true;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -746,9 +821,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	enum MHD_Result ret = MHD_YES;
 
 	if (r == NULL) {
+		const union MHD_ConnectionInfo *ci;
+
 		r = calloc(1, sizeof(*r));
 		if (r == NULL)
 			return MHD_NO;
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		r->hc = ci != NULL ? ci->socket_context : NULL;
 		r->h = h;
 		r->conn = conn;
 		r->rid = atomic_fetch_add(&h->next_rid, 1) + 1;
@@ -757,7 +836,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		buf_init(&r->body, h->cfg->max_body);
 		*con_cls = r;
 		atomic_fetch_add(&h->active, 1);
-		(void)check_head(r, method, url, version, &ret);
+		if (!check_head(r, method, url, version, &ret))
+			(void)check_client(r, &ret);
 		return ret;
 	}
 	if (r->responded) {
@@ -783,6 +863,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 			return respond_error(r, 413, "Payload Too Large");
 		return MHD_YES;
 	}
+	if (!r->received && r->hc != NULL)
+		hconn_received(h->conns, r->hc); /* the request deadline stops here */
+	r->received = true;
 	if (r->discarded > 0)
 		return respond_error(r, 413, "Payload Too Large");
 	if (r->route == ROUTE_MCP)
@@ -798,6 +881,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http *h = cls;
 	struct req *r = *con_cls;
+	char client[64] = "-";
 
 	(void)conn;
 	if (r == NULL)
@@ -806,12 +890,54 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		mcp_call_abandon(r->call);
 		mcp_call_unref(r->call);
 	}
-	log_info(r->rid, "msg=\"request\" status=%u ms=%lld end=%d", r->status,
-		 (long long)(now_ms() - r->start_ms), (int)toe);
+	hconn_token_release(h->conns, r->slot_token, r->slot);
+	if (r->hc != NULL)
+		hconn_client_str(r->hc, client, sizeof(client));
+	log_info(r->rid, "msg=\"request\" status=%u ms=%lld end=%d client=%s", r->status,
+		 (long long)(now_ms() - r->start_ms), (int)toe, client);
+	if (r->hc != NULL)
+		hconn_idle(h->conns, r->hc); /* keep-alive: the next request's deadline */
 	buf_free(&r->body);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&h->active, 1);
+}
+
+/* The accept policy: refuse or evict rather than queue (httpconn.h). */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http *h = cls;
+
+	if (hconn_admit(h->conns, addr, addrlen))
+		return MHD_YES;
+	log_debug(0, "msg=\"connection refused\" reason=full");
+	return MHD_NO;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+	      enum MHD_ConnectionNotificationCode code)
+{
+	struct http *h = cls;
+	const union MHD_ConnectionInfo *fd;
+	const union MHD_ConnectionInfo *ad;
+	socklen_t len;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		/* before libmicrohttpd closes the socket: the reaper never
+		 * shuts down a descriptor that has been reused */
+		hconn_close(h->conns, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ad = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (fd == NULL || ad == NULL || ad->client_addr == NULL)
+		return;
+	len = ad->client_addr->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
+						     : (socklen_t)sizeof(struct sockaddr_in);
+	*socket_context = hconn_open(h->conns, fd->connect_fd, ad->client_addr, len);
 }
 
 /* Routes are plain paths compared as sent: never percent-decoded, so a
@@ -932,7 +1058,9 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, stru
 {
 	struct http *h = calloc(1, sizeof(*h));
 	struct sockaddr_storage ss;
+	struct hconn_limits lim;
 	unsigned flags;
+	size_t i;
 
 	if (h == NULL) {
 		*error_r = "out of memory";
@@ -957,14 +1085,40 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, stru
 		MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	h->trusted = calloc(cfg->n_trusted_proxies + 1, sizeof(*h->trusted));
+	if (h->trusted == NULL) {
+		*error_r = "out of memory";
+		goto fail;
+	}
+	for (i = 0; i < cfg->n_trusted_proxies; i++) {
+		if (!httphead_net_parse(sl_from_cstr(cfg->trusted_proxies[i]), &h->trusted[i])) {
+			*error_r = "trusted_proxies: not an address or prefix";
+			goto fail;
+		}
+	}
+	lim = (struct hconn_limits){.max_connections = cfg->max_connections,
+				    .per_client = cfg->max_connections_per_ip,
+				    .request_timeout_s = cfg->request_timeout_s,
+				    .streams_per_token = cfg->max_streams_per_token,
+				    .calls_per_token = cfg->max_calls_per_token,
+				    .trusted = h->trusted,
+				    .n_trusted = cfg->n_trusted_proxies};
+	h->conns = hconn_table_new(&lim);
+	if (h->conns == NULL) {
+		*error_r = "out of memory";
+		goto fail;
+	}
 	h->d = MHD_start_daemon(
-		flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, h,
+		flags, (uint16_t)cfg->listen_port, on_accept, h, on_request, h,
 		/* the logger first, so MHD never prints on its own */
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
 		MHD_OPTION_UNESCAPE_CALLBACK, url_keep, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LIM_HTTP_CONN_PER_IP,
+		on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+		/* the caps are hconn's; MHD's own limit only has to leave room
+		 * for evicted connections it has yet to clean up (at its limit
+		 * it would stop accepting and let the backlog queue) */
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections * 2 + 16,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, LIM_HTTP_HEADER_BYTES + (size_t)16 * 1024,
 		/* no MHD_OPTION_LISTENING_ADDRESS_REUSE: with SO_REUSEPORT a
@@ -978,6 +1132,8 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, stru
 	}
 	return h;
 fail:
+	hconn_table_free(h->conns);
+	free(h->trusted);
 	free(h->prm_json);
 	free(h->challenge);
 	free(h->challenge_invalid);
@@ -1013,6 +1169,8 @@ http_stop(struct http *h)
 	if (h == NULL)
 		return;
 	MHD_stop_daemon(h->d);
+	hconn_table_free(h->conns); /* every connection is closed by now */
+	free(h->trusted);
 	free(h->prm_json);
 	free(h->challenge);
 	free(h->challenge_invalid);

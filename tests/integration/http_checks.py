@@ -331,9 +331,293 @@ def check_sessions(gw, token_a, token_b, max_sessions):
            "sessions: the other token's session works")
     ok(session_ping(conn, gw.port, token_a, sids[-1]) == 200,
        "sessions: the flooding token's newest session works")
-    ok(session_ping(conn, gw.port, token_a, sids[0]) == 404,
-       "sessions: its oldest idle session was evicted (404)")
+    st = session_ping(conn, gw.port, token_a, sids[0])
+    ok(st == 404, "sessions: its oldest idle session was evicted (404)", f"got {st}")
     conn.close()
+
+
+# --- A6: connection exhaustion ------------------------------------------------
+
+def connect_from(src, port, timeout=5):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def is_closed(s):
+    """True when the server closed s (EOF or reset); False while it is open."""
+    s.setblocking(False)
+    try:
+        return s.recv(4096) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        s.setblocking(True)
+
+
+def wait_closed(socks, want, bound=10):
+    """Polls until at least want of socks are closed (at most bound seconds)."""
+    end = time.monotonic() + bound
+    while True:
+        n = sum(1 for s in socks if is_closed(s))
+        if n >= want or time.monotonic() > end:
+            return n
+        time.sleep(0.05)
+
+
+def timed_request(port, token):
+    t0 = time.monotonic()
+    try:
+        resp = raw(port, build(mcp_lines(port, token), body_of()), timeout=5)
+    except OSError as e:
+        return 0, time.monotonic() - t0, str(e)
+    return status_of(resp), time.monotonic() - t0, ""
+
+
+def check_exhaustion(gw, token):
+    import threading
+    port = gw.port
+    idle, slow, failed = [], [], 0
+    # 2,000 idle connections from 8 addresses (250 each: under the per-address cap, so
+    # the global cap is what they hit), 500 slow ones from 2 more
+    for i in range(2000):
+        try:
+            idle.append(connect_from(f"127.0.1.{1 + i % 8}", port))
+        except OSError:
+            failed += 1
+    for i in range(500):
+        try:
+            s = connect_from(f"127.0.2.{1 + i % 2}", port)
+            s.sendall(b"P")
+            slow.append(s)
+        except OSError:
+            failed += 1
+    stop = threading.Event()
+    line = b"OST /mcp HTTP/1.1\r\nX-Slow: " + b"a" * 10000
+
+    def trickle():
+        k = 0
+        while not stop.is_set() and k < len(line):
+            for s in slow:
+                try:
+                    s.send(line[k:k + 1])
+                except OSError:
+                    pass
+            k += 1
+            stop.wait(1.0)
+
+    th = threading.Thread(target=trickle, daemon=True)
+    th.start()
+    results = [timed_request(port, token) for _ in range(5)]
+    stop.set()
+    th.join(timeout=10)
+    bad = [r for r in results if r[0] != 200 or r[1] >= 1.0]
+    ok(not bad, "exhaustion: with 2,000 idle and 500 one-byte-per-second connections, "
+       "5 normal requests are each answered (200) within 1 s",
+       f"{bad}; {failed} attacker connects failed")
+    open_now = sum(1 for s in idle + slow if not is_closed(s))
+    ok(open_now <= 512, "exhaustion: at most max_connections (512) attacker connections are "
+       "held open", f"{open_now} open")
+    for s in idle + slow:
+        s.close()
+
+
+def sse_get(port, token, sid, src="127.0.0.1", extra=b""):
+    """Opens the session's standalone GET stream; returns (socket, status)."""
+    s = connect_from(src, port, timeout=10)
+    s.sendall(b"GET /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
+              b"Accept: text/event-stream\r\nMcp-Session-Id: %s\r\n"
+              b"MCP-Protocol-Version: 2025-11-25\r\n%s\r\n"
+              % (port, token.encode(), sid.encode(), extra))
+    head = b""
+    while b"\r\n" not in head:
+        d = s.recv(4096)
+        if not d:
+            break
+        head += d
+    return s, status_of(head)
+
+
+def new_session(port, token, src="127.0.0.1", extra=b""):
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                       "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                                  "clientInfo": {"name": "http_checks", "version": "1"}}}
+                      ).encode()
+    s = connect_from(src, port, timeout=10)
+    s.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
+              b"Content-Type: application/json\r\nAccept: application/json, "
+              b"text/event-stream\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n"
+              % (port, token.encode(), extra, len(body)) + body)
+    resp = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        resp += d
+    s.close()
+    for l in resp.split(b"\r\n"):
+        if l.lower().startswith(b"mcp-session-id:"):
+            return l.split(b":", 1)[1].strip().decode()
+    return None
+
+
+def check_refuse(token_lines):
+    """Past the cap with every connection busy, a new one is refused at once."""
+    gw = Gateway("refuse", "max_connections = 4\nmax_streams_per_token = 64")
+    gateways.append(gw)
+    token = gw.token("r")
+    if not ok(gw.start(), "refuse: gateway with max_connections = 4 starts"):
+        return
+    streams = []
+    for _ in range(4):
+        sid = new_session(gw.port, token)
+        s, st = sse_get(gw.port, token, sid)
+        streams.append(s)
+    s = connect_from("127.0.0.1", gw.port)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    s.settimeout(10)
+    try:
+        got = s.recv(4096)
+        refused = got == b""
+    except ConnectionResetError:
+        refused = True
+    except socket.timeout:
+        refused = False
+    ok(refused, "refuse: with 4 streams open, a 5th connection is closed at once, "
+       "not queued")
+    s.close()
+    for x in streams:
+        x.close()
+    gw.stop()
+
+
+def check_deadline():
+    gw = Gateway("deadline", "request_timeout_s = 2")
+    gateways.append(gw)
+    token = gw.token("d")
+    if not ok(gw.start(), "deadline: gateway with request_timeout_s = 2 starts"):
+        return
+    # a head that keeps coming, one byte every 200 ms, is cut within the deadline
+    s = connect_from("127.0.0.1", gw.port)
+    line = b"POST /mcp HTTP/1.1\r\nX-Slow: " + b"a" * 400
+    t0 = time.monotonic()
+    closed = False
+    for k in range(len(line)):
+        try:
+            s.send(line[k:k + 1])
+        except OSError:
+            closed = True
+            break
+        if is_closed(s):
+            closed = True
+            break
+        time.sleep(0.2)
+    ok(closed and time.monotonic() - t0 < 30,
+       "deadline: a head sent one byte at a time is cut (request_timeout_s)")
+    s.close()
+    # a complete head with a body that trickles is cut too
+    body = body_of()
+    s = connect_from("127.0.0.1", gw.port)
+    s.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
+              b"Content-Type: application/json\r\nAccept: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % (gw.port, token.encode(), len(body) + 1000))
+    closed = False
+    for k in range(400):
+        try:
+            s.send(b" ")
+        except OSError:
+            closed = True
+            break
+        if is_closed(s):
+            closed = True
+            break
+        time.sleep(0.2)
+    ok(closed, "deadline: a body sent one byte at a time is cut (request_timeout_s)")
+    s.close()
+    st, dt, err = timed_request(gw.port, token)
+    ok(st == 200, "deadline: a normal request is still 200", f"{st} {err}")
+    gw.stop()
+
+
+def check_proxies():
+    gw = Gateway("proxy", "trusted_proxies = 127.0.0.2\nmax_connections_per_ip = 3")
+    gateways.append(gw)
+    token = gw.token("p")
+    if not ok(gw.start(), "proxies: gateway with trusted_proxies = 127.0.0.2 starts"):
+        return
+    port = gw.port
+    # a direct peer holds at most 3 connections: its oldest waiting ones are evicted
+    direct = [connect_from("127.0.0.3", port) for _ in range(6)]
+    n = wait_closed(direct, 3)
+    ok(n == 3, "proxies: an untrusted peer keeps at most max_connections_per_ip (3) "
+       "connections", f"{n} of 6 closed")
+    # the trusted proxy is not one client: 6 connections from it stay open
+    via = [connect_from("127.0.0.2", port) for _ in range(6)]
+    st = status_of(raw(port, build(mcp_lines(port, token), body_of()), src="127.0.0.2"))
+    n = sum(1 for s in via if is_closed(s))
+    ok(st == 200 and n == 0, "proxies: the trusted proxy's connections are not capped per "
+       "address", f"status {st}, {n} of 6 closed")
+    for s in direct + via:
+        s.close()
+    # behind the proxy, the cap applies to the client it names
+    xff = b"X-Forwarded-For: 198.51.100.9, 203.0.113.7\r\n"
+    streams = []
+    for _ in range(3):
+        sid = new_session(port, token, "127.0.0.2", xff)
+        s, st = sse_get(port, token, sid, "127.0.0.2", xff)
+        streams.append(s)
+    cases = [
+        ("127.0.0.2", [("X-Forwarded-For", "203.0.113.7")], 503,
+         "the named client (X-Forwarded-For) at its cap is 503"),
+        ("127.0.0.2", [("Forwarded", "for=203.0.113.7;proto=https")], 503,
+         "the named client (Forwarded) at its cap is 503"),
+        ("127.0.0.2", [("X-Forwarded-For", "203.0.113.7, 127.0.0.2")], 503,
+         "a trusted hop on the right is skipped"),
+        ("127.0.0.2", [("X-Forwarded-For", "203.0.113.7, 203.0.113.8")], 200,
+         "the right-most untrusted hop is the client (another client: 200)"),
+        ("127.0.0.2", [("X-Forwarded-For", "203.0.113.8")], 200,
+         "another client behind the proxy is 200"),
+        ("127.0.0.3", [("X-Forwarded-For", "203.0.113.7")], 200,
+         "an untrusted peer's X-Forwarded-For is ignored (200)"),
+        ("127.0.0.3", [("Forwarded", "for=203.0.113.7")], 200,
+         "an untrusted peer's Forwarded is ignored (200)"),
+    ]
+    for src, extra, want, what in cases:
+        st = status_of(raw(port, build(mcp_lines(port, token) + extra, body_of()), src=src))
+        ok(st == want, "proxies: " + what, f"got {st}")
+    for s in streams:
+        s.close()
+    log = open(gw.log, errors="replace").read()
+    ok("client=203.0.113.8" in log and "client=127.0.0.3" in log,
+       "proxies: the request log names the client address used")
+    gw.stop()
+
+
+def check_token_caps():
+    gw = Gateway("caps", "max_streams_per_token = 2\nmax_calls_per_token = 2")
+    gateways.append(gw)
+    ta, tb = gw.token("a"), gw.token("b")
+    if not ok(gw.start(), "token caps: gateway starts"):
+        return
+    port = gw.port
+    streams = []
+    sts = []
+    for _ in range(2):
+        s, st = sse_get(port, ta, new_session(port, ta))
+        streams.append(s)
+        sts.append(st)
+    s3, st3 = sse_get(port, ta, new_session(port, ta))
+    ok(sts == [200, 200] and st3 == 429, "token caps: a token's third open stream is 429",
+       f"{sts} then {st3}")
+    sb, stb = sse_get(port, tb, new_session(port, tb))
+    ok(stb == 200, "token caps: another token's stream is 200", f"got {stb}")
+    for s in streams + [s3, sb]:
+        s.close()
+    gw.stop()
 
 
 def main():
@@ -346,9 +630,14 @@ def main():
     check_hygiene(gw, token)
     check_host(gw, token)
     check_sessions(gw, token, token_b, 100)
+    check_exhaustion(gw, token)
     check_lock(gw, token)
     rc = gw.stop()
     ok(rc == 0, "gateway exits 0 on SIGTERM", f"exit {rc}")
+    check_refuse(None)
+    check_deadline()
+    check_proxies()
+    check_token_caps()
 
 
 try:
