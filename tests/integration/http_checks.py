@@ -43,7 +43,7 @@ open(os.path.join(TMP, "pw"), "w").write("secret-password\n")
 class Gateway:
     """One `imapgate serve` with its own data_dir and config; stopped by PID."""
 
-    def __init__(self, name, server_lines="", data=None):
+    def __init__(self, name, server_lines="", data=None, account_lines=None):
         self.name = name
         self.port = free_port()
         self.data = data or os.path.join(TMP, "data-" + name)
@@ -53,8 +53,9 @@ class Gateway:
             f.write(f"[server]\nlisten = 127.0.0.1:{self.port}\ndata_dir = {self.data}\n"
                     f"log_level = info\n{server_lines}\n\n"
                     "[defaults]\ntoken_rate_limit = off\nrate_limit = off\n\n"
-                    f"[account a]\nhost = 127.0.0.1\nport = {UNREACHABLE}\n"
-                    f"user = a@example.test\npassword_file = {TMP}/pw\n")
+                    + (f"[account a]\nhost = 127.0.0.1\nport = {UNREACHABLE}\n"
+                       f"user = a@example.test\npassword_file = {TMP}/pw\n"
+                       if account_lines is None else account_lines))
         self.proc = None
 
     def cli(self, *args):
@@ -620,6 +621,64 @@ def check_token_caps():
     gw.stop()
 
 
+def check_call_cap():
+    """In-flight calls per token: the account's IMAP server accepts and never
+    answers, so tools/call list_folders stays in progress."""
+    import threading
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(64)
+    held = []
+    stop = threading.Event()
+
+    def accept_loop():
+        hole.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(hole.accept()[0])
+            except OSError:
+                pass
+
+    th = threading.Thread(target=accept_loop, daemon=True)
+    th.start()
+    gw = Gateway("calls", "max_calls_per_token = 2\nshutdown_timeout_s = 1",
+                 account_lines=f"[account a]\nhost = 127.0.0.1\nport = {hole.getsockname()[1]}\n"
+                 f"user = a@example.test\npassword_file = {TMP}/pw\nconnect_timeout_s = 120\n")
+    gateways.append(gw)
+    ta, tb = gw.token("a"), gw.token("b")
+    try:
+        if not ok(gw.start(), "call cap: gateway starts"):
+            return
+        port = gw.port
+        call = body_of("tools/call", {"name": "list_folders", "arguments": {"account": "a"}})
+        lines = mcp_lines(port, ta, "tools/call") + [("Mcp-Name", "list_folders")]
+        hung = []
+        for _ in range(2):
+            s = connect_from("127.0.0.1", port, timeout=60)
+            s.sendall(build(lines, call))
+            hung.append(s)
+        got = 0
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            got = status_of(raw(port, build(mcp_lines(port, ta), body_of())))
+            if got == 429:
+                break
+            time.sleep(0.05)
+        ok(got == 429, "call cap: with 2 calls in progress, the token's next request is 429",
+           f"last {got}")
+        st = status_of(raw(port, build(mcp_lines(port, tb), body_of())))
+        ok(st == 200, "call cap: another token's request is 200", f"got {st}")
+        for s in hung:
+            s.close()
+    finally:
+        gw.stop()
+        stop.set()
+        th.join(timeout=5)
+        for c in held:
+            c.close()
+        hole.close()
+
+
 def main():
     gw = Gateway("main", "max_sessions = 100")
     gateways.append(gw)
@@ -638,6 +697,7 @@ def main():
     check_deadline()
     check_proxies()
     check_token_caps()
+    check_call_cap()
 
 
 try:
