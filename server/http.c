@@ -790,7 +790,7 @@ static bool
 check_client(struct req *r, enum MHD_Result *ret_r)
 {
 	struct fwd_scan f;
-	uint8_t addr[16];
+	uint8_t addr[16] = {0};
 	bool named = false;
 
 	if (r->hc == NULL)

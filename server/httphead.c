@@ -34,12 +34,15 @@ bool
 httphead_block_ok(const char *block, size_t len, const char *version,
 		  const struct httphead_field *fields, size_t n)
 {
-	const char *end = block + len;
+	const char *end;
 	const char *p;
 	size_t i;
 	size_t k;
 
-	if (block == NULL || version == NULL || version < block || version >= end)
+	if (block == NULL || version == NULL)
+		return false;
+	end = block + len;
+	if (version < block || version >= end)
 		return false;
 	p = memchr(version, '\0', (size_t)(end - version));
 	if (p == NULL)
