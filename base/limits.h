@@ -16,8 +16,10 @@
 #define LIM_HTTP_TIMEOUT_S 30              /* idle connection without a request in flight */
 #define LIM_HTTP_REQUEST_S 30              /* whole request (head and body) from open or the
 					      previous response: slow senders cannot hold a slot */
-#define LIM_HTTP_STREAMS_PER_TOKEN 16      /* SSE responses one token keeps open */
-#define LIM_HTTP_CALLS_PER_TOKEN 32        /* other /mcp requests of one token in progress */
+#define LIM_HTTP_STREAMS_PER_TOKEN 128     /* SSE responses one token keeps open: twice its
+					      LIM_SESSIONS_PER_TOKEN standalone streams, so
+					      evicting its oldest session frees one first */
+#define LIM_HTTP_CALLS_PER_TOKEN 256       /* other /mcp requests of one token in progress */
 #define LIM_HTTP_ARENA ((size_t)4 * 1024 * 1024)   /* per-request arena cap */
 #define LIM_HTTP_SHUTDOWN_S 10             /* drain deadline on SIGTERM */
 
