@@ -466,7 +466,7 @@ def new_session(port, token, src="127.0.0.1", extra=b""):
     return None
 
 
-def check_refuse(token_lines):
+def check_refuse():
     """Past the cap with every connection busy, a new one is refused at once."""
     gw = Gateway("refuse", "max_connections = 4\nmax_streams_per_token = 64")
     gateways.append(gw)
@@ -474,10 +474,11 @@ def check_refuse(token_lines):
     if not ok(gw.start(), "refuse: gateway with max_connections = 4 starts"):
         return
     streams = []
+    opened = []
     for _ in range(4):
-        sid = new_session(gw.port, token)
-        s, st = sse_get(gw.port, token, sid)
+        s, st = sse_get(gw.port, token, new_session(gw.port, token))
         streams.append(s)
+        opened.append(st)
     s = connect_from("127.0.0.1", gw.port)
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     s.settimeout(10)
@@ -488,8 +489,9 @@ def check_refuse(token_lines):
         refused = True
     except socket.timeout:
         refused = False
-    ok(refused, "refuse: with 4 streams open, a 5th connection is closed at once, "
-       "not queued")
+    ok(opened == [200] * 4 and refused,
+       "refuse: with 4 streams open, a 5th connection is closed at once, not queued",
+       f"streams {opened}, refused {refused}")
     s.close()
     for x in streams:
         x.close()
@@ -693,7 +695,7 @@ def main():
     check_lock(gw, token)
     rc = gw.stop()
     ok(rc == 0, "gateway exits 0 on SIGTERM", f"exit {rc}")
-    check_refuse(None)
+    check_refuse()
     check_deadline()
     check_proxies()
     check_token_caps()
