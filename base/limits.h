@@ -14,6 +14,12 @@
 #define LIM_HTTP_CONNECTIONS 512           /* concurrent connections */
 #define LIM_HTTP_CONN_PER_IP 256           /* one misbehaving peer cannot take every slot */
 #define LIM_HTTP_TIMEOUT_S 30              /* idle connection without a request in flight */
+#define LIM_HTTP_REQUEST_S 30              /* whole request (head and body) from open or the
+					      previous response: slow senders cannot hold a slot */
+#define LIM_HTTP_STREAMS_PER_TOKEN 128     /* SSE responses one token keeps open: twice its
+					      LIM_SESSIONS_PER_TOKEN standalone streams, so
+					      evicting its oldest session frees one first */
+#define LIM_HTTP_CALLS_PER_TOKEN 256       /* other /mcp requests of one token in progress */
 #define LIM_HTTP_ARENA ((size_t)4 * 1024 * 1024)   /* per-request arena cap */
 #define LIM_HTTP_SHUTDOWN_S 10             /* drain deadline on SIGTERM */
 
@@ -23,6 +29,7 @@
 #define LIM_JSON_STRING ((size_t)1024 * 1024) /* one string value */
 #define LIM_BATCH 32                /* entries in a 2025-03-26 batch */
 #define LIM_SESSIONS 4096           /* legacy sessions held at once */
+#define LIM_SESSIONS_PER_TOKEN 64   /* one token's share: its 65th evicts its own oldest idle one */
 #define LIM_SESSION_IDLE_S 1800     /* a session unused this long expires */
 #define LIM_SSE_REPLAY_EVENTS 64    /* events kept per stream for Last-Event-ID replay */
 #define LIM_SSE_REPLAY_BYTES ((size_t)256 * 1024) /* bytes kept per stream for replay */

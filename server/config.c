@@ -8,6 +8,7 @@
  * after the file, then defaults that depend on other keys are filled in and
  * the whole is cross-checked. */
 #include "server/config.h"
+#include "server/httphead.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -469,6 +470,17 @@ valid_allowed_host(const char *v, char *why, size_t whysz)
 }
 
 static bool
+valid_trusted_proxy(const char *v, char *why, size_t whysz)
+{
+	struct httphead_net net;
+
+	if (httphead_net_parse((struct slice){v, strlen(v)}, &net))
+		return true;
+	why_set(why, whysz, "entry '%.*s' must be an IP address or ADDRESS/PREFIX", 64, v);
+	return false;
+}
+
+static bool
 valid_list_entry(const char *v, char *why, size_t whysz)
 {
 	size_t i;
@@ -754,6 +766,12 @@ static const struct kdef server_keys[] = {
 	{"session_idle_s", set_uint, SRV(session_idle_s), 0, 10, 7UL * 86400, NULL},
 	{"connection_timeout_s", set_uint, SRV(connection_timeout_s), 0, 1, 3600, NULL},
 	{"shutdown_timeout_s", set_uint, SRV(shutdown_timeout_s), 0, 1, 600, NULL},
+	{"trusted_proxies", set_list, SRV(trusted_proxies), SRV(n_trusted_proxies), 0, 0,
+	 valid_trusted_proxy},
+	{"max_connections_per_ip", set_uint, SRV(max_connections_per_ip), 0, 1, 65536, NULL},
+	{"request_timeout_s", set_uint, SRV(request_timeout_s), 0, 1, 3600, NULL},
+	{"max_streams_per_token", set_uint, SRV(max_streams_per_token), 0, 1, 65536, NULL},
+	{"max_calls_per_token", set_uint, SRV(max_calls_per_token), 0, 1, 65536, NULL},
 	{"audit_max_bytes", set_size, SRV(audit_max_bytes), 0, 0, 1024UL * 1024 * 1024 * 1024, NULL},
 };
 
@@ -1503,6 +1521,10 @@ cfg_set_defaults(struct ig_config *cfg)
 	cfg->session_idle_s = LIM_SESSION_IDLE_S;
 	cfg->connection_timeout_s = LIM_HTTP_TIMEOUT_S;
 	cfg->shutdown_timeout_s = LIM_HTTP_SHUTDOWN_S;
+	cfg->max_connections_per_ip = LIM_HTTP_CONN_PER_IP;
+	cfg->request_timeout_s = LIM_HTTP_REQUEST_S;
+	cfg->max_streams_per_token = LIM_HTTP_STREAMS_PER_TOKEN;
+	cfg->max_calls_per_token = LIM_HTTP_CALLS_PER_TOKEN;
 	cfg->audit_max_bytes = LIM_AUDIT_MAX_BYTES_DEFAULT;
 	cfg->default_posture = POSTURE_DRAFT_SAFE;
 	/* docs/security-model.md: generous for reads, strict for mail leaving */
@@ -1565,6 +1587,7 @@ config_free(struct ig_config *cfg)
 	free(cfg->listen_host);
 	free(cfg->public_url);
 	list_free(cfg->allowed_origins, cfg->n_allowed_origins);
+	list_free(cfg->trusted_proxies, cfg->n_trusted_proxies);
 	list_free(cfg->allowed_hosts, cfg->n_allowed_hosts);
 	list_free(cfg->authorization_servers, cfg->n_authorization_servers);
 	free(cfg->data_dir);

@@ -97,6 +97,14 @@ struct ig_config {
 	unsigned session_idle_s;
 	unsigned connection_timeout_s;
 	unsigned shutdown_timeout_s;
+	char **trusted_proxies;   /* addresses / CIDR prefixes whose Forwarded and
+				     X-Forwarded-For name the client; default none */
+	size_t n_trusted_proxies;
+	unsigned max_connections_per_ip; /* per client address (behind trusted proxies:
+					    requests in progress) */
+	unsigned request_timeout_s;      /* a whole request must arrive within this */
+	unsigned max_streams_per_token;  /* SSE responses open at once per token */
+	unsigned max_calls_per_token;    /* other /mcp requests in progress per token */
 	size_t audit_max_bytes;   /* rotate audit.jsonl past this size; 0: never */
 
 	/* [defaults] */

@@ -24,6 +24,8 @@
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/admin.h"
+#include "server/httpconn.h"
+#include "server/httphead.h"
 #include "server/mcp.h"
 #include "server/stream.h"
 
@@ -44,6 +46,8 @@ struct http {
 	atomic_ullong next_rid;
 	atomic_size_t suspended;
 	atomic_size_t active;
+	struct httphead_net *trusted; /* trusted_proxies, parsed */
+	struct hconn_table *conns;
 };
 
 enum route { ROUTE_NONE, ROUTE_MCP, ROUTE_HEALTH, ROUTE_PRM, ROUTE_ADMIN };
@@ -65,6 +69,10 @@ struct req {
 	struct mcp_request mreq;
 	struct mcp_call *call;
 	unsigned status;
+	struct hconn *hc;          /* the connection's entry; NULL if untracked */
+	enum hconn_slot slot;      /* the per-token slot this request holds */
+	int64_t slot_token;
+	bool received;             /* the whole request has arrived */
 };
 
 /* Owned by an SSE response; freed by MHD through sse_free. */
@@ -123,7 +131,7 @@ static const char *const unique_headers[] = {
 struct hdr_scan {
 	unsigned counts[N_UNIQUE];
 	size_t total;
-	bool bad_value;
+	struct httphead_field fields[LIM_HTTP_HEADERS];
 };
 
 static enum MHD_Result
@@ -134,14 +142,9 @@ hdr_scan_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_siz
 	size_t i;
 
 	(void)kind;
+	if (s->total < LIM_HTTP_HEADERS)
+		s->fields[s->total] = (struct httphead_field){key, key_size, value, value_size};
 	s->total++;
-	for (i = 0; i < value_size; i++) {
-		unsigned char ch = (unsigned char)value[i];
-
-		/* NUL and bare CR/LF never belong in a field value */
-		if (ch == 0 || ch == '\r' || ch == '\n')
-			s->bad_value = true;
-	}
 	for (i = 0; i < N_UNIQUE; i++) {
 		if (strlen(unique_headers[i]) == key_size &&
 		    strncasecmp(key, unique_headers[i], key_size) == 0)
@@ -150,10 +153,14 @@ hdr_scan_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_siz
 	return MHD_YES;
 }
 
-/* Returns 0 when the header set is acceptable, else the status to answer. */
+/* Returns 0 when the header set is acceptable, else the status to answer.
+ * method and version point into MHD's copy of the head (the request line
+ * starts at method), which httphead_block_ok reads whole: MHD cuts a value
+ * at a NUL before any lookup would see it. */
 static unsigned
-hdr_hygiene(struct MHD_Connection *c)
+hdr_hygiene(struct MHD_Connection *c, const char *method, const char *version)
 {
+	const union MHD_ConnectionInfo *ci;
 	struct hdr_scan s;
 	size_t i;
 
@@ -161,7 +168,9 @@ hdr_hygiene(struct MHD_Connection *c)
 	(void)MHD_get_connection_values_n(c, MHD_HEADER_KIND, hdr_scan_one, &s);
 	if (s.total > LIM_HTTP_HEADERS)
 		return 431;
-	if (s.bad_value)
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (ci == NULL ||
+	    !httphead_block_ok(method, ci->header_size, version, s.fields, s.total))
 		return 400;
 	for (i = 0; i < N_UNIQUE; i++) {
 		if (s.counts[i] > 1)
@@ -170,6 +179,16 @@ hdr_hygiene(struct MHD_Connection *c)
 	/* both framings at once is the classic smuggling vector */
 	if (s.counts[0] > 0 && s.counts[1] > 0)
 		return 400;
+	for (i = 0; i < s.total; i++) {
+		struct slice name;
+		unsigned port;
+
+		if (s.fields[i].key_len == 4 && strncasecmp(s.fields[i].key, "host", 4) == 0 &&
+		    !httphead_host_parse(sl_trim_ows((struct slice){s.fields[i].val,
+								    s.fields[i].val_len}),
+					 &name, &port))
+			return 400;
+	}
 	return 0;
 }
 
@@ -260,26 +279,15 @@ list_has_ci(char *const *list, size_t n, struct slice v)
 	return false;
 }
 
-/* An allowed_hosts entry without a port matches that host on any port. */
+/* host is a value httphead_host_parse accepted, name its host part. An
+ * allowed_hosts entry without a port matches that host on any port. */
 static bool
-host_allowed(const struct ig_config *cfg, struct slice host)
+host_allowed(const struct ig_config *cfg, struct slice host, struct slice name)
 {
-	const char *colon;
-	struct slice name = host;
 	size_t i;
 
 	if (list_has_ci(cfg->allowed_hosts, cfg->n_allowed_hosts, host))
 		return true;
-	if (host.len > 0 && host.p[0] == '[') {
-		colon = memchr(host.p, ']', host.len);
-		if (colon == NULL)
-			return false;
-		name.len = (size_t)(colon - host.p) + 1;
-	} else {
-		colon = memchr(host.p, ':', host.len);
-		if (colon != NULL)
-			name.len = (size_t)(colon - host.p);
-	}
 	for (i = 0; i < cfg->n_allowed_hosts; i++) {
 		const char *e = cfg->allowed_hosts[i];
 
@@ -553,6 +561,21 @@ serve_mcp(struct req *r)
 	r->mreq.principal = &r->principal;
 	r->mreq.rid = r->rid;
 
+	/* One token cannot hold every stream or every executor slot: GET
+	 * opens a stream, everything else is a call while it runs. */
+	r->slot = r->method == MCP_HTTP_GET ? HCONN_SLOT_STREAM : HCONN_SLOT_CALL;
+	if (!hconn_token_acquire(r->h->conns, r->principal.id, r->slot)) {
+		bool stream = r->slot == HCONN_SLOT_STREAM;
+
+		r->slot = HCONN_SLOT_NONE;
+		log_info(r->rid, "msg=\"token cap\" kind=%s", stream ? "streams" : "calls");
+		return respond_error(r, 429, stream ? "Too Many Requests: this token has too many "
+						      "streams open"
+						    : "Too Many Requests: this token has too many "
+						      "requests in progress");
+	}
+	r->slot_token = r->principal.id;
+
 	mcp_reply_init(&reply);
 	mcp_handle(r->h->mcp, &r->mreq, &reply);
 	if (reply.kind == MCP_REPLY_CALL) {
@@ -657,14 +680,22 @@ declared_too_large(struct req *r, size_t limit)
 /* Everything decided from the request head: hygiene, route, Origin, Host,
  * token, declared length. Returns true when a response was queued. */
 static bool
-check_head(struct req *r, const char *url, enum MHD_Result *ret_r)
+check_head(struct req *r, const char *method, const char *url, const char *version,
+	   enum MHD_Result *ret_r)
 {
 	const struct ig_config *cfg = r->h->cfg;
 	struct slice v = {NULL, 0};
+	struct slice host_name = {NULL, 0};
+	unsigned host_port = 0;
 	unsigned status;
 	bool have;
+	bool have_host;
 
-	status = hdr_hygiene(r->conn);
+	status = hdr_hygiene(r->conn, method, version);
+	have_host = hdr_get(r->conn, "Host", &v);
+	if (status == 0 && have_host &&
+	    !httphead_host_parse(sl_trim_ows(v), &host_name, &host_port))
+		status = 400;
 	if (status != 0) {
 		log_info(r->rid, "msg=\"refused header set\" status=%u", status);
 		*ret_r = respond_error(r, status, status == 431 ? "Too many header fields"
@@ -693,8 +724,9 @@ check_head(struct req *r, const char *url, enum MHD_Result *ret_r)
 		*ret_r = respond_error(r, 403, "Forbidden: Origin not allowed");
 		return true;
 	}
-	have = hdr_get(r->conn, "Host", &v);
-	if (cfg->n_allowed_hosts > 0 && (!have || !host_allowed(cfg, sl_trim_ows(v)))) {
+	(void)hdr_get(r->conn, "Host", &v);
+	if (cfg->n_allowed_hosts > 0 &&
+	    (!have_host || !host_allowed(cfg, sl_trim_ows(v), host_name))) {
 		log_info(r->rid, "msg=\"host refused\"");
 		*ret_r = respond_error(r, 403, "Forbidden: Host not allowed");
 		return true;
@@ -729,6 +761,59 @@ check_head(struct req *r, const char *url, enum MHD_Result *ret_r)
 	return true;
 }
 
+/* The Forwarded and X-Forwarded-For fields, in received order. */
+struct fwd_scan {
+	struct slice fwd[LIM_HTTP_HEADERS];
+	size_t n_fwd;
+	struct slice xff[LIM_HTTP_HEADERS];
+	size_t n_xff;
+};
+
+static enum MHD_Result
+fwd_scan_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+	     const char *value, size_t value_size)
+{
+	struct fwd_scan *f = cls;
+
+	(void)kind;
+	if (key_size == 9 && strncasecmp(key, "forwarded", 9) == 0 && f->n_fwd < LIM_HTTP_HEADERS)
+		f->fwd[f->n_fwd++] = (struct slice){value, value_size};
+	if (key_size == 15 && strncasecmp(key, "x-forwarded-for", 15) == 0 &&
+	    f->n_xff < LIM_HTTP_HEADERS)
+		f->xff[f->n_xff++] = (struct slice){value, value_size};
+	return MHD_YES;
+}
+
+/* The client's address: the peer's, unless the peer is one of
+ * trusted_proxies and its Forwarded (preferred) or X-Forwarded-For names
+ * one; an untrusted peer's headers are ignored. Then the per-client cap.
+ * Returns true when a response was queued. */
+static bool
+check_client(struct req *r, enum MHD_Result *ret_r)
+{
+	struct fwd_scan f;
+	uint8_t addr[16] = {0};
+	bool named = false;
+
+	if (r->hc == NULL)
+		return false;
+	if (hconn_peer_trusted(r->hc)) {
+		memset(&f, 0, sizeof(f));
+		(void)MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, fwd_scan_one, &f);
+		if (f.n_fwd > 0)
+			named = httphead_forwarded_client(f.fwd, f.n_fwd, true, r->h->trusted,
+							  r->h->cfg->n_trusted_proxies, addr);
+		else if (f.n_xff > 0)
+			named = httphead_forwarded_client(f.xff, f.n_xff, false, r->h->trusted,
+							  r->h->cfg->n_trusted_proxies, addr);
+	}
+	if (hconn_set_client(r->h->conns, r->hc, named ? addr : NULL))
+		return false;
+	log_info(r->rid, "msg=\"client cap\"");
+	*ret_r = respond_error(r, 503, "Service Unavailable: too many requests from this client");
+	return true;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -737,11 +822,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	struct req *r = *con_cls;
 	enum MHD_Result ret = MHD_YES;
 
-	(void)version;
 	if (r == NULL) {
+		const union MHD_ConnectionInfo *ci;
+
 		r = calloc(1, sizeof(*r));
 		if (r == NULL)
 			return MHD_NO;
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		r->hc = ci != NULL ? ci->socket_context : NULL;
 		r->h = h;
 		r->conn = conn;
 		r->rid = atomic_fetch_add(&h->next_rid, 1) + 1;
@@ -750,7 +838,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		buf_init(&r->body, h->cfg->max_body);
 		*con_cls = r;
 		atomic_fetch_add(&h->active, 1);
-		(void)check_head(r, url, &ret);
+		if (!check_head(r, method, url, version, &ret))
+			(void)check_client(r, &ret);
 		return ret;
 	}
 	if (r->responded) {
@@ -776,6 +865,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 			return respond_error(r, 413, "Payload Too Large");
 		return MHD_YES;
 	}
+	if (!r->received && r->hc != NULL)
+		hconn_received(h->conns, r->hc); /* the request deadline stops here */
+	r->received = true;
 	if (r->discarded > 0)
 		return respond_error(r, 413, "Payload Too Large");
 	if (r->route == ROUTE_MCP)
@@ -791,6 +883,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http *h = cls;
 	struct req *r = *con_cls;
+	char client[64] = "-";
 
 	(void)conn;
 	if (r == NULL)
@@ -799,12 +892,64 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		mcp_call_abandon(r->call);
 		mcp_call_unref(r->call);
 	}
-	log_info(r->rid, "msg=\"request\" status=%u ms=%lld end=%d", r->status,
-		 (long long)(now_ms() - r->start_ms), (int)toe);
+	hconn_token_release(h->conns, r->slot_token, r->slot);
+	if (r->hc != NULL)
+		hconn_client_str(r->hc, client, sizeof(client));
+	log_info(r->rid, "msg=\"request\" status=%u ms=%lld end=%d client=%s", r->status,
+		 (long long)(now_ms() - r->start_ms), (int)toe, client);
+	if (r->hc != NULL)
+		hconn_idle(h->conns, r->hc); /* keep-alive: the next request's deadline */
 	buf_free(&r->body);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&h->active, 1);
+}
+
+/* The accept policy: refuse or evict rather than queue (httpconn.h). */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http *h = cls;
+
+	if (hconn_admit(h->conns, addr, addrlen))
+		return MHD_YES;
+	log_debug(0, "msg=\"connection refused\" reason=full");
+	return MHD_NO;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+	      enum MHD_ConnectionNotificationCode code)
+{
+	struct http *h = cls;
+	const union MHD_ConnectionInfo *fd;
+	const union MHD_ConnectionInfo *ad;
+	socklen_t len;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		/* before libmicrohttpd closes the socket: the reaper never
+		 * shuts down a descriptor that has been reused */
+		hconn_close(h->conns, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ad = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (fd == NULL || ad == NULL || ad->client_addr == NULL)
+		return;
+	len = ad->client_addr->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
+						     : (socklen_t)sizeof(struct sockaddr_in);
+	*socket_context = hconn_open(h->conns, fd->connect_fd, ad->client_addr, len);
+}
+
+/* Routes are plain paths compared as sent: never percent-decoded, so a
+ * decoded %00 cannot cut a URL short. */
+static size_t
+url_keep(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) IG_PRINTF(2, 0);
@@ -929,7 +1074,9 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, stru
 {
 	struct http *h = calloc(1, sizeof(*h));
 	struct sockaddr_storage ss;
+	struct hconn_limits lim;
 	unsigned flags;
+	size_t i;
 
 	if (h == NULL) {
 		*error_r = "out of memory";
@@ -954,23 +1101,55 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, stru
 		MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	h->trusted = calloc(cfg->n_trusted_proxies + 1, sizeof(*h->trusted));
+	if (h->trusted == NULL) {
+		*error_r = "out of memory";
+		goto fail;
+	}
+	for (i = 0; i < cfg->n_trusted_proxies; i++) {
+		if (!httphead_net_parse(sl_from_cstr(cfg->trusted_proxies[i]), &h->trusted[i])) {
+			*error_r = "trusted_proxies: not an address or prefix";
+			goto fail;
+		}
+	}
+	lim = (struct hconn_limits){.max_connections = cfg->max_connections,
+				    .per_client = cfg->max_connections_per_ip,
+				    .request_timeout_s = cfg->request_timeout_s,
+				    .streams_per_token = cfg->max_streams_per_token,
+				    .calls_per_token = cfg->max_calls_per_token,
+				    .trusted = h->trusted,
+				    .n_trusted = cfg->n_trusted_proxies};
+	h->conns = hconn_table_new(&lim);
+	if (h->conns == NULL) {
+		*error_r = "out of memory";
+		goto fail;
+	}
 	h->d = MHD_start_daemon(
-		flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, h,
+		flags, (uint16_t)cfg->listen_port, on_accept, h, on_request, h,
 		/* the logger first, so MHD never prints on its own */
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+		MHD_OPTION_UNESCAPE_CALLBACK, url_keep, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LIM_HTTP_CONN_PER_IP,
+		on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+		/* the caps are hconn's; MHD's own limit only has to leave room
+		 * for evicted connections it has yet to clean up (at its limit
+		 * it would stop accepting and let the backlog queue) */
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections * 2 + 16,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, LIM_HTTP_HEADER_BYTES + (size_t)16 * 1024,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE,
-		(unsigned)1, MHD_OPTION_END);
+		/* no MHD_OPTION_LISTENING_ADDRESS_REUSE: with SO_REUSEPORT a
+		 * second server on the same address would silently share the
+		 * traffic (MHD's default SO_REUSEADDR only lets a restart bind
+		 * while old connections linger in TIME_WAIT) */
+		MHD_OPTION_END);
 	if (h->d == NULL) {
 		*error_r = "cannot listen (address in use or not available?)";
 		goto fail;
 	}
 	return h;
 fail:
+	hconn_table_free(h->conns);
+	free(h->trusted);
 	free(h->prm_json);
 	free(h->challenge);
 	free(h->challenge_invalid);
@@ -1006,6 +1185,8 @@ http_stop(struct http *h)
 	if (h == NULL)
 		return;
 	MHD_stop_daemon(h->d);
+	hconn_table_free(h->conns); /* every connection is closed by now */
+	free(h->trusted);
 	free(h->prm_json);
 	free(h->challenge);
 	free(h->challenge_invalid);

@@ -20,6 +20,7 @@ struct sess {
 	char proto[LIM_PROTOCOL_VERSION + 1];
 	int log_level;
 	int64_t last_used;
+	uint64_t seq;      /* creation order: ties in last_used (seconds) go oldest first */
 	uint64_t next_stream;
 	struct stream *streams[SESS_STREAMS];
 	struct stream *standalone;
@@ -28,6 +29,8 @@ struct sess {
 struct sess_table {
 	pthread_mutex_t lock;
 	size_t cap;
+	size_t token_cap; /* sessions one token may hold */
+	uint64_t next_seq;
 	size_t count;
 	int64_t idle_s;
 	size_t nbuckets;
@@ -54,6 +57,7 @@ sess_table_new(size_t cap, int64_t idle_s)
 	if (t == NULL)
 		return NULL;
 	t->cap = cap;
+	t->token_cap = cap < LIM_SESSIONS_PER_TOKEN ? cap : LIM_SESSIONS_PER_TOKEN;
 	t->idle_s = idle_s;
 	t->nbuckets = cap < 16 ? 16 : cap;
 	t->buckets = calloc(t->nbuckets, sizeof(struct sess *));
@@ -155,6 +159,40 @@ sess_expire_locked(struct sess_table *t, int64_t now, struct sess **dead)
 	return n;
 }
 
+/* Lock held. Keeps token_id under its share of the table so that one tenant
+ * never fills it for the others: at the share, the token's least recently
+ * used session that no request holds is evicted (onto *dead when it must be
+ * freed). Returns false when every one of its sessions is in use. */
+static bool
+sess_token_make_room_locked(struct sess_table *t, int64_t token_id, struct sess **dead)
+{
+	struct sess *oldest = NULL;
+	struct sess *s;
+	size_t n = 0;
+	size_t i;
+
+	for (i = 0; i < t->nbuckets; i++) {
+		for (s = t->buckets[i]; s != NULL; s = s->next) {
+			if (s->token_id != token_id)
+				continue;
+			n++;
+			if (s->refs == 1 &&
+			    (oldest == NULL || s->last_used < oldest->last_used ||
+			     (s->last_used == oldest->last_used && s->seq < oldest->seq)))
+				oldest = s;
+		}
+	}
+	if (n < t->token_cap)
+		return true;
+	if (oldest == NULL)
+		return false;
+	if (sess_unlink_locked(t, oldest)) {
+		oldest->next = *dead;
+		*dead = oldest;
+	}
+	return true;
+}
+
 static void
 sess_free_list(struct sess *dead)
 {
@@ -199,12 +237,13 @@ sess_create(struct sess_table *t, int64_t token_id, const char *proto, int64_t n
 	pthread_mutex_lock(&t->lock);
 	if (t->count >= t->cap)
 		(void)sess_expire_locked(t, now, &dead);
-	if (t->count >= t->cap) {
+	if (!sess_token_make_room_locked(t, token_id, &dead) || t->count >= t->cap) {
 		pthread_mutex_unlock(&t->lock);
 		sess_free_list(dead);
 		free(s);
 		return IG_EBUSY;
 	}
+	s->seq = t->next_seq++;
 	b = sess_hash(s->id, SESS_ID_LEN, t->nbuckets);
 	s->next = t->buckets[b];
 	t->buckets[b] = s;

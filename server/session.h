@@ -29,8 +29,11 @@ struct sess_table *sess_table_new(size_t cap, int64_t idle_s);
 void sess_table_free(struct sess_table *t);
 
 /* Creates a session owned by token_id that negotiated proto. Expires idle
- * sessions first when full; IG_EBUSY if still full. *s_r carries a
- * reference the caller drops with sess_unref. */
+ * sessions first when full; IG_EBUSY if still full. A token holds at most
+ * LIM_SESSIONS_PER_TOKEN (or cap, if smaller): past that its least recently
+ * used session that no request holds is evicted, and IG_EBUSY when all of
+ * them are in use, so one token never fills the table for the others. *s_r
+ * carries a reference the caller drops with sess_unref. */
 enum ig_err sess_create(struct sess_table *t, int64_t token_id, const char *proto, int64_t now,
 			struct sess **s_r) IG_MUST_CHECK;
 /* Finds a live session by id for token_id and marks it used. IG_ENOTFOUND

@@ -2,7 +2,11 @@
 #include "server/srv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +110,45 @@ audit_process(struct audit *au, const char *kind, const struct ig_config *cfg, i
 	return err;
 }
 
+/* One server per data_dir: two would interleave state.db, cache.db and the
+ * audit chain, and (with SO_REUSEPORT) split the listen address, so that
+ * legacy sessions 404 at random. The lock is an flock on the directory
+ * itself, held for the life of the process and released by the kernel
+ * however it ends; only `serve` takes it, so the CLI commands that work
+ * beside a running server (audit query, outbox approve, token …) still do.
+ * Returns the open descriptor, or -1 with *error_r. */
+static int
+data_dir_lock(const char *dir, const char **error_r)
+{
+	static char msg[512];
+	int fd;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		*error_r = "cannot create data_dir";
+		return -1;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		*error_r = "cannot open data_dir";
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK)
+			(void)snprintf(msg, sizeof(msg),
+				       "another imapgate serve is running on data_dir %s "
+				       "(it holds the data_dir lock); stop it first",
+				       dir);
+		else
+			(void)snprintf(msg, sizeof(msg), "cannot lock data_dir %s", dir);
+		*error_r = msg;
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 {
@@ -127,9 +170,15 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 	enum log_level lvl;
 	int rc = 1;
 	int64_t drain_ms = (int64_t)cfg->shutdown_timeout_s * 1000;
+	int lock_fd;
 
 	if (log_level_parse(cfg->log_level, &lvl))
 		log_set_level(lvl);
+	lock_fd = data_dir_lock(cfg->data_dir, &error);
+	if (lock_fd < 0) {
+		log_error(0, "msg=\"cannot start\" error=\"%s\"", error);
+		return 1;
+	}
 	signals_block(&set);
 	/* No audit log, no service (DESIGN §9). */
 	if (audit_open(cfg->data_dir, &au, &error) != IG_OK)
@@ -219,5 +268,6 @@ out:
 	audit_close(au);
 	if (rc == 0)
 		log_info(0, "msg=\"stopped\"");
+	(void)close(lock_fd); /* releases the data_dir lock */
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "server/session.h"
 #include "server/stream.h"
 
@@ -95,6 +96,55 @@ test_capacity_and_expiry(void **state)
 	sess_table_free(t);
 }
 
+/* A7: one token creating sessions as fast as it can never fills the table
+ * for another: past its share it evicts its own least recently used idle
+ * session, and a session a request holds is never the one evicted. */
+static void
+test_token_share(void **state)
+{
+	struct sess_table *t = sess_table_new(LIM_SESSIONS_PER_TOKEN * 3, 100000);
+	struct sess *first = NULL;
+	char first_id[SESS_ID_LEN];
+	struct sess *held = NULL;
+	struct sess *last = NULL;
+	struct sess *s;
+	struct sess *f;
+	struct sess *others[LIM_SESSIONS_PER_TOKEN];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(sess_create(t, 1, "2025-11-25", 0, &first), IG_OK);
+	memcpy(first_id, sess_id(first), SESS_ID_LEN);
+	sess_unref(first); /* only the table holds it now: idle */
+	assert_int_equal(sess_create(t, 1, "2025-11-25", 0, &held), IG_OK); /* kept */
+	for (i = 0; i < 20 * LIM_SESSIONS_PER_TOKEN; i++) {
+		/* the same second for all: ties go to the oldest created */
+		assert_int_equal(sess_create(t, 1, "2025-11-25", 1, &s), IG_OK);
+		sess_unref(last);
+		last = s;
+		assert_true(sess_count(t) <= LIM_SESSIONS_PER_TOKEN);
+	}
+	/* the oldest idle one went, the held one stayed, the newest is there */
+	assert_int_equal(sess_find(t, (struct slice){first_id, SESS_ID_LEN}, 1, 5000, &f),
+			 IG_ENOTFOUND);
+	assert_int_equal(sess_find(t, id_of(held), 1, 5000, &f), IG_OK);
+	sess_unref(f);
+	assert_int_equal(sess_find(t, id_of(last), 1, 5000, &f), IG_OK);
+	sess_unref(f);
+	/* every other token still gets its whole share */
+	for (i = 0; i < LIM_SESSIONS_PER_TOKEN; i++)
+		assert_int_equal(sess_create(t, 2, "2025-11-25", 5000, &others[i]), IG_OK);
+	/* token 2 holds all of its sessions: the next is refused, not stolen */
+	assert_int_equal(sess_create(t, 2, "2025-11-25", 5000, &s), IG_EBUSY);
+	assert_int_equal(sess_create(t, 3, "2025-11-25", 5000, &s), IG_OK);
+	sess_unref(s);
+	for (i = 0; i < LIM_SESSIONS_PER_TOKEN; i++)
+		sess_unref(others[i]);
+	sess_unref(held);
+	sess_unref(last);
+	sess_table_free(t);
+}
+
 static void
 test_terminate(void **state)
 {
@@ -169,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_id_format_and_uniqueness),
 		cmocka_unit_test(test_bound_to_token),
 		cmocka_unit_test(test_capacity_and_expiry),
+		cmocka_unit_test(test_token_share),
 		cmocka_unit_test(test_terminate),
 		cmocka_unit_test(test_streams_per_session),
 	};
