@@ -93,6 +93,9 @@
 #define LIM_IMAP_PASSWORD 1024               /* bytes read from password_file */
 #define LIM_IMAP_TEXT 200                    /* server text kept in an error message */
 #define LIM_IMAP_COPYUID 1000                /* UID pairs kept from one COPYUID code (more: unknown) */
+#define LIM_IMAP_SEARCH_NUMS 5000000         /* numbers (SEARCH) or set elements (ESEARCH ALL) in one
+                                               response: LIM_SYNC_UIDS, the largest folder listed */
+#define LIM_IMAP_SEARCH_TOKEN 256            /* one token of a SEARCH/ESEARCH line (numbers, names, tag) */
 
 /* Content (content/) -- DESIGN §5.2, §5.3. Structure over a limit is refused
  * (IG_ELIMIT -> ERR_TOO_LARGE); text over a limit is truncated with
