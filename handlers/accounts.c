@@ -108,6 +108,24 @@ imap_fail_code(enum imap_fail f)
 		return "ERR_CONFIG";
 	case IMAP_FAIL_BUSY:
 		return "ERR_BUSY";
+	case IMAP_FAIL_HAS_CHILDREN:
+		return "ERR_HAS_CHILDREN";
+	case IMAP_FAIL_OVER_QUOTA:
+		return "ERR_OVER_QUOTA";
+	case IMAP_FAIL_SERVER_LIMIT:
+		return "ERR_SERVER_LIMIT";
+	case IMAP_FAIL_NO_PERMISSION:
+		return "ERR_PERMISSION_DENIED";
+	case IMAP_FAIL_IN_USE:
+		return "ERR_IN_USE";
+	case IMAP_FAIL_UNAVAILABLE:
+		return "ERR_SERVER_UNAVAILABLE";
+	case IMAP_FAIL_SERVER_ERROR:
+		return "ERR_SERVER_ERROR";
+	case IMAP_FAIL_CANNOT:
+		return "ERR_NOT_POSSIBLE";
+	case IMAP_FAIL_EXPUNGED:
+		return "ERR_NOT_FOUND";
 	case IMAP_FAIL_INTERNAL:
 		break;
 	}

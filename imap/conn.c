@@ -55,6 +55,8 @@ static const char *const fail_names[] = {
 	"none",     "not_found",    "exists",     "refused",     "tls",
 	"auth",     "timeout",      "conn_lost",  "protocol",    "too_large",
 	"unsupported", "config",    "busy",       "invalid",     "internal",
+	"has_children", "over_quota", "server_limit", "no_permission", "in_use",
+	"unavailable", "server_error", "cannot",   "expunged",
 };
 
 const char *
@@ -537,29 +539,50 @@ tagged_fail(const struct imap_resp *r, struct imap_error *err)
 		imap_error_set(err, IMAP_FAIL_PROTOCOL, "server rejected the command: %s", t);
 		return IMAP_FAIL_PROTOCOL;
 	}
-	switch (r->code) {
+	f = imap_code_fail(r->code);
+	imap_error_set(err, f, "server said NO: %s", t);
+	return f;
+}
+
+enum imap_fail
+imap_code_fail(int code)
+{
+	switch ((enum imap_code)code) {
 	case IMAP_CODE_TRYCREATE:
 	case IMAP_CODE_NONEXISTENT:
-		f = IMAP_FAIL_NOT_FOUND;
-		break;
+		return IMAP_FAIL_NOT_FOUND;
 	case IMAP_CODE_ALREADYEXISTS:
-		f = IMAP_FAIL_EXISTS;
-		break;
+		return IMAP_FAIL_EXISTS;
 	case IMAP_CODE_AUTHENTICATIONFAILED:
 	case IMAP_CODE_AUTHORIZATIONFAILED:
 	case IMAP_CODE_PRIVACYREQUIRED:
-		f = IMAP_FAIL_AUTH;
-		break;
-	case IMAP_CODE_LIMIT:
+	case IMAP_CODE_EXPIRED:
+		return IMAP_FAIL_AUTH;
+	case IMAP_CODE_HASCHILDREN:
+		return IMAP_FAIL_HAS_CHILDREN;
 	case IMAP_CODE_OVERQUOTA:
-		f = IMAP_FAIL_TOO_LARGE;
-		break;
+		return IMAP_FAIL_OVER_QUOTA;
+	case IMAP_CODE_LIMIT:
+		return IMAP_FAIL_SERVER_LIMIT;
+	case IMAP_CODE_NOPERM:
+	case IMAP_CODE_CONTACTADMIN:
+		return IMAP_FAIL_NO_PERMISSION;
+	case IMAP_CODE_INUSE:
+		return IMAP_FAIL_IN_USE;
+	case IMAP_CODE_UNAVAILABLE:
+		return IMAP_FAIL_UNAVAILABLE;
+	case IMAP_CODE_SERVERBUG:
+	case IMAP_CODE_CORRUPTION:
+		return IMAP_FAIL_SERVER_ERROR;
+	case IMAP_CODE_CANNOT:
+		return IMAP_FAIL_CANNOT;
+	case IMAP_CODE_EXPUNGEISSUED:
+		return IMAP_FAIL_EXPUNGED;
+	case IMAP_CODE_CLIENTBUG: /* the server faults our command */
+		return IMAP_FAIL_PROTOCOL;
 	default:
-		f = IMAP_FAIL_REFUSED;
-		break;
+		return IMAP_FAIL_REFUSED;
 	}
-	imap_error_set(err, f, "server said NO: %s", t);
-	return f;
 }
 
 enum imap_fail

@@ -33,7 +33,18 @@ enum imap_fail {
 	IMAP_FAIL_BUSY,      /* the account's queue is full */
 	IMAP_FAIL_INVALID,   /* a bad argument (CR/LF/NUL, bad name) */
 	IMAP_FAIL_INTERNAL,
+	/* NO with an RFC 5530 / RFC 9051 response code (imap_code_fail) */
+	IMAP_FAIL_HAS_CHILDREN,  /* [HASCHILDREN] */
+	IMAP_FAIL_OVER_QUOTA,    /* [OVERQUOTA] */
+	IMAP_FAIL_SERVER_LIMIT,  /* [LIMIT] */
+	IMAP_FAIL_NO_PERMISSION, /* [NOPERM], [CONTACTADMIN] */
+	IMAP_FAIL_IN_USE,        /* [INUSE] */
+	IMAP_FAIL_UNAVAILABLE,   /* [UNAVAILABLE] */
+	IMAP_FAIL_SERVER_ERROR,  /* [SERVERBUG], [CORRUPTION] */
+	IMAP_FAIL_CANNOT,        /* [CANNOT] */
+	IMAP_FAIL_EXPUNGED,      /* [EXPUNGEISSUED] */
 };
+#define IMAP_FAIL_LAST IMAP_FAIL_EXPUNGED
 
 /* A failure and a short message safe to show: static text plus at most
  * LIM_IMAP_TEXT bytes of filtered server text, never credentials. */
@@ -44,6 +55,11 @@ struct imap_error {
 
 /* Stable lower-case name ("tls", "timeout", ...). */
 const char *imap_fail_str(enum imap_fail f);
+/* The failure a tagged NO with response code `code` (enum imap_code,
+ * imap/parse.h) stands for: RFC 3501 TRYCREATE, RFC 5530 and RFC 9051
+ * HASCHILDREN each to a specific one; no code or another code is
+ * IMAP_FAIL_REFUSED. */
+enum imap_fail imap_code_fail(int code);
 /* Sets err (first failure wins when err->fail is already set and keep is
  * true). */
 void imap_error_set(struct imap_error *err, enum imap_fail f, const char *fmt, ...)
