@@ -119,6 +119,15 @@ imap_login(struct imap_conn *c, const char *user, const char *password, struct i
 	return f;
 }
 
+enum imap_fail
+imap_capability(struct imap_conn *c, struct imap_error *err)
+{
+	struct imap_cmd cmd;
+
+	imap_cmd_init(&cmd, c, "CAPABILITY");
+	return run_simple(c, &cmd, NULL, NULL, NULL, err);
+}
+
 struct enable_ctx {
 	bool utf8;
 };

@@ -19,6 +19,8 @@ struct imap_resp;
  * wiped from every buffer the command used; it is never logged. */
 enum imap_fail imap_login(struct imap_conn *c, const char *user, const char *password,
 			  struct imap_error *err);
+/* CAPABILITY: the connection's list is replaced by the answer. */
+enum imap_fail imap_capability(struct imap_conn *c, struct imap_error *err);
 /* ENABLE the given extensions among CONDSTORE, QRESYNC, UTF8=ACCEPT when
  * offered; records UTF8=ACCEPT on the connection. */
 enum imap_fail imap_enable(struct imap_conn *c, bool condstore, bool qresync, bool utf8,

@@ -814,6 +814,35 @@ starttls(struct imap_conn *c, int64_t deadline, struct imap_error *err)
 	return tls_handshake(c, deadline, err);
 }
 
+static const char speaks_smtp[] =
+	"the server speaks SMTP, not IMAP (it greets with 220): check the port";
+
+/* An SMTP server greets with "220 " or "220-" (RFC 5321 §4.2): a port
+ * mix-up worth naming. The greeting is the first thing read. */
+static bool
+greeting_is_smtp(const struct imap_conn *c)
+{
+	return c->in_len >= 4 && memcmp(c->in, "220", 3) == 0 && (c->in[3] == ' ' || c->in[3] == '-');
+}
+
+bool
+imap_port_speaks_smtp(const struct imap_conn_opts *o)
+{
+	struct imap_conn c;
+	struct imap_error e = {IMAP_FAIL_NONE, ""};
+	int64_t deadline = imap_now_ms() + (int64_t)(o->connect_timeout_s != 0 ? o->connect_timeout_s : 5) * 1000;
+	bool smtp = false;
+
+	memset(&c, 0, sizeof(c));
+	c.fd = -1;
+	c.o = *o;
+	if (tcp_connect(&c, deadline, &e) == IMAP_FAIL_NONE && raw_read(&c, deadline) == IG_OK)
+		smtp = greeting_is_smtp(&c);
+	if (c.fd >= 0)
+		(void)close(c.fd);
+	return smtp;
+}
+
 struct imap_conn *
 imap_conn_open(const struct imap_conn_opts *o, struct imap_error *err)
 {
@@ -842,8 +871,11 @@ imap_conn_open(const struct imap_conn_opts *o, struct imap_error *err)
 		goto fail;
 	c->job_deadline = deadline;
 	f = imap_conn_read(c, deadline, &r, err);
-	if (f != IMAP_FAIL_NONE)
+	if (f != IMAP_FAIL_NONE || greeting_is_smtp(c)) {
+		if (greeting_is_smtp(c))
+			imap_error_set(err, IMAP_FAIL_PROTOCOL, "%s", speaks_smtp);
 		goto fail;
+	}
 	if (r->kind != IMAP_RESP_UNTAGGED || r->type != IMAP_U_COND ||
 	    (r->cond != IMAP_OK && r->cond != IMAP_PREAUTH && r->cond != IMAP_BYE)) {
 		imap_error_set(err, IMAP_FAIL_PROTOCOL, "unexpected greeting");

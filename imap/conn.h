@@ -85,6 +85,11 @@ struct imap_conn_opts {
  * greeting and the capabilities. NULL with *err set on failure. The host and
  * ca_file strings must outlive the connection. */
 struct imap_conn *imap_conn_open(const struct imap_conn_opts *o, struct imap_error *err);
+/* Whether the server at o's host and port greets in plaintext like an SMTP
+ * server ("220"), within o's connect timeout (imapgate probe names the
+ * mix-up). A TLS-wrapped SMTP greeting fails imap_conn_open with a message
+ * saying so. */
+bool imap_port_speaks_smtp(const struct imap_conn_opts *o);
 /* Closes without LOGOUT; NULL-safe. */
 void imap_conn_free(struct imap_conn *c);
 

@@ -39,7 +39,7 @@ enum srch_state {
 
 enum item { I_MIN, I_MAX, I_COUNT, I_MODSEQ };
 
-static const size_t keep_small = 64 * 1024; /* bytes kept between responses */
+static const size_t keep_small = (size_t)64 * 1024; /* bytes kept between responses */
 
 void
 imap_srch_begin(struct imap_srch *s, bool esearch)
@@ -405,7 +405,9 @@ imap_srch_feed(struct imap_srch *s, const char *in, size_t len, size_t *used_r,
 				s->tok[s->tlen++] = c;
 			}
 		} else if (s->need_sep && c != ' ' && c != ')' && c != '\r') {
-			err = bad(error_r, s);
+			/* a quoted string runs into the next token */
+			s->st = X_DONE; /* anything is malformed now */
+			err = take(s, T_END, error_r);
 		} else if (c == ' ' || c == '\r') {
 			s->need_sep = false;
 			s->cr = c == '\r';
