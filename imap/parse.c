@@ -399,11 +399,10 @@ frame(struct imap_parser *p, const char *in, size_t len, size_t *used_r)
 		if (buf_err(&p->raw) != IG_OK)
 			return fail(p, buf_err(&p->raw), "response too large");
 		if (!p->probed) {
-			if (!p->first_seg || p->in_quote || c == '\r')
-				p->probed = true;
-			else if (c == ' ')
+			if (c == ' ' && p->first_seg && !p->in_quote)
 				search_probe(p);
-			else if (p->raw.len >= SEARCH_PROBE)
+			else if (!p->first_seg || p->in_quote || c == '\r' ||
+				 p->raw.len >= SEARCH_PROBE)
 				p->probed = true;
 			if (p->st == FR_SEARCH)
 				continue;
