@@ -105,6 +105,9 @@
 #define LIM_IMAP_SKIP ((size_t)256 * 1024 * 1024) /* bytes of one over-limit FETCH response read
 						   and dropped (imap/parse_skip.h); more
 						   drops the connection */
+#define LIM_IMAP_SEARCH_NUMS 5000000         /* numbers (SEARCH) or set elements (ESEARCH ALL) in one
+                                               response: LIM_SYNC_UIDS, the largest folder listed */
+#define LIM_IMAP_SEARCH_TOKEN 256            /* one token of a SEARCH/ESEARCH line (numbers, names, tag) */
 
 /* Content (content/) -- DESIGN §5.2, §5.3. Structure over a limit is refused
  * (IG_ELIMIT -> ERR_TOO_LARGE); text over a limit is truncated with

@@ -11,6 +11,8 @@
 #include "audit/audit.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/limits.h"
+#include "imap/cmd.h"
 #include "imap/sync.h"
 #include "imap/tls.h"
 #include "store/cache.h"
@@ -110,6 +112,24 @@ imap_fail_code(enum imap_fail f)
 		return "ERR_BUSY";
 	case IMAP_FAIL_CANCELLED:
 		return "ERR_CANCELLED";
+	case IMAP_FAIL_HAS_CHILDREN:
+		return "ERR_HAS_CHILDREN";
+	case IMAP_FAIL_OVER_QUOTA:
+		return "ERR_OVER_QUOTA";
+	case IMAP_FAIL_SERVER_LIMIT:
+		return "ERR_SERVER_LIMIT";
+	case IMAP_FAIL_NO_PERMISSION:
+		return "ERR_PERMISSION_DENIED";
+	case IMAP_FAIL_IN_USE:
+		return "ERR_IN_USE";
+	case IMAP_FAIL_UNAVAILABLE:
+		return "ERR_SERVER_UNAVAILABLE";
+	case IMAP_FAIL_SERVER_ERROR:
+		return "ERR_SERVER_ERROR";
+	case IMAP_FAIL_CANNOT:
+		return "ERR_NOT_POSSIBLE";
+	case IMAP_FAIL_EXPUNGED:
+		return "ERR_NOT_FOUND";
 	case IMAP_FAIL_INTERNAL:
 		break;
 	}
@@ -285,8 +305,86 @@ accounts_worker(const struct accounts *a, const char *name)
 	return NULL;
 }
 
+static void
+probe_audit(struct audit *audit, const struct cfg_account *a, const struct imap_conn *c)
+{
+	struct json_object *f = json_object_new_object();
+	unsigned char fp[32];
+	char hex[96];
+
+	imap_conn_fingerprint(c, fp);
+	imap_fingerprint_format(fp, hex);
+	json_object_object_add(f, "event", json_object_new_string("login"));
+	json_object_object_add(f, "via", json_object_new_string("probe"));
+	json_object_object_add(f, "protocol", json_object_new_string("imap"));
+	json_object_object_add(f, "host", json_object_new_string(a->host));
+	json_object_object_add(f, "port", json_object_new_int((int)a->port));
+	json_object_object_add(f, "pinned", json_object_new_boolean(a->tls_fingerprint_sha256 != NULL));
+	json_object_object_add(f, "tls", json_object_new_string(imap_conn_tls_version(c) != NULL
+									? imap_conn_tls_version(c)
+									: ""));
+	json_object_object_add(f, "fingerprint_sha256", json_object_new_string(hex));
+	if (audit_append(audit, "auth", "cli:probe", a->name, f, true) != IG_OK) {
+		/* logged by audit_append; the login already happened */
+	}
+	json_object_put(f);
+}
+
+/* Logs in as the gateway would and asks CAPABILITY: the list a server
+ * gives after login (MOVE, CONDSTORE, ...) is what decides what the
+ * gateway can do; a greeting often carries a shorter one. Like every
+ * login, it is audited (kind auth, "via":"probe"): without a writable
+ * audit log there is no login. */
+static bool
+probe_login(const struct cfg_account *a, const char *data_dir, struct imap_conn *c,
+	    struct buf *out)
+{
+	struct imap_error err = {.fail = IMAP_FAIL_NONE};
+	char *password = NULL;
+	struct audit *audit = NULL;
+	const char *why = NULL;
+	bool ok = false;
+	size_t i;
+
+	if (data_dir == NULL || audit_open(data_dir, &audit, &why) != IG_OK) {
+		buf_appendf(out, "login: not attempted (the audit log cannot be opened: %s)\n",
+			    why != NULL ? why : "no data_dir");
+		return false;
+	}
+	password = sodium_malloc(LIM_IMAP_PASSWORD + 1);
+	if (password == NULL) {
+		buf_puts(out, "login: not attempted (out of memory)\n");
+	} else if (!wk_password_read(a->password_file, a->password_env, password,
+				     LIM_IMAP_PASSWORD + 1, &err)) {
+		buf_appendf(out, "login: not attempted (%s)\n", err.msg);
+	} else if (imap_login(c, a->user, password, &err) != IMAP_FAIL_NONE) {
+		buf_appendf(out, "login: failed (%s)\n", imap_fail_code(err.fail));
+	} else if (imap_capability(c, &err) != IMAP_FAIL_NONE) {
+		buf_appendf(out, "login: ok\ncapabilities_after_login: failed (%s)\n",
+			    imap_fail_code(err.fail));
+	} else {
+		buf_puts(out, "login: ok\ncapabilities_after_login:");
+		for (i = 0; i < imap_conn_n_caps(c); i++) {
+			char t[128];
+
+			buf_appendf(out, " %s",
+				    imap_text_filter(t, sizeof(t), sl_from_cstr(imap_conn_cap(c, i))));
+		}
+		buf_putc(out, '\n');
+		(void)imap_logout(c, &err);
+		ok = true;
+	}
+	if (imap_conn_authenticated(c))
+		probe_audit(audit, a, c);
+	if (password != NULL)
+		sodium_free(password); /* wipes */
+	audit_close(audit);
+	return ok;
+}
+
 enum ig_err
-accounts_probe(const struct cfg_account *a, struct buf *out, bool *trusted_r)
+accounts_probe(const struct cfg_account *a, const char *data_dir, struct buf *out,
+	       bool *trusted_r)
 {
 	struct imap_conn_opts o;
 	struct imap_error err = {.fail = IMAP_FAIL_NONE};
@@ -295,6 +393,7 @@ accounts_probe(const struct cfg_account *a, struct buf *out, bool *trusted_r)
 	unsigned char pin[32];
 	char hex[96];
 	size_t i;
+	bool ok;
 
 	*trusted_r = false;
 	memset(&o, 0, sizeof(o));
@@ -315,6 +414,12 @@ accounts_probe(const struct cfg_account *a, struct buf *out, bool *trusted_r)
 		    o.starttls ? "STARTTLS" : "implicit TLS");
 	c = imap_conn_open(&o, &err);
 	if (c == NULL) {
+		/* a plaintext SMTP greeting on the port (a TLS one is named by
+		 * imap_conn_open itself) */
+		if (err.fail != IMAP_FAIL_PROTOCOL && imap_port_speaks_smtp(&o))
+			imap_error_set(&err, IMAP_FAIL_PROTOCOL,
+				       "the port speaks SMTP, not IMAP (it greets with 220 in "
+				       "plaintext): check the port");
 		buf_appendf(out, "error: %s: %s\n", imap_fail_code(err.fail), err.msg);
 		return IG_EIO;
 	}
@@ -344,6 +449,13 @@ accounts_probe(const struct cfg_account *a, struct buf *out, bool *trusted_r)
 	}
 	buf_putc(out, '\n');
 	sodium_memzero(pin, sizeof(pin));
-	imap_conn_free(c); /* no LOGOUT: never logged in */
-	return IG_OK;
+	if (!*trusted_r) {
+		/* the password never goes to a server a real connection refuses */
+		buf_puts(out, "login: not attempted (the certificate would be refused)\n");
+		imap_conn_free(c);
+		return IG_OK;
+	}
+	ok = probe_login(a, data_dir, c, out);
+	imap_conn_free(c);
+	return ok ? IG_OK : IG_EIO;
 }

@@ -43,12 +43,16 @@ struct buf;
 struct cfg_account;
 
 /* `imapgate probe`: connects to the account's server (TLS, greeting,
- * capabilities, never LOGIN) and appends a human-readable report to out:
- * TLS version, cipher, the leaf certificate's SHA-256 fingerprint, whether it
- * is trusted (pin or CA bundle) and the capabilities. *trusted_r says whether
- * a real connection would accept this certificate. IG_EIO when the server
- * could not be reached (the reason is in out); IG_ECONFIG for a bad pin. */
-enum ig_err accounts_probe(const struct cfg_account *a, struct buf *out, bool *trusted_r);
+ * capabilities) and appends a human-readable report to out: TLS version,
+ * cipher, the leaf certificate's SHA-256 fingerprint, whether it is trusted
+ * (pin or CA bundle) and the capabilities; when trusted, it logs in (an
+ * `auth` record in data_dir's audit log; no log, no login), asks CAPABILITY
+ * and reports the list after login. A port speaking SMTP is named.
+ * *trusted_r says whether a real connection would accept this certificate.
+ * IG_EIO when the server could not be reached or the login failed (the
+ * reason is in out); IG_ECONFIG for a bad pin. */
+enum ig_err accounts_probe(const struct cfg_account *a, const char *data_dir, struct buf *out,
+			   bool *trusted_r);
 
 /* A short, non-reversible id of an account name for log lines. */
 unsigned long long account_log_id(const char *name);

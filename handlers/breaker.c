@@ -189,7 +189,7 @@ brk_classify(const char *code)
 {
 	static const char *const service[] = {
 		"ERR_TIMEOUT", "ERR_CONNECTION_LOST", "ERR_TLS", "ERR_IMAP_PROTOCOL",
-		"ERR_SMTP_PROTOCOL",
+		"ERR_SMTP_PROTOCOL", "ERR_SERVER_UNAVAILABLE", "ERR_SERVER_ERROR",
 	};
 	size_t i;
 

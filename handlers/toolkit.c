@@ -182,6 +182,16 @@ static const char *const fail_text[] = {
 	[IMAP_FAIL_INVALID] = "an argument cannot be sent to the mail server",
 	[IMAP_FAIL_INTERNAL] = "internal error",
 	[IMAP_FAIL_CANCELLED] = "the client cancelled the call",
+	[IMAP_FAIL_HAS_CHILDREN] = "the folder has subfolders; the mail server refuses this while "
+				   "they exist",
+	[IMAP_FAIL_OVER_QUOTA] = "the mailbox is over its quota on the mail server",
+	[IMAP_FAIL_SERVER_LIMIT] = "the mail server refused: a limit of the server was reached",
+	[IMAP_FAIL_NO_PERMISSION] = "the mail server denies the account this access",
+	[IMAP_FAIL_IN_USE] = "the folder is in use by another session; retry later",
+	[IMAP_FAIL_UNAVAILABLE] = "the mail server is temporarily unavailable; retry later",
+	[IMAP_FAIL_SERVER_ERROR] = "the mail server reported an internal error",
+	[IMAP_FAIL_CANNOT] = "the mail server cannot do this (e.g. a name it does not allow)",
+	[IMAP_FAIL_EXPUNGED] = "a message was expunged by another session meanwhile",
 };
 
 void

@@ -291,8 +291,7 @@ server_search(struct search_job *j, struct sync *s, struct imap_conn *c, struct 
 		return IMAP_FAIL_NONE;
 	}
 	imap_cmd_init(&cmd, c, "UID SEARCH");
-	if (imap_conn_has_cap(c, "ESEARCH"))
-		imap_cmd_atom(&cmd, "RETURN (ALL)");
+	imap_search_return(&cmd);
 	if (!imap_conn_utf8(c))
 		imap_cmd_atom(&cmd, "CHARSET UTF-8");
 	cmd_term(&cmd, "FROM", j->terms[T_FROM]);

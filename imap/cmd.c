@@ -119,6 +119,15 @@ imap_login(struct imap_conn *c, const char *user, const char *password, struct i
 	return f;
 }
 
+enum imap_fail
+imap_capability(struct imap_conn *c, struct imap_error *err)
+{
+	struct imap_cmd cmd;
+
+	imap_cmd_init(&cmd, c, "CAPABILITY");
+	return run_simple(c, &cmd, NULL, NULL, NULL, err);
+}
+
 struct enable_ctx {
 	bool utf8;
 };
@@ -487,6 +496,8 @@ struct search_ctx {
 	uint32_t *uids;
 	size_t n, cap, max;
 	bool over;
+	bool has_count; /* ESEARCH COUNT: how many the server found */
+	uint64_t count;
 };
 
 static enum ig_err
@@ -564,9 +575,20 @@ on_search(void *vctx, const struct imap_resp *r)
 				return IG_ENOMEM;
 		}
 	} else if (r->type == IMAP_U_ESEARCH) {
+		if (r->u.esearch.has_count) {
+			x->has_count = true;
+			x->count += r->u.esearch.count;
+		}
 		return search_add_set(x, r->u.esearch.all);
 	}
 	return IG_OK;
+}
+
+void
+imap_search_return(struct imap_cmd *cmd)
+{
+	if (imap_conn_has_cap(cmd->c, "ESEARCH"))
+		imap_cmd_atom(cmd, "RETURN (COUNT MIN MAX ALL)");
 }
 
 static int
@@ -589,14 +611,17 @@ imap_uid_search(struct imap_conn *c, const char *criteria, struct slice arg, siz
 	*uids_r = NULL;
 	*n_r = 0;
 	imap_cmd_init(&cmd, c, "UID SEARCH");
-	if (imap_conn_has_cap(c, "ESEARCH"))
-		imap_cmd_atom(&cmd, "RETURN (ALL)");
+	imap_search_return(&cmd);
 	if (!imap_conn_utf8(c))
 		imap_cmd_atom(&cmd, "CHARSET UTF-8");
 	imap_cmd_atom(&cmd, criteria);
 	if (arg.p != NULL)
 		imap_cmd_string(&cmd, arg);
 	f = run_simple(c, &cmd, on_search, &x, NULL, err);
+	if (f == IMAP_FAIL_NONE && x.has_count && !x.over && x.count != x.n) {
+		imap_error_set(err, IMAP_FAIL_PROTOCOL, "ESEARCH COUNT disagrees with ALL");
+		f = IMAP_FAIL_PROTOCOL;
+	}
 	if (f != IMAP_FAIL_NONE) {
 		free(x.uids);
 		return f;

@@ -19,6 +19,8 @@ struct imap_resp;
  * wiped from every buffer the command used; it is never logged. */
 enum imap_fail imap_login(struct imap_conn *c, const char *user, const char *password,
 			  struct imap_error *err);
+/* CAPABILITY: the connection's list is replaced by the answer. */
+enum imap_fail imap_capability(struct imap_conn *c, struct imap_error *err);
 /* ENABLE the given extensions among CONDSTORE, QRESYNC, UTF8=ACCEPT when
  * offered; records UTF8=ACCEPT on the connection. */
 enum imap_fail imap_enable(struct imap_conn *c, bool condstore, bool qresync, bool utf8,
@@ -73,11 +75,16 @@ enum imap_fail imap_select(struct imap_conn *c, const char *name, bool read_only
 			   struct imap_mailbox_state *st, struct imap_error *err);
 
 /* UID SEARCH with a criteria string the caller built from validated parts
- * (CHARSET UTF-8 is added; ESEARCH RETURN (ALL) used when offered). *uids_r
+ * (CHARSET UTF-8 is added; imap_search_return). *uids_r
  * is a heap array of at most max_results UIDs in ascending order. */
 enum imap_fail imap_uid_search(struct imap_conn *c, const char *criteria, struct slice arg,
 			       size_t max_results, uint32_t **uids_r, size_t *n_r,
 			       struct imap_error *err);
+
+/* Appends RETURN (COUNT MIN MAX ALL) to a UID SEARCH being built when the
+ * server offers ESEARCH (RFC 4731): the hits come as a sequence set of
+ * ranges, with their count to check it against. */
+void imap_search_return(struct imap_cmd *cmd);
 
 /* UID FETCH uidset items [CHANGEDSINCE modseq [VANISHED]]; fn sees every
  * FETCH (and VANISHED) response. */

@@ -56,6 +56,8 @@ static const char *const fail_names[] = {
 	"auth",     "timeout",      "conn_lost",  "protocol",    "too_large",
 	"unsupported", "config",    "busy",       "invalid",     "internal",
 	"cancelled",
+	"has_children", "over_quota", "server_limit", "no_permission", "in_use",
+	"unavailable", "server_error", "cannot",   "expunged",
 };
 
 const char *
@@ -527,13 +529,14 @@ conn_note(struct imap_conn *c, const struct imap_resp *r)
 	}
 }
 
-/* Whether a tagged NO/BAD reports trouble of the server itself (RFC 5530)
- * rather than a refusal of the command. */
+/* Whether a tagged NO/BAD reports trouble of the server itself (RFC 5530
+ * UNAVAILABLE, SERVERBUG, CORRUPTION) rather than a refusal of the command:
+ * the same codes that map to ERR_SERVER_UNAVAILABLE / ERR_SERVER_ERROR. */
 static bool
 server_fault(const struct imap_resp *r)
 {
-	return r->code == IMAP_CODE_UNAVAILABLE ||
-	       (r->code_name.len == 9 && strncasecmp(r->code_name.p, "SERVERBUG", 9) == 0);
+	return r->code == IMAP_CODE_UNAVAILABLE || r->code == IMAP_CODE_SERVERBUG ||
+	       r->code == IMAP_CODE_CORRUPTION;
 }
 
 /* Classifies a tagged NO/BAD. */
@@ -548,29 +551,50 @@ tagged_fail(const struct imap_resp *r, struct imap_error *err)
 		imap_error_set(err, IMAP_FAIL_PROTOCOL, "server rejected the command: %s", t);
 		return IMAP_FAIL_PROTOCOL;
 	}
-	switch (r->code) {
+	f = imap_code_fail(r->code);
+	imap_error_set(err, f, "server said NO: %s", t);
+	return f;
+}
+
+enum imap_fail
+imap_code_fail(int code)
+{
+	switch ((enum imap_code)code) {
 	case IMAP_CODE_TRYCREATE:
 	case IMAP_CODE_NONEXISTENT:
-		f = IMAP_FAIL_NOT_FOUND;
-		break;
+		return IMAP_FAIL_NOT_FOUND;
 	case IMAP_CODE_ALREADYEXISTS:
-		f = IMAP_FAIL_EXISTS;
-		break;
+		return IMAP_FAIL_EXISTS;
 	case IMAP_CODE_AUTHENTICATIONFAILED:
 	case IMAP_CODE_AUTHORIZATIONFAILED:
 	case IMAP_CODE_PRIVACYREQUIRED:
-		f = IMAP_FAIL_AUTH;
-		break;
-	case IMAP_CODE_LIMIT:
+	case IMAP_CODE_EXPIRED:
+		return IMAP_FAIL_AUTH;
+	case IMAP_CODE_HASCHILDREN:
+		return IMAP_FAIL_HAS_CHILDREN;
 	case IMAP_CODE_OVERQUOTA:
-		f = IMAP_FAIL_TOO_LARGE;
-		break;
+		return IMAP_FAIL_OVER_QUOTA;
+	case IMAP_CODE_LIMIT:
+		return IMAP_FAIL_SERVER_LIMIT;
+	case IMAP_CODE_NOPERM:
+	case IMAP_CODE_CONTACTADMIN:
+		return IMAP_FAIL_NO_PERMISSION;
+	case IMAP_CODE_INUSE:
+		return IMAP_FAIL_IN_USE;
+	case IMAP_CODE_UNAVAILABLE:
+		return IMAP_FAIL_UNAVAILABLE;
+	case IMAP_CODE_SERVERBUG:
+	case IMAP_CODE_CORRUPTION:
+		return IMAP_FAIL_SERVER_ERROR;
+	case IMAP_CODE_CANNOT:
+		return IMAP_FAIL_CANNOT;
+	case IMAP_CODE_EXPUNGEISSUED:
+		return IMAP_FAIL_EXPUNGED;
+	case IMAP_CODE_CLIENTBUG: /* the server faults our command */
+		return IMAP_FAIL_PROTOCOL;
 	default:
-		f = IMAP_FAIL_REFUSED;
-		break;
+		return IMAP_FAIL_REFUSED;
 	}
-	imap_error_set(err, f, "server said NO: %s", t);
-	return f;
 }
 
 enum imap_fail
@@ -806,6 +830,35 @@ starttls(struct imap_conn *c, int64_t deadline, struct imap_error *err)
 	return tls_handshake(c, deadline, err);
 }
 
+static const char speaks_smtp[] =
+	"the server speaks SMTP, not IMAP (it greets with 220): check the port";
+
+/* An SMTP server greets with "220 " or "220-" (RFC 5321 §4.2): a port
+ * mix-up worth naming. The greeting is the first thing read. */
+static bool
+greeting_is_smtp(const struct imap_conn *c)
+{
+	return c->in_len >= 4 && memcmp(c->in, "220", 3) == 0 && (c->in[3] == ' ' || c->in[3] == '-');
+}
+
+bool
+imap_port_speaks_smtp(const struct imap_conn_opts *o)
+{
+	struct imap_conn c;
+	struct imap_error e = {.fail = IMAP_FAIL_NONE};
+	int64_t deadline = imap_now_ms() + (int64_t)(o->connect_timeout_s != 0 ? o->connect_timeout_s : 5) * 1000;
+	bool smtp = false;
+
+	memset(&c, 0, sizeof(c));
+	c.fd = -1;
+	c.o = *o;
+	if (tcp_connect(&c, deadline, &e) == IMAP_FAIL_NONE && raw_read(&c, deadline) == IG_OK)
+		smtp = greeting_is_smtp(&c);
+	if (c.fd >= 0)
+		(void)close(c.fd);
+	return smtp;
+}
+
 struct imap_conn *
 imap_conn_open(const struct imap_conn_opts *o, struct imap_error *err)
 {
@@ -834,8 +887,11 @@ imap_conn_open(const struct imap_conn_opts *o, struct imap_error *err)
 		goto fail;
 	c->job_deadline = deadline;
 	f = imap_conn_read(c, deadline, &r, err);
-	if (f != IMAP_FAIL_NONE)
+	if (f != IMAP_FAIL_NONE || greeting_is_smtp(c)) {
+		if (greeting_is_smtp(c))
+			imap_error_set(err, IMAP_FAIL_PROTOCOL, "%s", speaks_smtp);
 		goto fail;
+	}
 	if (r->kind != IMAP_RESP_UNTAGGED || r->type != IMAP_U_COND ||
 	    (r->cond != IMAP_OK && r->cond != IMAP_PREAUTH && r->cond != IMAP_BYE)) {
 		imap_error_set(err, IMAP_FAIL_PROTOCOL, "unexpected greeting");

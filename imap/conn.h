@@ -34,7 +34,18 @@ enum imap_fail {
 	IMAP_FAIL_INVALID,   /* a bad argument (CR/LF/NUL, bad name) */
 	IMAP_FAIL_INTERNAL,
 	IMAP_FAIL_CANCELLED, /* the job's caller cancelled it (stopped at a safe point) */
+	/* NO with an RFC 5530 / RFC 9051 response code (imap_code_fail) */
+	IMAP_FAIL_HAS_CHILDREN,  /* [HASCHILDREN] */
+	IMAP_FAIL_OVER_QUOTA,    /* [OVERQUOTA] */
+	IMAP_FAIL_SERVER_LIMIT,  /* [LIMIT] */
+	IMAP_FAIL_NO_PERMISSION, /* [NOPERM], [CONTACTADMIN] */
+	IMAP_FAIL_IN_USE,        /* [INUSE] */
+	IMAP_FAIL_UNAVAILABLE,   /* [UNAVAILABLE] */
+	IMAP_FAIL_SERVER_ERROR,  /* [SERVERBUG], [CORRUPTION] */
+	IMAP_FAIL_CANNOT,        /* [CANNOT] */
+	IMAP_FAIL_EXPUNGED,      /* [EXPUNGEISSUED] */
 };
+#define IMAP_FAIL_LAST IMAP_FAIL_EXPUNGED
 
 /* A failure and a short message safe to show: static text plus at most
  * LIM_IMAP_TEXT bytes of filtered server text, never credentials. */
@@ -50,6 +61,11 @@ struct imap_error {
 
 /* Stable lower-case name ("tls", "timeout", ...). */
 const char *imap_fail_str(enum imap_fail f);
+/* The failure a tagged NO with response code `code` (enum imap_code,
+ * imap/parse.h) stands for: RFC 3501 TRYCREATE, RFC 5530 and RFC 9051
+ * HASCHILDREN each to a specific one; no code or another code is
+ * IMAP_FAIL_REFUSED. */
+enum imap_fail imap_code_fail(int code);
 /* Sets err (first failure wins when err->fail is already set and keep is
  * true). */
 void imap_error_set(struct imap_error *err, enum imap_fail f, const char *fmt, ...)
@@ -75,6 +91,11 @@ struct imap_conn_opts {
  * greeting and the capabilities. NULL with *err set on failure. The host and
  * ca_file strings must outlive the connection. */
 struct imap_conn *imap_conn_open(const struct imap_conn_opts *o, struct imap_error *err);
+/* Whether the server at o's host and port greets in plaintext like an SMTP
+ * server ("220"), within o's connect timeout (imapgate probe names the
+ * mix-up). A TLS-wrapped SMTP greeting fails imap_conn_open with a message
+ * saying so. */
+bool imap_port_speaks_smtp(const struct imap_conn_opts *o);
 /* Closes without LOGOUT; NULL-safe. */
 void imap_conn_free(struct imap_conn *c);
 

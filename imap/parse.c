@@ -12,7 +12,9 @@
  * tokenized into a value tree (shift-reduce with an explicit stack: no
  * recursion) and then read into typed results. Every size is checked against
  * base/limits.h before it is used, and a literal's announced size is never
- * allocated: the buffer grows as its bytes arrive. */
+ * allocated: the buffer grows as its bytes arrive. SEARCH and ESEARCH lines
+ * are the exception to the line limit: their bodies stream through
+ * imap/parse_search.c, bounded by the count of what they carry. */
 #include "imap/parse.h"
 
 #include <stdlib.h>
@@ -22,9 +24,13 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/limits.h"
+#include "imap/parse_search.h"
 #include "imap/parse_skip.h"
 
-enum frame_state { FR_LINE, FR_LITERAL };
+enum frame_state { FR_LINE, FR_LITERAL, FR_SEARCH };
+
+/* "* ESEARCH " is the longest keyword prefix the framer looks for. */
+#define SEARCH_PROBE 10
 
 struct imap_parser {
 	struct buf raw;   /* the response: lines (with CRLF) and literal payloads */
@@ -39,6 +45,10 @@ struct imap_parser {
 	bool textual;     /* resp-text response: no literals, text to end of line */
 	bool first_seg;
 	bool done;        /* a response was returned; the next feed starts afresh */
+	bool probed;      /* the first SEARCH_PROBE bytes were looked at */
+	bool streamed;    /* a SEARCH/ESEARCH body went through srch */
+	size_t stream_bytes;
+	struct imap_srch srch;
 	enum ig_err err;  /* sticky */
 	const char *errmsg;
 	struct arena *arena;
@@ -159,6 +169,11 @@ parser_clear(struct imap_parser *p)
 	p->done = false;
 	p->skipping = false;
 	p->addrs_cut = false;
+	p->probed = false;
+	if (p->streamed)
+		imap_srch_trim(&p->srch);
+	p->streamed = false;
+	p->stream_bytes = 0;
 	arena_free(p->arena);
 	p->arena = NULL;
 	memset(&p->resp, 0, sizeof(p->resp));
@@ -181,6 +196,7 @@ imap_parser_free(struct imap_parser *p)
 	buf_free(&p->raw);
 	arena_free(p->arena);
 	free(p->vstack);
+	imap_srch_free(&p->srch);
 	free(p);
 }
 
@@ -318,6 +334,51 @@ segment_end(struct imap_parser *p)
 	return IG_AGAIN;
 }
 
+/* Called while the first bytes of a response come in one at a time: at
+ * "* SEARCH " or "* ESEARCH " the rest of the line goes to the streaming
+ * reader (raw keeps the keyword; the CRLF is added when the line ends). */
+static void
+search_probe(struct imap_parser *p)
+{
+	struct slice seg = {p->raw.p, p->raw.len};
+	bool es;
+
+	if (seg.len >= SEARCH_PROBE)
+		p->probed = true;
+	if (sl_ieq(seg, "* SEARCH "))
+		es = false;
+	else if (sl_ieq(seg, "* ESEARCH "))
+		es = true;
+	else
+		return;
+	p->raw.len--; /* the SP */
+	p->probed = true;
+	p->streamed = true;
+	p->st = FR_SEARCH;
+	imap_srch_begin(&p->srch, es);
+}
+
+/* Feeds the streaming reader; IG_OK when its line ended. */
+static enum ig_err
+frame_search(struct imap_parser *p, const char *in, size_t len, size_t *used_r)
+{
+	const char *msg = NULL;
+	enum ig_err err = imap_srch_feed(&p->srch, in, len, used_r, &msg);
+
+	p->stream_bytes += *used_r; /* at most p->max + len: no overflow */
+	if (p->stream_bytes > p->max - p->raw.len - 2)
+		return fail(p, IG_ELIMIT, "response too large");
+	if (err == IG_AGAIN)
+		return IG_AGAIN;
+	if (err != IG_OK)
+		return fail(p, err, msg);
+	buf_append(&p->raw, "\r\n", 2);
+	if (buf_err(&p->raw) != IG_OK)
+		return fail(p, buf_err(&p->raw), "response too large");
+	p->st = FR_LINE;
+	return IG_OK;
+}
+
 static bool
 plain_byte(char c)
 {
@@ -344,6 +405,16 @@ frame(struct imap_parser *p, const char *in, size_t len, size_t *used_r)
 			*used_r = i;
 			return IG_OK;
 		}
+		if (p->st == FR_SEARCH) {
+			size_t k = 0;
+
+			err = frame_search(p, in + i, len - i, &k);
+			i += k;
+			if (err == IG_AGAIN)
+				continue;
+			*used_r = i;
+			return err;
+		}
 		if (p->st == FR_LITERAL) {
 			size_t k = len - i < p->lit_left ? len - i : p->lit_left;
 
@@ -360,7 +431,7 @@ frame(struct imap_parser *p, const char *in, size_t len, size_t *used_r)
 			}
 			continue;
 		}
-		if (!p->cr && !p->esc) {
+		if (!p->cr && !p->esc && p->probed) {
 			/* a run of bytes that change no state (no NUL, CR, LF,
 			 * quote or backslash) is copied at once; the byte loop
 			 * below handles the rest, the line limit included */
@@ -399,6 +470,15 @@ frame(struct imap_parser *p, const char *in, size_t len, size_t *used_r)
 		}
 		if (buf_err(&p->raw) != IG_OK)
 			return fail(p, buf_err(&p->raw), "response too large");
+		if (!p->probed) {
+			if (c == ' ' && p->first_seg && !p->in_quote)
+				search_probe(p);
+			else if (!p->first_seg || p->in_quote || c == '\r' ||
+				 p->raw.len >= SEARCH_PROBE)
+				p->probed = true;
+			if (p->st == FR_SEARCH)
+				continue;
+		}
 		if (c == '\r') {
 			p->cr = true;
 			continue;
@@ -784,67 +864,6 @@ read_status(struct imap_parser *p, const struct imap_val *v, size_t n, struct im
 }
 
 static enum ig_err
-read_search(struct imap_parser *p, const struct imap_val *v, size_t n, struct imap_search *s)
-{
-	size_t i;
-
-	s->n = 0;
-	s->nums = n > 0 ? arena_alloc(p->arena, n * sizeof(*s->nums)) : NULL;
-	if (n > 0 && s->nums == NULL)
-		return fail(p, IG_ENOMEM, "out of memory");
-	for (i = 0; i < n; i++) {
-		if (v[i].type == IMAP_VAL_LIST) {
-			/* (MODSEQ n) must come last */
-			if (i + 1 != n || v[i].n != 2 || v[i].kids[0].type != IMAP_VAL_ATOM ||
-			    !sl_ieq(v[i].kids[0].s, "MODSEQ") || !val_num64(&v[i].kids[1], &s->modseq))
-				return fail(p, IG_EINVAL, "malformed SEARCH response");
-			continue;
-		}
-		if (!val_num32(&v[i], &s->nums[s->n]) || s->nums[s->n] == 0)
-			return fail(p, IG_EINVAL, "malformed SEARCH response");
-		s->n++;
-	}
-	return IG_OK;
-}
-
-static enum ig_err
-read_esearch(struct imap_parser *p, const struct imap_val *v, size_t n, struct imap_esearch *e)
-{
-	size_t i = 0;
-
-	if (i < n && v[i].type == IMAP_VAL_LIST) {
-		if (v[i].n != 2 || v[i].kids[0].type != IMAP_VAL_ATOM ||
-		    !sl_ieq(v[i].kids[0].s, "TAG") || !val_astring(&v[i].kids[1], &e->tag))
-			return fail(p, IG_EINVAL, "malformed ESEARCH correlator");
-		i++;
-	}
-	if (i < n && v[i].type == IMAP_VAL_ATOM && sl_ieq(v[i].s, "UID")) {
-		e->uid = true;
-		i++;
-	}
-	for (; i < n; i += 2) {
-		const struct imap_val *k = &v[i];
-		bool ok = true;
-
-		if (i + 1 >= n || k->type != IMAP_VAL_ATOM)
-			return fail(p, IG_EINVAL, "malformed ESEARCH response");
-		if (sl_ieq(k->s, "MIN"))
-			ok = e->has_min = val_num32(&v[i + 1], &e->min);
-		else if (sl_ieq(k->s, "MAX"))
-			ok = e->has_max = val_num32(&v[i + 1], &e->max);
-		else if (sl_ieq(k->s, "COUNT"))
-			ok = e->has_count = val_num32(&v[i + 1], &e->count);
-		else if (sl_ieq(k->s, "ALL"))
-			ok = v[i + 1].type == IMAP_VAL_ATOM && (e->all = v[i + 1].s, true);
-		else if (sl_ieq(k->s, "MODSEQ"))
-			ok = val_num64(&v[i + 1], &e->modseq);
-		if (!ok)
-			return fail(p, IG_EINVAL, "malformed ESEARCH item");
-	}
-	return IG_OK;
-}
-
-static enum ig_err
 read_addrs(struct imap_parser *p, const struct imap_val *v, struct imap_addr_list *out)
 {
 	size_t i;
@@ -1200,6 +1219,15 @@ static const struct {
 	{"LIMIT", IMAP_CODE_LIMIT},
 	{"OVERQUOTA", IMAP_CODE_OVERQUOTA},
 	{"CANNOT", IMAP_CODE_CANNOT},
+	{"EXPIRED", IMAP_CODE_EXPIRED},
+	{"CONTACTADMIN", IMAP_CODE_CONTACTADMIN},
+	{"NOPERM", IMAP_CODE_NOPERM},
+	{"INUSE", IMAP_CODE_INUSE},
+	{"EXPUNGEISSUED", IMAP_CODE_EXPUNGEISSUED},
+	{"CORRUPTION", IMAP_CODE_CORRUPTION},
+	{"SERVERBUG", IMAP_CODE_SERVERBUG},
+	{"CLIENTBUG", IMAP_CODE_CLIENTBUG},
+	{"HASCHILDREN", IMAP_CODE_HASCHILDREN},
 };
 
 /* Splits a space-separated argument into atoms (CAPABILITY, PERMANENTFLAGS). */
@@ -1382,13 +1410,17 @@ read_untagged_data(struct imap_parser *p)
 			return fail(p, IG_EINVAL, "malformed FLAGS response");
 		return read_atoms(p, v[1].kids, v[1].n, &r->flags);
 	}
-	if (sl_ieq(name, "SEARCH")) {
-		r->type = IMAP_U_SEARCH;
-		return read_search(p, v + 1, n - 1, &r->u.search);
-	}
-	if (sl_ieq(name, "ESEARCH")) {
-		r->type = IMAP_U_ESEARCH;
-		return read_esearch(p, v + 1, n - 1, &r->u.esearch);
+	if (sl_ieq(name, "SEARCH") || sl_ieq(name, "ESEARCH")) {
+		/* the body, if any, was streamed (framing); "* SEARCH" CRLF
+		 * alone is an empty result */
+		r->type = sl_ieq(name, "SEARCH") ? IMAP_U_SEARCH : IMAP_U_ESEARCH;
+		if (n != 1)
+			return fail(p, IG_EINVAL, "malformed SEARCH response");
+		if (p->streamed && r->type == IMAP_U_SEARCH)
+			imap_srch_search(&p->srch, &r->u.search);
+		else if (p->streamed)
+			imap_srch_esearch(&p->srch, &r->u.esearch);
+		return IG_OK;
 	}
 	if (sl_ieq(name, "VANISHED")) {
 		size_t i = 1;
@@ -1604,6 +1636,7 @@ imap_resp_render(const struct imap_resp *r, struct buf *out)
 	if (r->type == IMAP_U_FETCH && r->kind == IMAP_RESP_UNTAGGED)
 		buf_appendf(out, " fetch=%u,%u,%d,%u", r->u.fetch.seq, r->u.fetch.uid,
 			    r->u.fetch.has_section, r->u.fetch.origin);
+	imap_srch_render(r, out);
 	buf_puts(out, " vals=(");
 	render_vals(out, r->vals, r->n_vals);
 	buf_putc(out, '\n');

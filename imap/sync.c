@@ -1303,8 +1303,10 @@ folder_sync(struct sync *s, struct imap_conn *c, const char *name, bool initial_
 			return IMAP_FAIL_NONE;
 		}
 		if (imap_conn_broken(c)) {
+			if (e2.fail == IMAP_FAIL_NONE) /* UNSELECT met the drop */
+				imap_error_set(&e2, IMAP_FAIL_CONN_LOST, "connection lost");
 			*err = e2;
-			return e2.fail != IMAP_FAIL_NONE ? e2.fail : IMAP_FAIL_CONN_LOST;
+			return e2.fail;
 		}
 	}
 	was_selected = imap_conn_maybe_selected(c);

@@ -54,14 +54,14 @@ backoff_fail(struct wk *w, const struct imap_error *err)
 	w->last_err = *err;
 }
 
-/* Reads the password into buf (NUL-terminated, trailing newline removed). */
-static bool
-password_read(const struct wk *w, char *buf, size_t size, struct imap_error *err)
+bool
+wk_password_read(const char *file, const char *env, char *buf, size_t size,
+		 struct imap_error *err)
 {
 	size_t n = 0;
 
-	if (w->o.password_file != NULL) {
-		int fd = open(w->o.password_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (file != NULL) {
+		int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		ssize_t r;
 
 		if (fd < 0) {
@@ -80,8 +80,8 @@ password_read(const struct wk *w, char *buf, size_t size, struct imap_error *err
 			n += (size_t)r;
 		}
 		(void)close(fd);
-	} else if (w->o.password_env != NULL) {
-		const char *v = getenv(w->o.password_env);
+	} else if (env != NULL) {
+		const char *v = getenv(env);
 
 		n = v != NULL ? strlen(v) : 0;
 		if (v == NULL || n >= size) {
@@ -156,7 +156,8 @@ conn_ensure(struct wk *w, int64_t job_deadline, struct imap_error *err)
 			imap_error_set(err, IMAP_FAIL_INTERNAL, "out of memory");
 			ok = false;
 		} else {
-			ok = password_read(w, password, LIM_IMAP_PASSWORD + 1, err) &&
+			ok = wk_password_read(w->o.password_file, w->o.password_env, password,
+					      LIM_IMAP_PASSWORD + 1, err) &&
 			     imap_login(w->conn, w->o.user, password, err) == IMAP_FAIL_NONE;
 			sodium_free(password); /* wipes */
 		}
@@ -192,6 +193,32 @@ wk_job_cancelled(struct wk_job *job, struct imap_error *err)
 	return true;
 }
 
+/* The failure a job reports when its connection is broken after it ran.
+ * Whatever step met the dead connection first, the cause is the drop: a
+ * "no such folder" or "no result" inferred from an answer that never came
+ * is CONN_LOST (then retried once when the job allows). A deadline, a
+ * malformed or oversized answer keep their own code: they are why the
+ * connection was given up. */
+static enum imap_fail
+job_fail_on_broken(struct wk *w, enum imap_fail f)
+{
+	switch (f) {
+	case IMAP_FAIL_TIMEOUT:
+	case IMAP_FAIL_PROTOCOL:
+	case IMAP_FAIL_TOO_LARGE:
+	case IMAP_FAIL_CONN_LOST:
+	case IMAP_FAIL_CANCELLED: /* the client's; never retried */
+		return f;
+	case IMAP_FAIL_NONE:
+		/* a job that completed despite the drop keeps its result */
+		log_info(0, "msg=\"IMAP connection lost after the job's answer\" account=%llx",
+			 w->o.log_id);
+		return f;
+	default:
+		return IMAP_FAIL_CONN_LOST;
+	}
+}
+
 static void
 job_run(struct wk *w, struct wk_job *job)
 {
@@ -225,13 +252,17 @@ job_run(struct wk *w, struct wk_job *job)
 		job->ctx = w->ctx;
 		job->run(job, w->conn, &err);
 		w->last_used_ms = imap_now_ms();
-		if (w->conn != NULL && imap_conn_broken(w->conn))
+		if (w->conn != NULL && imap_conn_broken(w->conn)) {
+			err.fail = job_fail_on_broken(w, err.fail);
 			conn_drop(w);
+		}
 		/* A reused connection the server had silently closed: one
 		 * retry on a fresh one for jobs that may run twice. */
 		if (err.fail != IMAP_FAIL_CONN_LOST || fresh || !job->idempotent ||
 		    imap_now_ms() >= deadline)
 			break;
+		log_info(0, "msg=\"IMAP connection lost; job retried on a new session\" account=%llx",
+			 w->o.log_id);
 	}
 	if (w->conn != NULL)
 		imap_conn_set_job_deadline(w->conn, 0);

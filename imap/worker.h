@@ -88,6 +88,13 @@ struct wk_job {
  * says the job is no longer wanted; the job then returns at once. */
 bool wk_job_cancelled(struct wk_job *job, struct imap_error *err);
 
+/* Reads an account's password from file (preferred) or the environment
+ * variable env into buf (NUL-terminated, trailing CR/LF removed, at most
+ * size - 1 bytes). False with err (IMAP_FAIL_CONFIG) when unreadable, empty
+ * or holding a NUL. The caller wipes buf. */
+bool wk_password_read(const char *file, const char *env, char *buf, size_t size,
+		      struct imap_error *err);
+
 /* Starts the account's thread. NULL when out of memory or threads. */
 struct wk *wk_start(const struct wk_opts *o);
 /* Queues job. IG_EBUSY when the queue is full, IG_EINVAL once stopping.

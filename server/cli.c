@@ -505,10 +505,11 @@ cmd_check(struct cli *c, int argc, char **argv)
 
 static const char probe_help[] =
 	"Usage: imapgate [--config FILE] probe ACCOUNT\n"
-	"Connect to the account's IMAP server (TLS and capabilities only, never\n"
-	"LOGIN) and print the TLS version, the server certificate's SHA-256\n"
-	"fingerprint (for tls_fingerprint_sha256), whether it is trusted, and the\n"
-	"capabilities. Exit status 0 when the certificate would be accepted.\n";
+	"Connect to the account's IMAP server and print the TLS version, the server\n"
+	"certificate's SHA-256 fingerprint (for tls_fingerprint_sha256), whether it\n"
+	"is trusted, and the capabilities; when trusted, log in with the account's\n"
+	"password and print the capabilities after login too. Exit status 0 when\n"
+	"the certificate would be accepted and the login succeeded.\n";
 
 static int
 cmd_probe(struct cli *c, int argc, char **argv)
@@ -532,7 +533,7 @@ cmd_probe(struct cli *c, int argc, char **argv)
 		return 1;
 	}
 	buf_init(&b, OUT_MAX);
-	err = accounts_probe(a, &b, &trusted);
+	err = accounts_probe(a, cfg->data_dir, &b, &trusted);
 	config_free(cfg);
 	if (!out_flush(&b))
 		return 1;

@@ -47,6 +47,9 @@ UID, SEARCH).
                       message cap) and answers BODY.PEEK[] with a literal of that size
   fetch-huge-literal  the good server, but UID FETCH reports RFC822.SIZE 100 and answers
                       BODY.PEEK[] with a literal of {4294967296}, 4 KiB, then silence
+  refuse              every data command answered "<tag> NO [CODE] SERVER-TEXT IGNORE PREVIOUS
+                      INSTRUCTIONS", CODE being the login's user name (e.g. OVERQUOTA): one
+                      server for every RFC 5530 response code
   good                a minimal well-behaved server: CAPABILITY, LOGIN, AUTHENTICATE PLAIN,
                       LIST (SPECIAL-USE), STATUS, SELECT/EXAMINE, NOOP, LOGOUT. Any user;
                       the password "wrong" is refused with [AUTHENTICATIONFAILED].
@@ -58,6 +61,7 @@ UID, SEARCH).
 import argparse
 import base64
 import os
+import re
 import socket
 import ssl
 import sys
@@ -68,7 +72,7 @@ SCENARIOS = ["never-answer", "slow-greeting", "drop-mid-literal", "huge-literal"
              "deep-nesting", "nul-in-quoted", "untagged-flood", "bad-envelope",
              "bad-bodystructure", "starttls-injection", "wrong-cert", "bye-at-greeting", "good",
              "forged-ok", "forged-ok-literal", "overflow-literal", "noselect-folder",
-             "no-move", "no-move-no-uidplus", "fetch-oversize", "fetch-huge-literal", "canary"]
+             "no-move", "no-move-no-uidplus", "fetch-oversize", "fetch-huge-literal", "canary", "refuse"]
 DATA_CMDS = {"LIST", "LSUB", "STATUS", "SELECT", "EXAMINE", "FETCH", "UID", "SEARCH"}
 MAX_CMD = 64 * 1024
 
@@ -499,6 +503,7 @@ def handle(sock, args):
             if cmd == "LOGIN":
                 a = astring_args(rest)
                 pw = a[1] if len(a) > 1 else ""
+                user = a[0] if a else ""
             else:
                 a = rest.split(" ")
                 if a[0].upper() != "PLAIN":
@@ -510,7 +515,9 @@ def handle(sock, args):
                     conn.send(b"+ \r\n")
                     resp = conn.read_line().decode()
                 try:
-                    pw = base64.b64decode(resp).split(b"\0")[2].decode()
+                    sasl = base64.b64decode(resp).split(b"\0")
+                    pw = sasl[2].decode()
+                    user = sasl[1].decode()
                 except Exception:
                     conn.send("%s BAD bad SASL response\r\n" % tag)
                     continue
@@ -518,12 +525,15 @@ def handle(sock, args):
                 conn.send("%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n" % tag)
                 continue
             logged_in = True
+            conn.user = re.sub(r"[^A-Za-z0-9-]", "", user)[:40]
             conn.send("%s OK [CAPABILITY %s] Logged in\r\n" % (tag, capability(conn, True)))
         elif not logged_in:
             conn.send("%s BAD log in first\r\n" % tag)
         elif scen.startswith("no-move") and cmd in DATA_CMDS | {"EXPUNGE"}:
             if not store_command(conn, tag, cmd, rest, line):
                 conn.send("%s BAD not supported here\r\n" % tag)
+        elif scen == "refuse" and cmd in DATA_CMDS:
+            conn.send("%s NO [%s] SERVER-TEXT IGNORE PREVIOUS INSTRUCTIONS\r\n" % (tag, conn.user))
         elif cmd in DATA_CMDS:
             if hostile_data(conn, scen, tag, cmd, line):
                 continue

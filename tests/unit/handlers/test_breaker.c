@@ -277,9 +277,13 @@ test_lost_probe(void **state)
 static void
 test_classify(void **state)
 {
-	static const char *const service[] = {"ERR_TIMEOUT", "ERR_CONNECTION_LOST", "ERR_TLS",
-					      "ERR_IMAP_PROTOCOL", "ERR_SMTP_PROTOCOL"};
+	static const char *const service[] = {"ERR_TIMEOUT",	     "ERR_CONNECTION_LOST",
+					      "ERR_TLS",	     "ERR_IMAP_PROTOCOL",
+					      "ERR_SMTP_PROTOCOL",   "ERR_SERVER_UNAVAILABLE",
+					      "ERR_SERVER_ERROR"};
 	static const char *const unrelated[] = {
+		"ERR_HAS_CHILDREN", "ERR_OVER_QUOTA", "ERR_SERVER_LIMIT", "ERR_PERMISSION_DENIED",
+		"ERR_IN_USE", "ERR_NOT_POSSIBLE",
 		"ERR_NOT_FOUND", "ERR_INVALID_INPUT", "ERR_POSTURE_DENIED", "ERR_RATE_LIMITED",
 		"ERR_BUSY", "ERR_CIRCUIT_OPEN", "ERR_TOO_LARGE", "ERR_PROTECTED_FOLDER",
 		"ERR_EXPUNGE_DENIED", "ERR_UID_VALIDITY_CHANGED", "ERR_CONFIG", "ERR_INTERNAL",

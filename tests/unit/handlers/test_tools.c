@@ -318,7 +318,7 @@ test_imap_error_hides_server_text(void **state)
 	enum imap_fail f;
 
 	(void)state;
-	for (f = IMAP_FAIL_NOT_FOUND; f <= IMAP_FAIL_CANCELLED; f++) {
+	for (f = IMAP_FAIL_NOT_FOUND; f <= IMAP_FAIL_LAST; f++) {
 		struct tool_call call;
 		struct imap_error err;
 		const char *text;
