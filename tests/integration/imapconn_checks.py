@@ -38,9 +38,7 @@ def call(port, token, tool, args, limit=150):
 
 
 def code(res):
-    if res.get("isError"):
-        return ((res.get("structuredContent") or {}).get("error") or {}).get("code")
-    return None
+    return mcp_client.error_code(res)
 
 
 def sc(res):

@@ -78,3 +78,11 @@ def call(url, token, tool, args, limit=60, max_bytes=16 << 20):
     """rpc of tools/call for tool with arguments args."""
     return rpc(url, token, "tools/call", {"name": tool, "arguments": args}, tool, limit,
                max_bytes)
+
+
+def error_code(result):
+    """The error code of a tools/call result (its _meta "imapgate/error";
+    an error result has no structuredContent), None for a success."""
+    if not result.get("isError"):
+        return None
+    return ((result.get("_meta") or {}).get("imapgate/error") or {}).get("code", "isError")

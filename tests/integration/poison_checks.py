@@ -196,7 +196,7 @@ def call(tool, args, limit=120):
     res = r.get("result") or {}
     sc = res.get("structuredContent") or {}
     if res.get("isError"):
-        return None, (sc.get("error") or {}).get("code", "isError"), r
+        return None, mcp_client.error_code(res), r
     if "result" not in r:
         return None, "protocol", r
     return sc, None, r
