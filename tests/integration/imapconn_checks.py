@@ -102,8 +102,11 @@ def dv_stop():
                 os.kill(pid, 9)
             except OSError:
                 pass
+    def gone(pid, start):  # one read: the process may exit between two
+        s = proc_stat(pid)
+        return s is None or s[1] != start
     for _ in range(100):
-        if all(proc_stat(p) is None or proc_stat(p)[1] != s0 for p, s0 in kids):
+        if all(gone(p, s0) for p, s0 in kids):
             break
         time.sleep(0.05)
     return not port_open()
