@@ -36,6 +36,10 @@
 #define LIM_SSE_KEEPALIVE_S 15      /* comment line on idle SSE streams */
 #define LIM_SSE_IDLE_S 600          /* an idle standalone GET stream is closed after this */
 #define LIM_STREAM_QUEUE ((size_t)1024 * 1024) /* undelivered bytes queued on one SSE stream */
+#define LIM_TOOL_RESULT (LIM_HTTP_BODY * 4 - (size_t)64 * 1024) /* one tool result, serialized:
+						  it must fit an answer (LIM_HTTP_BODY * 4, the
+						  JSON-RPC envelope and id included); a larger one
+						  is the call's ERR_TOO_LARGE */
 #define LIM_STREAM_EVENT (LIM_HTTP_BODY * 4 + (size_t)64 * 1024) /* one SSE event (a result
 						  on a stream may be as large as a JSON answer) */
 #define LIM_PROTOCOL_VERSION 32     /* length of a protocol version string */

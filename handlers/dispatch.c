@@ -216,6 +216,22 @@ result_error_code(struct tool_call *call)
 }
 
 /* The end of every call: outcome to the breaker, audit tool_end, delivery. */
+/* Whether result, serialized as the transport will (server/mcp.c), is over
+ * LIM_TOOL_RESULT. A larger result could not be sent: the client would see a
+ * transport failure (HTTP 500, id null) instead of this call's typed error.
+ * json-c serializes into the object's own buffer; the transport serializes
+ * the envelope again, so a result costs two passes (microseconds for the
+ * usual few kilobytes). */
+static bool
+result_too_large(struct json_object *result)
+{
+	size_t len = 0;
+
+	(void)json_object_to_json_string_length(
+		result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	return len > LIM_TOOL_RESULT;
+}
+
 static void
 disp_finish(struct tool_call *call)
 {
@@ -225,6 +241,10 @@ disp_finish(struct tool_call *call)
 
 	if (call->result == NULL && call->rpc_error_code == 0)
 		tool_call_error(call, "ERR_INTERNAL", "the tool produced no result");
+	if (call->result != NULL && result_too_large(call->result))
+		tool_call_error(call, "ERR_TOO_LARGE",
+				"the result is larger than one answer can carry "
+				"(LIM_TOOL_RESULT); ask for less, e.g. a smaller max_bytes or limit");
 	code = result_error_code(call);
 	if (call->brk_admitted && (b = disp_breaker(d, call->account)) != NULL)
 		brk_record(b, call->brk_ticket,

@@ -322,4 +322,26 @@ out("a download read in partial fetches is byte-identical",
 out("its progress increases to the message's size",
     len(ps) >= 1 and increasing(ps) and ps[-1]["progress"] == ps[-1].get("total")
     and ps[-1]["progress"] >= len(medium_raw) - 2, ps)
+
+# 5. a result larger than one answer can carry (the 17 MB attachment, whose
+#    base64 is over LIM_TOOL_RESULT) is that call's typed ERR_TOO_LARGE, with
+#    its id, as a JSON answer and over SSE, not a transport failure (HTTP
+#    500, id null); and
+#    the account serves the next call
+huge_args = {"account": "alice", "folder": "Huge", "uid": huge_uid, "part_id": "2"}
+r = mcp_client.call(url, token, "download_attachment", huge_args, 120, max_bytes=64 << 20)
+res = r.get("result") or {}
+out("a result over LIM_TOOL_RESULT is the call's ERR_TOO_LARGE (JSON answer, its id)",
+    "http_error" not in r and r.get("id") == 1 and res.get("isError") is True
+    and mcp_client.error_code(res) == "ERR_TOO_LARGE" and "structuredContent" not in res,
+    json.dumps(r)[:300])
+conn, r = modern_call("download_attachment", huge_args, "d-4")
+final = [ev for ev in events(r) if "id" in ev]
+conn.close()
+res = (final[-1] if final else {}).get("result") or {}
+out("over SSE (progress token): the same typed ERR_TOO_LARGE ends the stream",
+    mcp_client.error_code(res) == "ERR_TOO_LARGE", json.dumps(final)[:300])
+r3 = mcp_client.call(url, token, "fetch_message", {"account": "alice", "folder": "Medium", "uid": medium_uid})
+out("the account serves the next call", "result" in r3 and not r3["result"].get("isError"),
+    json.dumps(r3)[:300])
 sys.exit(1 if fails else 0)

@@ -63,6 +63,20 @@ probe_run(struct tool_call *call)
 			tk_imap_error(call, &e);
 			return;
 		}
+		/* "big:N": a success whose result serializes to about N bytes */
+		if (strncmp(f, "big:", 4) == 0) {
+			size_t n = (size_t)strtoull(f + 4, NULL, 10);
+			char *fill = malloc(n + 1);
+
+			assert_non_null(fill);
+			memset(fill, 'x', n);
+			fill[n] = '\0';
+			out = json_object_new_object();
+			json_object_object_add(out, "fill", json_object_new_string(fill));
+			free(fill);
+			tool_call_result(call, tool_result_structured(out));
+			return;
+		}
 		tool_call_error(call, f, "failed as asked");
 		return;
 	}
@@ -251,6 +265,31 @@ test_scope_identical_not_found(void **state)
 	/* validation comes first: bad arguments never reach scope */
 	r = call(d, &a, "t_read", "{\"account\":\"beta\",\"x\":1}", &code);
 	assert_string_equal(code, "ERR_INVALID_INPUT");
+	disp_free(d);
+}
+
+/* A result must fit one answer: one over LIM_TOOL_RESULT (its text item and
+ * structuredContent together) becomes the call's ERR_TOO_LARGE, never a
+ * result the transport cannot send (HTTP 500, id null); one just under it
+ * goes out as it is. */
+static void
+test_result_over_answer_cap(void **state)
+{
+	struct disp *d;
+	struct token_info a = token(1, "alpha", POSTURE_DESTRUCTIVE);
+	char args[128];
+	const char *code;
+
+	(void)state;
+	load(base_conf);
+	d = disp();
+	/* the fill appears twice (text item and structuredContent) */
+	(void)snprintf(args, sizeof(args), "{\"fail\":\"big:%zu\"}", (size_t)LIM_TOOL_RESULT / 2 + 1);
+	(void)call(d, &a, "t_read", args, &code);
+	assert_string_equal(code, "ERR_TOO_LARGE");
+	(void)snprintf(args, sizeof(args), "{\"fail\":\"big:%zu\"}", (size_t)LIM_TOOL_RESULT / 2 - 4096);
+	(void)call(d, &a, "t_read", args, &code);
+	assert_string_equal(code, "OK");
 	disp_free(d);
 }
 
@@ -590,6 +629,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scope_identical_not_found),
 		cmocka_unit_test(test_postures),
+		cmocka_unit_test(test_result_over_answer_cap),
 		cmocka_unit_test(test_breaker_via_chain),
 		cmocka_unit_test(test_breaker_refusals),
 		cmocka_unit_test(test_rate_limits_via_chain),
