@@ -89,19 +89,6 @@ is_reserved(const char *k)
 	return false;
 }
 
-static void
-hex_put(char *out, const unsigned char *p, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int
 lock_ex(int fd)
 {
@@ -155,26 +142,11 @@ line_prev(const char *p, size_t len, unsigned char out[32])
 {
 	static const char pre[] = ",\"prev\":\"";
 	size_t plen = sizeof(pre) - 1;
-	const char *h;
-	size_t i;
 
 	if (len < plen + 66 || memcmp(p + len - 66 - plen, pre, plen) != 0 ||
 	    memcmp(p + len - 2, "\"}", 2) != 0)
 		return false;
-	h = p + len - 66;
-	for (i = 0; i < 64; i++) {
-		int v = h[i] >= '0' && h[i] <= '9'   ? h[i] - '0'
-			: h[i] >= 'a' && h[i] <= 'f' ? h[i] - 'a' + 10
-						     : -1;
-
-		if (v < 0)
-			return false;
-		if (i % 2 == 0)
-			out[i / 2] = (unsigned char)(v << 4);
-		else
-			out[i / 2] |= (unsigned char)v;
-	}
-	return true;
+	return audit_hex_get(p + len - 66, out, 32);
 }
 
 /* Finds the chain state at the end of fd (size bytes): the last complete
@@ -492,7 +464,7 @@ append_locked(struct audit *a, const char *kind, const char *principal, const ch
 		str_or_null(line, c.rotated_from);
 	}
 	if (c.torn > 0) {
-		hex_put(hex, c.torn_hash, sizeof(c.torn_hash));
+		audit_hex_put(hex, c.torn_hash, sizeof(c.torn_hash));
 		buf_appendf(line, ",\"torn_tail_bytes\":%lld,\"torn_tail_sha256\":\"%s\"",
 			    (long long)c.torn, hex);
 	}
@@ -501,7 +473,7 @@ append_locked(struct audit *a, const char *kind, const char *principal, const ch
 	if (a->key_created)
 		buf_puts(line, ",\"checkpoint_created\":true");
 	buf_append(line, middle->p, middle->len);
-	hex_put(hex, c.prev, sizeof(c.prev));
+	audit_hex_put(hex, c.prev, sizeof(c.prev));
 	buf_appendf(line, ",\"prev\":\"%s\"}\n", hex);
 	if (buf_err(line) != IG_OK)
 		return buf_err(line) == IG_ELIMIT ? IG_ELIMIT : IG_ENOMEM;
@@ -753,7 +725,7 @@ audit_open(const char *data_dir, struct audit **a_r, const char **error_r)
 	a->dev = st.st_dev;
 	close(data_fd);
 	randombytes_buf(pid, sizeof(pid));
-	hex_put(a->process_id, pid, sizeof(pid));
+	audit_hex_put(a->process_id, pid, sizeof(pid));
 	*a_r = a;
 	return IG_OK;
 fail:
@@ -820,7 +792,7 @@ audit_hash_value(const struct audit *a, const char *prefix, const void *p, size_
 	char hex[33];
 
 	crypto_generichash(h, sizeof(h), p, len, a->salt, sizeof(a->salt));
-	hex_put(hex, h, sizeof(h));
+	audit_hex_put(hex, h, sizeof(h));
 	(void)snprintf(out, outsz, "%s%s", prefix, hex);
 }
 
@@ -833,5 +805,5 @@ audit_hmac_hex(const struct audit *a, const void *p, size_t len, char out[65])
 	crypto_auth_hmacsha256_init(&st, a->salt, sizeof(a->salt));
 	crypto_auth_hmacsha256_update(&st, p, len);
 	crypto_auth_hmacsha256_final(&st, h);
-	hex_put(out, h, sizeof(h));
+	audit_hex_put(out, h, sizeof(h));
 }

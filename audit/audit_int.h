@@ -24,6 +24,11 @@ void audit_json_str(struct buf *b, const char *p, size_t len);
  * LIM_JSON_DEPTH is written as null. */
 void audit_json_put(struct buf *b, struct json_object *v, bool sorted);
 
+/* Writes n bytes as 2n lower-case hex digits and a NUL (out: 2n + 1 bytes). */
+void audit_hex_put(char *out, const unsigned char *p, size_t n);
+/* Reads 2n lower-case hex digits at s into n bytes; false at any other byte. */
+bool audit_hex_get(const char *s, unsigned char *out, size_t n);
+
 /* Provenance rings (audit/tool.c): ids returned to each principal by read
  * tools, per principal, bounded by LIM_AUDIT_PROV_*. Owned by struct audit;
  * thread-safe. */
