@@ -575,42 +575,6 @@ audit_append(struct audit *a, const char *kind, const char *principal, const cha
 	return err;
 }
 
-/* Lock file held. Reads the salt, creating it on first use. */
-static enum ig_err
-salt_load(int data_fd, unsigned char salt[SALT_LEN])
-{
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	fd = openat(data_fd, AUDIT_SALT, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		fd = openat(data_fd, AUDIT_SALT, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			    0600);
-		if (fd < 0)
-			return IG_EIO;
-		randombytes_buf(salt, SALT_LEN);
-		n = write(fd, salt, SALT_LEN);
-		if (n != SALT_LEN || fsync(fd) != 0) {
-			close(fd);
-			(void)unlinkat(data_fd, AUDIT_SALT, 0);
-			return IG_EIO;
-		}
-		close(fd);
-		(void)fsync(data_fd);
-		return IG_OK;
-	}
-	if (fd < 0)
-		return IG_EIO;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != SALT_LEN ||
-	    pread_full(fd, salt, SALT_LEN, 0) != SALT_LEN) {
-		close(fd);
-		return IG_EIO;
-	}
-	close(fd);
-	return IG_OK;
-}
-
 static int
 dir_open(int at, const char *name)
 {
@@ -693,7 +657,7 @@ audit_open(const char *data_dir, struct audit **a_r, const char **error_r)
 		*error_r = "cannot open or lock audit/audit.lock";
 		goto fail;
 	}
-	if (salt_load(data_fd, a->salt) != IG_OK) {
+	if (audit_key_load(data_fd, AUDIT_SALT, a->salt, sizeof(a->salt), true, NULL) != IG_OK) {
 		(void)flock(a->lock_fd, LOCK_UN);
 		*error_r = "cannot read or create <data_dir>/audit.salt (32 bytes)";
 		goto fail;

@@ -60,9 +60,9 @@ enum audit_head_res audit_head_read(int fd, const unsigned char key[AUDIT_KEY_LE
 /* Writes h into slot h->seq % 2 with one pwrite. */
 bool audit_head_write(int fd, const unsigned char key[AUDIT_KEY_LEN], const struct audit_head *h);
 
-/* Reads the len-byte key file name in data_fd, creating it (random, 0600)
- * when create and absent; *created_r (may be NULL) says whether it did.
- * IG_ENOTFOUND when absent and !create. */
+/* Reads the len-byte key file name in data_fd (audit.key, and audit.c's
+ * audit.salt), creating it (random, 0600) when create and absent; *created_r
+ * (may be NULL) says whether it did. IG_ENOTFOUND when absent and !create. */
 enum ig_err audit_key_load(int data_fd, const char *name, unsigned char *key, size_t len,
 			   bool create, bool *created_r);
 
