@@ -80,6 +80,16 @@ def call(url, token, tool, args, limit=60, max_bytes=16 << 20):
                max_bytes)
 
 
+def call_result(url, token, tool, args, limit=60, max_bytes=16 << 20):
+    """The result of call (a tools/call result object; {} when the answer
+    has none), or {"http_error": status} when the gateway answers an HTTP
+    error."""
+    r = call(url, token, tool, args, limit, max_bytes)
+    if "http_error" in r:
+        return {"http_error": r["http_error"]}
+    return r.get("result") or {}
+
+
 def error_code(result):
     """The error code of a tools/call result (its _meta "imapgate/error";
     an error result has no structuredContent), None for a success."""
