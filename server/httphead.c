@@ -190,25 +190,13 @@ httphead_host_parse(struct slice v, struct slice *name_r, unsigned *port_r)
 	return true;
 }
 
-static struct slice
-trim(struct slice s)
-{
-	while (s.len > 0 && (s.p[0] == ' ' || s.p[0] == '\t')) {
-		s.p++;
-		s.len--;
-	}
-	while (s.len > 0 && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t'))
-		s.len--;
-	return s;
-}
-
 bool
 httphead_addr_parse(struct slice s, uint8_t addr_r[16])
 {
 	const char *colon;
 	const char *last;
 
-	s = trim(s);
+	s = sl_trim_ows(s);
 	if (s.len >= 2 && s.p[0] == '"' && s.p[s.len - 1] == '"')
 		s = (struct slice){s.p + 1, s.len - 2};
 	if (s.len == 0)
@@ -250,7 +238,7 @@ httphead_net_parse(struct slice s, struct httphead_net *net_r)
 	size_t i;
 
 	memset(net_r, 0, sizeof(*net_r));
-	a = trim(a);
+	a = sl_trim_ows(a);
 	if (a.len > 0 && a.p[0] == '[') {
 		if (a.len < 2 || a.p[a.len - 1] != ']')
 			return false;
@@ -318,7 +306,7 @@ forwarded_for(struct slice elem)
 				q = !q;
 			i++;
 		}
-		pair = trim((struct slice){elem.p + start, i - start});
+		pair = sl_trim_ows((struct slice){elem.p + start, i - start});
 		i++;
 		if (pair.len > 4 && strncasecmp(pair.p, "for=", 4) == 0)
 			return (struct slice){pair.p + 4, pair.len - 4};
@@ -351,7 +339,7 @@ httphead_forwarded_client(const struct slice *lists, size_t n_lists, bool forwar
 					q = !q;
 				i++;
 			}
-			hop = trim((struct slice){v.p + start, i - start});
+			hop = sl_trim_ows((struct slice){v.p + start, i - start});
 			i++;
 			if (hop.len == 0)
 				continue; /* empty list elements are allowed (RFC 9110 §5.6.1) */
