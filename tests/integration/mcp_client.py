@@ -9,10 +9,16 @@ and, once per gateway URL and token, the tools/list answer as {"url",
 "tools"}: tool_results.py checks each result against its tool's
 outputSchema at the end of the suite.
 
+For checks that run gateways of their own: serve starts one and
+wait_healthz waits until it answers, stop ends it.
+
 The embedded scripts import it after sys.path.insert(0, SUITE_DIR) (lib.sh
 exports IG_SUITE_DIR); not a suite itself."""
 import json
 import os
+import signal
+import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -88,6 +94,39 @@ def call_result(url, token, tool, args, limit=60, max_bytes=16 << 20):
     if "http_error" in r:
         return {"http_error": r["http_error"]}
     return r.get("result") or {}
+
+
+def serve(binary, conf, log_path):
+    """Starts `binary serve --config conf`, its stderr to log_path (new), and
+    returns the process."""
+    logf = open(log_path, "w")
+    return subprocess.Popen([binary, "serve", "--config", conf], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=logf)
+
+
+def wait_healthz(proc, port, tries):
+    """True once /healthz on port answers, polled up to tries times 50 ms
+    apart; False when it does not, or proc has exited."""
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=1).read()
+            return True
+        except Exception:  # noqa: BLE001
+            if proc.poll() is not None:
+                return False
+            time.sleep(0.05)
+    return False
+
+
+def stop(proc, sig=signal.SIGTERM, limit=30):
+    """Sends sig to proc and returns its exit status; killed when it has not
+    exited within limit seconds."""
+    proc.send_signal(sig)
+    try:
+        return proc.wait(limit)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait(10)
 
 
 def error_code(result):

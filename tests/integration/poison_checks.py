@@ -144,31 +144,15 @@ def write_conf(extra=""):
 def start():
     global proc, log_n
     log_n += 1
-    logf = open(os.path.join(TMP, "gateway-%d.log" % log_n), "w")
-    proc = subprocess.Popen([BIN, "serve", "--config", conf], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=logf)
-    for _ in range(400):
-        try:
-            mcp_client.urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port,
-                                              timeout=1).read()
-            return True
-        except Exception:  # noqa: BLE001
-            if proc.poll() is not None:
-                return False
-            time.sleep(0.05)
-    return False
+    proc = mcp_client.serve(BIN, conf, os.path.join(TMP, "gateway-%d.log" % log_n))
+    return mcp_client.wait_healthz(proc, port, 400)
 
 
 def stop():
     global proc
     if proc is None:
         return None
-    proc.send_signal(signal.SIGTERM)
-    try:
-        rc = proc.wait(60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        rc = proc.wait(10)
+    rc = mcp_client.stop(proc, limit=60)
     proc = None
     return rc
 
