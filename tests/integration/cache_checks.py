@@ -4,7 +4,7 @@
 Starts and stops the gateway itself (by PID), talks MCP over HTTP, and plays
 "another mail client" with imaplib against the suite's Dovecot."""
 import base64
-import argparse, email.utils, imaplib, os, random, signal, socket, sqlite3, ssl
+import argparse, email.utils, imaplib, os, random, signal, sqlite3, ssl
 import subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -58,14 +58,6 @@ port = None
 proc = None
 conf = os.path.join(a.tmp, "imapgate.conf")
 data_dir = os.path.join(a.tmp, "data")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def write_conf():
@@ -175,7 +167,7 @@ maildir_fill("Big", [(msg(100 + i, "Big message %d %s" % (i, "invoice" if i % 10
 out("%d messages written to Big in %.1f s" % (BIG, time.monotonic() - t0), True)
 big_uids = server_uids(m, "Big")
 
-port = free_port()
+port = mcp_client.free_port()
 write_conf()
 TOKEN = token_create("cache-suite", "readonly")
 TOKEN_FULL = token_create("cache-suite-full", "full")

@@ -9,14 +9,15 @@ and, once per gateway URL and token, the tools/list answer as {"url",
 "tools"}: tool_results.py checks each result against its tool's
 outputSchema at the end of the suite.
 
-For checks that run gateways of their own: serve starts one and
-wait_healthz waits until it answers, stop ends it.
+For checks that run gateways of their own: free_port picks a port, serve
+starts one, wait_healthz waits until it answers, stop ends it.
 
 The embedded scripts import it after sys.path.insert(0, SUITE_DIR) (lib.sh
 exports IG_SUITE_DIR); not a suite itself."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -94,6 +95,15 @@ def call_result(url, token, tool, args, limit=60, max_bytes=16 << 20):
     if "http_error" in r:
         return {"http_error": r["http_error"]}
     return r.get("result") or {}
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
 
 
 def serve(binary, conf, log_path):

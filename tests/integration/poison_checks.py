@@ -5,7 +5,7 @@ usage: poison_checks.py BIN TMP   (TMP holds the suite's Dovecot in TMP/dv)
 env:   POISON_KINDS=addresses,line,...  only these over-limit kinds (default: all);
        POISON_A12=0  leave out the cache.db checks (and the flag_check_s option, so an
        older gateway can run the A1 checks)"""
-import atexit, email.utils, imaplib, json, os, signal, socket, sqlite3, ssl, subprocess, sys, time
+import atexit, email.utils, imaplib, json, os, signal, sqlite3, ssl, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mcp_client  # noqa: E402
@@ -119,14 +119,6 @@ url = None
 token = None
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def write_conf(extra=""):
     with open(conf, "w") as f:
         f.write("[server]\nlisten = 127.0.0.1:%d\ndata_dir = %s\nshutdown_timeout_s = 5\n\n"
@@ -227,7 +219,7 @@ for i in range(N_FLAGS):
     fl = " ".join(x for x, on in (("\\Seen", i % 3 == 0), ("\\Flagged", i % 4 == 0)) if on)
     m.append("Flags", "(%s)" % fl if fl else None, None, normal("flags", i))
 
-port = free_port()
+port = mcp_client.free_port()
 url = "http://127.0.0.1:%d/mcp" % port
 write_conf()
 tr = subprocess.run([BIN, "token", "create", "--name", "poison", "--posture", "full",
