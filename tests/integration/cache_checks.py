@@ -103,15 +103,9 @@ def rpc(method, params, token, limit=60):
 
 
 def search(args, account="alice", token=None):
-    r = rpc("tools/call", {"name": "search", "arguments": dict(args, account=account)},
-            token or TOKEN)
-    res = r.get("result") or {}
-    sc = res.get("structuredContent") or {}
-    if res.get("isError"):
-        return None, mcp_client.error_code(res), r
-    if "result" not in r:
-        return None, "protocol", r
-    return sc, None, r
+    return mcp_client.outcome(rpc("tools/call", {"name": "search",
+                                                 "arguments": dict(args, account=account)},
+                                  token or TOKEN))
 
 
 def wait_cached(folder, want_total=None, limit_s=90):

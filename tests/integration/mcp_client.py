@@ -139,6 +139,19 @@ def stop(proc, sig=signal.SIGTERM, limit=30):
         return proc.wait(10)
 
 
+def outcome(resp):
+    """A tools/call response as (structuredContent, None, resp) for a success,
+    (None, its error code, resp) for an error result, (None, "protocol",
+    resp) when it carries no result."""
+    res = resp.get("result") or {}
+    sc = res.get("structuredContent") or {}
+    if res.get("isError"):
+        return None, error_code(res), resp
+    if "result" not in resp:
+        return None, "protocol", resp
+    return sc, None, resp
+
+
 def error_code(result):
     """The error code of a tools/call result (its _meta "imapgate/error";
     an error result has no structuredContent), None for a success."""

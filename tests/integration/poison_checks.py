@@ -169,13 +169,7 @@ def call(tool, args, limit=120):
                         max_bytes=64 << 20)
     if "http_error" in r:
         return None, "http %s" % r["http_error"], r
-    res = r.get("result") or {}
-    sc = res.get("structuredContent") or {}
-    if res.get("isError"):
-        return None, mcp_client.error_code(res), r
-    if "result" not in r:
-        return None, "protocol", r
-    return sc, None, r
+    return mcp_client.outcome(r)
 
 
 def search(args):
