@@ -89,19 +89,6 @@ is_reserved(const char *k)
 	return false;
 }
 
-static void
-hex_put(char *out, const unsigned char *p, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int
 lock_ex(int fd)
 {
@@ -155,26 +142,11 @@ line_prev(const char *p, size_t len, unsigned char out[32])
 {
 	static const char pre[] = ",\"prev\":\"";
 	size_t plen = sizeof(pre) - 1;
-	const char *h;
-	size_t i;
 
 	if (len < plen + 66 || memcmp(p + len - 66 - plen, pre, plen) != 0 ||
 	    memcmp(p + len - 2, "\"}", 2) != 0)
 		return false;
-	h = p + len - 66;
-	for (i = 0; i < 64; i++) {
-		int v = h[i] >= '0' && h[i] <= '9'   ? h[i] - '0'
-			: h[i] >= 'a' && h[i] <= 'f' ? h[i] - 'a' + 10
-						     : -1;
-
-		if (v < 0)
-			return false;
-		if (i % 2 == 0)
-			out[i / 2] = (unsigned char)(v << 4);
-		else
-			out[i / 2] |= (unsigned char)v;
-	}
-	return true;
+	return audit_hex_get(p + len - 66, out, 32);
 }
 
 /* Finds the chain state at the end of fd (size bytes): the last complete
@@ -492,7 +464,7 @@ append_locked(struct audit *a, const char *kind, const char *principal, const ch
 		str_or_null(line, c.rotated_from);
 	}
 	if (c.torn > 0) {
-		hex_put(hex, c.torn_hash, sizeof(c.torn_hash));
+		audit_hex_put(hex, c.torn_hash, sizeof(c.torn_hash));
 		buf_appendf(line, ",\"torn_tail_bytes\":%lld,\"torn_tail_sha256\":\"%s\"",
 			    (long long)c.torn, hex);
 	}
@@ -501,7 +473,7 @@ append_locked(struct audit *a, const char *kind, const char *principal, const ch
 	if (a->key_created)
 		buf_puts(line, ",\"checkpoint_created\":true");
 	buf_append(line, middle->p, middle->len);
-	hex_put(hex, c.prev, sizeof(c.prev));
+	audit_hex_put(hex, c.prev, sizeof(c.prev));
 	buf_appendf(line, ",\"prev\":\"%s\"}\n", hex);
 	if (buf_err(line) != IG_OK)
 		return buf_err(line) == IG_ELIMIT ? IG_ELIMIT : IG_ENOMEM;
@@ -603,42 +575,6 @@ audit_append(struct audit *a, const char *kind, const char *principal, const cha
 	return err;
 }
 
-/* Lock file held. Reads the salt, creating it on first use. */
-static enum ig_err
-salt_load(int data_fd, unsigned char salt[SALT_LEN])
-{
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	fd = openat(data_fd, AUDIT_SALT, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		fd = openat(data_fd, AUDIT_SALT, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			    0600);
-		if (fd < 0)
-			return IG_EIO;
-		randombytes_buf(salt, SALT_LEN);
-		n = write(fd, salt, SALT_LEN);
-		if (n != SALT_LEN || fsync(fd) != 0) {
-			close(fd);
-			(void)unlinkat(data_fd, AUDIT_SALT, 0);
-			return IG_EIO;
-		}
-		close(fd);
-		(void)fsync(data_fd);
-		return IG_OK;
-	}
-	if (fd < 0)
-		return IG_EIO;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != SALT_LEN ||
-	    pread_full(fd, salt, SALT_LEN, 0) != SALT_LEN) {
-		close(fd);
-		return IG_EIO;
-	}
-	close(fd);
-	return IG_OK;
-}
-
 static int
 dir_open(int at, const char *name)
 {
@@ -721,7 +657,7 @@ audit_open(const char *data_dir, struct audit **a_r, const char **error_r)
 		*error_r = "cannot open or lock audit/audit.lock";
 		goto fail;
 	}
-	if (salt_load(data_fd, a->salt) != IG_OK) {
+	if (audit_key_load(data_fd, AUDIT_SALT, a->salt, sizeof(a->salt), true, NULL) != IG_OK) {
 		(void)flock(a->lock_fd, LOCK_UN);
 		*error_r = "cannot read or create <data_dir>/audit.salt (32 bytes)";
 		goto fail;
@@ -753,7 +689,7 @@ audit_open(const char *data_dir, struct audit **a_r, const char **error_r)
 	a->dev = st.st_dev;
 	close(data_fd);
 	randombytes_buf(pid, sizeof(pid));
-	hex_put(a->process_id, pid, sizeof(pid));
+	audit_hex_put(a->process_id, pid, sizeof(pid));
 	*a_r = a;
 	return IG_OK;
 fail:
@@ -820,7 +756,7 @@ audit_hash_value(const struct audit *a, const char *prefix, const void *p, size_
 	char hex[33];
 
 	crypto_generichash(h, sizeof(h), p, len, a->salt, sizeof(a->salt));
-	hex_put(hex, h, sizeof(h));
+	audit_hex_put(hex, h, sizeof(h));
 	(void)snprintf(out, outsz, "%s%s", prefix, hex);
 }
 
@@ -833,5 +769,5 @@ audit_hmac_hex(const struct audit *a, const void *p, size_t len, char out[65])
 	crypto_auth_hmacsha256_init(&st, a->salt, sizeof(a->salt));
 	crypto_auth_hmacsha256_update(&st, p, len);
 	crypto_auth_hmacsha256_final(&st, h);
-	hex_put(out, h, sizeof(h));
+	audit_hex_put(out, h, sizeof(h));
 }

@@ -24,6 +24,11 @@ void audit_json_str(struct buf *b, const char *p, size_t len);
  * LIM_JSON_DEPTH is written as null. */
 void audit_json_put(struct buf *b, struct json_object *v, bool sorted);
 
+/* Writes n bytes as 2n lower-case hex digits and a NUL (out: 2n + 1 bytes). */
+void audit_hex_put(char *out, const unsigned char *p, size_t n);
+/* Reads 2n lower-case hex digits at s into n bytes; false at any other byte. */
+bool audit_hex_get(const char *s, unsigned char *out, size_t n);
+
 /* Provenance rings (audit/tool.c): ids returned to each principal by read
  * tools, per principal, bounded by LIM_AUDIT_PROV_*. Owned by struct audit;
  * thread-safe. */
@@ -55,9 +60,9 @@ enum audit_head_res audit_head_read(int fd, const unsigned char key[AUDIT_KEY_LE
 /* Writes h into slot h->seq % 2 with one pwrite. */
 bool audit_head_write(int fd, const unsigned char key[AUDIT_KEY_LEN], const struct audit_head *h);
 
-/* Reads the len-byte key file name in data_fd, creating it (random, 0600)
- * when create and absent; *created_r (may be NULL) says whether it did.
- * IG_ENOTFOUND when absent and !create. */
+/* Reads the len-byte key file name in data_fd (audit.key, and audit.c's
+ * audit.salt), creating it (random, 0600) when create and absent; *created_r
+ * (may be NULL) says whether it did. IG_ENOTFOUND when absent and !create. */
 enum ig_err audit_key_load(int data_fd, const char *name, unsigned char *key, size_t len,
 			   bool create, bool *created_r);
 

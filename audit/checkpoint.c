@@ -24,19 +24,6 @@
 #define SLOT_PREFIX "igh1 "
 
 static void
-hexput(char *out, const unsigned char *p, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static void
 head_mac(const unsigned char key[AUDIT_KEY_LEN], const struct audit_head *h,
 	 unsigned char mac[crypto_auth_hmacsha256_BYTES])
 {
@@ -66,8 +53,8 @@ audit_head_write(int fd, const unsigned char key[AUDIT_KEY_LEN], const struct au
 	int n;
 
 	head_mac(key, h, mac);
-	hexput(hash_hex, h->hash, sizeof(h->hash));
-	hexput(mac_hex, mac, sizeof(mac));
+	audit_hex_put(hash_hex, h->hash, sizeof(h->hash));
+	audit_hex_put(mac_hex, mac, sizeof(mac));
 	memset(slot, ' ', sizeof(slot));
 	n = snprintf(slot, sizeof(slot), SLOT_PREFIX "%020" PRIu64 " %s %s", h->seq, hash_hex,
 		     mac_hex);
@@ -81,25 +68,6 @@ audit_head_write(int fd, const unsigned char key[AUDIT_KEY_LEN], const struct au
 	if (w >= 0 && w != (ssize_t)sizeof(slot))
 		errno = EIO; /* short: no error of its own */
 	return w == (ssize_t)sizeof(slot);
-}
-
-static bool
-hex_get(const char *s, unsigned char *out, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < 2 * n; i++) {
-		char c = s[i];
-		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-
-		if (v < 0)
-			return false;
-		if (i % 2 == 0)
-			out[i / 2] = (unsigned char)(v << 4);
-		else
-			out[i / 2] |= (unsigned char)v;
-	}
-	return true;
 }
 
 /* -1 bad, 0 empty, 1 valid */
@@ -125,8 +93,8 @@ slot_parse(const char *s, size_t len, const unsigned char key[AUDIT_KEY_LEN],
 			return -1;
 		h->seq = h->seq * 10 + (uint64_t)(s[i] - '0');
 	}
-	if (s[i] != ' ' || !hex_get(s + i + 1, h->hash, 32) || s[i + 65] != ' ' ||
-	    !hex_get(s + i + 66, mac, sizeof(mac)))
+	if (s[i] != ' ' || !audit_hex_get(s + i + 1, h->hash, 32) || s[i + 65] != ' ' ||
+	    !audit_hex_get(s + i + 66, mac, sizeof(mac)))
 		return -1;
 	for (i = body; i < len - 1; i++) {
 		if (s[i] != ' ')

@@ -1,5 +1,6 @@
 /* One-line JSON for audit records (RFC 8259 §7 escaping, plus U+2028/U+2029
- * and C1 controls, which some log tools treat as line breaks). */
+ * and C1 controls, which some log tools treat as line breaks), and the hex
+ * the records, the verifier and the checkpoint write and read. */
 #include "audit/audit_int.h"
 
 #include <inttypes.h>
@@ -175,4 +176,36 @@ void
 audit_json_put(struct buf *b, struct json_object *v, bool sorted)
 {
 	json_put_depth(b, v, sorted, 0);
+}
+
+void
+audit_hex_put(char *out, const unsigned char *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+bool
+audit_hex_get(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < 2 * n; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+		if (v < 0)
+			return false;
+		if (i % 2 == 0)
+			out[i / 2] = (unsigned char)(v << 4);
+		else
+			out[i / 2] |= (unsigned char)v;
+	}
+	return true;
 }

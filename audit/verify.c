@@ -264,19 +264,6 @@ struct vstate {
 	const unsigned char *key;
 };
 
-static void
-hex_put(char *out, const unsigned char *p, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static const char *
 base_name(const char *p)
 {
@@ -379,7 +366,7 @@ check_record(struct vstate *vs, const char *file, bool first_file, uint64_t line
 			       seq, vs->prev_seq + 1);
 			goto out;
 		}
-		hex_put(want, vs->prev_hash, 32);
+		audit_hex_put(want, vs->prev_hash, 32);
 		if (strcmp(prev, want) != 0) {
 			defect(vs, file, line, (uint64_t)seq,
 			       "prev does not match the SHA-256 of the previous line (that line "
@@ -424,7 +411,7 @@ check_record(struct vstate *vs, const char *file, bool first_file, uint64_t line
 		goto out;
 	}
 	crypto_hash_sha256(vs->prev_hash, (const unsigned char *)p, len);
-	hex_put(vs->r->last_sha256, vs->prev_hash, 32);
+	audit_hex_put(vs->r->last_sha256, vs->prev_hash, 32);
 	if (vs->ck != NULL && (uint64_t)seq == vs->ck->seq) {
 		vs->ck_seen = true;
 		if (sodium_memcmp(vs->prev_hash, vs->ck->hash, 32) != 0) {

@@ -1555,8 +1555,8 @@ imap_parser_feed(struct imap_parser *p, const char *in, size_t len, size_t *used
 
 /* --- canonical rendering (tests and fuzzing) --- */
 
-static void
-render_bytes(struct buf *out, struct slice s)
+void
+imap_render_bytes(struct buf *out, struct slice s)
 {
 	size_t i;
 
@@ -1597,11 +1597,11 @@ render_vals(struct buf *out, const struct imap_val *vals, size_t n)
 		switch (v->type) {
 		case IMAP_VAL_ATOM:
 			buf_puts(out, " A");
-			render_bytes(out, v->s);
+			imap_render_bytes(out, v->s);
 			break;
 		case IMAP_VAL_STRING:
 			buf_puts(out, v->binary ? " B" : v->literal ? " L" : " S");
-			render_bytes(out, v->s);
+			imap_render_bytes(out, v->s);
 			break;
 		case IMAP_VAL_NIL:
 			buf_puts(out, " NIL");
@@ -1623,16 +1623,16 @@ imap_resp_render(const struct imap_resp *r, struct buf *out)
 	buf_appendf(out, "kind=%d cond=%d code=%d type=%d", (int)r->kind, (int)r->cond,
 		    (int)r->code, (int)r->type);
 	buf_puts(out, " tag=");
-	render_bytes(out, r->tag);
+	imap_render_bytes(out, r->tag);
 	buf_puts(out, " code=");
-	render_bytes(out, r->code_name);
-	render_bytes(out, r->code_arg);
+	imap_render_bytes(out, r->code_name);
+	imap_render_bytes(out, r->code_arg);
 	buf_appendf(out, " nums=%u,%u,%llu text=", r->code_num[0], r->code_num[1],
 		    (unsigned long long)r->code_modseq);
-	render_bytes(out, r->text);
+	imap_render_bytes(out, r->text);
 	buf_appendf(out, " flags=%zu", r->flags.n);
 	for (i = 0; i < r->flags.n; i++)
-		render_bytes(out, r->flags.names[i]);
+		imap_render_bytes(out, r->flags.names[i]);
 	if (r->type == IMAP_U_FETCH && r->kind == IMAP_RESP_UNTAGGED)
 		buf_appendf(out, " fetch=%u,%u,%d,%u", r->u.fetch.seq, r->u.fetch.uid,
 			    r->u.fetch.has_section, r->u.fetch.origin);

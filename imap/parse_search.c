@@ -457,23 +457,6 @@ imap_srch_esearch(const struct imap_srch *s, struct imap_esearch *out)
 	*out = s->es;
 }
 
-static void
-render_slice(struct buf *out, struct slice v)
-{
-	size_t i;
-
-	buf_putc(out, '<');
-	for (i = 0; i < v.len; i++) {
-		unsigned char ch = (unsigned char)v.p[i];
-
-		if (ch < 0x20 || ch >= 0x7f || ch == '<' || ch == '>' || ch == '%')
-			buf_appendf(out, "%%%02x", ch);
-		else
-			buf_putc(out, (char)ch);
-	}
-	buf_putc(out, '>');
-}
-
 void
 imap_srch_render(const struct imap_resp *r, struct buf *out)
 {
@@ -492,7 +475,7 @@ imap_srch_render(const struct imap_resp *r, struct buf *out)
 		buf_appendf(out, " esearch=%d,%d%u,%d%u,%d%u,%llu", e->uid, e->has_min, e->min,
 			    e->has_max, e->max, e->has_count, e->count,
 			    (unsigned long long)e->modseq);
-		render_slice(out, e->tag);
-		render_slice(out, e->all);
+		imap_render_bytes(out, e->tag);
+		imap_render_bytes(out, e->all);
 	}
 }

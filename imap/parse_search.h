@@ -59,5 +59,8 @@ void imap_srch_esearch(const struct imap_srch *s, struct imap_esearch *out);
 /* Appends a canonical rendering of a SEARCH or ESEARCH result (tests, fuzz
  * target: a split feed must render like a whole one). */
 void imap_srch_render(const struct imap_resp *r, struct buf *out);
+/* Appends s as <bytes> with controls, non-ASCII, '<', '>' and '%' as %xx
+ * (imap/parse.c, the byte form of both canonical renderings). */
+void imap_render_bytes(struct buf *out, struct slice s);
 
 #endif

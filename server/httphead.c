@@ -190,25 +190,13 @@ httphead_host_parse(struct slice v, struct slice *name_r, unsigned *port_r)
 	return true;
 }
 
-static struct slice
-trim(struct slice s)
-{
-	while (s.len > 0 && (s.p[0] == ' ' || s.p[0] == '\t')) {
-		s.p++;
-		s.len--;
-	}
-	while (s.len > 0 && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t'))
-		s.len--;
-	return s;
-}
-
 bool
 httphead_addr_parse(struct slice s, uint8_t addr_r[16])
 {
 	const char *colon;
 	const char *last;
 
-	s = trim(s);
+	s = sl_trim_ows(s);
 	if (s.len >= 2 && s.p[0] == '"' && s.p[s.len - 1] == '"')
 		s = (struct slice){s.p + 1, s.len - 2};
 	if (s.len == 0)
@@ -250,7 +238,7 @@ httphead_net_parse(struct slice s, struct httphead_net *net_r)
 	size_t i;
 
 	memset(net_r, 0, sizeof(*net_r));
-	a = trim(a);
+	a = sl_trim_ows(a);
 	if (a.len > 0 && a.p[0] == '[') {
 		if (a.len < 2 || a.p[a.len - 1] != ']')
 			return false;
@@ -302,6 +290,24 @@ httphead_net_match(const struct httphead_net *nets, size_t n, const uint8_t addr
 	return false;
 }
 
+/* The element of v that starts at *i_r, up to sep outside a quoted string
+ * (or the end), OWS-trimmed; *i_r moves past the sep. */
+static struct slice
+list_next(struct slice v, size_t *i_r, char sep)
+{
+	size_t i = *i_r;
+	size_t start = i;
+	bool q = false;
+
+	while (i < v.len && (q || v.p[i] != sep)) {
+		if (v.p[i] == '"')
+			q = !q;
+		i++;
+	}
+	*i_r = i + 1;
+	return sl_trim_ows((struct slice){v.p + start, i - start});
+}
+
 /* The for= parameter of one Forwarded element; empty when it has none. */
 static struct slice
 forwarded_for(struct slice elem)
@@ -309,17 +315,8 @@ forwarded_for(struct slice elem)
 	size_t i = 0;
 
 	while (i < elem.len) {
-		size_t start = i;
-		bool q = false;
-		struct slice pair;
+		struct slice pair = list_next(elem, &i, ';');
 
-		while (i < elem.len && (q || elem.p[i] != ';')) {
-			if (elem.p[i] == '"')
-				q = !q;
-			i++;
-		}
-		pair = trim((struct slice){elem.p + start, i - start});
-		i++;
 		if (pair.len > 4 && strncasecmp(pair.p, "for=", 4) == 0)
 			return (struct slice){pair.p + 4, pair.len - 4};
 	}
@@ -342,17 +339,8 @@ httphead_forwarded_client(const struct slice *lists, size_t n_lists, bool forwar
 		size_t i = 0;
 
 		while (i <= v.len) {
-			size_t start = i;
-			bool q = false;
-			struct slice hop;
+			struct slice hop = list_next(v, &i, ',');
 
-			while (i < v.len && (q || v.p[i] != ',')) {
-				if (v.p[i] == '"')
-					q = !q;
-				i++;
-			}
-			hop = trim((struct slice){v.p + start, i - start});
-			i++;
 			if (hop.len == 0)
 				continue; /* empty list elements are allowed (RFC 9110 §5.6.1) */
 			hops[count % MAX_HOPS] = forwarded ? forwarded_for(hop) : hop;

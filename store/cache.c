@@ -732,6 +732,17 @@ step_done(struct cache *c, sqlite3_stmt *s)
 	return IG_OK;
 }
 
+/* step_done, then whether the statement changed any row. */
+static enum ig_err
+step_changed(struct cache *c, sqlite3_stmt *s, bool *changed_r)
+{
+	enum ig_err err = step_done(c, s);
+
+	if (err == IG_OK)
+		*changed_r = sqlite3_changes(c->db) > 0;
+	return err;
+}
+
 static bool
 usable(struct cache *c)
 {
@@ -1120,6 +1131,21 @@ flag_bits(struct slice flags)
 	return bits;
 }
 
+/* Binds a flag list at column col and its five system-flag columns
+ * (seen, flagged, answered, draft, deleted) at col+1 .. col+5. */
+static void
+bind_flags(sqlite3_stmt *s, int col, struct slice flags)
+{
+	unsigned bits = flag_bits(flags);
+
+	(void)bind_sl(s, col, flags);
+	(void)sqlite3_bind_int(s, col + 1, (bits & CACHE_SEEN) != 0);
+	(void)sqlite3_bind_int(s, col + 2, (bits & CACHE_FLAGGED) != 0);
+	(void)sqlite3_bind_int(s, col + 3, (bits & CACHE_ANSWERED) != 0);
+	(void)sqlite3_bind_int(s, col + 4, (bits & CACHE_DRAFT) != 0);
+	(void)sqlite3_bind_int(s, col + 5, (bits & CACHE_DELETED) != 0);
+}
+
 enum ig_err
 cache_msg_put(struct cache *c, int64_t folder_id, const struct cache_msg *m)
 {
@@ -1128,7 +1154,6 @@ cache_msg_put(struct cache *c, int64_t folder_id, const struct cache_msg *m)
 				       &m->to_text,   &m->cc_text,	&m->message_id,
 				       &m->in_reply_to, &m->references, &m->list_id,
 				       &m->warnings_json};
-	unsigned bits = flag_bits(m->flags);
 	sqlite3_stmt *s;
 	size_t i;
 
@@ -1148,12 +1173,7 @@ cache_msg_put(struct cache *c, int64_t folder_id, const struct cache_msg *m)
 	(void)sqlite3_bind_int64(s, 4, (sqlite3_int64)m->modseq);
 	(void)sqlite3_bind_int64(s, 5, m->internaldate);
 	(void)sqlite3_bind_int64(s, 6, m->size);
-	(void)bind_sl(s, 7, m->flags);
-	(void)sqlite3_bind_int(s, 8, (bits & CACHE_SEEN) != 0);
-	(void)sqlite3_bind_int(s, 9, (bits & CACHE_FLAGGED) != 0);
-	(void)sqlite3_bind_int(s, 10, (bits & CACHE_ANSWERED) != 0);
-	(void)sqlite3_bind_int(s, 11, (bits & CACHE_DRAFT) != 0);
-	(void)sqlite3_bind_int(s, 12, (bits & CACHE_DELETED) != 0);
+	bind_flags(s, 7, m->flags);
 	for (i = 0; i < 12; i++)
 		(void)bind_sl(s, 13 + (int)i, *texts[i]);
 	(void)sqlite3_bind_int(s, 25, m->has_attachment ? 1 : 0);
@@ -1170,9 +1190,7 @@ enum ig_err
 cache_msg_flags(struct cache *c, int64_t folder_id, uint32_t uid, struct slice flags,
 		uint64_t modseq, bool *found_r)
 {
-	unsigned bits = flag_bits(flags);
 	sqlite3_stmt *s;
-	enum ig_err err;
 
 	*found_r = false;
 	if (!usable(c) || modseq > INT64_MAX)
@@ -1182,26 +1200,16 @@ cache_msg_flags(struct cache *c, int64_t folder_id, uint32_t uid, struct slice f
 	s = stmt(c, ST_MSG_FLAGS);
 	(void)sqlite3_bind_int64(s, 1, folder_id);
 	(void)sqlite3_bind_int64(s, 2, uid);
-	(void)bind_sl(s, 3, flags);
-	(void)sqlite3_bind_int(s, 4, (bits & CACHE_SEEN) != 0);
-	(void)sqlite3_bind_int(s, 5, (bits & CACHE_FLAGGED) != 0);
-	(void)sqlite3_bind_int(s, 6, (bits & CACHE_ANSWERED) != 0);
-	(void)sqlite3_bind_int(s, 7, (bits & CACHE_DRAFT) != 0);
-	(void)sqlite3_bind_int(s, 8, (bits & CACHE_DELETED) != 0);
+	bind_flags(s, 3, flags);
 	(void)sqlite3_bind_int64(s, 9, (sqlite3_int64)modseq);
-	err = step_done(c, s);
-	if (err == IG_OK)
-		*found_r = sqlite3_changes(c->db) > 0;
-	return err;
+	return step_changed(c, s, found_r);
 }
 
 enum ig_err
 cache_msg_flags_fix(struct cache *c, int64_t folder_id, uint32_t uid, struct slice flags,
 		    bool *fixed_r)
 {
-	unsigned bits = flag_bits(flags);
 	sqlite3_stmt *s;
-	enum ig_err err;
 
 	*fixed_r = false;
 	if (!usable(c))
@@ -1211,33 +1219,21 @@ cache_msg_flags_fix(struct cache *c, int64_t folder_id, uint32_t uid, struct sli
 	s = stmt(c, ST_MSG_FLAGS_FIX);
 	(void)sqlite3_bind_int64(s, 1, folder_id);
 	(void)sqlite3_bind_int64(s, 2, uid);
-	(void)bind_sl(s, 3, flags);
-	(void)sqlite3_bind_int(s, 4, (bits & CACHE_SEEN) != 0);
-	(void)sqlite3_bind_int(s, 5, (bits & CACHE_FLAGGED) != 0);
-	(void)sqlite3_bind_int(s, 6, (bits & CACHE_ANSWERED) != 0);
-	(void)sqlite3_bind_int(s, 7, (bits & CACHE_DRAFT) != 0);
-	(void)sqlite3_bind_int(s, 8, (bits & CACHE_DELETED) != 0);
-	err = step_done(c, s);
-	if (err == IG_OK)
-		*fixed_r = sqlite3_changes(c->db) > 0;
-	return err;
+	bind_flags(s, 3, flags);
+	return step_changed(c, s, fixed_r);
 }
 
 enum ig_err
 cache_folder_recount(struct cache *c, int64_t folder_id, bool *fixed_r)
 {
 	sqlite3_stmt *s;
-	enum ig_err err;
 
 	*fixed_r = false;
 	if (!usable(c))
 		return IG_EDB;
 	s = stmt(c, ST_FOLDER_RECOUNT);
 	(void)sqlite3_bind_int64(s, 1, folder_id);
-	err = step_done(c, s);
-	if (err == IG_OK)
-		*fixed_r = sqlite3_changes(c->db) > 0;
-	return err;
+	return step_changed(c, s, fixed_r);
 }
 
 enum ig_err

@@ -4,11 +4,11 @@
 Starts and stops the gateway itself (by PID), talks MCP over HTTP, and plays
 "another mail client" with imaplib against the suite's Dovecot."""
 import base64
-import argparse, email.utils, imaplib, json, os, random, signal, socket, sqlite3, ssl
-import subprocess, sys, time, urllib.error, urllib.request
+import argparse, email.utils, imaplib, os, random, signal, sqlite3, ssl
+import subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import mcp_client  # noqa: E402  (its record(): results checked against output schemas)
+import mcp_client  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", required=True)
@@ -20,8 +20,6 @@ a = ap.parse_args()
 env = dict(l.strip().split("=", 1) for l in open(os.path.join(a.dv, "env")) if "=" in l)
 fails = 0
 BIG = 5000
-META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {}}
 
 
 def out(name, cond, why=""):
@@ -62,14 +60,6 @@ conf = os.path.join(a.tmp, "imapgate.conf")
 data_dir = os.path.join(a.tmp, "data")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def write_conf():
     with open(conf, "w") as f:
         f.write("[server]\nlisten = 127.0.0.1:%d\ndata_dir = %s\nshutdown_timeout_s = 5\n\n"
@@ -90,30 +80,15 @@ log_n = 0
 def start():
     global proc, log_n
     log_n += 1
-    logf = open(os.path.join(a.tmp, "gateway-%d.log" % log_n), "w")
-    proc = subprocess.Popen([a.bin, "serve", "--config", conf], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=logf)
-    for _ in range(200):
-        try:
-            urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=1).read()
-            return True
-        except Exception:  # noqa: BLE001
-            if proc.poll() is not None:
-                return False
-            time.sleep(0.05)
-    return False
+    proc = mcp_client.serve(a.bin, conf, os.path.join(a.tmp, "gateway-%d.log" % log_n))
+    return mcp_client.wait_healthz(proc, port, 200)
 
 
 def stop(sig=signal.SIGTERM):
     global proc
     if proc is None:
         return None
-    proc.send_signal(sig)
-    try:
-        rc = proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        rc = proc.wait(10)
+    rc = mcp_client.stop(proc, sig)
     proc = None
     return rc
 
@@ -123,39 +98,14 @@ def log_text(n=None):
 
 
 def rpc(method, params, token, limit=60):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
-                       "params": dict(params, _meta=META)}).encode()
-    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-         "Authorization": "Bearer " + token, "MCP-Protocol-Version": "2026-07-28",
-         "Mcp-Method": method}
-    if method == "tools/call":
-        h["Mcp-Name"] = params["name"]
-    req = urllib.request.Request("http://127.0.0.1:%d/mcp" % port, data=body, headers=h,
-                                 method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=limit) as r:
-            raw = r.read(64 << 20).decode()
-    except urllib.error.HTTPError as e:
-        return {"http_error": e.code, "body": e.read(4096).decode("utf-8", "replace")}
-    if raw.lstrip().startswith(("event:", "data:", "id:", ":")):
-        data = [l[5:].strip() for l in raw.splitlines() if l.startswith("data:")]
-        raw = data[-1] if data else "{}"
-    resp = json.loads(raw)
-    if method == "tools/call" and isinstance(resp.get("result"), dict):
-        mcp_client.record("http://127.0.0.1:%d/mcp" % port, token, params["name"], resp["result"])
-    return resp
+    return mcp_client.rpc("http://127.0.0.1:%d/mcp" % port, token, method, params,
+                          params["name"] if method == "tools/call" else None, limit, 64 << 20)
 
 
 def search(args, account="alice", token=None):
-    r = rpc("tools/call", {"name": "search", "arguments": dict(args, account=account)},
-            token or TOKEN)
-    res = r.get("result") or {}
-    sc = res.get("structuredContent") or {}
-    if res.get("isError"):
-        return None, ((res.get("_meta") or {}).get("imapgate/error") or {}).get("code", "isError"), r
-    if "result" not in r:
-        return None, "protocol", r
-    return sc, None, r
+    return mcp_client.outcome(rpc("tools/call", {"name": "search",
+                                                 "arguments": dict(args, account=account)},
+                                  token or TOKEN))
 
 
 def wait_cached(folder, want_total=None, limit_s=90):
@@ -211,7 +161,7 @@ maildir_fill("Big", [(msg(100 + i, "Big message %d %s" % (i, "invoice" if i % 10
 out("%d messages written to Big in %.1f s" % (BIG, time.monotonic() - t0), True)
 big_uids = server_uids(m, "Big")
 
-port = free_port()
+port = mcp_client.free_port()
 write_conf()
 TOKEN = token_create("cache-suite", "readonly")
 TOKEN_FULL = token_create("cache-suite-full", "full")

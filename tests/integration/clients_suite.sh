@@ -67,10 +67,7 @@ token=$(ig_token clients)
 	nok "token created" "$(head -c 300 "$tmp/token.err")"
 	exit 1
 }
-ig_gateway_start && ok "gateway serves" || {
-	nok "gateway starts" "$(tail -5 "$tmp/gateway.log" | tr '\n' ' ')"
-	exit 1
-}
+ig_gateway_serve
 
 # The clients keep state under HOME (Inspector's catalog, mcp-remote's
 # ~/.mcp-auth): a throwaway one. The token goes by environment.
@@ -87,16 +84,5 @@ for client in ${MATRIX_CLIENTS:-inspector mcp-remote sdk-v1 sdk-v2 ai-sdk langch
 	fi
 done
 
-kill -TERM "$gw_pid" 2>/dev/null
-wait "$gw_pid" 2>/dev/null
-grc=$?
-if [ "$grc" -eq 0 ]; then ok "gateway exits cleanly on SIGTERM"; else nok "gateway exit status $grc" "$(grep -m3 -E 'ERROR: AddressSanitizer|runtime error' "$tmp/gateway.log" | tr '\n' ' ')"; fi
-if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$tmp/gateway.log"; then
-	nok "no sanitizer report" "$(grep -m2 -E 'AddressSanitizer|runtime error' "$tmp/gateway.log" | tr '\n' ' ')"
-else
-	ok "no sanitizer report in the gateway log"
-fi
-p=$(grep -c '^ok' "$results")
-f=$(grep -c '^not ok' "$results")
-echo "clients_suite: $p passed, $f failed"
-[ "$f" -eq 0 ]
+ig_gateway_stop
+ig_summary

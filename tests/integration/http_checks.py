@@ -11,11 +11,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mcp_client  # noqa: E402
+
 BIN, TMP = sys.argv[1], sys.argv[2]
 failures = 0
-VERSION = "2026-07-28"
-META = {"io.modelcontextprotocol/protocolVersion": VERSION,
-        "io.modelcontextprotocol/clientCapabilities": {}}
+VERSION = mcp_client.VERSION
+META = mcp_client.META
 
 
 def ok(cond, what, why=""):
@@ -28,15 +30,7 @@ def ok(cond, what, why=""):
     return cond
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-UNREACHABLE = free_port()
+UNREACHABLE = mcp_client.free_port()
 open(os.path.join(TMP, "pw"), "w").write("secret-password\n")
 
 
@@ -45,7 +39,7 @@ class Gateway:
 
     def __init__(self, name, server_lines="", data=None, account_lines=None):
         self.name = name
-        self.port = free_port()
+        self.port = mcp_client.free_port()
         self.data = data or os.path.join(TMP, "data-" + name)
         self.conf = os.path.join(TMP, name + ".conf")
         self.log = os.path.join(TMP, f"serve-{name}.log")

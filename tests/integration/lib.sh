@@ -16,7 +16,8 @@
 # through mcp_client.py is checked against its tool's outputSchema
 # (tool_results.py; a mismatch is a "not ok" and fails the suite). Then, as the suite needs them: ig_dovecot_start,
 # ig_bg / ig_wait_port / ig_hostile_start / ig_hostile_ports, ig_wrong_cert,
-# ig_free_port, ig_conf_server / ig_conf_account, ig_token, ig_gateway_start.
+# ig_free_port, ig_conf_server / ig_conf_account, ig_token, ig_gateway_start /
+# ig_gateway_serve / ig_gateway_stop, ig_run_checks, and last ig_summary.
 #
 # Globals set by ig_suite_init: suite, build, root, bin, budget, PY, tmp, dv,
 # results, pids, gw_pid, watchdog, ig_cli_err; exported: IG_SUITE_DIR (this
@@ -214,4 +215,52 @@ ig_gateway_start() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# ig_gateway_serve: ig_gateway_start, then ok "gateway serves", or nok
+# "gateway starts" with the log's last lines and the suite ends.
+ig_gateway_serve() {
+	ig_gateway_start && ok "gateway serves" || {
+		nok "gateway starts" "$(tail -5 "$tmp/gateway.log" | tr '\n' ' ')"
+		exit 1
+	}
+}
+
+# ig_run_checks SCRIPT [ARG…]: runs tests/integration/SCRIPT with ARGs under
+# $PY, bounded by the suite's budget less 30 s, its TAP lines added to the
+# results and its stderr to $tmp/py.stderr; an exit status other than 0 or 1
+# (a crash, the timeout) is a "not ok".
+ig_run_checks() {
+	local rc
+	timeout -k 5 $((budget - 30)) "$PY" "$root/tests/integration/$1" "${@:2}" \
+		2>>"$tmp/py.stderr" | tee -a "$results"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+		nok "$1 ended with $rc" "$(tail -3 "$tmp/py.stderr" | tr '\n' ' ')"
+	fi
+}
+
+# ig_gateway_stop: SIGTERM to the gateway ig_gateway_start started; ok when
+# it exits with 0, and when $tmp/gateway.log holds no sanitizer report.
+ig_gateway_stop() {
+	local grc
+	kill -TERM "$gw_pid" 2>/dev/null
+	wait "$gw_pid" 2>/dev/null
+	grc=$?
+	if [ "$grc" -eq 0 ]; then ok "gateway exits cleanly on SIGTERM"; else nok "gateway exit status $grc" "$(grep -m3 -E 'ERROR: AddressSanitizer|runtime error' "$tmp/gateway.log" | tr '\n' ' ')"; fi
+	if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$tmp/gateway.log"; then
+		nok "no sanitizer report" "$(grep -m2 -E 'AddressSanitizer|runtime error' "$tmp/gateway.log" | tr '\n' ' ')"
+	else
+		ok "no sanitizer report in the gateway log"
+	fi
+}
+
+# ig_summary: prints "SUITE: P passed, F failed"; the suite's last
+# command, its status is the suite's (1 when anything failed).
+ig_summary() {
+	local p f
+	p=$(grep -c '^ok' "$results")
+	f=$(grep -c '^not ok' "$results")
+	echo "$suite: $p passed, $f failed"
+	[ "$f" -eq 0 ]
 }

@@ -9,10 +9,17 @@ and, once per gateway URL and token, the tools/list answer as {"url",
 "tools"}: tool_results.py checks each result against its tool's
 outputSchema at the end of the suite.
 
+For checks that run gateways of their own: free_port picks a port, serve
+starts one, wait_healthz waits until it answers, stop ends it.
+
 The embedded scripts import it after sys.path.insert(0, SUITE_DIR) (lib.sh
 exports IG_SUITE_DIR); not a suite itself."""
 import json
 import os
+import signal
+import socket
+import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -78,6 +85,71 @@ def call(url, token, tool, args, limit=60, max_bytes=16 << 20):
     """rpc of tools/call for tool with arguments args."""
     return rpc(url, token, "tools/call", {"name": tool, "arguments": args}, tool, limit,
                max_bytes)
+
+
+def call_result(url, token, tool, args, limit=60, max_bytes=16 << 20):
+    """The result of call (a tools/call result object; {} when the answer
+    has none), or {"http_error": status} when the gateway answers an HTTP
+    error."""
+    r = call(url, token, tool, args, limit, max_bytes)
+    if "http_error" in r:
+        return {"http_error": r["http_error"]}
+    return r.get("result") or {}
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def serve(binary, conf, log_path):
+    """Starts `binary serve --config conf`, its stderr to log_path (new), and
+    returns the process."""
+    logf = open(log_path, "w")
+    return subprocess.Popen([binary, "serve", "--config", conf], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=logf)
+
+
+def wait_healthz(proc, port, tries):
+    """True once /healthz on port answers, polled up to tries times 50 ms
+    apart; False when it does not, or proc has exited."""
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=1).read()
+            return True
+        except Exception:  # noqa: BLE001
+            if proc.poll() is not None:
+                return False
+            time.sleep(0.05)
+    return False
+
+
+def stop(proc, sig=signal.SIGTERM, limit=30):
+    """Sends sig to proc and returns its exit status; killed when it has not
+    exited within limit seconds."""
+    proc.send_signal(sig)
+    try:
+        return proc.wait(limit)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait(10)
+
+
+def outcome(resp):
+    """A tools/call response as (structuredContent, None, resp) for a success,
+    (None, its error code, resp) for an error result, (None, "protocol",
+    resp) when it carries no result."""
+    res = resp.get("result") or {}
+    sc = res.get("structuredContent") or {}
+    if res.get("isError"):
+        return None, error_code(res), resp
+    if "result" not in resp:
+        return None, "protocol", resp
+    return sc, None, resp
 
 
 def error_code(result):

@@ -5,7 +5,7 @@ usage: poison_checks.py BIN TMP   (TMP holds the suite's Dovecot in TMP/dv)
 env:   POISON_KINDS=addresses,line,...  only these over-limit kinds (default: all);
        POISON_A12=0  leave out the cache.db checks (and the flag_check_s option, so an
        older gateway can run the A1 checks)"""
-import atexit, email.utils, imaplib, json, os, signal, socket, sqlite3, ssl, subprocess, sys, time
+import atexit, email.utils, imaplib, json, os, signal, sqlite3, ssl, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mcp_client  # noqa: E402
@@ -119,14 +119,6 @@ url = None
 token = None
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def write_conf(extra=""):
     with open(conf, "w") as f:
         f.write("[server]\nlisten = 127.0.0.1:%d\ndata_dir = %s\nshutdown_timeout_s = 5\n\n"
@@ -144,31 +136,15 @@ def write_conf(extra=""):
 def start():
     global proc, log_n
     log_n += 1
-    logf = open(os.path.join(TMP, "gateway-%d.log" % log_n), "w")
-    proc = subprocess.Popen([BIN, "serve", "--config", conf], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=logf)
-    for _ in range(400):
-        try:
-            mcp_client.urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port,
-                                              timeout=1).read()
-            return True
-        except Exception:  # noqa: BLE001
-            if proc.poll() is not None:
-                return False
-            time.sleep(0.05)
-    return False
+    proc = mcp_client.serve(BIN, conf, os.path.join(TMP, "gateway-%d.log" % log_n))
+    return mcp_client.wait_healthz(proc, port, 400)
 
 
 def stop():
     global proc
     if proc is None:
         return None
-    proc.send_signal(signal.SIGTERM)
-    try:
-        rc = proc.wait(60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        rc = proc.wait(10)
+    rc = mcp_client.stop(proc, limit=60)
     proc = None
     return rc
 
@@ -193,13 +169,7 @@ def call(tool, args, limit=120):
                         max_bytes=64 << 20)
     if "http_error" in r:
         return None, "http %s" % r["http_error"], r
-    res = r.get("result") or {}
-    sc = res.get("structuredContent") or {}
-    if res.get("isError"):
-        return None, mcp_client.error_code(res), r
-    if "result" not in r:
-        return None, "protocol", r
-    return sc, None, r
+    return mcp_client.outcome(r)
 
 
 def search(args):
@@ -243,7 +213,7 @@ for i in range(N_FLAGS):
     fl = " ".join(x for x, on in (("\\Seen", i % 3 == 0), ("\\Flagged", i % 4 == 0)) if on)
     m.append("Flags", "(%s)" % fl if fl else None, None, normal("flags", i))
 
-port = free_port()
+port = mcp_client.free_port()
 url = "http://127.0.0.1:%d/mcp" % port
 write_conf()
 tr = subprocess.run([BIN, "token", "create", "--name", "poison", "--posture", "full",

@@ -32,12 +32,7 @@ ig_dovecot_start --no-fill
 ok "Dovecot started"
 
 # The checks own the gateway processes they start (by PID) and stop them.
-timeout -k 5 $((budget - 30)) "$PY" "$root/tests/integration/poison_checks.py" \
-	"$bin" "$tmp" 2>>"$tmp/py.stderr" | tee -a "$results"
-rc=${PIPESTATUS[0]}
-if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
-	nok "poison_checks.py ended with $rc" "$(tail -3 "$tmp/py.stderr" | tr '\n' ' ')"
-fi
+ig_run_checks poison_checks.py "$bin" "$tmp"
 if ! grep -q "^ok - poison_suite: done" "$results"; then
 	nok "checks ran to the end" "$(tail -3 "$tmp/py.stderr" | tr '\n' ' ')"
 fi
@@ -46,7 +41,4 @@ if cat "$tmp"/gateway-*.log 2>/dev/null | grep -qE 'ERROR: AddressSanitizer|runt
 else
 	ok "no sanitizer report in the gateway logs"
 fi
-p=$(grep -c '^ok' "$results")
-f=$(grep -c '^not ok' "$results")
-echo "poison_suite: $p passed, $f failed"
-[ "$f" -eq 0 ]
+ig_summary

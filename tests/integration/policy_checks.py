@@ -20,16 +20,10 @@ def out(name, cond, why=""):
 
 
 def call(tool, args, token=noisy, limit=60):
-    r = mcp_client.call(url, token, tool, args, limit)
-    if "http_error" in r:
-        return {"http_error": r["http_error"]}
-    return r.get("result") or {}
+    return mcp_client.call_result(url, token, tool, args, limit)
 
 
-def code(res):
-    if res.get("isError"):
-        return ((res.get("_meta") or {}).get("imapgate/error") or {}).get("code")
-    return None
+code = mcp_client.error_code
 
 
 def sc(res):

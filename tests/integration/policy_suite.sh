@@ -64,27 +64,8 @@ if [ -n "$noisy" ] && [ -n "$reader" ]; then ok "tokens created"; else
 	nok "tokens created" "$(head -c 300 "$tmp/token.err")"
 	exit 1
 fi
-ig_gateway_start && ok "gateway serves" || {
-	nok "gateway starts" "$(tail -5 "$tmp/gateway.log" | tr '\n' ' ')"
-	exit 1
-}
+ig_gateway_serve
 
-timeout -k 5 $((budget - 30)) "$PY" "$root/tests/integration/policy_checks.py" \
-	"$tmp" "$gw_port" "$noisy" "$reader" "$dv" "$dvc" 2>>"$tmp/py.stderr" | tee -a "$results"
-rc=${PIPESTATUS[0]}
-if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
-	nok "policy_checks.py ended with $rc" "$(tail -3 "$tmp/py.stderr" | tr '\n' ' ')"
-fi
-kill -TERM "$gw_pid" 2>/dev/null
-wait "$gw_pid" 2>/dev/null
-grc=$?
-if [ "$grc" -eq 0 ]; then ok "gateway exits cleanly on SIGTERM"; else nok "gateway exit status $grc" "$(grep -m3 -E 'ERROR: AddressSanitizer|runtime error' "$tmp/gateway.log" | tr '\n' ' ')"; fi
-if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$tmp/gateway.log"; then
-	nok "no sanitizer report" "$(grep -m2 -E 'AddressSanitizer|runtime error' "$tmp/gateway.log" | tr '\n' ' ')"
-else
-	ok "no sanitizer report in the gateway log"
-fi
-p=$(grep -c '^ok' "$results")
-f=$(grep -c '^not ok' "$results")
-echo "policy_suite: $p passed, $f failed"
-[ "$f" -eq 0 ]
+ig_run_checks policy_checks.py "$tmp" "$gw_port" "$noisy" "$reader" "$dv" "$dvc"
+ig_gateway_stop
+ig_summary

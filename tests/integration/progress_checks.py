@@ -154,6 +154,36 @@ def progress_of(ev, tok):
     return p if p.get("progressToken") == tok else None
 
 
+def progress_run(tool, args, tok):
+    """A 2026-07-28 call with progress token tok read to its end: the
+    progress notifications for tok and the final response (None if none)."""
+    conn, r = modern_call(tool, args, tok)
+    ps, final = [], None
+    for ev in events(r):
+        p = progress_of(ev, tok)
+        if p is not None:
+            ps.append(p)
+        elif "id" in ev:
+            final = ev
+    conn.close()
+    return ps, final
+
+
+def work_stopped(era, event, start, before):
+    """After a download of huge_raw was cancelled (relayed() was start when it
+    began, before at the cancel): the IMAP work stopped, and the worker
+    serves the next call on a clean connection."""
+    time.sleep(0.5)
+    after = relayed()
+    out("%s download: the IMAP work stopped (%d of %d bytes relayed before, %d after the %s)"
+        % (era, before - start, len(huge_raw), after - before, event),
+        before - start < len(huge_raw) and after - before < len(huge_raw) // 2, (start, before, after))
+    r3 = mcp_client.call(url, token, "fetch_message", {"account": "slow", "folder": "Small",
+                                                      "uid": small_uid})
+    out("%s: the worker serves the next call on a clean connection" % era,
+        "result" in r3 and not r3["result"].get("isError"), json.dumps(r3)[:300])
+
+
 def increasing(ps):
     vals = [p.get("progress") for p in ps]
     return all(isinstance(v, (int, float)) for v in vals) and all(a < b for a, b in zip(vals, vals[1:])) \
@@ -161,16 +191,8 @@ def increasing(ps):
 
 
 # 1. server-path search of an uncached folder reports progress (2026-07-28)
-conn, r = modern_call("search", {"account": "alice", "folder": "Big", "has_attachment": True,
-                                 "limit": 5}, "s-1")
-ps, final = [], None
-for ev in events(r):
-    p = progress_of(ev, "s-1")
-    if p is not None:
-        ps.append(p)
-    elif "id" in ev:
-        final = ev
-conn.close()
+ps, final = progress_run("search", {"account": "alice", "folder": "Big", "has_attachment": True,
+                                    "limit": 5}, "s-1")
 res = (final or {}).get("result") or {}
 meta = (res.get("structuredContent") or {}).get("meta") or {}
 out("search of an uncached folder answers from the server", meta.get("source") == "server"
@@ -261,14 +283,7 @@ body = queued.get("body") or b""
 out("legacy: a client still waiting for the skipped call reads ERR_CANCELLED",
     queued.get("status") == 200 and b'"ERR_CANCELLED"' in body, (queued.get("status"), body[:300]))
 conn.close()
-time.sleep(0.5)
-after = relayed()
-out("legacy download: the IMAP work stopped (%d of %d bytes relayed before, %d after the cancel)"
-    % (before - start, len(huge_raw), after - before),
-    before - start < len(huge_raw) and after - before < len(huge_raw) // 2, (start, before, after))
-r3 = mcp_client.call(url, token, "fetch_message", {"account": "slow", "folder": "Small", "uid": small_uid})
-out("legacy: the worker serves the next call on a clean connection",
-    "result" in r3 and not r3["result"].get("isError"), json.dumps(r3)[:300])
+work_stopped("legacy", "cancel", start, before)
 
 # 3. 2026-07-28: closing the response stream cancels the download
 n_dl_cancelled = len(audit("tool_end", "download_attachment", "cancelled"))
@@ -289,27 +304,12 @@ conn.close()
 rec = poll(lambda: audit("tool_end", "download_attachment", "cancelled")[n_dl_cancelled:], 60)
 out("2026-07-28 download: closing the stream cancels it (audited cancelled)",
     bool(rec) and rec[0].get("error_code") == "ERR_CANCELLED", rec)
-time.sleep(0.5)
-after = relayed()
-out("2026-07-28 download: the IMAP work stopped (%d of %d bytes relayed before, %d after the close)"
-    % (before - start, len(huge_raw), after - before),
-    before - start < len(huge_raw) and after - before < len(huge_raw) // 2, (start, before, after))
-r3 = mcp_client.call(url, token, "fetch_message", {"account": "slow", "folder": "Small", "uid": small_uid})
-out("2026-07-28: the worker serves the next call on a clean connection",
-    "result" in r3 and not r3["result"].get("isError"), json.dumps(r3)[:300])
+work_stopped("2026-07-28", "close", start, before)
 
 # 4. an uncancelled download of a message over LIM_FETCH_CHUNK, read in
 #    partial fetches, is byte-identical (and reports progress to the end)
-conn, r = modern_call("download_attachment", {"account": "alice", "folder": "Medium",
-                                              "uid": medium_uid, "part_id": "2"}, "d-3")
-ps, final = [], None
-for ev in events(r):
-    p = progress_of(ev, "d-3")
-    if p is not None:
-        ps.append(p)
-    elif "id" in ev:
-        final = ev
-conn.close()
+ps, final = progress_run("download_attachment", {"account": "alice", "folder": "Medium",
+                                                 "uid": medium_uid, "part_id": "2"}, "d-3")
 res = (final or {}).get("result") or {}
 blob = None
 for item in res.get("content") or []:

@@ -45,24 +45,8 @@ conf="$tmp/imapgate.conf"
 } >"$conf"
 token=$(ig_token progress)
 [ -n "$token" ] && ok "token created" || { nok "token created" "$(head -c 300 "$tmp/token.err")"; exit 1; }
-ig_gateway_start && ok "gateway serves" || { nok "gateway starts" "$(tail -5 "$tmp/gateway.log" | tr '\n' ' ')"; exit 1; }
+ig_gateway_serve
 
-timeout -k 5 $((budget - 30)) "$PY" "$root/tests/integration/progress_checks.py" \
-	"$root" "$build" "$tmp" "$gw_port" "$token" 2>>"$tmp/py.stderr" | tee -a "$results"
-rc=${PIPESTATUS[0]}
-if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
-	nok "progress_checks.py ended with $rc" "$(tail -3 "$tmp/py.stderr" | tr '\n' ' ')"
-fi
-kill -TERM "$gw_pid" 2>/dev/null
-wait "$gw_pid" 2>/dev/null
-grc=$?
-if [ "$grc" -eq 0 ]; then ok "gateway exits cleanly on SIGTERM"; else nok "gateway exit status $grc" "$(grep -m3 -E 'ERROR: AddressSanitizer|runtime error' "$tmp/gateway.log" | tr '\n' ' ')"; fi
-if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$tmp/gateway.log"; then
-	nok "no sanitizer report" "$(grep -m2 -E 'AddressSanitizer|runtime error' "$tmp/gateway.log" | tr '\n' ' ')"
-else
-	ok "no sanitizer report in the gateway log"
-fi
-p=$(grep -c '^ok' "$results")
-f=$(grep -c '^not ok' "$results")
-echo "progress_suite: $p passed, $f failed"
-[ "$f" -eq 0 ]
+ig_run_checks progress_checks.py "$root" "$build" "$tmp" "$gw_port" "$token"
+ig_gateway_stop
+ig_summary

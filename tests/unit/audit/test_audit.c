@@ -24,6 +24,8 @@
 #include "audit/verify.h"
 #include "server/json.h"
 
+#include "files.h"
+
 static char *
 tmpdir_new(void)
 {
@@ -32,15 +34,6 @@ tmpdir_new(void)
 
 	assert_non_null(d);
 	return strdup(d);
-}
-
-static void
-rm_rf(const char *dir)
-{
-	char cmd[512];
-
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 static char *
@@ -59,36 +52,6 @@ audit_dir(const char *dir)
 
 	(void)snprintf(p, sizeof(p), "%s/audit", dir);
 	return p;
-}
-
-static char *
-file_read(const char *path, size_t *len_r)
-{
-	FILE *f = fopen(path, "rb");
-	char *p;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	p = malloc((size_t)n + 1);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	p[n] = '\0';
-	fclose(f);
-	*len_r = (size_t)n;
-	return p;
-}
-
-static void
-file_write(const char *path, const char *p, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(p, 1, len, f), len);
-	fclose(f);
 }
 
 static void

@@ -23,6 +23,8 @@
 #include "audit/audit.h"
 #include "audit/verify.h"
 
+#include "files.h"
+
 #define N_RECORDS 50
 #define MAX_LINES 4096
 
@@ -34,45 +36,6 @@ struct log {
 	char **files;      /* chain order */
 	size_t n_files;
 };
-
-static void
-rm_rf(const char *dir)
-{
-	char cmd[256];
-
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
-static char *
-file_read(const char *path, size_t *len_r)
-{
-	FILE *f = fopen(path, "rb");
-	char *p;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	p = malloc((size_t)n + 1);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	p[n] = '\0';
-	fclose(f);
-	*len_r = (size_t)n;
-	return p;
-}
-
-static void
-file_write(const char *path, const char *p, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(p, 1, len, f), len);
-	fclose(f);
-}
 
 static void
 append_n(const char *dir, int n, uint64_t max_bytes)
