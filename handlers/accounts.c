@@ -1,6 +1,7 @@
 /* Account workers for the running server, and the mapping from IMAP
  * failures to the stable tool error codes (DESIGN §4.4). */
 #include "handlers/accounts.h"
+#include "handlers/failmap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,61 +80,6 @@ domains_split(struct acct_sync *as, const char *list)
 		p = e != NULL ? e + 1 : NULL;
 	}
 	as->o.known_domains = as->domains;
-}
-
-const char *
-imap_fail_code(enum imap_fail f)
-{
-	switch (f) {
-	case IMAP_FAIL_NONE:
-		return "OK";
-	case IMAP_FAIL_NOT_FOUND:
-		return "ERR_NOT_FOUND";
-	case IMAP_FAIL_EXISTS:
-	case IMAP_FAIL_INVALID:
-		return "ERR_INVALID_INPUT";
-	case IMAP_FAIL_TLS:
-		return "ERR_TLS";
-	case IMAP_FAIL_AUTH:
-		return "ERR_AUTH";
-	case IMAP_FAIL_TIMEOUT:
-		return "ERR_TIMEOUT";
-	case IMAP_FAIL_CONN_LOST:
-		return "ERR_CONNECTION_LOST";
-	case IMAP_FAIL_REFUSED:
-	case IMAP_FAIL_PROTOCOL:
-	case IMAP_FAIL_UNSUPPORTED:
-		return "ERR_IMAP_PROTOCOL";
-	case IMAP_FAIL_TOO_LARGE:
-		return "ERR_TOO_LARGE";
-	case IMAP_FAIL_CONFIG:
-		return "ERR_CONFIG";
-	case IMAP_FAIL_BUSY:
-		return "ERR_BUSY";
-	case IMAP_FAIL_CANCELLED:
-		return "ERR_CANCELLED";
-	case IMAP_FAIL_HAS_CHILDREN:
-		return "ERR_HAS_CHILDREN";
-	case IMAP_FAIL_OVER_QUOTA:
-		return "ERR_OVER_QUOTA";
-	case IMAP_FAIL_SERVER_LIMIT:
-		return "ERR_SERVER_LIMIT";
-	case IMAP_FAIL_NO_PERMISSION:
-		return "ERR_PERMISSION_DENIED";
-	case IMAP_FAIL_IN_USE:
-		return "ERR_IN_USE";
-	case IMAP_FAIL_UNAVAILABLE:
-		return "ERR_SERVER_UNAVAILABLE";
-	case IMAP_FAIL_SERVER_ERROR:
-		return "ERR_SERVER_ERROR";
-	case IMAP_FAIL_CANNOT:
-		return "ERR_NOT_POSSIBLE";
-	case IMAP_FAIL_EXPUNGED:
-		return "ERR_NOT_FOUND";
-	case IMAP_FAIL_INTERNAL:
-		break;
-	}
-	return "ERR_INTERNAL";
 }
 
 unsigned long long

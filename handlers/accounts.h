@@ -35,10 +35,6 @@ struct wk *accounts_worker(const struct accounts *a, const char *name);
 #define ACCOUNTS_MAC_KEY_BYTES 32
 const unsigned char *accounts_mac_key(const struct accounts *a);
 
-/* The stable MCP error code (DESIGN §4.4) for an IMAP failure: the one
- * table from internal IMAP errors to tool error codes. */
-const char *imap_fail_code(enum imap_fail f);
-
 struct buf;
 struct cfg_account;
 

@@ -1,6 +1,7 @@
 /* Shared by the mail tools: account resolution, jobs on account workers,
  * IMAP error mapping, name filtering (handlers/toolkit.h). */
 #include "handlers/toolkit.h"
+#include "handlers/failmap.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
@@ -164,43 +165,10 @@ tk_job_post(struct tool_call *call, struct tk_job *j, const char *account)
 	tk_job_free(j);
 }
 
-/* What each failure means to the agent, indexed by enum imap_fail. */
-static const char *const fail_text[] = {
-	[IMAP_FAIL_NONE] = "no error",
-	[IMAP_FAIL_NOT_FOUND] = "the mail server has no such folder",
-	[IMAP_FAIL_EXISTS] = "the folder already exists on the mail server",
-	[IMAP_FAIL_REFUSED] = "the mail server refused the command",
-	[IMAP_FAIL_TLS] = "the TLS connection to the mail server failed",
-	[IMAP_FAIL_AUTH] = "the mail server refused the account's login",
-	[IMAP_FAIL_TIMEOUT] = "the mail server did not answer in time",
-	[IMAP_FAIL_CONN_LOST] = "the connection to the mail server was lost",
-	[IMAP_FAIL_PROTOCOL] = "the mail server's answer was malformed or a refusal",
-	[IMAP_FAIL_TOO_LARGE] = "the mail server's answer exceeded a limit",
-	[IMAP_FAIL_UNSUPPORTED] = "the mail server lacks a needed capability",
-	[IMAP_FAIL_CONFIG] = "the account's configuration is unusable",
-	[IMAP_FAIL_BUSY] = "the account is busy; retry shortly",
-	[IMAP_FAIL_INVALID] = "an argument cannot be sent to the mail server",
-	[IMAP_FAIL_INTERNAL] = "internal error",
-	[IMAP_FAIL_CANCELLED] = "the client cancelled the call",
-	[IMAP_FAIL_HAS_CHILDREN] = "the folder has subfolders; the mail server refuses this while "
-				   "they exist",
-	[IMAP_FAIL_OVER_QUOTA] = "the mailbox is over its quota on the mail server",
-	[IMAP_FAIL_SERVER_LIMIT] = "the mail server refused: a limit of the server was reached",
-	[IMAP_FAIL_NO_PERMISSION] = "the mail server denies the account this access",
-	[IMAP_FAIL_IN_USE] = "the folder is in use by another session; retry later",
-	[IMAP_FAIL_UNAVAILABLE] = "the mail server is temporarily unavailable; retry later",
-	[IMAP_FAIL_SERVER_ERROR] = "the mail server reported an internal error",
-	[IMAP_FAIL_CANNOT] = "the mail server cannot do this (e.g. a name it does not allow)",
-	[IMAP_FAIL_EXPUNGED] = "a message was expunged by another session meanwhile",
-};
-
 void
 tk_imap_error(struct tool_call *call, const struct imap_error *err)
 {
-	size_t f = (size_t)err->fail;
-	const char *text = f < sizeof(fail_text) / sizeof(fail_text[0]) && fail_text[f] != NULL
-				   ? fail_text[f]
-				   : "internal error";
+	const char *text = imap_fail_text(err->fail);
 
 	if (err->msg[0] != '\0') /* err->msg is filtered for logs (imap/conn.h) */
 		log_info(0, "msg=\"tool failed\" tool=%s error=%s detail=\"%s\"", call->def->name,

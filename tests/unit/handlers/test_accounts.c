@@ -1,5 +1,5 @@
-/* Tests the IMAP -> MCP error mapping (handlers/accounts.c imap_fail_code,
- * handlers/toolkit.c tk_imap_error) from the server's bytes on: a tagged NO
+/* Tests the IMAP -> MCP error mapping (handlers/failmap.c imap_fail_code and
+ * imap_fail_text, through handlers/toolkit.c tk_imap_error) from the server's bytes on: a tagged NO
  * with every RFC 5530 response code (plus RFC 3501 TRYCREATE and RFC 9051
  * HASCHILDREN) parses to its code, maps to a specific MCP error code (never
  * the generic ERR_IMAP_PROTOCOL nor ERR_INTERNAL) and a fixed sentence; the
@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "handlers/accounts.h"
+#include "handlers/failmap.h"
 #include "handlers/call.h"
 #include "handlers/toolkit.h"
 #include "imap/conn.h"
@@ -143,8 +144,8 @@ test_plain_no(void **state)
 	}
 }
 
-/* Every failure has its own name and an MCP code; only INTERNAL is
- * ERR_INTERNAL. */
+/* Every failure has its own name, an MCP code and a sentence; only INTERNAL
+ * is ERR_INTERNAL, and a value past the enum is ERR_INTERNAL too. */
 static void
 test_every_failure_named(void **state)
 {
@@ -158,7 +159,11 @@ test_every_failure_named(void **state)
 			continue;
 		assert_string_not_equal(code, "ERR_INTERNAL");
 		assert_string_not_equal(imap_fail_str((enum imap_fail)f), "internal");
+		/* and its own sentence from the same row (handlers/failmap.c) */
+		assert_string_not_equal(imap_fail_text((enum imap_fail)f), "internal error");
 	}
+	assert_string_equal(imap_fail_code((enum imap_fail)(IMAP_FAIL_LAST + 1)), "ERR_INTERNAL");
+	assert_string_equal(imap_fail_text((enum imap_fail)(IMAP_FAIL_LAST + 1)), "internal error");
 }
 
 int

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "handlers/accounts.h"
+#include "handlers/failmap.h"
 #include "handlers/call.h"
 #include "handlers/toolkit.h"
 #include "handlers/tools.h"
