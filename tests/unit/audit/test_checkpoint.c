@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/unit/sibling_bin.h"
 #include "audit/audit.h"
 #include "audit/verify.h"
 
@@ -590,21 +591,11 @@ main(void)
 		cmocka_unit_test(test_key_outside),
 		cmocka_unit_test(test_cli_paths),
 	};
-	char self[512];
-	ssize_t n;
-	char *slash;
 
 	if (sodium_init() < 0)
 		return 1;
 	/* the imapgate binary is built beside this test */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	if (!sibling_bin("imapgate", imapgate_bin, sizeof(imapgate_bin)))
 		return 1;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (slash == NULL)
-		return 1;
-	*slash = '\0';
-	(void)snprintf(imapgate_bin, sizeof(imapgate_bin), "%s/imapgate", self);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/unit/sibling_bin.h"
 #include "audit/audit.h"
 #include "audit/verify.h"
 #include "base/buf.h"
@@ -419,21 +420,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_action_5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_action_6, setup, teardown),
 	};
-	char self[512];
-	ssize_t n;
-	char *slash;
 
 	_Static_assert(sizeof(actions) / sizeof(actions[0]) == 7, "one test per action");
 	if (sodium_init() < 0)
 		return 1;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	/* the imapgate binary is built beside this test */
+	if (!sibling_bin("imapgate", bin, sizeof(bin)))
 		return 1;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (slash == NULL)
-		return 1;
-	*slash = '\0';
-	(void)snprintf(bin, sizeof(bin), "%s/imapgate", self);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
