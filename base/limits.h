@@ -177,7 +177,7 @@
 #define LIM_THREAD_IDS 32                    /* message-ids one thread search asks for */
 #define LIM_MSGID 250                        /* bytes of one message-id used in a search */
 #define LIM_LABELS 1000                      /* flags/keywords list_labels reports */
-/* Audit log (audit/) -- DESIGN §9, docs/audit.md */
+/* Audit log (store/audit*.c) -- DESIGN §9, docs/audit.md */
 #define LIM_AUDIT_RECORD ((size_t)256 * 1024) /* one record line; the tail reader never reads more */
 #define LIM_AUDIT_ARGS ((size_t)32 * 1024)   /* redacted arguments in one record; over: only their size */
 #define LIM_AUDIT_VERBATIM ((size_t)2048)    /* a verbatim argument string; longer: "<long:N>" */
@@ -189,7 +189,7 @@
 #define LIM_AUDIT_REJECTS_PER_MIN 60         /* 401 records per minute; more are only counted */
 #define LIM_AUDIT_FILES 100000               /* rotated files verify/query consider */
 #define LIM_AUDIT_MAX_BYTES_DEFAULT ((size_t)64 * 1024 * 1024) /* rotation size by default */
-/* Composing and sending (smtp/, store/outbox.c, handlers/tools_send.c) --
+/* Composing and sending (imap/compose.c, imap/smtp.c, store/outbox.c, handlers/tools_send.c) --
  * DESIGN §4.3, §10. */
 #define LIM_SEND_RCPTS 100                   /* to + cc + bcc of one message */
 #define LIM_SEND_ADDRESS 254                 /* RFC 5321 §4.5.3.1.3 path minus the brackets */

@@ -19,7 +19,7 @@
 #include "handlers/dispatch.h"
 #include "handlers/ratelimit.h"
 #include "handlers/tools.h"
-#include "server/config.h"
+#include "base/config.h"
 #include "store/state.h"
 
 #define THREADS 4

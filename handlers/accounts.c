@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "audit/audit.h"
+#include "store/audit.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/limits.h"
@@ -18,7 +18,7 @@
 #include "imap/tls.h"
 #include "store/cache.h"
 #include "imap/worker.h"
-#include "server/config.h"
+#include "base/config.h"
 
 /* Per account: the sync engine's options (they must outlive the worker)
  * and the known_domains list split once. */

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "audit/tool.h"
+#include "handlers/audit_tool.h"
 #include "handlers/tools.h"
 
 struct accounts;

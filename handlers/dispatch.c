@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/tool.h"
+#include "handlers/audit_tool.h"
 #include "base/buf.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -18,7 +18,7 @@
 #include "handlers/policy.h"
 #include "handlers/ratelimit.h"
 #include "handlers/tools.h"
-#include "server/config.h"
+#include "base/config.h"
 #include "store/state.h"
 
 #define LIST_WORDS (LIM_TOOLS / 64)

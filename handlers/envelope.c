@@ -14,7 +14,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "imap/sync.h"
-#include "server/json.h"
+#include "base/json.h"
 #include "store/cache.h"
 
 bool

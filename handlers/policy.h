@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "server/config.h"
+#include "base/config.h"
 
 /* Who may call what (DESIGN §4.2, §4.3, docs/security-model.md), and the
  * folder guards of the mutating tools (below). Pure

@@ -3,7 +3,7 @@
 
 #include <json-c/json.h>
 
-#include "audit/audit.h"
+#include "store/audit.h"
 #include "base/log.h"
 
 enum ig_err

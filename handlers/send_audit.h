@@ -14,7 +14,7 @@
 struct audit;
 struct json_object;
 
-/* Appends one record to a (audit/audit.h) and logs it; takes ownership of
+/* Appends one record to a (store/audit.h) and logs it; takes ownership of
  * fields (may be NULL). With a NULL: only the log line, and IG_EIO when
  * sync is set (a record that must be durable cannot be skipped). IG_OK, or
  * an error after which a side-effecting caller must fail closed. */

@@ -23,8 +23,8 @@
 #include "imap/cmd.h"
 #include "imap/tls.h"
 #include "imap/worker.h"
-#include "server/config.h"
-#include "smtp/smtp.h"
+#include "base/config.h"
+#include "imap/smtp.h"
 #include "store/outbox.h"
 #include "store/state.h"
 

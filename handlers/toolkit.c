@@ -18,7 +18,7 @@
 #include "handlers/call.h"
 #include "handlers/tools.h"
 #include "imap/conn.h"
-#include "server/config.h"
+#include "base/config.h"
 #include "store/state.h"
 
 /* The dispatch chain resolved and checked the account before run() (token

@@ -20,7 +20,7 @@
 #include "handlers/tools_read.h"
 #include "handlers/tools_search.h"
 #include "handlers/tools_send.h"
-#include "server/config.h"
+#include "base/config.h"
 #include "store/state.h"
 
 static const char *const log_level_names[] = {

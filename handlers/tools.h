@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "server/config.h"
+#include "base/config.h"
+#include "store/audit_redact.h"
 
 /* Tool definitions and the interface a tool implementation sees. Tool
  * descriptions and schemas are static text, never derived from mail. */
@@ -49,19 +50,11 @@ enum tool_rate_class {
 	TOOL_RATE_SEND,
 };
 
-/* How the audit log records one argument (DESIGN §9). */
-enum tool_arg_audit {
-	ARG_AUDIT_VERBATIM = 1, /* structural: account, folder, uid, flags, limits */
-	ARG_AUDIT_TEXT,         /* mail text (subject, body, queries): "<redacted:N>" */
-	ARG_AUDIT_RECIPIENTS,   /* addresses: salted hashes only */
-	ARG_AUDIT_SECRET,       /* never written, not even its length */
-};
-
 /* One rule per inputSchema property; the registry refuses a tool whose
  * schema has a property without a rule (or a rule without a property). */
 struct tool_arg_rule {
 	const char *name;
-	enum tool_arg_audit audit;
+	enum audit_arg_class audit;
 	/* A sub-capability (DESIGN §4.3, e.g. search.advanced_query): the
 	 * argument may only be used where the effective posture is at least
 	 * this. POSTURE_READONLY (0): no extra requirement. */

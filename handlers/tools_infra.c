@@ -4,7 +4,7 @@
 #include <json-c/json.h>
 
 #include "handlers/tools.h"
-#include "server/config.h"
+#include "base/config.h"
 #include "store/state.h"
 
 static void

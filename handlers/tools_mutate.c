@@ -37,7 +37,7 @@
 #include "imap/sync.h"
 #include "imap/uidset.h"
 #include "imap/worker.h"
-#include "server/config.h"
+#include "base/config.h"
 #include "store/cache.h"
 
 enum mut_op {

@@ -22,7 +22,7 @@
 #include "handlers/toolkit.h"
 #include "imap/cmd.h"
 #include "imap/worker.h"
-#include "server/config.h"
+#include "base/config.h"
 #include "store/state.h"
 
 /* --- list_folders --- */

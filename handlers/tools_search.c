@@ -33,10 +33,10 @@
 #include "imap/searchkey.h"
 #include "imap/sync.h"
 #include "imap/worker.h"
-#include "server/json.h"
+#include "base/json.h"
 #include "store/cache.h"
 #include "store/state.h"
-#include "server/config.h"
+#include "base/config.h"
 
 #define DEFAULT_LIMIT 20
 #define CURSOR_VERSION 1

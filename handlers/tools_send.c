@@ -4,7 +4,7 @@
  * An agent can only propose mail: create_draft APPENDs to \Drafts, and
  * send_email queues an outbox entry that a human approves outside the
  * agent's reach (imapgate outbox, the admin API). Inputs are validated
- * field by field (smtp/compose.h); the recipient allow-list and the daily
+ * field by field (imap/compose.h); the recipient allow-list and the daily
  * quota apply before an entry exists. IMAP work (the parent of a reply,
  * the APPEND) runs as a job on the account's worker. */
 #include "handlers/tools_send.h"
@@ -26,8 +26,8 @@
 #include "imap/cmd.h"
 #include "imap/parse.h"
 #include "imap/worker.h"
-#include "server/config.h"
-#include "smtp/compose.h"
+#include "base/config.h"
+#include "imap/compose.h"
 #include "store/outbox.h"
 #include "store/state.h"
 

@@ -24,7 +24,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "base/log.h"
-#include "audit/audit.h"
+#include "store/audit.h"
 #include "base/utf8.h"
 #include "content/lookalike.h"
 #include "content/mime.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#include "audit/audit.h"
+#include "store/audit.h"
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/log.h"

@@ -22,8 +22,8 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "server/auth.h"
-#include "server/config.h"
-#include "server/admin.h"
+#include "base/config.h"
+#include "web/api.h"
 #include "server/httpconn.h"
 #include "server/httphead.h"
 #include "server/mcp.h"
@@ -46,7 +46,7 @@ struct http {
 	atomic_ullong next_rid;
 	atomic_size_t suspended;
 	atomic_size_t active;
-	struct httphead_net *trusted; /* trusted_proxies, parsed */
+	struct netaddr_net *trusted; /* trusted_proxies, parsed */
 	struct hconn_table *conns;
 };
 
@@ -605,7 +605,7 @@ serve_static(struct req *r)
 			   NULL, NULL, NULL);
 }
 
-/* The admin API (server/admin.c): short state.db work, like the token
+/* The admin API (web/api.c): short state.db work, like the token
  * lookup every request already does on this thread. */
 static enum MHD_Result
 serve_admin(struct req *r)
@@ -1107,7 +1107,7 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, stru
 		goto fail;
 	}
 	for (i = 0; i < cfg->n_trusted_proxies; i++) {
-		if (!httphead_net_parse(sl_from_cstr(cfg->trusted_proxies[i]), &h->trusted[i])) {
+		if (!netaddr_net_parse(sl_from_cstr(cfg->trusted_proxies[i]), &h->trusted[i])) {
 			*error_r = "trusted_proxies: not an address or prefix";
 			goto fail;
 		}

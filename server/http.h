@@ -11,7 +11,7 @@
  * suspend/resume and the MCP transport's calls and SSE streams. Callbacks
  * never block. Routes: /mcp, /healthz, the RFC 9728 metadata at
  * /.well-known/oauth-protected-resource[/mcp], the admin API under
- * /admin/outbox (server/admin.h; audit records its decisions). */
+ * /admin/outbox (web/api.h; audit records its decisions). */
 
 struct http;
 struct mcp;

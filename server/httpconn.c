@@ -202,7 +202,7 @@ hconn_admit(struct hconn_table *t, const struct sockaddr *peer, socklen_t len)
 	if (!hconn_addr_of(peer, len, addr))
 		return false;
 	pthread_mutex_lock(&t->lock);
-	if (!httphead_net_match(t->lim.trusted, t->lim.n_trusted, addr)) {
+	if (!netaddr_net_match(t->lim.trusted, t->lim.n_trusted, addr)) {
 		for (c = t->head; c != NULL; c = c->next) {
 			if (!c->evicted && memcmp(c->peer, addr, 16) == 0)
 				same++;
@@ -239,7 +239,7 @@ hconn_open(struct hconn_table *t, int fd, const struct sockaddr *peer, socklen_t
 	if (!hconn_addr_of(peer, len, c->peer))
 		memset(c->peer, 0, sizeof(c->peer));
 	memcpy(c->client, c->peer, 16);
-	c->trusted_peer = httphead_net_match(t->lim.trusted, t->lim.n_trusted, c->peer);
+	c->trusted_peer = netaddr_net_match(t->lim.trusted, t->lim.n_trusted, c->peer);
 	pthread_mutex_lock(&t->lock);
 	c->prev = t->tail;
 	if (t->tail != NULL)

@@ -25,7 +25,7 @@ struct hconn_limits {
 	unsigned request_timeout_s;  /* from open or the previous response to a whole request */
 	size_t streams_per_token;    /* SSE responses open at once */
 	size_t calls_per_token;      /* other /mcp requests in progress at once */
-	const struct httphead_net *trusted; /* trusted_proxies; borrowed for the table's life */
+	const struct netaddr_net *trusted; /* trusted_proxies; borrowed for the table's life */
 	size_t n_trusted;
 };
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/netaddr.h"
 #include "base/slice.h"
 
 /* Pure checks of an HTTP/1.1 request head (RFC 9110, RFC 9112, RFC 3986
@@ -40,23 +41,6 @@ bool httphead_block_ok(const char *block, size_t len, const char *version,
  * (brackets included) and *port_r the port or 0 when absent. */
 bool httphead_host_parse(struct slice v, struct slice *name_r, unsigned *port_r);
 
-/* An IPv4 or IPv6 address (IPv4 as ::ffff:a.b.c.d) and a prefix length over
- * those 128 bits. */
-struct httphead_net {
-	uint8_t addr[16];
-	unsigned prefix;
-};
-
-/* Parses "ADDR" or "ADDR/PREFIX" (IPv4 prefix 0..32, IPv6 0..128; IPv6 in or
- * out of brackets). Returns false when it is neither. */
-bool httphead_net_parse(struct slice s, struct httphead_net *net_r);
-/* True when addr (16 bytes, IPv4-mapped for IPv4) lies in one of nets. */
-bool httphead_net_match(const struct httphead_net *nets, size_t n, const uint8_t addr[16]);
-/* Parses one address as proxies write it in Forwarded "for=" (quoted or
- * not, IPv6 in brackets, an optional port) or X-Forwarded-For ("a.b.c.d",
- * "a.b.c.d:port", bare or bracketed IPv6). Into addr_r as above. */
-bool httphead_addr_parse(struct slice s, uint8_t addr_r[16]);
-
 /* The client of a request relayed by trusted proxies: lists holds the
  * values of every Forwarded field (forwarded = true) or every
  * X-Forwarded-For field (false) in received order. Walking the hops from the
@@ -65,6 +49,6 @@ bool httphead_addr_parse(struct slice s, uint8_t addr_r[16]);
  * hop that would decide is not an address (obfuscated, "unknown", garbage):
  * then the caller keeps the peer's address. At most 64 hops are read. */
 bool httphead_forwarded_client(const struct slice *lists, size_t n_lists, bool forwarded,
-			       const struct httphead_net *nets, size_t n_nets, uint8_t addr_r[16]);
+			       const struct netaddr_net *nets, size_t n_nets, uint8_t addr_r[16]);
 
 #endif

@@ -8,7 +8,7 @@
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/slice.h"
-#include "server/config.h"
+#include "base/config.h"
 
 /* state.db (DESIGN §7): durable data — tokens (hashed), later the outbox and
  * settings. The schema is an ordered list of migration steps keyed by
@@ -78,7 +78,7 @@ enum ig_err state_token_revoke(struct state *st, const char *name_or_id) IG_MUST
 
 /* One transaction around several steps (BEGIN IMMEDIATE ... COMMIT), for an
  * operator action whose audit record must be written before the change
- * counts (server/operator.h). state_token_create and the outbox_* updates
+ * counts (handlers/ops.c). state_token_create and the outbox_* updates
  * called inside do not begin or commit their own. A failed commit is rolled
  * back (IG_EDB, see state_errmsg); state_tx_rollback is a no-op outside a
  * transaction. */

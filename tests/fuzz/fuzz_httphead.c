@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct slice s;
 	struct slice name;
 	unsigned port;
-	struct httphead_net nets[2];
+	struct netaddr_net nets[2];
 	uint8_t addr[16];
 	size_t i;
 
@@ -35,11 +35,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 	}
-	if (httphead_net_parse(s, &nets[0]) && nets[0].prefix > 128)
+	if (netaddr_net_parse(s, &nets[0]) && nets[0].prefix > 128)
 		abort();
-	(void)httphead_addr_parse(s, addr);
-	(void)httphead_net_parse((struct slice){"10.0.0.0/8", 10}, &nets[0]);
-	(void)httphead_net_parse((struct slice){"::1", 3}, &nets[1]);
+	(void)netaddr_parse(s, addr);
+	(void)netaddr_net_parse((struct slice){"10.0.0.0/8", 10}, &nets[0]);
+	(void)netaddr_net_parse((struct slice){"::1", 3}, &nets[1]);
 	(void)httphead_forwarded_client(&s, 1, true, nets, 2, addr);
 	(void)httphead_forwarded_client(&s, 1, false, nets, 2, addr);
 	free(copy);

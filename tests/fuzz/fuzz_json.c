@@ -1,4 +1,4 @@
-/* libFuzzer target for server/json.c. Besides crashes it checks three
+/* libFuzzer target for base/json.c. Besides crashes it checks three
  * properties: json_parse_strict agrees with json_validate_strict (json-c never
  * refuses what the validator let through), a failure never leaks an object,
  * and what json-c serialises from an accepted document validates again. */
@@ -8,7 +8,7 @@
 
 #include <json-c/json.h>
 
-#include "server/json.h"
+#include "base/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

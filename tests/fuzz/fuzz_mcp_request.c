@@ -9,7 +9,7 @@
 #include <sodium.h>
 
 #include "handlers/tools.h"
-#include "server/config.h"
+#include "base/config.h"
 #include "server/mcp.h"
 #include "store/state.h"
 

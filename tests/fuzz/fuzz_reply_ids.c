@@ -13,7 +13,7 @@
 #include "base/limits.h"
 #include "base/utf8.h"
 #include "content/mime.h"
-#include "smtp/compose.h"
+#include "imap/compose.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 
 #include "handlers/tools.h"
-#include "server/json.h"
+#include "base/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -82,7 +82,7 @@ fail_with(struct verdict *v, const char *fmt, ...)
 		used += 2;
 	}
 	va_start(ap, fmt);
-	/* The NOLINT: the clang 14 false positive server/cli.c notes too. */
+	/* The NOLINT: the clang 14 false positive cli/cli.c notes too. */
 	(void)vsnprintf(v->why + used, sizeof(v->why) - used, fmt,
 	                ap); /* NOLINT(clang-analyzer-valist.*) */
 	va_end(ap);

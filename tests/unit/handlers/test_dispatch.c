@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "audit/audit.h"
+#include "store/audit.h"
 #include "base/buf.h"
 #include "base/limits.h"
 #include "handlers/call.h"
@@ -26,7 +26,7 @@
 #include "handlers/toolkit.h"
 #include "handlers/tools.h"
 #include "imap/conn.h"
-#include "server/config.h"
+#include "base/config.h"
 #include "store/state.h"
 
 static int64_t fake_now;

@@ -18,7 +18,7 @@
 #include "handlers/policy.h"
 #include "handlers/tools.h"
 #include "imap/cmd.h"
-#include "server/config.h"
+#include "base/config.h"
 #include "store/state.h"
 
 static void

@@ -19,7 +19,7 @@
 #include "handlers/tools.h"
 #include "imap/conn.h"
 #include "handlers/tools_fixtures.h"
-#include "server/json.h"
+#include "base/json.h"
 
 static void
 noop_run(struct tool_call *call)

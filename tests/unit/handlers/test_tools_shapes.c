@@ -24,7 +24,7 @@
 #include "handlers/toolkit.h"
 #include "handlers/tools.h"
 #include "imap/conn.h"
-#include "server/json.h"
+#include "base/json.h"
 
 static const char *const forbidden[] = {
 	"anyOf", "oneOf", "allOf",    "not",      "$ref",        "$defs",       "definitions",

@@ -81,7 +81,7 @@ now_ms(void)
 static void
 test_evict_not_queue(void **state)
 {
-	struct httphead_net trusted;
+	struct netaddr_net trusted;
 	struct hconn_limits lim = {.max_connections = 4, .per_client = 2,
 				   .request_timeout_s = 3600, .streams_per_token = 1,
 				   .calls_per_token = 1, .trusted = &trusted, .n_trusted = 1};
@@ -90,7 +90,7 @@ test_evict_not_queue(void **state)
 	size_t i;
 
 	(void)state;
-	assert_true(httphead_net_parse((struct slice){"10.9.9.9", 8}, &trusted));
+	assert_true(netaddr_net_parse((struct slice){"10.9.9.9", 8}, &trusted));
 	t = hconn_table_new(&lim);
 	assert_non_null(t);
 	/* per address: the third from 10.0.0.1 evicts its oldest waiting one */

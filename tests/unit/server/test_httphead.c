@@ -63,54 +63,54 @@ test_host_table(void **state)
 static void
 addr(const char *s, uint8_t out[16])
 {
-	assert_true(httphead_addr_parse(S(s), out));
+	assert_true(netaddr_parse(S(s), out));
 }
 
 static void
 test_nets(void **state)
 {
-	struct httphead_net n[3];
+	struct netaddr_net n[3];
 	uint8_t a[16];
 
 	(void)state;
-	assert_true(httphead_net_parse(S("10.0.0.0/8"), &n[0]));
-	assert_true(httphead_net_parse(S("2001:db8::/32"), &n[1]));
-	assert_true(httphead_net_parse(S("[::1]"), &n[2]));
+	assert_true(netaddr_net_parse(S("10.0.0.0/8"), &n[0]));
+	assert_true(netaddr_net_parse(S("2001:db8::/32"), &n[1]));
+	assert_true(netaddr_net_parse(S("[::1]"), &n[2]));
 	addr("10.200.3.4", a);
-	assert_true(httphead_net_match(n, 3, a));
+	assert_true(netaddr_net_match(n, 3, a));
 	addr("11.0.0.1", a);
-	assert_false(httphead_net_match(n, 3, a));
+	assert_false(netaddr_net_match(n, 3, a));
 	addr("[2001:db8:1::5]:443", a);
-	assert_true(httphead_net_match(n, 3, a));
+	assert_true(netaddr_net_match(n, 3, a));
 	addr("2001:db9::5", a);
-	assert_false(httphead_net_match(n, 3, a));
+	assert_false(netaddr_net_match(n, 3, a));
 	addr("::1", a);
-	assert_true(httphead_net_match(n, 3, a));
+	assert_true(netaddr_net_match(n, 3, a));
 	addr("\"[::1]:80\"", a);
-	assert_true(httphead_net_match(n, 3, a));
+	assert_true(netaddr_net_match(n, 3, a));
 	addr("10.1.1.1:8080", a);
-	assert_true(httphead_net_match(n, 3, a));
-	assert_false(httphead_net_parse(S("10.0.0.0/33"), &n[0]));
-	assert_false(httphead_net_parse(S("10.0.0.0/"), &n[0]));
-	assert_false(httphead_net_parse(S("example.com"), &n[0]));
-	assert_false(httphead_net_parse(S("::1/129"), &n[0]));
-	assert_false(httphead_addr_parse(S("unknown"), a));
-	assert_false(httphead_addr_parse(S("_hidden"), a));
-	assert_false(httphead_addr_parse(S("1.2.3.4:0"), a));
-	assert_false(httphead_addr_parse(S("1.2.3"), a));
+	assert_true(netaddr_net_match(n, 3, a));
+	assert_false(netaddr_net_parse(S("10.0.0.0/33"), &n[0]));
+	assert_false(netaddr_net_parse(S("10.0.0.0/"), &n[0]));
+	assert_false(netaddr_net_parse(S("example.com"), &n[0]));
+	assert_false(netaddr_net_parse(S("::1/129"), &n[0]));
+	assert_false(netaddr_parse(S("unknown"), a));
+	assert_false(netaddr_parse(S("_hidden"), a));
+	assert_false(netaddr_parse(S("1.2.3.4:0"), a));
+	assert_false(netaddr_parse(S("1.2.3"), a));
 }
 
 static void
 want_client(const char *const *lists, size_t n, bool fwd, const char *want)
 {
-	struct httphead_net nets[2];
+	struct netaddr_net nets[2];
 	struct slice sl[4];
 	uint8_t got[16];
 	uint8_t exp[16];
 	size_t i;
 
-	assert_true(httphead_net_parse(S("10.0.0.0/8"), &nets[0]));
-	assert_true(httphead_net_parse(S("::1"), &nets[1]));
+	assert_true(netaddr_net_parse(S("10.0.0.0/8"), &nets[0]));
+	assert_true(netaddr_net_parse(S("::1"), &nets[1]));
 	for (i = 0; i < n; i++)
 		sl[i] = S(lists[i]);
 	if (want == NULL) {

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "handlers/tools.h"
-#include "server/config.h"
+#include "base/config.h"
 #include "server/mcp.h"
 #include "store/state.h"
 

@@ -1,0 +1,60 @@
+#ifndef IG_IMAP_SMTP_H
+#define IG_IMAP_SMTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/slice.h"
+
+/* The SMTP client (libcurl): one transaction per call, TLS always (smtps://
+ * or smtp:// with STARTTLS required, CURLUSESSL_ALL), a certificate pin on
+ * the leaf's SHA-256 (like IMAP) or a CA bundle, AUTH when a user is set,
+ * connect / whole-transaction / low-speed deadlines. curl_global_init must
+ * have run in main before any thread. Server replies are untrusted: errors
+ * carry gateway text and at most the numeric reply code. */
+
+enum smtp_fail {
+	SMTP_OK,
+	SMTP_FAIL_PROTOCOL, /* 4xx/5xx or a malformed reply (ERR_SMTP_PROTOCOL) */
+	SMTP_FAIL_AUTH,     /* AUTH refused (ERR_AUTH) */
+	SMTP_FAIL_TLS,      /* TLS, certificate, pin, STARTTLS missing (ERR_TLS) */
+	SMTP_FAIL_CONN,     /* connect failed or dropped (ERR_CONNECTION_LOST) */
+	SMTP_FAIL_TIMEOUT,  /* a deadline passed (ERR_TIMEOUT) */
+	SMTP_FAIL_CONFIG,   /* bad URL, unreadable password file (ERR_CONFIG) */
+	SMTP_FAIL_INTERNAL,
+};
+
+struct smtp_opts {
+	const char *url;           /* smtps://host[:port] or smtp://host[:port] */
+	const char *user;          /* NULL: no AUTH */
+	const char *password_file; /* read at each send, wiped after */
+	const char *password_env;
+	bool pinned;               /* pin replaces CA verification */
+	unsigned char pin[32];     /* SHA-256 of the leaf certificate (DER) */
+	const char *ca_file;       /* NULL: system store */
+	unsigned connect_timeout_s; /* 0: LIM_SMTP_CONNECT_S */
+	unsigned timeout_s;         /* 0: LIM_SMTP_TOTAL_S */
+	const char *helo_domain;   /* EHLO argument; NULL: curl's default */
+};
+
+struct smtp_result {
+	enum smtp_fail fail;
+	long reply_code;   /* last SMTP reply code seen (0: none) */
+	/* All message bytes were handed over and the failure came later (no
+	 * final reply, connection lost): the server may have accepted the
+	 * message. The sender records such a send as uncertain. */
+	bool maybe_delivered;
+	char msg[160];     /* gateway text; never the server's words */
+};
+
+/* Sends msg (any line endings: normalized to CRLF; curl dot-stuffs and
+ * terminates DATA) from `from` to exactly rcpts. Blocks for at most the
+ * deadlines; returns the outcome in *res. */
+void smtp_send(const struct smtp_opts *o, const char *from, const char *const *rcpts,
+	       size_t n_rcpts, struct slice msg, struct smtp_result *res);
+
+const char *smtp_fail_str(enum smtp_fail f);
+/* The stable MCP error code (ERR_SMTP_PROTOCOL, ERR_AUTH, ...). */
+const char *smtp_fail_code(enum smtp_fail f);
+
+#endif
