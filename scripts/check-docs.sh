@@ -5,6 +5,7 @@
 #     "not yet behind …"): a feature either exists and is described, or the
 #     docs say it does not exist;
 #   - every relative link points to a file that exists;
+#   - every source path named (dir/file.c, dir/file.h) exists;
 #   - docs/clients.md keeps the mcp-remote block the client matrix runs
 #     (tests/integration/clients_suite.sh) and the README links to it.
 set -euo pipefail
@@ -34,6 +35,15 @@ for f in "${files[@]}"; do
 		fi
 	done < <(grep -oE '\]\([^) ]+\)' "$f" | sed -E 's/^\]\(//; s/\)$//')
 done
+
+# every source path the docs name (docs/architecture.md walks the tree file
+# by file) must exist: a renamed or split file updates the docs with it
+while IFS=: read -r f p; do
+	if [ ! -e "$p" ]; then
+		echo "$f: names $p, which does not exist"
+		fail=1
+	fi
+done < <(grep -oHE '\b[a-z_]+/[a-z_0-9/]+\.[ch]\b' "${files[@]}" | sort -u)
 
 if ! grep -q '<!-- matrix: mcp-remote -->' docs/clients.md 2>/dev/null; then
 	echo "docs/clients.md: the mcp-remote block the client matrix runs is missing"
