@@ -1,0 +1,220 @@
+/* Internals shared by the content/html*.c files; included only inside
+ * content/. The public API is content/html.h. */
+#ifndef IG_CONTENT_HTML_INT_H
+#define IG_CONTENT_HTML_INT_H
+
+#include <gumbo.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/slice.h"
+#include "content/css.h"
+#include "content/html.h"
+
+/* ---- gumbo memory and tree helpers (html_tree.c) ------------------------ */
+
+union ghdr {
+	struct {
+		union ghdr *prev, *next;
+		size_t size;
+	} h;
+	max_align_t align;
+};
+
+struct gmem {
+	union ghdr *head;
+	size_t live;
+	size_t cap;
+	jmp_buf jb;
+};
+
+/* Frees every block still live, without walking gumbo's tree. */
+void gmem_free_all(struct gmem *m);
+/* Parses html with m's capped allocator; NULL with *err set when the cap
+ * was reached or memory ran out. */
+GumboOutput *gumbo_parse_capped(struct gmem *m, struct slice html, enum ig_err *err);
+
+const GumboVector *node_children(const GumboNode *n);
+/* Next node in document order within root, optionally skipping n's subtree. */
+const GumboNode *node_next(const GumboNode *n, const GumboNode *root, bool skip_children);
+
+static inline struct slice
+attr(const GumboNode *n, const char *name)
+{
+	const GumboAttribute *a = gumbo_get_attribute(&n->v.element.attributes, name);
+
+	return a != NULL ? sl_from_cstr(a->value) : (struct slice){NULL, 0};
+}
+
+static inline bool
+has_attr(const GumboNode *n, const char *name)
+{
+	return gumbo_get_attribute(&n->v.element.attributes, name) != NULL;
+}
+
+/* Lowercase tag name; unknown (custom) elements come from the source text. */
+struct slice tag_name(const GumboNode *n, char *tmp, size_t tmpsz);
+
+static inline bool
+ascii_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* True when s has nothing a reader would notice. */
+bool text_blank(const char *p, size_t len);
+/* Does the subtree under n carry any text? */
+bool subtree_has_text(const GumboNode *n);
+
+enum ekind {
+	EK_INLINE, /* rendered through */
+	EK_DROP,   /* never rendered (UA display:none, active or embedded content) */
+	EK_BLOCK1, /* block: one line break around it */
+	EK_BLOCK2, /* paragraph-like: a blank line around it */
+	EK_BR,
+	EK_LI,
+	EK_LIST, /* ul/ol: a blank line around the outermost one */
+	EK_TR,
+	EK_CELL,
+	EK_PRE,
+	EK_IMG,
+};
+
+enum ekind kind_of(struct slice name);
+
+/* ---- hidden-content methods and computed state (html_style.c) ----------- */
+
+enum hmethod {
+	HM_DISPLAY_NONE,
+	HM_VISIBILITY,
+	HM_OPACITY,
+	HM_FONT_SIZE,
+	HM_HIDDEN_ATTR,
+	HM_MSO_HIDE,
+	HM_ZERO_SIZE,
+	HM_OFFSCREEN,
+	HM_TEXT_INDENT,
+	HM_CLIP,
+	HM_TRANSFORM,
+	HM_COLOR_MATCH,
+	HM_TRANSPARENT_TEXT,
+	HM_CONTENT_VISIBILITY,
+	HM_DIALOG_CLOSED,
+	HM_DETAILS_CLOSED,
+	HM_LINE_HEIGHT,
+	HM_UNEVALUABLE_COLOR, /* a warning only: the text is kept (see text_hidden) */
+	HM_COUNT_
+};
+
+/* What descendants inherit (or, for bg, see through transparent boxes). */
+struct istate {
+	struct css_color color; /* text colour, may carry alpha */
+	struct css_color fill;  /* -webkit-text-fill-color when fill_set */
+	struct css_color bg;    /* effective opaque background behind the box */
+	double font_px;
+	double opacity; /* product of ancestors' opacity */
+	bool fill_set;
+	bool color_unknown; /* text colour we could not evaluate */
+	bool bg_unknown;    /* background colour we could not evaluate */
+	bool vis_hidden;
+	bool pre;
+};
+
+/* Methods that remove the element's whole subtree (a bitmask of enum
+ * hmethod); *opacity is multiplied by the element's opacity. */
+unsigned subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opacity);
+/* Computes the state children inherit from parent p for element n. */
+void inherit_state(const struct css_decls *d, const GumboNode *n, const struct istate *p,
+                   struct istate *s, bool is_link);
+/* Which per-text method hides text rendered with state s, or -1. */
+int text_hidden(const struct istate *s);
+
+/* ---- links (html_link.c) ------------------------------------------------ */
+
+enum href_kind {
+	HREF_NONE, /* empty or "#fragment": a link into the message itself */
+	HREF_WEB,  /* absolute http(s) with a dotted host or IP literal */
+	HREF_MAILTO,
+	HREF_TEL,
+	HREF_BAD, /* anything else: javascript:, data:, relative, malformed */
+};
+
+static inline char
+lower(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		c = (char)(c + 32);
+	return c;
+}
+
+static inline bool
+prefix_nocase(struct slice s, const char *p)
+{
+	size_t n = strlen(p);
+
+	if (s.len < n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lower(s.p[i]) != p[i])
+			return false;
+	return true;
+}
+
+/* WHATWG URL: leading/trailing C0 controls and spaces are stripped. */
+struct slice href_trim(struct slice h);
+/* Classifies an href and extracts the host it points to. */
+enum href_kind href_classify(struct slice h, struct slice *host);
+bool host_eq(struct slice a, struct slice b);
+/* Does the visible link text name a domain other than the href's? */
+bool link_text_mismatch(struct slice text, struct slice host);
+
+/* ---- output (html_out.c) ------------------------------------------------ */
+
+struct writer {
+	struct buf *out;
+	size_t max;        /* bytes the output may hold */
+	unsigned want_nl;  /* line breaks owed before the next text */
+	unsigned trail_nl; /* line breaks at the end of the output */
+	bool want_space;
+	bool want_sep; /* a table-cell separator is owed */
+	bool full;
+};
+
+/* Length of the longest prefix of p[0..n) that does not end inside a UTF-8
+ * sequence (p is valid UTF-8 up to where it was cut). */
+static inline size_t
+u8_cut(const char *p, size_t n)
+{
+	size_t lead = n, need;
+	unsigned char c;
+
+	while (lead > 0 && ((unsigned char)p[lead - 1] & 0xC0) == 0x80 && n - lead < 3)
+		lead--;
+	if (lead == 0)
+		return n;
+	c = (unsigned char)p[lead - 1];
+	if (c < 0x80)
+		return n;
+	need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	return n - (lead - 1) >= need ? n : lead - 1;
+}
+
+/* Appends at most what fits, cutting on a UTF-8 boundary. */
+void w_raw(struct writer *w, const char *p, size_t n);
+/* Settles owed breaks/separators before visible content. */
+void w_flush(struct writer *w);
+void w_block(struct writer *w, unsigned k);
+void w_br(struct writer *w);
+/* Visible text with CSS normal-flow whitespace collapsing (or preserved). */
+void w_text(struct writer *w, const char *p, size_t len, bool pre);
+/* Escaped text for html_sanitize. */
+void w_escaped(struct writer *w, const char *p, size_t len);
+/* An href as shown in text: no whitespace or controls, capped. */
+void w_href(struct writer *w, struct slice h);
+
+#endif

@@ -1,0 +1,603 @@
+/* Hidden-content detection per element (DESIGN §2): the CSS and attribute
+ * methods that hide a subtree (display, visibility, opacity, size, position,
+ * clip, transform, ...) and the state descendants inherit (colours,
+ * background seen through transparent boxes, font size, opacity), from which
+ * text that matches its background or is too small to read is found. */
+#include "content/html.h"
+
+#include <gumbo.h>
+#include <math.h>
+#include <string.h>
+
+#include "content/css.h"
+#include "content/html_int.h"
+
+/* Off-screen thresholds: CSS px. -100px already moves any short text out of
+ * view at the left edge; legitimate layouts use a few px at most. */
+#define OFFSCREEN_NEG (-100.0)
+#define OFFSCREEN_POS 3000.0
+#define TINY_FONT_PX 1.0  /* at or below: unreadable */
+#define TINY_SIZE_PX 1.0  /* width/height at or below, with overflow hidden */
+#define MIN_OPACITY 0.05  /* at or below: invisible */
+#define MIN_TEXT_ALPHA 13 /* of 255, about 0.05 */
+
+static struct slice
+first_token(struct slice v)
+{
+	size_t i = 0;
+
+	while (i < v.len && ascii_ws((unsigned char)v.p[i]))
+		i++;
+	size_t st = i;
+
+	while (i < v.len && !ascii_ws((unsigned char)v.p[i]) && v.p[i] != ',')
+		i++;
+	return (struct slice){v.p + st, i - st};
+}
+
+static bool
+has_word(struct slice v, const char *w)
+{
+	size_t wl = strlen(w);
+
+	for (size_t i = 0; i + wl <= v.len; i++) {
+		if (memcmp(v.p + i, w, wl) != 0)
+			continue;
+		bool lb =
+		    i == 0 || !((v.p[i - 1] >= 'a' && v.p[i - 1] <= 'z') || v.p[i - 1] == '-');
+		bool rb = i + wl == v.len ||
+		          !((v.p[i + wl] >= 'a' && v.p[i + wl] <= 'z') || v.p[i + wl] == '-');
+
+		if (lb && rb)
+			return true;
+	}
+	return false;
+}
+
+/* Number or percentage ("0.5", "5%") for opacity. */
+static bool
+opacity_val(struct slice v, double *o)
+{
+	double px;
+
+	v = first_token(v);
+	if (v.len > 0 && v.p[v.len - 1] == '%') {
+		if (!css_length_px(v, 16, 1, &px))
+			return false;
+		*o = px; /* v% of 1 */
+		return true;
+	}
+	if (!css_length_px(v, 16, -1, &px))
+		return false;
+	*o = px;
+	return true;
+}
+
+/* The value inside "name(" ... ")" starting at the first '(' after name. */
+static bool
+func_arg(struct slice v, const char *name, struct slice *arg, size_t *from)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = *from; i + nl < v.len; i++) {
+		if (memcmp(v.p + i, name, nl) != 0 || v.p[i + nl] != '(')
+			continue;
+		if (i > 0 && ((v.p[i - 1] >= 'a' && v.p[i - 1] <= 'z') || v.p[i - 1] == '-'))
+			continue;
+		const char *close = memchr(v.p + i + nl + 1, ')', v.len - i - nl - 1);
+
+		if (close == NULL)
+			return false;
+		*arg = (struct slice){v.p + i + nl + 1, (size_t)(close - (v.p + i + nl + 1))};
+		*from = (size_t)(close - v.p) + 1;
+		return true;
+	}
+	return false;
+}
+
+/* Splits a function argument list on commas and whitespace; up to max. */
+static size_t
+split_args(struct slice a, struct slice *out, size_t max)
+{
+	size_t n = 0, i = 0;
+
+	while (i < a.len && n < max) {
+		while (i < a.len && (ascii_ws((unsigned char)a.p[i]) || a.p[i] == ','))
+			i++;
+		size_t st = i;
+
+		while (i < a.len && !ascii_ws((unsigned char)a.p[i]) && a.p[i] != ',')
+			i++;
+		if (i > st)
+			out[n++] = (struct slice){a.p + st, i - st};
+	}
+	return n;
+}
+
+static bool
+offscreen_px(double v)
+{
+	return v <= OFFSCREEN_NEG || v >= OFFSCREEN_POS;
+}
+
+static bool
+transform_hides(struct slice v, bool *offscreen)
+{
+	static const char *const tr[] = {"translate", "translatex", "translatey", "translate3d"};
+	static const char *const sc[] = {"scale", "scalex", "scaley", "scale3d"};
+	struct slice args[4], a;
+	bool hides = false;
+
+	for (size_t f = 0; f < 4; f++) {
+		size_t from = 0;
+
+		while (func_arg(v, tr[f], &a, &from)) {
+			size_t n = split_args(a, args, 4);
+
+			for (size_t k = 0; k < n; k++) {
+				double px;
+
+				if (css_length_px(args[k], 16, -1, &px) && offscreen_px(px))
+					*offscreen = true;
+			}
+		}
+		from = 0;
+		while (func_arg(v, sc[f], &a, &from)) {
+			size_t n = split_args(a, args, 4);
+
+			for (size_t k = 0; k < n; k++) {
+				double s;
+
+				if (opacity_val(args[k], &s) && s > -MIN_OPACITY && s < MIN_OPACITY)
+					hides = true;
+			}
+		}
+	}
+	/* matrix(a, b, c, d, e, f) and matrix3d(): a collapsed axis (both
+	 * entries of a column near 0) paints nothing; e/f (m41/m42) translate. */
+	for (size_t f = 0; f < 2; f++) {
+		struct slice m[16];
+		size_t from = 0;
+
+		while (func_arg(v, f == 0 ? "matrix" : "matrix3d", &a, &from)) {
+			size_t n = split_args(a, m, 16), tx = f == 0 ? 4 : 12, cy = f == 0 ? 2 : 4;
+			double x[16];
+			bool ok = n == (f == 0 ? 6u : 16u);
+
+			for (size_t k = 0; ok && k < n; k++)
+				ok = css_length_px(m[k], 16, -1, &x[k]);
+			if (!ok)
+				continue;
+			if ((fabs(x[0]) < MIN_OPACITY && fabs(x[1]) < MIN_OPACITY) ||
+			    (fabs(x[cy]) < MIN_OPACITY && fabs(x[cy + 1]) < MIN_OPACITY))
+				hides = true;
+			if (offscreen_px(x[tx]) || offscreen_px(x[tx + 1]))
+				hides = true;
+		}
+	}
+	return hides;
+}
+
+/* The standalone translate: and scale: properties (CSS Transforms 2). */
+static bool
+transform_props_hide(const struct css_decls *d)
+{
+	struct slice args[3];
+	size_t n;
+
+	if (d->s[CP_TRANSLATE].set) {
+		n = split_args(d->s[CP_TRANSLATE].val, args, 3);
+		for (size_t k = 0; k < n; k++) {
+			double px;
+
+			if (css_length_px(args[k], 16, -1, &px) && offscreen_px(px))
+				return true;
+		}
+	}
+	if (d->s[CP_SCALE].set) {
+		n = split_args(d->s[CP_SCALE].val, args, 3);
+		for (size_t k = 0; k < n; k++) {
+			double sc;
+
+			if (opacity_val(args[k], &sc) && sc > -MIN_OPACITY && sc < MIN_OPACITY)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* line-height in px: a bare number multiplies the font size. */
+static bool
+line_height_px(struct slice v, double font_px, double *px)
+{
+	size_t i = 0;
+
+	v = first_token(v);
+	while (i < v.len && ((v.p[i] >= '0' && v.p[i] <= '9') || v.p[i] == '.' || v.p[i] == '-' ||
+	                     v.p[i] == '+'))
+		i++;
+	if (i == v.len && css_length_px(v, font_px, -1, px)) {
+		*px *= font_px;
+		return true;
+	}
+	return css_length_px(v, font_px, font_px, px);
+}
+
+static bool
+clip_hides(struct slice v)
+{
+	struct slice a, args[4];
+	size_t from = 0;
+	double px[4];
+
+	if (!func_arg(v, "rect", &a, &from) || split_args(a, args, 4) != 4)
+		return false;
+	for (size_t k = 0; k < 4; k++)
+		if (!css_length_px(args[k], 16, -1, &px[k]))
+			return false; /* auto: that edge is not clipped */
+	/* rect(top, right, bottom, left) */
+	return px[1] - px[3] <= TINY_SIZE_PX || px[2] - px[0] <= TINY_SIZE_PX;
+}
+
+static bool
+clip_path_hides(struct slice v)
+{
+	struct slice a, args[4];
+	size_t from = 0;
+	double x;
+
+	if (func_arg(v, "inset", &a, &from)) {
+		size_t n = split_args(a, args, 4);
+
+		/* inset(50%) and more meet in the middle: nothing left. */
+		for (size_t k = 0; k < n; k++)
+			if (args[k].len > 0 && args[k].p[args[k].len - 1] == '%' &&
+			    css_length_px(args[k], 16, 100, &x) && x >= 50)
+				return true;
+		return false;
+	}
+	from = 0;
+	if (func_arg(v, "circle", &a, &from) || (from = 0, func_arg(v, "ellipse", &a, &from))) {
+		size_t n = split_args(a, args, 2);
+
+		return n > 0 && css_length_px(args[0], 16, 100, &x) && x <= TINY_SIZE_PX;
+	}
+	return false;
+}
+
+static bool
+length_le(const struct css_decls *d, enum css_prop p, double limit)
+{
+	double px;
+
+	return d->s[p].set && css_length_px(first_token(d->s[p].val), 16, -1, &px) && px <= limit;
+}
+
+static bool
+length_off(const struct css_decls *d, enum css_prop p)
+{
+	double px;
+
+	return d->s[p].set && css_length_px(first_token(d->s[p].val), 16, -1, &px) &&
+	       offscreen_px(px);
+}
+
+/* Methods that remove the element's whole subtree. attr_w/attr_h are the
+ * width/height attributes (presentational hints) or empty. */
+unsigned
+subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opacity)
+{
+	unsigned m = 0;
+	struct slice v;
+
+	if (has_attr(n, "hidden"))
+		m |= 1u << HM_HIDDEN_ATTR;
+	if (n->v.element.tag == GUMBO_TAG_UNKNOWN || n->v.element.tag == GUMBO_TAG_LAST) {
+		/* <dialog> is not in gumbo 0.10's tag table. */
+		char tmp[16];
+		struct slice t = tag_name(n, tmp, sizeof(tmp));
+
+		if (sl_eq_cstr(t, "dialog") && !has_attr(n, "open"))
+			m |= 1u << HM_DIALOG_CLOSED;
+	}
+	if (d->s[CP_DISPLAY].set && sl_eq_cstr(first_token(d->s[CP_DISPLAY].val), "none"))
+		m |= 1u << HM_DISPLAY_NONE;
+	if (d->s[CP_MSO_HIDE].set && sl_eq_cstr(first_token(d->s[CP_MSO_HIDE].val), "all"))
+		m |= 1u << HM_MSO_HIDE;
+	if (d->s[CP_CONTENT_VISIBILITY].set &&
+	    sl_eq_cstr(first_token(d->s[CP_CONTENT_VISIBILITY].val), "hidden"))
+		m |= 1u << HM_CONTENT_VISIBILITY;
+
+	double op = 1;
+
+	if (d->s[CP_OPACITY].set && opacity_val(d->s[CP_OPACITY].val, &op))
+		*opacity *= op < 0 ? 0 : (op > 1 ? 1 : op);
+	if (d->s[CP_FILTER].set) {
+		struct slice a;
+		size_t from = 0;
+
+		while (func_arg(d->s[CP_FILTER].val, "opacity", &a, &from))
+			if (opacity_val(a, &op))
+				*opacity *= op < 0 ? 0 : (op > 1 ? 1 : op);
+	}
+	if (*opacity <= MIN_OPACITY)
+		m |= 1u << HM_OPACITY;
+
+	bool ov = false;
+
+	for (enum css_prop p = CP_OVERFLOW; p <= CP_OVERFLOW_Y; p++)
+		if (d->s[p].set &&
+		    (has_word(d->s[p].val, "hidden") || has_word(d->s[p].val, "clip")))
+			ov = true;
+	if (ov) {
+		double px;
+		struct slice aw = attr(n, "width"), ah = attr(n, "height");
+
+		if (length_le(d, CP_WIDTH, TINY_SIZE_PX) || length_le(d, CP_HEIGHT, TINY_SIZE_PX) ||
+		    length_le(d, CP_MAX_WIDTH, TINY_SIZE_PX) ||
+		    length_le(d, CP_MAX_HEIGHT, TINY_SIZE_PX) ||
+		    (!d->s[CP_WIDTH].set && aw.len > 0 && css_length_px(aw, 16, -1, &px) &&
+		     px <= TINY_SIZE_PX) ||
+		    (!d->s[CP_HEIGHT].set && ah.len > 0 && css_length_px(ah, 16, -1, &px) &&
+		     px <= TINY_SIZE_PX))
+			m |= 1u << HM_ZERO_SIZE;
+		/* line-height:0 collapses every line box of an auto-height block
+		 * to nothing, and overflow clips the glyphs. */
+		if (d->s[CP_LINE_HEIGHT].set && line_height_px(d->s[CP_LINE_HEIGHT].val, 16, &px) &&
+		    px <= TINY_SIZE_PX &&
+		    !(d->s[CP_HEIGHT].set &&
+		      css_length_px(first_token(d->s[CP_HEIGHT].val), 16, -1, &px) &&
+		      px > TINY_SIZE_PX))
+			m |= 1u << HM_LINE_HEIGHT;
+	}
+
+	v = d->s[CP_POSITION].set ? first_token(d->s[CP_POSITION].val) : (struct slice){"", 0};
+	if (v.len > 0 && !sl_eq_cstr(v, "static") &&
+	    (length_off(d, CP_LEFT) || length_off(d, CP_TOP) || length_off(d, CP_RIGHT) ||
+	     length_off(d, CP_BOTTOM)))
+		m |= 1u << HM_OFFSCREEN;
+	if (length_le(d, CP_MARGIN_LEFT, OFFSCREEN_NEG) ||
+	    length_le(d, CP_MARGIN_TOP, OFFSCREEN_NEG))
+		m |= 1u << HM_OFFSCREEN;
+	if (d->s[CP_MARGIN].set) {
+		struct slice mv[4];
+		size_t k = split_args(d->s[CP_MARGIN].val, mv, 4);
+		double px;
+
+		/* margin: top [right [bottom [left]]] */
+		if ((k >= 1 && css_length_px(mv[0], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
+		    (k == 4 && css_length_px(mv[3], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
+		    ((k == 2 || k == 3) && css_length_px(mv[1], 16, -1, &px) &&
+		     px <= OFFSCREEN_NEG))
+			m |= 1u << HM_OFFSCREEN;
+	}
+	if (length_le(d, CP_TEXT_INDENT, OFFSCREEN_NEG))
+		m |= 1u << HM_TEXT_INDENT;
+	if (d->s[CP_CLIP].set && clip_hides(d->s[CP_CLIP].val))
+		m |= 1u << HM_CLIP;
+	if (d->s[CP_CLIP_PATH].set && clip_path_hides(d->s[CP_CLIP_PATH].val))
+		m |= 1u << HM_CLIP;
+	if (d->s[CP_TRANSFORM].set) {
+		bool off = false;
+
+		if (transform_hides(d->s[CP_TRANSFORM].val, &off))
+			m |= 1u << HM_TRANSFORM;
+		if (off)
+			m |= 1u << HM_OFFSCREEN;
+	}
+	if (transform_props_hide(d))
+		m |= 1u << HM_TRANSFORM;
+	return m;
+}
+
+/* v without surrounding ASCII white space. */
+static struct slice
+sl_trim_css(struct slice v)
+{
+	size_t i = 0;
+
+	while (i < v.len && ascii_ws((unsigned char)v.p[i]))
+		i++;
+	v = (struct slice){v.p + i, v.len - i};
+	while (v.len > 0 && ascii_ws((unsigned char)v.p[v.len - 1]))
+		v.len--;
+	return v;
+}
+
+static bool
+starts_with_fn(struct slice v)
+{
+	static const char *const fns[] = {"calc(", "min(", "max(", "clamp("};
+
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
+		if (v.len >= strlen(fns[i]) && memcmp(v.p, fns[i], strlen(fns[i])) == 0)
+			return true;
+	return false;
+}
+
+static const struct {
+	const char *name;
+	double px;
+} font_keywords[] = {
+    {"xx-small", 9}, {"x-small", 10}, {"small", 13},    {"medium", 16},
+    {"large", 18},   {"x-large", 24}, {"xx-large", 32}, {"xxx-large", 48},
+};
+
+static bool
+font_size_val(struct slice v, double parent, double *px)
+{
+	v = sl_trim_css(v);
+	/* calc() evaluated exactly where it can be; otherwise (min(), max(),
+	 * nesting) css_length_px's smallest term, which errs towards hidden. */
+	if (starts_with_fn(v))
+		return css_calc_px(v, parent, parent, px) || css_length_px(v, parent, parent, px);
+	v = first_token(v);
+	if (sl_eq_cstr(v, "inherit") || sl_eq_cstr(v, "unset") || sl_eq_cstr(v, "initial"))
+		return false;
+	if (sl_eq_cstr(v, "smaller")) {
+		*px = parent / 1.2;
+		return true;
+	}
+	if (sl_eq_cstr(v, "larger")) {
+		*px = parent * 1.2;
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(font_keywords) / sizeof(font_keywords[0]); i++)
+		if (sl_eq_cstr(v, font_keywords[i].name)) {
+			*px = font_keywords[i].px;
+			return true;
+		}
+	return css_length_px(v, parent, parent, px);
+}
+
+/* font shorthand: the size is the first token that parses as one (before
+ * an optional "/line-height"). */
+static bool
+font_shorthand_size(struct slice v, double parent, double *px)
+{
+	size_t i = 0;
+
+	while (i < v.len) {
+		while (i < v.len && ascii_ws((unsigned char)v.p[i]))
+			i++;
+		size_t st = i, depth = 0;
+
+		/* calc( ... ) stays one token whatever spaces it holds. */
+		while (i < v.len && (depth > 0 || (!ascii_ws((unsigned char)v.p[i]) &&
+		                                   v.p[i] != '/' && v.p[i] != ','))) {
+			if (v.p[i] == '(')
+				depth++;
+			else if (v.p[i] == ')' && depth > 0)
+				depth--;
+			i++;
+		}
+		if (i == st) {
+			i++;
+			continue;
+		}
+		struct slice t = {v.p + st, i - st};
+
+		if (((t.p[0] >= '0' && t.p[0] <= '9') || t.p[0] == '.' || t.p[0] == '-' ||
+		     t.p[0] == '+') &&
+		    font_size_val(t, parent, px)) {
+			/* font-weight numbers (400) are unitless; a size has a unit or is 0. */
+			if (t.len > 0 && t.p[t.len - 1] >= '0' && t.p[t.len - 1] <= '9' && *px != 0)
+				continue;
+			return true;
+		}
+		if (starts_with_fn(t) && font_size_val(t, parent, px))
+			return true;
+		if (font_size_val(t, parent, px) && !(t.p[0] >= '0' && t.p[0] <= '9'))
+			return true;
+	}
+	return false;
+}
+
+/* A colour value css_color_parse could not evaluate that a browser may
+ * still paint: color-mix(), var(), relative colours, spaces we do not map,
+ * unknown keywords. The CSS-wide keywords and currentcolor only repeat what
+ * is inherited, which is known. */
+static bool
+color_unevaluable(struct slice v)
+{
+	static const char *const kw[] = {"inherit", "currentcolor", "initial", "unset",
+	                                 "revert",  "revert-layer", "none"};
+
+	v = first_token(v);
+	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+		if (sl_eq_cstr(v, kw[i]))
+			return false;
+	return true;
+}
+
+/* Computes the state children inherit from parent p for element n. */
+void
+inherit_state(const struct css_decls *d, const GumboNode *n, const struct istate *p,
+              struct istate *s, bool is_link)
+{
+	struct css_color c;
+	struct slice v;
+	double px;
+
+	*s = *p;
+	/* font-size vs the font shorthand: whichever won the cascade. */
+	if (d->s[CP_FONT_SIZE].set &&
+	    (!d->s[CP_FONT].set || d->s[CP_FONT_SIZE].prio >= d->s[CP_FONT].prio)) {
+		if (font_size_val(d->s[CP_FONT_SIZE].val, p->font_px, &px))
+			s->font_px = px < 0 ? 0 : px;
+	} else if (d->s[CP_FONT].set && font_shorthand_size(d->s[CP_FONT].val, p->font_px, &px)) {
+		s->font_px = px < 0 ? 0 : px;
+	}
+	if (d->s[CP_VISIBILITY].set) {
+		v = first_token(d->s[CP_VISIBILITY].val);
+		if (sl_eq_cstr(v, "hidden") || sl_eq_cstr(v, "collapse"))
+			s->vis_hidden = true;
+		else if (sl_eq_cstr(v, "visible"))
+			s->vis_hidden = false;
+	}
+	/* Text colour: author CSS, else presentational (<font color>, body
+	 * text=), else the UA's link colour for links, else inherited. */
+	if (d->s[CP_COLOR].set) {
+		if (css_color_parse(d->s[CP_COLOR].val, &c)) {
+			s->color = c;
+			s->color_unknown = false;
+		} else if (color_unevaluable(d->s[CP_COLOR].val)) {
+			s->color_unknown = true; /* keeps the inherited colour for the checks */
+		}
+	} else if (((v = attr(n, "color")).len > 0 ||
+	            (n->v.element.tag == GUMBO_TAG_BODY && (v = attr(n, "text")).len > 0)) &&
+	           css_legacy_color_parse(v, &c)) {
+		s->color = c;
+		s->color_unknown = false;
+	} else if (is_link) {
+		s->color = (struct css_color){0, 0, 0xee, 255};
+		s->color_unknown = false;
+	}
+	if (d->s[CP_TEXT_FILL_COLOR].set) {
+		if (css_color_parse(d->s[CP_TEXT_FILL_COLOR].val, &c)) {
+			s->fill = c;
+			s->fill_set = true;
+			s->color_unknown = false;
+		} else if (color_unevaluable(d->s[CP_TEXT_FILL_COLOR].val)) {
+			s->color_unknown = true;
+		}
+	}
+	/* Background: background-color vs background shorthand by cascade, then
+	 * bgcolor=. Semi-transparent backgrounds composite over what is behind.
+	 * Background images are never loaded, so their fallback colour is what
+	 * the reader sees first. */
+	bool have = false;
+
+	if (d->s[CP_BACKGROUND_COLOR].set &&
+	    (!d->s[CP_BACKGROUND].set ||
+	     d->s[CP_BACKGROUND_COLOR].prio >= d->s[CP_BACKGROUND].prio)) {
+		have = css_color_parse(d->s[CP_BACKGROUND_COLOR].val, &c);
+		if (!have && color_unevaluable(d->s[CP_BACKGROUND_COLOR].val))
+			s->bg_unknown = true;
+	} else if (d->s[CP_BACKGROUND].set)
+		have = css_color_in_shorthand(d->s[CP_BACKGROUND].val, &c);
+	if (!have && (v = attr(n, "bgcolor")).len > 0)
+		have = css_legacy_color_parse(v, &c);
+	if (have) {
+		s->bg = css_blend(c, p->bg);
+		if (c.a == 255)
+			s->bg_unknown = false; /* an opaque known colour covers the unknown */
+	}
+}
+
+/* Which per-text method hides text rendered with state s, or -1. */
+int
+text_hidden(const struct istate *s)
+{
+	struct css_color c = s->fill_set ? s->fill : s->color;
+
+	if (s->vis_hidden)
+		return HM_VISIBILITY;
+	if (s->font_px <= TINY_FONT_PX)
+		return HM_FONT_SIZE;
+	if (c.a <= MIN_TEXT_ALPHA)
+		return HM_TRANSPARENT_TEXT;
+	if (css_color_dist2(css_blend(c, s->bg), s->bg) < CSS_INVISIBLE_DIST2)
+		return HM_COLOR_MATCH;
+	return -1;
+}

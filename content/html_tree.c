@@ -1,0 +1,277 @@
+/* The gumbo side of the HTML renderer: gumbo's memory (tracked, capped, freed
+ * without recursion, since gumbo's own tree destructor is recursive), tree
+ * navigation helpers, and the element classes from the WHATWG rendering
+ * rules (which tags are blocks, which are never rendered). */
+#include "content/html.h"
+
+#include <gumbo.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "content/html_int.h"
+
+static void *
+gmem_alloc(void *ud, size_t n)
+{
+	struct gmem *m = ud;
+	union ghdr *h;
+	size_t total;
+
+	if (__builtin_add_overflow(n, sizeof(union ghdr), &total) || m->live + n > m->cap)
+		longjmp(m->jb, 1);
+	h = malloc(total);
+	if (h == NULL)
+		longjmp(m->jb, 2);
+	h->h.prev = NULL;
+	h->h.next = m->head;
+	h->h.size = n;
+	if (m->head != NULL)
+		m->head->h.prev = h;
+	m->head = h;
+	m->live += n;
+	return h + 1;
+}
+
+static void
+gmem_free(void *ud, void *p)
+{
+	struct gmem *m = ud;
+	union ghdr *h;
+
+	if (p == NULL)
+		return;
+	h = (union ghdr *)p - 1;
+	if (h->h.prev != NULL)
+		h->h.prev->h.next = h->h.next;
+	else
+		m->head = h->h.next;
+	if (h->h.next != NULL)
+		h->h.next->h.prev = h->h.prev;
+	m->live -= h->h.size;
+	free(h);
+}
+
+void
+gmem_free_all(struct gmem *m)
+{
+	union ghdr *h = m->head;
+
+	while (h != NULL) {
+		union ghdr *next = h->h.next;
+
+		free(h);
+		h = next;
+	}
+	m->head = NULL;
+	m->live = 0;
+}
+
+/* Kept apart so that nothing the caller uses is live across setjmp. */
+GumboOutput *
+gumbo_parse_capped(struct gmem *m, struct slice html, enum ig_err *err)
+{
+	GumboOptions opt = kGumboDefaultOptions;
+	int r;
+
+	opt.allocator = gmem_alloc;
+	opt.deallocator = gmem_free;
+	opt.userdata = m;
+	opt.max_errors = 0; /* parse errors are not used; do not store them */
+	r = setjmp(m->jb);
+	if (r != 0) {
+		*err = r == 1 ? IG_ELIMIT : IG_ENOMEM;
+		return NULL;
+	}
+	return gumbo_parse_with_options(&opt, html.p, html.len);
+}
+
+/* ---- tree helpers ------------------------------------------------------- */
+
+const GumboVector *
+node_children(const GumboNode *n)
+{
+	if (n->type == GUMBO_NODE_DOCUMENT)
+		return &n->v.document.children;
+	if (n->type == GUMBO_NODE_ELEMENT || n->type == GUMBO_NODE_TEMPLATE)
+		return &n->v.element.children;
+	return NULL;
+}
+
+/* Next node in document order within root, optionally skipping n's subtree;
+ * uses parent links so it needs no stack. */
+const GumboNode *
+node_next(const GumboNode *n, const GumboNode *root, bool skip_children)
+{
+	const GumboVector *ch = node_children(n);
+
+	if (!skip_children && ch != NULL && ch->length > 0)
+		return ch->data[0];
+	while (n != root && n != NULL) {
+		const GumboNode *p = n->parent;
+		const GumboVector *sib = p != NULL ? node_children(p) : NULL;
+
+		if (sib != NULL && n->index_within_parent + 1 < sib->length)
+			return sib->data[n->index_within_parent + 1];
+		n = p;
+	}
+	return NULL;
+}
+
+/* Lowercase tag name; unknown (custom) elements come from the source text. */
+struct slice
+tag_name(const GumboNode *n, char *tmp, size_t tmpsz)
+{
+	if (n->v.element.tag != GUMBO_TAG_UNKNOWN)
+		return sl_from_cstr(gumbo_normalized_tagname(n->v.element.tag));
+	GumboStringPiece p = n->v.element.original_tag;
+	size_t k = 0;
+
+	gumbo_tag_from_original_text(&p);
+	for (; k < p.length && k + 1 < tmpsz; k++) {
+		char c = p.data[k];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c + 32);
+		tmp[k] = c;
+	}
+	tmp[k] = '\0';
+	return (struct slice){tmp, k};
+}
+
+/* True when s has nothing a reader would notice: ASCII whitespace, NBSP,
+ * soft hyphen, zero-width and other blank format characters that preheader
+ * padding and spacer cells are made of. */
+bool
+text_blank(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (ascii_ws(c)) {
+			i++;
+			continue;
+		}
+		if (len - i >= 2 && c == 0xC2 &&
+		    ((unsigned char)p[i + 1] == 0xA0 || (unsigned char)p[i + 1] == 0xAD)) {
+			i += 2;
+			continue;
+		}
+		if (len - i >= 2 && c == 0xCD && (unsigned char)p[i + 1] == 0x8F) {
+			i += 2; /* U+034F combining grapheme joiner */
+			continue;
+		}
+		if (len - i >= 3 && c == 0xE2 && (unsigned char)p[i + 1] == 0x80 &&
+		    (unsigned char)p[i + 2] >= 0x80 && (unsigned char)p[i + 2] <= 0x8F) {
+			i += 3; /* U+2000..U+200F spaces, ZWSP, ZWNJ, ZWJ, marks */
+			continue;
+		}
+		if (len - i >= 3 && c == 0xE2 && (unsigned char)p[i + 1] == 0x81 &&
+		    (unsigned char)p[i + 2] == 0xA0) {
+			i += 3; /* U+2060 word joiner */
+			continue;
+		}
+		if (len - i >= 3 && c == 0xEF && (unsigned char)p[i + 1] == 0xBB &&
+		    (unsigned char)p[i + 2] == 0xBF) {
+			i += 3; /* U+FEFF */
+			continue;
+		}
+		if (len - i >= 3 && c == 0xE3 && (unsigned char)p[i + 1] == 0x80 &&
+		    (unsigned char)p[i + 2] == 0x80) {
+			i += 3; /* U+3000 ideographic space */
+			continue;
+		}
+		return false;
+	}
+	return true;
+}
+
+/* Does the subtree under n carry any text? Used to report hidden content
+ * only when something was actually hidden (spacer cells and empty hidden
+ * divs are everywhere in legitimate mail). Script and style text does not
+ * count: it is never shown anyway. */
+bool
+subtree_has_text(const GumboNode *n)
+{
+	const GumboNode *c = n;
+
+	while (c != NULL) {
+		bool skip = false;
+
+		if ((c->type == GUMBO_NODE_TEXT || c->type == GUMBO_NODE_CDATA) &&
+		    !text_blank(c->v.text.text, strlen(c->v.text.text)))
+			return true;
+		if (c != n && c->type == GUMBO_NODE_ELEMENT &&
+		    (c->v.element.tag == GUMBO_TAG_SCRIPT || c->v.element.tag == GUMBO_TAG_STYLE))
+			skip = true;
+		c = node_next(c, n, skip);
+	}
+	return false;
+}
+
+/* ---- element classes ------------------------------------------------------ */
+
+struct tag_kind {
+	const char *name;
+	enum ekind kind;
+};
+
+/* Sorted for bsearch. DROP follows the brief and the WHATWG rendering
+ * section: content a browser does not paint as text, or that is active. */
+static const struct tag_kind tag_kinds[] = {
+    {"address", EK_BLOCK1},    {"applet", EK_DROP},     {"area", EK_DROP},
+    {"article", EK_BLOCK1},    {"aside", EK_BLOCK1},    {"audio", EK_DROP},
+    {"base", EK_DROP},         {"basefont", EK_DROP},   {"bgsound", EK_DROP},
+    {"blockquote", EK_BLOCK2}, {"body", EK_BLOCK1},     {"br", EK_BR},
+    {"button", EK_DROP},       {"canvas", EK_DROP},     {"caption", EK_BLOCK1},
+    {"center", EK_BLOCK1},     {"datalist", EK_DROP},   {"dd", EK_BLOCK1},
+    {"details", EK_BLOCK1},    {"dialog", EK_BLOCK1},   {"dir", EK_LIST},
+    {"div", EK_BLOCK1},        {"dl", EK_BLOCK2},       {"dt", EK_BLOCK1},
+    {"embed", EK_DROP},        {"fieldset", EK_BLOCK1}, {"figcaption", EK_BLOCK1},
+    {"figure", EK_BLOCK2},     {"footer", EK_BLOCK1},   {"form", EK_BLOCK1},
+    {"frame", EK_DROP},        {"frameset", EK_DROP},   {"h1", EK_BLOCK2},
+    {"h2", EK_BLOCK2},         {"h3", EK_BLOCK2},       {"h4", EK_BLOCK2},
+    {"h5", EK_BLOCK2},         {"h6", EK_BLOCK2},       {"head", EK_DROP},
+    {"header", EK_BLOCK1},     {"hgroup", EK_BLOCK1},   {"hr", EK_BLOCK2},
+    {"iframe", EK_DROP},       {"image", EK_IMG},       {"img", EK_IMG},
+    {"input", EK_DROP},        {"isindex", EK_DROP},    {"keygen", EK_DROP},
+    {"legend", EK_BLOCK1},     {"li", EK_LI},           {"link", EK_DROP},
+    {"listing", EK_PRE},       {"main", EK_BLOCK1},     {"map", EK_DROP},
+    {"math", EK_DROP},         {"menu", EK_LIST},       {"meta", EK_DROP},
+    {"nav", EK_BLOCK1},        {"noembed", EK_DROP},    {"noframes", EK_DROP},
+    {"noscript", EK_DROP},     {"object", EK_DROP},     {"ol", EK_LIST},
+    {"optgroup", EK_DROP},     {"option", EK_DROP},     {"p", EK_BLOCK2},
+    {"param", EK_DROP},        {"picture", EK_DROP},    {"plaintext", EK_PRE},
+    {"pre", EK_PRE},           {"progress", EK_DROP},   {"rp", EK_DROP},
+    {"script", EK_DROP},       {"section", EK_BLOCK1},  {"select", EK_DROP},
+    {"source", EK_DROP},       {"style", EK_DROP},      {"summary", EK_BLOCK1},
+    {"svg", EK_DROP},          {"table", EK_BLOCK1},    {"td", EK_CELL},
+    {"template", EK_DROP},     {"textarea", EK_DROP},   {"th", EK_CELL},
+    {"title", EK_DROP},        {"tr", EK_TR},           {"track", EK_DROP},
+    {"ul", EK_LIST},           {"video", EK_DROP},      {"xmp", EK_PRE},
+};
+
+enum ekind
+kind_of(struct slice name)
+{
+	size_t lo = 0, hi = sizeof(tag_kinds) / sizeof(tag_kinds[0]);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *k = tag_kinds[mid].name;
+		size_t kl = strlen(k);
+		int r = memcmp(name.p, k, name.len < kl ? name.len : kl);
+
+		if (r == 0)
+			r = name.len < kl ? -1 : (name.len > kl ? 1 : 0);
+		if (r == 0)
+			return tag_kinds[mid].kind;
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return EK_INLINE;
+}
