@@ -229,7 +229,7 @@ strip_important(struct slice v, bool *imp)
  * max) and advances *pos; call again until *pos == s.len, so no declaration
  * is ever skipped (a dropped "display:none" would un-hide text). */
 size_t
-decls_parse(struct slice s, size_t *pos, struct decl_out *out, size_t max)
+css_decls_parse(struct slice s, size_t *pos, struct decl_out *out, size_t max)
 {
 	size_t n = 0, i = *pos;
 
@@ -262,7 +262,7 @@ css_decls_apply(struct css_decls *d, struct slice decls, uint64_t prio)
 	size_t pos = 0;
 
 	while (pos < decls.len) {
-		size_t n = decls_parse(decls, &pos, o, LIM_CSS_DECLS);
+		size_t n = css_decls_parse(decls, &pos, o, LIM_CSS_DECLS);
 
 		for (size_t i = 0; i < n; i++)
 			css_slot_set(d, (enum css_prop)o[i].prop, o[i].val,

@@ -285,7 +285,7 @@ func_args(struct slice s, double *a, bool *pct, size_t max)
 			i += 4;
 			continue;
 		}
-		if (!num_parse(s, &i, &a[n]))
+		if (!css_num_parse(s, &i, &a[n]))
 			return 0;
 		pct[n] = false;
 		if (i < s.len && s.p[i] == '%') {

@@ -96,12 +96,12 @@ struct decl_out {
 
 /* Parses relevant declarations from s starting at *pos into out (at most
  * max) and advances *pos; call again until *pos == s.len. */
-size_t decls_parse(struct slice s, size_t *pos, struct decl_out *out, size_t max);
+size_t css_decls_parse(struct slice s, size_t *pos, struct decl_out *out, size_t max);
 
 /* ---- numbers (css_value.c) --------------------------------------------- */
 
 /* Parses a CSS number at s[*i]; advances *i. */
-bool num_parse(struct slice s, size_t *i, double *v);
+bool css_num_parse(struct slice s, size_t *i, double *v);
 
 /* ---- stylesheets (css_sheet.c) ----------------------------------------- */
 
@@ -151,7 +151,7 @@ struct css_sheet {
 };
 
 /* Bucket of a tag, id or class name (ASCII case-insensitive). */
-uint32_t key_hash(struct slice k);
+uint32_t css_key_hash(struct slice k);
 
 static inline struct slice
 tx(const struct css_sheet *s, uint32_t off, uint32_t len)
@@ -163,11 +163,11 @@ tx(const struct css_sheet *s, uint32_t off, uint32_t len)
 
 /* Parses one complex selector text[a..b) into r; false when it cannot apply
  * to visible text or is not understood. */
-bool selector_parse(const struct css_sheet *s, size_t a, size_t b, struct rule *r);
+bool css_selector_parse(const struct css_sheet *s, size_t a, size_t b, struct rule *r);
 
 /* ---- media queries (css_media.c) --------------------------------------- */
 
 /* Does an @media prelude apply to a screen of unknown size? */
-bool media_applies(struct slice q);
+bool css_media_applies(struct slice q);
 
 #endif

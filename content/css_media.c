@@ -10,7 +10,7 @@
  * media-type lists are taken (screen, all): feature queries describe some
  * device, and taking them all would apply mobile and desktop layouts at once. */
 bool
-media_applies(struct slice q)
+css_media_applies(struct slice q)
 {
 	q = trim(q);
 	if (q.len == 0)

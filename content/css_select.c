@@ -17,7 +17,7 @@ static const char *const dynamic_pseudo[] = {
  * selector cannot apply to visible text (pseudo-elements, user-action
  * states) or is not understood at all. */
 bool
-selector_parse(const struct css_sheet *s, size_t a, size_t b, struct rule *r)
+css_selector_parse(const struct css_sheet *s, size_t a, size_t b, struct rule *r)
 {
 	const char *t = s->text.p;
 	size_t i = a;
@@ -282,9 +282,9 @@ css_sheet_match(struct css_sheet *s, const struct css_elem *e, struct css_decls 
 	if (!chain_match(s, s->any, e, d))
 		return false;
 	/* Each bucket once, even when tag, id and classes hash alike. */
-	seen[nseen++] = key_hash(e->tag);
+	seen[nseen++] = css_key_hash(e->tag);
 	if (e->id.len > 0)
-		seen[nseen++] = key_hash(e->id);
+		seen[nseen++] = css_key_hash(e->id);
 	while (i < e->cls.len) {
 		size_t st;
 
@@ -302,7 +302,7 @@ css_sheet_match(struct css_sheet *s, const struct css_elem *e, struct css_decls 
 						return false;
 				return true;
 			}
-			seen[nseen++] = key_hash((struct slice){e->cls.p + st, i - st});
+			seen[nseen++] = css_key_hash((struct slice){e->cls.p + st, i - st});
 			ncls++;
 		}
 	}

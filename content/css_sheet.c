@@ -41,7 +41,7 @@ css_sheet_rules(const struct css_sheet *s)
 }
 
 uint32_t
-key_hash(struct slice k)
+css_key_hash(struct slice k)
 {
 	uint32_t h = 2166136261u;
 
@@ -63,11 +63,11 @@ rule_index(struct css_sheet *s, size_t ri)
 	int32_t *head;
 
 	if (c->id_len > 0)
-		head = &s->bucket[key_hash(tx(s, c->id_off, c->id_len))];
+		head = &s->bucket[css_key_hash(tx(s, c->id_off, c->id_len))];
 	else if (c->ncls > 0)
-		head = &s->bucket[key_hash(tx(s, c->cls_off[0], c->cls_len[0]))];
+		head = &s->bucket[css_key_hash(tx(s, c->cls_off[0], c->cls_len[0]))];
 	else if (c->tag_len > 0)
-		head = &s->bucket[key_hash(tx(s, c->tag_off, c->tag_len))];
+		head = &s->bucket[css_key_hash(tx(s, c->tag_off, c->tag_len))];
 	else
 		head = &s->any;
 	r->next = *head;
@@ -104,7 +104,7 @@ rule_add(struct css_sheet *s, size_t sa, size_t sb, size_t da, size_t db)
 	size_t first = s->ndecls, i = sa, pos = 0, n = 0;
 
 	while (pos < block.len) {
-		size_t got = decls_parse(block, &pos, o, LIM_CSS_DECLS);
+		size_t got = css_decls_parse(block, &pos, o, LIM_CSS_DECLS);
 
 		if (s->ndecls + got > LIM_CSS_SDECLS)
 			return IG_ELIMIT;
@@ -138,7 +138,7 @@ rule_add(struct css_sheet *s, size_t sa, size_t sb, size_t da, size_t db)
 			return IG_ENOMEM;
 		struct rule *r = &s->rules[s->nrules];
 
-		if (selector_parse(s, i, e, r)) {
+		if (css_selector_parse(s, i, e, r)) {
 			r->order = (uint32_t)s->nrules + 1;
 			r->decl_first = (uint32_t)first;
 			r->decl_n = (uint32_t)n;
@@ -223,7 +223,7 @@ css_sheet_add(struct css_sheet *s, struct slice css)
 				continue;
 			}
 			if ((sl_eq_cstr(kw, "media") &&
-			     media_applies((struct slice){t + i, pe - i})) ||
+			     css_media_applies((struct slice){t + i, pe - i})) ||
 			    sl_eq_cstr(kw, "supports")) {
 				nest++;
 				i = pe + 1;

@@ -9,7 +9,7 @@
 /* Parses a CSS number at s[*i]; advances *i. Bounded digit count so hostile
  * input cannot build huge values (anything past 1e9 is "far" anyway). */
 bool
-num_parse(struct slice s, size_t *i, double *v)
+css_num_parse(struct slice s, size_t *i, double *v)
 {
 	size_t k = *i;
 	double x = 0, scale = 1;
@@ -79,7 +79,7 @@ term_px(struct slice s, size_t *i, double font_px, double pct_base, double *px)
 	double v;
 	size_t k = *i, ue;
 
-	if (!num_parse(s, &k, &v))
+	if (!css_num_parse(s, &k, &v))
 		return false;
 	ue = k;
 	while (ue < s.len && ((s.p[ue] >= 'a' && s.p[ue] <= 'z') || s.p[ue] == '%'))
@@ -201,13 +201,13 @@ css_calc_px(struct slice v, double font_px, double pct_base, double *px)
 		size_t k = i;
 		bool is_len;
 
-		if (!num_parse(v, &k, &t))
+		if (!css_num_parse(v, &k, &t))
 			return false;
 		is_len = k < v.len && ((v.p[k] >= 'a' && v.p[k] <= 'z') || v.p[k] == '%');
 		k = i;
 		if (is_len && !term_px(v, &k, font_px, pct_base, &t))
 			return false;
-		if (!is_len && !num_parse(v, &k, &t))
+		if (!is_len && !css_num_parse(v, &k, &t))
 			return false;
 		i = k;
 		if (mul == 0) {

@@ -120,20 +120,20 @@ prepass(struct walker *k, const GumboNode *root)
 						    k->sheet, sl_from_cstr(c->v.text.text));
 				}
 			} else if (t == GUMBO_TAG_IMG || t == GUMBO_TAG_IMAGE) {
-				struct slice src = href_trim(attr(n, "src"));
+				struct slice src = html_href_trim(attr(n, "src"));
 
 				if ((src.len > 0 && !prefix_nocase(src, "data:") &&
 				     !prefix_nocase(src, "cid:")) ||
 				    attr(n, "srcset").len > 0)
 					k->st.remote_images++;
 			}
-			struct slice bg = href_trim(attr(n, "background"));
+			struct slice bg = html_href_trim(attr(n, "background"));
 
 			if (bg.len > 0 && !prefix_nocase(bg, "data:") && !prefix_nocase(bg, "cid:"))
 				k->st.remote_images++;
 		}
 	next:
-		n = node_next(n, root, skip);
+		n = html_node_next(n, root, skip);
 	}
 }
 
@@ -168,17 +168,17 @@ san_open(struct walker *k, struct frame *f)
 	struct writer *w = &k->w;
 	struct slice v;
 
-	w_raw(w, "<", 1);
-	w_raw(w, f->san_tag, strlen(f->san_tag));
+	html_w_raw(w, "<", 1);
+	html_w_raw(w, f->san_tag, strlen(f->san_tag));
 	if (f->link && (f->hk == HREF_WEB || f->hk == HREF_MAILTO)) {
-		w_raw(w, " href=\"", 7);
-		w_escaped(w, href_trim(f->href).p, href_trim(f->href).len);
-		w_raw(w, "\"", 1);
+		html_w_raw(w, " href=\"", 7);
+		html_w_escaped(w, html_href_trim(f->href).p, html_href_trim(f->href).len);
+		html_w_raw(w, "\"", 1);
 	}
 	if ((v = attr(n, "title")).len > 0) {
-		w_raw(w, " title=\"", 8);
-		w_escaped(w, v.p, v.len > 512 ? u8_cut(v.p, 512) : v.len);
-		w_raw(w, "\"", 1);
+		html_w_raw(w, " title=\"", 8);
+		html_w_escaped(w, v.p, v.len > 512 ? u8_cut(v.p, 512) : v.len);
+		html_w_raw(w, "\"", 1);
 	}
 	if (f->kind == EK_CELL) {
 		static const char *const span[] = {"colspan", "rowspan"};
@@ -191,14 +191,14 @@ san_open(struct walker *k, struct frame *f)
 				digits = digits && v.p[j] >= '0' && v.p[j] <= '9';
 			if (v.len == 0 || v.len > 3 || !digits)
 				continue;
-			w_raw(w, " ", 1);
-			w_raw(w, span[i], strlen(span[i]));
-			w_raw(w, "=\"", 2);
-			w_raw(w, v.p, v.len);
-			w_raw(w, "\"", 1);
+			html_w_raw(w, " ", 1);
+			html_w_raw(w, span[i], strlen(span[i]));
+			html_w_raw(w, "=\"", 2);
+			html_w_raw(w, v.p, v.len);
+			html_w_raw(w, "\"", 1);
 		}
 	}
-	w_raw(w, ">", 1);
+	html_w_raw(w, ">", 1);
 }
 
 /* Enters element n under frame f: decides hidden/dropped, pushes a frame. */
@@ -215,8 +215,8 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 
 	if (n->type == GUMBO_NODE_TEMPLATE || n->v.element.tag_namespace != GUMBO_NAMESPACE_HTML)
 		return; /* template contents and svg/math are never rendered as text */
-	name = tag_name(n, tmp, sizeof(tmp));
-	kind = kind_of(name);
+	name = html_tag_name(n, tmp, sizeof(tmp));
+	kind = html_kind_of(name);
 	if (kind == EK_DROP || kind == EK_IMG)
 		return;
 
@@ -234,9 +234,9 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 		css_normalize(v, &k->scratch);
 		css_decls_apply(&d, buf_slice(&k->scratch), CSS_PRIO_INLINE);
 	}
-	mask = subtree_hidden(&d, n, &opacity);
+	mask = html_subtree_hidden(&d, n, &opacity);
 	if (mask != 0) {
-		if (subtree_has_text(n)) {
+		if (html_subtree_has_text(n)) {
 			k->hidden |= mask;
 			k->st.hidden_removed++;
 		}
@@ -248,9 +248,9 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 	}
 	if (kind == EK_BR) {
 		if (k->sanitize)
-			w_raw(&k->w, "<br>", 4);
+			html_w_raw(&k->w, "<br>", 4);
 		else
-			w_br(&k->w);
+			html_w_br(&k->w);
 		return;
 	}
 	c = &k->stack[k->depth++];
@@ -263,11 +263,11 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 	    (struct slice){c->tagbuf, name.len < sizeof(c->tagbuf) ? name.len : sizeof(c->tagbuf)};
 	c->link = n->v.element.tag == GUMBO_TAG_A && has_attr(n, "href");
 	c->details_closed = n->v.element.tag == GUMBO_TAG_DETAILS && !has_attr(n, "open");
-	inherit_state(&d, n, &f->is, &c->is, c->link);
+	html_inherit_state(&d, n, &f->is, &c->is, c->link);
 	c->is.opacity = opacity;
 	if (c->link) {
 		c->href = attr(n, "href");
-		c->hk = href_classify(c->href, &c->host);
+		c->hk = html_href_classify(c->href, &c->host);
 		if (c->hk != HREF_NONE)
 			k->st.links++;
 		if (c->hk == HREF_BAD)
@@ -290,33 +290,33 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 	}
 	switch (kind) {
 	case EK_BLOCK1:
-		w_block(&k->w, 1);
+		html_w_block(&k->w, 1);
 		break;
 	case EK_BLOCK2:
 	case EK_PRE:
-		w_block(&k->w, 2);
+		html_w_block(&k->w, 2);
 		break;
 	case EK_LIST:
-		w_block(&k->w, k->list_depth == 1 ? 2 : 1);
+		html_w_block(&k->w, k->list_depth == 1 ? 2 : 1);
 		break;
 	case EK_TR:
-		w_block(&k->w, 1);
+		html_w_block(&k->w, 1);
 		break;
 	case EK_LI: {
 		struct frame *l = nearest(k, EK_LIST);
 		char num[24];
 
-		w_block(&k->w, 1);
-		w_flush(&k->w);
+		html_w_block(&k->w, 1);
+		html_w_flush(&k->w);
 		for (size_t i = 1; i < k->list_depth; i++)
-			w_raw(&k->w, "  ", 2);
+			html_w_raw(&k->w, "  ", 2);
 		if (l != NULL && l->ordered) {
 			int len = snprintf(num, sizeof(num), "%u. ", l->ol_n++);
 
 			if (len > 0)
-				w_raw(&k->w, num, (size_t)len);
+				html_w_raw(&k->w, num, (size_t)len);
 		} else {
-			w_raw(&k->w, "- ", 2);
+			html_w_raw(&k->w, "- ", 2);
 		}
 		k->w.trail_nl = 0;
 		break;
@@ -340,7 +340,7 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 static bool
 text_eq_href(struct slice text, struct slice href)
 {
-	href = href_trim(href);
+	href = html_href_trim(href);
 	if (prefix_nocase(href, "mailto:")) {
 		href.p += 7;
 		href.len -= 7;
@@ -352,7 +352,7 @@ text_eq_href(struct slice text, struct slice href)
 		href.len--;
 	while (text.len > 0 && text.p[text.len - 1] == '/')
 		text.len--;
-	return host_eq(text, href);
+	return html_host_eq(text, href);
 }
 
 static void
@@ -367,41 +367,41 @@ leave(struct walker *k, struct frame *f)
 			text.p++;
 			text.len--;
 		}
-		if (f->hk != HREF_NONE && f->hk != HREF_TEL && link_text_mismatch(text, f->host))
+		if (f->hk != HREF_NONE && f->hk != HREF_TEL && html_link_text_mismatch(text, f->host))
 			k->st.link_mismatches++;
 		if (!k->sanitize && f->hk != HREF_NONE && (f->hk != HREF_BAD || f->host.len > 0) &&
 		    !text_eq_href(text, f->href)) {
 			if (text.len == 0) {
-				w_flush(w);
-				w_raw(w, "[", 1);
+				html_w_flush(w);
+				html_w_raw(w, "[", 1);
 			} else {
-				w_raw(w, " [", 2);
+				html_w_raw(w, " [", 2);
 			}
-			w_href(w, f->href);
-			w_raw(w, "]", 1);
+			html_w_href(w, f->href);
+			html_w_raw(w, "]", 1);
 			w->trail_nl = 0;
 			w->want_space = false;
 		}
 	}
 	if (k->sanitize) {
 		if (f->san_tag != NULL && f->kind != EK_BR && strcmp(f->san_tag, "hr") != 0) {
-			w_raw(w, "</", 2);
-			w_raw(w, f->san_tag, strlen(f->san_tag));
-			w_raw(w, ">", 1);
+			html_w_raw(w, "</", 2);
+			html_w_raw(w, f->san_tag, strlen(f->san_tag));
+			html_w_raw(w, ">", 1);
 		}
 	} else {
 		switch (f->kind) {
 		case EK_BLOCK1:
 		case EK_TR:
 		case EK_LI:
-			w_block(w, 1);
+			html_w_block(w, 1);
 			break;
 		case EK_BLOCK2:
 		case EK_PRE:
-			w_block(w, 2);
+			html_w_block(w, 2);
 			break;
 		case EK_LIST:
-			w_block(w, k->list_depth == 1 ? 2 : 1);
+			html_w_block(w, k->list_depth == 1 ? 2 : 1);
 			break;
 		default:
 			break;
@@ -431,9 +431,9 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 		p = e + 3;
 		k->cdata_skip = false;
 	}
-	hm = text_hidden(&f->is);
+	hm = html_text_hidden(&f->is);
 	if (hm >= 0) {
-		if (!text_blank(p, len)) {
+		if (!html_text_blank(p, len)) {
 			k->hidden |= 1u << hm;
 			k->st.hidden_removed++;
 		}
@@ -443,12 +443,12 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 	 * dropping would lose legitimate text styled by newer CSS, keeping it
 	 * silently could pass text the reader never sees. So it is kept and
 	 * reported (method=unevaluable_color) so the agent is warned. */
-	if ((f->is.color_unknown || f->is.bg_unknown) && !text_blank(p, len))
+	if ((f->is.color_unknown || f->is.bg_unknown) && !html_text_blank(p, len))
 		k->hidden |= 1u << HM_UNEVALUABLE_COLOR;
 	if (k->sanitize)
-		w_escaped(&k->w, p, len);
+		html_w_escaped(&k->w, p, len);
 	else
-		w_text(&k->w, p, len, f->is.pre);
+		html_w_text(&k->w, p, len, f->is.pre);
 }
 
 static void
@@ -476,8 +476,8 @@ details_skip(struct walker *k, struct frame *f, const GumboNode *n)
 	if (n->type == GUMBO_NODE_COMMENT)
 		return false;
 	if (((n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_CDATA) &&
-	     !text_blank(n->v.text.text, strlen(n->v.text.text))) ||
-	    (n->type == GUMBO_NODE_ELEMENT && subtree_has_text(n))) {
+	     !html_text_blank(n->v.text.text, strlen(n->v.text.text))) ||
+	    (n->type == GUMBO_NODE_ELEMENT && html_subtree_has_text(n))) {
 		k->hidden |= 1u << HM_DETAILS_CLOSED;
 		k->st.hidden_removed++;
 	}
@@ -496,7 +496,7 @@ walk(struct walker *k, const GumboNode *doc)
 	k->depth = 1;
 	while (k->depth > 0 && !k->budget_out && !k->w.full) {
 		struct frame *f = &k->stack[k->depth - 1];
-		const GumboVector *ch = node_children(f->node);
+		const GumboVector *ch = html_node_children(f->node);
 		const GumboNode *n;
 
 		if (ch == NULL || f->next >= ch->length) {
@@ -665,7 +665,7 @@ html_run(struct slice html, struct buf *out, struct warn_list *wl, struct html_s
 	buf_init(&k->scratch, LIM_HTML_INPUT); /* normalizing never grows CSS */
 	k->w = (struct writer){.out = out, .max = out->max};
 	k->sanitize = sanitize;
-	g = gumbo_parse_capped(m, html, &err);
+	g = html_gumbo_parse_capped(m, html, &err);
 	if (g == NULL)
 		goto out;
 	prepass(k, g->document);
@@ -712,7 +712,7 @@ out:
 		out->p[start] = '\0';
 	}
 	if (m != NULL)
-		gmem_free_all(m);
+		html_gmem_free_all(m);
 	if (k != NULL) {
 		buf_free(&k->scratch);
 		css_sheet_free(k->sheet);

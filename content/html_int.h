@@ -34,14 +34,14 @@ struct gmem {
 };
 
 /* Frees every block still live, without walking gumbo's tree. */
-void gmem_free_all(struct gmem *m);
+void html_gmem_free_all(struct gmem *m);
 /* Parses html with m's capped allocator; NULL with *err set when the cap
  * was reached or memory ran out. */
-GumboOutput *gumbo_parse_capped(struct gmem *m, struct slice html, enum ig_err *err);
+GumboOutput *html_gumbo_parse_capped(struct gmem *m, struct slice html, enum ig_err *err);
 
-const GumboVector *node_children(const GumboNode *n);
+const GumboVector *html_node_children(const GumboNode *n);
 /* Next node in document order within root, optionally skipping n's subtree. */
-const GumboNode *node_next(const GumboNode *n, const GumboNode *root, bool skip_children);
+const GumboNode *html_node_next(const GumboNode *n, const GumboNode *root, bool skip_children);
 
 static inline struct slice
 attr(const GumboNode *n, const char *name)
@@ -58,7 +58,7 @@ has_attr(const GumboNode *n, const char *name)
 }
 
 /* Lowercase tag name; unknown (custom) elements come from the source text. */
-struct slice tag_name(const GumboNode *n, char *tmp, size_t tmpsz);
+struct slice html_tag_name(const GumboNode *n, char *tmp, size_t tmpsz);
 
 static inline bool
 ascii_ws(unsigned char c)
@@ -67,9 +67,9 @@ ascii_ws(unsigned char c)
 }
 
 /* True when s has nothing a reader would notice. */
-bool text_blank(const char *p, size_t len);
+bool html_text_blank(const char *p, size_t len);
 /* Does the subtree under n carry any text? */
-bool subtree_has_text(const GumboNode *n);
+bool html_subtree_has_text(const GumboNode *n);
 
 enum ekind {
 	EK_INLINE, /* rendered through */
@@ -85,7 +85,7 @@ enum ekind {
 	EK_IMG,
 };
 
-enum ekind kind_of(struct slice name);
+enum ekind html_kind_of(struct slice name);
 
 /* ---- hidden-content methods and computed state (html_style.c) ----------- */
 
@@ -127,12 +127,12 @@ struct istate {
 
 /* Methods that remove the element's whole subtree (a bitmask of enum
  * hmethod); *opacity is multiplied by the element's opacity. */
-unsigned subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opacity);
+unsigned html_subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opacity);
 /* Computes the state children inherit from parent p for element n. */
-void inherit_state(const struct css_decls *d, const GumboNode *n, const struct istate *p,
+void html_inherit_state(const struct css_decls *d, const GumboNode *n, const struct istate *p,
                    struct istate *s, bool is_link);
 /* Which per-text method hides text rendered with state s, or -1. */
-int text_hidden(const struct istate *s);
+int html_text_hidden(const struct istate *s);
 
 /* ---- links (html_link.c) ------------------------------------------------ */
 
@@ -166,12 +166,12 @@ prefix_nocase(struct slice s, const char *p)
 }
 
 /* WHATWG URL: leading/trailing C0 controls and spaces are stripped. */
-struct slice href_trim(struct slice h);
+struct slice html_href_trim(struct slice h);
 /* Classifies an href and extracts the host it points to. */
-enum href_kind href_classify(struct slice h, struct slice *host);
-bool host_eq(struct slice a, struct slice b);
+enum href_kind html_href_classify(struct slice h, struct slice *host);
+bool html_host_eq(struct slice a, struct slice b);
 /* Does the visible link text name a domain other than the href's? */
-bool link_text_mismatch(struct slice text, struct slice host);
+bool html_link_text_mismatch(struct slice text, struct slice host);
 
 /* ---- output (html_out.c) ------------------------------------------------ */
 
@@ -205,16 +205,16 @@ u8_cut(const char *p, size_t n)
 }
 
 /* Appends at most what fits, cutting on a UTF-8 boundary. */
-void w_raw(struct writer *w, const char *p, size_t n);
+void html_w_raw(struct writer *w, const char *p, size_t n);
 /* Settles owed breaks/separators before visible content. */
-void w_flush(struct writer *w);
-void w_block(struct writer *w, unsigned k);
-void w_br(struct writer *w);
+void html_w_flush(struct writer *w);
+void html_w_block(struct writer *w, unsigned k);
+void html_w_br(struct writer *w);
 /* Visible text with CSS normal-flow whitespace collapsing (or preserved). */
-void w_text(struct writer *w, const char *p, size_t len, bool pre);
+void html_w_text(struct writer *w, const char *p, size_t len, bool pre);
 /* Escaped text for html_sanitize. */
-void w_escaped(struct writer *w, const char *p, size_t len);
+void html_w_escaped(struct writer *w, const char *p, size_t len);
 /* An href as shown in text: no whitespace or controls, capped. */
-void w_href(struct writer *w, struct slice h);
+void html_w_href(struct writer *w, struct slice h);
 
 #endif

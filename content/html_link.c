@@ -11,7 +11,7 @@
 
 /* WHATWG URL: leading/trailing C0 controls and spaces are stripped. */
 struct slice
-href_trim(struct slice h)
+html_href_trim(struct slice h)
 {
 	while (h.len > 0 && (unsigned char)h.p[0] <= 0x20) {
 		h.p++;
@@ -60,10 +60,10 @@ host_valid(struct slice h)
 /* Classifies an href and extracts the host it points to (lowercase
  * comparison happens later). */
 enum href_kind
-href_classify(struct slice h, struct slice *host)
+html_href_classify(struct slice h, struct slice *host)
 {
 	*host = (struct slice){NULL, 0};
-	h = href_trim(h);
+	h = html_href_trim(h);
 	if (h.len == 0 || h.p[0] == '#')
 		return HREF_NONE;
 	for (size_t i = 0; i < h.len; i++)
@@ -171,7 +171,7 @@ host_base(struct slice h)
 }
 
 bool
-host_eq(struct slice a, struct slice b)
+html_host_eq(struct slice a, struct slice b)
 {
 	while (a.len > 0 && a.p[a.len - 1] == '.')
 		a.len--;
@@ -187,7 +187,7 @@ host_eq(struct slice a, struct slice b)
 
 /* Does the visible link text name a domain other than the href's? */
 bool
-link_text_mismatch(struct slice text, struct slice host)
+html_link_text_mismatch(struct slice text, struct slice host)
 {
 	size_t i = 0, found = 0;
 
@@ -236,7 +236,7 @@ link_text_mismatch(struct slice text, struct slice host)
 		if (!tld_ok((struct slice){tl, t.len}) || !host_valid(tok))
 			continue;
 		found++;
-		if (host.len == 0 || !host_eq(host_base(tok), host_base(host)))
+		if (host.len == 0 || !html_host_eq(host_base(tok), host_base(host)))
 			return true;
 	}
 	return false;

@@ -11,7 +11,7 @@
 
 /* Appends at most what fits, cutting on a UTF-8 boundary. */
 void
-w_raw(struct writer *w, const char *p, size_t n)
+html_w_raw(struct writer *w, const char *p, size_t n)
 {
 	size_t room;
 
@@ -37,18 +37,18 @@ w_line_start(const struct writer *w)
 
 /* Settles owed breaks/separators before visible content. */
 void
-w_flush(struct writer *w)
+html_w_flush(struct writer *w)
 {
 	if (w->out->len > 0 && w->want_nl > w->trail_nl) {
 		static const char nls[] = "\n\n";
 		unsigned k = w->want_nl - w->trail_nl;
 
-		w_raw(w, nls, k > 2 ? 2 : k);
+		html_w_raw(w, nls, k > 2 ? 2 : k);
 		w->trail_nl = w->want_nl;
 	} else if (!w_line_start(w) && w->want_sep) {
-		w_raw(w, " | ", 3);
+		html_w_raw(w, " | ", 3);
 	} else if (!w_line_start(w) && w->want_space) {
-		w_raw(w, " ", 1);
+		html_w_raw(w, " ", 1);
 	}
 	w->want_nl = 0;
 	w->want_space = false;
@@ -56,7 +56,7 @@ w_flush(struct writer *w)
 }
 
 void
-w_block(struct writer *w, unsigned k)
+html_w_block(struct writer *w, unsigned k)
 {
 	if (k > w->want_nl)
 		w->want_nl = k;
@@ -65,10 +65,10 @@ w_block(struct writer *w, unsigned k)
 }
 
 void
-w_br(struct writer *w)
+html_w_br(struct writer *w)
 {
-	w_flush(w);
-	w_raw(w, "\n", 1);
+	html_w_flush(w);
+	html_w_raw(w, "\n", 1);
 	w->trail_nl++;
 	w->want_space = false;
 }
@@ -76,7 +76,7 @@ w_br(struct writer *w)
 /* Visible text with CSS normal-flow whitespace collapsing (or preserved in
  * pre). */
 void
-w_text(struct writer *w, const char *p, size_t len, bool pre)
+html_w_text(struct writer *w, const char *p, size_t len, bool pre)
 {
 	size_t i = 0;
 
@@ -87,15 +87,15 @@ w_text(struct writer *w, const char *p, size_t len, bool pre)
 			while (i < len && p[i] != '\n' && p[i] != '\r')
 				i++;
 			if (i > st) {
-				w_flush(w);
-				w_raw(w, p + st, i - st);
+				html_w_flush(w);
+				html_w_raw(w, p + st, i - st);
 				w->trail_nl = 0;
 			}
 			if (i < len) {
 				if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n')
 					i++;
 				i++;
-				w_br(w);
+				html_w_br(w);
 			}
 			continue;
 		}
@@ -107,15 +107,15 @@ w_text(struct writer *w, const char *p, size_t len, bool pre)
 		}
 		while (i < len && !ascii_ws((unsigned char)p[i]))
 			i++;
-		w_flush(w);
-		w_raw(w, p + st, i - st);
+		html_w_flush(w);
+		html_w_raw(w, p + st, i - st);
 		w->trail_nl = 0;
 	}
 }
 
 /* Escaped text for html_sanitize. */
 void
-w_escaped(struct writer *w, const char *p, size_t len)
+html_w_escaped(struct writer *w, const char *p, size_t len)
 {
 	size_t st = 0;
 
@@ -143,21 +143,21 @@ w_escaped(struct writer *w, const char *p, size_t len)
 		}
 		if (rep == NULL)
 			continue;
-		w_raw(w, p + st, i - st);
-		w_raw(w, rep, strlen(rep));
+		html_w_raw(w, p + st, i - st);
+		html_w_raw(w, rep, strlen(rep));
 		st = i + 1;
 	}
-	w_raw(w, p + st, len - st);
+	html_w_raw(w, p + st, len - st);
 }
 
 /* An href as shown in text: no whitespace or controls, capped. */
 void
-w_href(struct writer *w, struct slice h)
+html_w_href(struct writer *w, struct slice h)
 {
 	char tmp[LIM_HREF_OUT];
 	size_t n = 0;
 
-	h = href_trim(h);
+	h = html_href_trim(h);
 	for (size_t i = 0; i < h.len && n + 3 < sizeof(tmp); i++) {
 		unsigned char c = (unsigned char)h.p[i];
 
@@ -172,5 +172,5 @@ w_href(struct writer *w, struct slice h)
 		tmp[n++] = (char)c;
 	}
 	n = u8_cut(tmp, n);
-	w_raw(w, tmp, n);
+	html_w_raw(w, tmp, n);
 }

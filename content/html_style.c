@@ -285,7 +285,7 @@ length_off(const struct css_decls *d, enum css_prop p)
 /* Methods that remove the element's whole subtree. attr_w/attr_h are the
  * width/height attributes (presentational hints) or empty. */
 unsigned
-subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opacity)
+html_subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opacity)
 {
 	unsigned m = 0;
 	struct slice v;
@@ -295,7 +295,7 @@ subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opacity)
 	if (n->v.element.tag == GUMBO_TAG_UNKNOWN || n->v.element.tag == GUMBO_TAG_LAST) {
 		/* <dialog> is not in gumbo 0.10's tag table. */
 		char tmp[16];
-		struct slice t = tag_name(n, tmp, sizeof(tmp));
+		struct slice t = html_tag_name(n, tmp, sizeof(tmp));
 
 		if (sl_eq_cstr(t, "dialog") && !has_attr(n, "open"))
 			m |= 1u << HM_DIALOG_CLOSED;
@@ -512,7 +512,7 @@ color_unevaluable(struct slice v)
 
 /* Computes the state children inherit from parent p for element n. */
 void
-inherit_state(const struct css_decls *d, const GumboNode *n, const struct istate *p,
+html_inherit_state(const struct css_decls *d, const GumboNode *n, const struct istate *p,
               struct istate *s, bool is_link)
 {
 	struct css_color c;
@@ -587,7 +587,7 @@ inherit_state(const struct css_decls *d, const GumboNode *n, const struct istate
 
 /* Which per-text method hides text rendered with state s, or -1. */
 int
-text_hidden(const struct istate *s)
+html_text_hidden(const struct istate *s)
 {
 	struct css_color c = s->fill_set ? s->fill : s->color;
 

@@ -53,7 +53,7 @@ gmem_free(void *ud, void *p)
 }
 
 void
-gmem_free_all(struct gmem *m)
+html_gmem_free_all(struct gmem *m)
 {
 	union ghdr *h = m->head;
 
@@ -69,7 +69,7 @@ gmem_free_all(struct gmem *m)
 
 /* Kept apart so that nothing the caller uses is live across setjmp. */
 GumboOutput *
-gumbo_parse_capped(struct gmem *m, struct slice html, enum ig_err *err)
+html_gumbo_parse_capped(struct gmem *m, struct slice html, enum ig_err *err)
 {
 	GumboOptions opt = kGumboDefaultOptions;
 	int r;
@@ -89,7 +89,7 @@ gumbo_parse_capped(struct gmem *m, struct slice html, enum ig_err *err)
 /* ---- tree helpers ------------------------------------------------------- */
 
 const GumboVector *
-node_children(const GumboNode *n)
+html_node_children(const GumboNode *n)
 {
 	if (n->type == GUMBO_NODE_DOCUMENT)
 		return &n->v.document.children;
@@ -101,15 +101,15 @@ node_children(const GumboNode *n)
 /* Next node in document order within root, optionally skipping n's subtree;
  * uses parent links so it needs no stack. */
 const GumboNode *
-node_next(const GumboNode *n, const GumboNode *root, bool skip_children)
+html_node_next(const GumboNode *n, const GumboNode *root, bool skip_children)
 {
-	const GumboVector *ch = node_children(n);
+	const GumboVector *ch = html_node_children(n);
 
 	if (!skip_children && ch != NULL && ch->length > 0)
 		return ch->data[0];
 	while (n != root && n != NULL) {
 		const GumboNode *p = n->parent;
-		const GumboVector *sib = p != NULL ? node_children(p) : NULL;
+		const GumboVector *sib = p != NULL ? html_node_children(p) : NULL;
 
 		if (sib != NULL && n->index_within_parent + 1 < sib->length)
 			return sib->data[n->index_within_parent + 1];
@@ -120,7 +120,7 @@ node_next(const GumboNode *n, const GumboNode *root, bool skip_children)
 
 /* Lowercase tag name; unknown (custom) elements come from the source text. */
 struct slice
-tag_name(const GumboNode *n, char *tmp, size_t tmpsz)
+html_tag_name(const GumboNode *n, char *tmp, size_t tmpsz)
 {
 	if (n->v.element.tag != GUMBO_TAG_UNKNOWN)
 		return sl_from_cstr(gumbo_normalized_tagname(n->v.element.tag));
@@ -143,7 +143,7 @@ tag_name(const GumboNode *n, char *tmp, size_t tmpsz)
  * soft hyphen, zero-width and other blank format characters that preheader
  * padding and spacer cells are made of. */
 bool
-text_blank(const char *p, size_t len)
+html_text_blank(const char *p, size_t len)
 {
 	size_t i = 0;
 
@@ -193,7 +193,7 @@ text_blank(const char *p, size_t len)
  * divs are everywhere in legitimate mail). Script and style text does not
  * count: it is never shown anyway. */
 bool
-subtree_has_text(const GumboNode *n)
+html_subtree_has_text(const GumboNode *n)
 {
 	const GumboNode *c = n;
 
@@ -201,12 +201,12 @@ subtree_has_text(const GumboNode *n)
 		bool skip = false;
 
 		if ((c->type == GUMBO_NODE_TEXT || c->type == GUMBO_NODE_CDATA) &&
-		    !text_blank(c->v.text.text, strlen(c->v.text.text)))
+		    !html_text_blank(c->v.text.text, strlen(c->v.text.text)))
 			return true;
 		if (c != n && c->type == GUMBO_NODE_ELEMENT &&
 		    (c->v.element.tag == GUMBO_TAG_SCRIPT || c->v.element.tag == GUMBO_TAG_STYLE))
 			skip = true;
-		c = node_next(c, n, skip);
+		c = html_node_next(c, n, skip);
 	}
 	return false;
 }
@@ -254,7 +254,7 @@ static const struct tag_kind tag_kinds[] = {
 };
 
 enum ekind
-kind_of(struct slice name)
+html_kind_of(struct slice name)
 {
 	size_t lo = 0, hi = sizeof(tag_kinds) / sizeof(tag_kinds[0]);
 

@@ -213,9 +213,9 @@ attachment_add(struct walk *wk, GMimeObject *obj, const char *id, const char *ty
 	char *fn = NULL;
 
 	if (rawcd != NULL)
-		fn = param_get(sl_from_cstr(rawcd), "filename", &conflict, &unknown);
+		fn = mime_param_get(sl_from_cstr(rawcd), "filename", &conflict, &unknown);
 	if (fn == NULL && rawct != NULL)
-		fn = param_get(sl_from_cstr(rawct), "name", &conflict, &unknown);
+		fn = mime_param_get(sl_from_cstr(rawct), "name", &conflict, &unknown);
 	na = realloc(m->att, (m->n_att + 1) * sizeof(*na));
 	if (na == NULL) {
 		free(fn);
@@ -263,11 +263,11 @@ has_filename(GMimeObject *obj)
 	if (pm == NULL)
 		return false;
 	if (cd != NULL) {
-		param_collect(sl_from_cstr(cd), "filename", pm);
+		mime_param_collect(sl_from_cstr(cd), "filename", pm);
 		have = pm->plain.present || pm->ext.present || pm->sec[0].present;
 	}
 	if (!have && ct != NULL) {
-		param_collect(sl_from_cstr(ct), "name", pm);
+		mime_param_collect(sl_from_cstr(ct), "name", pm);
 		have = pm->plain.present || pm->ext.present || pm->sec[0].present;
 	}
 	free(pm);
@@ -529,17 +529,17 @@ top_headers(struct mime_msg *m, GMimeObject *msg, struct warn_list *w)
 			set_once(&m->subject, decoded_dup(raw, &unknown));
 		} else if (g_ascii_strcasecmp(name, "From") == 0) {
 			if (m->from.n == 0)
-				addr_list_parse(rv, &m->from, &unknown);
+				mime_addr_list_parse(rv, &m->from, &unknown);
 		} else if (g_ascii_strcasecmp(name, "Sender") == 0) {
 			if (m->sender.n == 0)
-				addr_list_parse(rv, &m->sender, &unknown);
+				mime_addr_list_parse(rv, &m->sender, &unknown);
 		} else if (g_ascii_strcasecmp(name, "To") == 0) {
-			addr_list_parse(rv, &m->to, &unknown);
+			mime_addr_list_parse(rv, &m->to, &unknown);
 		} else if (g_ascii_strcasecmp(name, "Cc") == 0) {
-			addr_list_parse(rv, &m->cc, &unknown);
+			mime_addr_list_parse(rv, &m->cc, &unknown);
 		} else if (g_ascii_strcasecmp(name, "Reply-To") == 0) {
 			if (m->reply_to.n == 0)
-				addr_list_parse(rv, &m->reply_to, &unknown);
+				mime_addr_list_parse(rv, &m->reply_to, &unknown);
 		} else if (g_ascii_strcasecmp(name, "Date") == 0) {
 			if (m->date == NULL) {
 				m->date = ascii_dup(raw);
@@ -547,15 +547,15 @@ top_headers(struct mime_msg *m, GMimeObject *msg, struct warn_list *w)
 					m->date_iso = date_iso(m->date);
 			}
 		} else if (g_ascii_strcasecmp(name, "Message-ID") == 0) {
-			set_once(&m->message_id, first_angle(rv));
+			set_once(&m->message_id, mime_first_angle(rv));
 		} else if (g_ascii_strcasecmp(name, "In-Reply-To") == 0) {
-			set_once(&m->in_reply_to, first_angle(rv));
+			set_once(&m->in_reply_to, mime_first_angle(rv));
 		} else if (g_ascii_strcasecmp(name, "References") == 0) {
 			if (m->references == NULL) {
 				m->references = calloc(LIM_MIME_REFERENCES, sizeof(char *));
 				if (m->references != NULL)
 					m->n_references =
-					    angle_items(rv, m->references, LIM_MIME_REFERENCES);
+					    mime_angle_items(rv, m->references, LIM_MIME_REFERENCES);
 			}
 		} else if (g_ascii_strcasecmp(name, "List-Id") == 0) {
 			m->list_present = true;
@@ -564,7 +564,7 @@ top_headers(struct mime_msg *m, GMimeObject *msg, struct warn_list *w)
 				const char *lt = memchr(rv.p, '<', rv.len);
 
 				seen_list_id = true;
-				m->list.id = first_angle(rv);
+				m->list.id = mime_first_angle(rv);
 				if (lt != NULL && lt > rv.p) {
 					char *ph = xstrndup(rv.p, (size_t)(lt - rv.p));
 
@@ -576,18 +576,18 @@ top_headers(struct mime_msg *m, GMimeObject *msg, struct warn_list *w)
 			}
 		} else if (g_ascii_strcasecmp(name, "List-Unsubscribe") == 0) {
 			m->list_present = true;
-			set_once(&m->list.unsubscribe, joined_angles(rv, 4));
+			set_once(&m->list.unsubscribe, mime_joined_angles(rv, 4));
 		} else if (g_ascii_strcasecmp(name, "List-Post") == 0) {
 			m->list_present = true;
 			if (m->list.post == NULL) {
-				char *a = first_angle(rv);
+				char *a = mime_first_angle(rv);
 
 				m->list.post = a != NULL ? a : ascii_dup(raw);
 			}
 		} else if (g_ascii_strcasecmp(name, "List-Archive") == 0) {
-			set_once(&m->list.archive, first_angle(rv));
+			set_once(&m->list.archive, mime_first_angle(rv));
 		} else if (g_ascii_strcasecmp(name, "List-Help") == 0) {
-			set_once(&m->list.help, first_angle(rv));
+			set_once(&m->list.help, mime_first_angle(rv));
 		} else if (g_ascii_strcasecmp(name, "List-Unsubscribe-Post") == 0) {
 			char *v = ascii_dup(raw);
 
@@ -631,10 +631,10 @@ parse_walk(struct slice raw, struct mime_msg *m, struct warn_list *w, struct wal
 		*error_r = "message larger than LIM_MIME_MESSAGE";
 		return IG_ELIMIT;
 	}
-	err = scrub(raw, &ba, m, w, error_r);
+	err = mime_scrub(raw, &ba, m, w, error_r);
 	if (err != IG_OK)
 		return err;
-	err = prescan((const char *)ba->data, ba->len, error_r);
+	err = mime_prescan((const char *)ba->data, ba->len, error_r);
 	if (err != IG_OK) {
 		g_byte_array_unref(ba);
 		return err;
@@ -708,11 +708,11 @@ mime_msg_free(struct mime_msg *m)
 	for (i = 0; i < m->n_references; i++)
 		free(m->references[i]);
 	free(m->references);
-	addr_list_free(&m->from);
-	addr_list_free(&m->to);
-	addr_list_free(&m->cc);
-	addr_list_free(&m->reply_to);
-	addr_list_free(&m->sender);
+	mime_addr_list_free(&m->from);
+	mime_addr_list_free(&m->to);
+	mime_addr_list_free(&m->cc);
+	mime_addr_list_free(&m->reply_to);
+	mime_addr_list_free(&m->sender);
 	free(m->list.id);
 	free(m->list.name);
 	free(m->list.unsubscribe);

@@ -82,7 +82,7 @@ addr_emit(struct addr_acc *a, struct mime_addr_list *l, bool *unknown_r)
 		                           LIM_MIME_HEADER_VALUE, &cut);
 		buf_free(&nosp);
 	}
-	flatten_controls(&addr, 0);
+	mime_flatten_controls(&addr, 0);
 	mime_header_decode(nm, &name, unknown_r);
 	nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
 	if (nv == NULL || buf_err(&name) != IG_OK || buf_err(&addr) != IG_OK) {
@@ -110,7 +110,7 @@ out:
  * still send). The display name is decoded only after the list is split, so
  * a name whose encoded words decode to "<x@y>, " cannot add an address. */
 void
-addr_list_parse(struct slice raw, struct mime_addr_list *l, bool *unknown_r)
+mime_addr_list_parse(struct slice raw, struct mime_addr_list *l, bool *unknown_r)
 {
 	struct addr_acc a;
 	size_t i = 0;
@@ -183,7 +183,7 @@ addr_list_parse(struct slice raw, struct mime_addr_list *l, bool *unknown_r)
 }
 
 void
-addr_list_free(struct mime_addr_list *l)
+mime_addr_list_free(struct mime_addr_list *l)
 {
 	size_t i;
 
@@ -201,7 +201,7 @@ addr_list_free(struct mime_addr_list *l)
  * without spaces; anything else is dropped, since a msg-id or a list URI
  * with other bytes is not one. */
 size_t
-angle_items(struct slice raw, char **items, size_t max)
+mime_angle_items(struct slice raw, char **items, size_t max)
 {
 	size_t i = 0, n = 0;
 
@@ -239,20 +239,20 @@ angle_items(struct slice raw, char **items, size_t max)
 }
 
 char *
-first_angle(struct slice raw)
+mime_first_angle(struct slice raw)
 {
 	char *item = NULL;
 
-	if (angle_items(raw, &item, 1) == 1)
+	if (mime_angle_items(raw, &item, 1) == 1)
 		return item;
 	return NULL;
 }
 
 char *
-joined_angles(struct slice raw, size_t max)
+mime_joined_angles(struct slice raw, size_t max)
 {
 	char *items[8];
-	size_t n = angle_items(raw, items, max < 8 ? max : 8), i;
+	size_t n = mime_angle_items(raw, items, max < 8 ? max : 8), i;
 	struct buf b;
 
 	if (n == 0)

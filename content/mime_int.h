@@ -69,20 +69,20 @@ struct ew {
 
 /* Recognizes an encoded word at s (which starts with "=?"); on failure
  * *stop_r is how far the caller may skip. */
-bool ew_parse(struct slice s, struct ew *e, size_t *stop_r);
+bool mime_ew_parse(struct slice s, struct ew *e, size_t *stop_r);
 /* Appends the bytes an encoded word stands for. */
-void ew_bytes(const struct ew *e, struct buf *out);
+void mime_ew_bytes(const struct ew *e, struct buf *out);
 /* Replaces CR, LF and NUL in out[from..] with spaces. */
-void flatten_controls(struct buf *out, size_t from);
+void mime_flatten_controls(struct buf *out, size_t from);
 
 /* ---- mime_scrub.c */
 
 /* Copies raw without smuggling header fields into *out_r (a new GByteArray);
  * refuses more than LIM_MIME_HEADERS fields. */
-enum ig_err scrub(struct slice raw, GByteArray **out_r, struct mime_msg *m, struct warn_list *w,
+enum ig_err mime_scrub(struct slice raw, GByteArray **out_r, struct mime_msg *m, struct warn_list *w,
                   const char **error_r);
 /* Refuses structures whose size alone would make GMime's parser expensive. */
-enum ig_err prescan(const char *p, size_t len, const char **error_r);
+enum ig_err mime_prescan(const char *p, size_t len, const char **error_r);
 
 /* ---- mime_param.c */
 
@@ -101,20 +101,20 @@ struct param {
 
 /* Collects the parameter called name (lower case) from a raw Content-Type or
  * Content-Disposition value into *pm; views point into raw. */
-void param_collect(struct slice raw, const char *name, struct param *pm);
+void mime_param_collect(struct slice raw, const char *name, struct param *pm);
 /* The decoded parameter called name: a heap UTF-8 string or NULL. */
-char *param_get(struct slice raw, const char *name, bool *conflict_r, bool *unknown_r);
+char *mime_param_get(struct slice raw, const char *name, bool *conflict_r, bool *unknown_r);
 
 /* ---- mime_addr.c */
 
 /* Parses an address-list into l (heap strings; free with addr_list_free). */
-void addr_list_parse(struct slice raw, struct mime_addr_list *l, bool *unknown_r);
-void addr_list_free(struct mime_addr_list *l);
+void mime_addr_list_parse(struct slice raw, struct mime_addr_list *l, bool *unknown_r);
+void mime_addr_list_free(struct mime_addr_list *l);
 /* Stores up to max <...> items of raw as heap strings; returns how many. */
-size_t angle_items(struct slice raw, char **items, size_t max);
+size_t mime_angle_items(struct slice raw, char **items, size_t max);
 /* The first <...> item of raw (heap), or NULL. */
-char *first_angle(struct slice raw);
+char *mime_first_angle(struct slice raw);
 /* Up to max (at most 8) <...> items of raw joined by ", " (heap), or NULL. */
-char *joined_angles(struct slice raw, size_t max);
+char *mime_joined_angles(struct slice raw, size_t max);
 
 #endif

@@ -46,7 +46,7 @@ pct_decode(struct slice v, struct buf *out)
  * Content-Disposition value. Lenient where mailers are: values may be
  * unquoted up to ';', quoted strings may hold ';'. */
 void
-param_collect(struct slice raw, const char *name, struct param *pm)
+mime_param_collect(struct slice raw, const char *name, struct param *pm)
 {
 	size_t i = 0, nlen = strlen(name);
 	bool inq = false;
@@ -184,7 +184,7 @@ param_ext_decode(const struct param *pm, struct buf *out, bool *unknown_r)
 		/* cs points into tmp, still alive here. */
 		if (!mime_charset_to_utf8(cs, buf_slice(&bytes), out, LIM_MIME_FILENAME, &cut))
 			*unknown_r = true;
-		flatten_controls(out, 0);
+		mime_flatten_controls(out, 0);
 	}
 	buf_free(&bytes);
 	buf_free(&tmp);
@@ -196,7 +196,7 @@ param_ext_decode(const struct param *pm, struct buf *out, bool *unknown_r)
  * as mailers put them there) is the fallback. Both present and different after
  * decoding: *conflict_r. Returns a heap UTF-8 string or NULL. */
 char *
-param_get(struct slice raw, const char *name, bool *conflict_r, bool *unknown_r)
+mime_param_get(struct slice raw, const char *name, bool *conflict_r, bool *unknown_r)
 {
 	struct param *pm = malloc(sizeof(*pm));
 	struct buf ext, plain, uq;
@@ -205,7 +205,7 @@ param_get(struct slice raw, const char *name, bool *conflict_r, bool *unknown_r)
 
 	if (pm == NULL)
 		return NULL;
-	param_collect(raw, name, pm);
+	mime_param_collect(raw, name, pm);
 	buf_init(&ext, LIM_MIME_FILENAME * 4);
 	buf_init(&plain, LIM_MIME_FILENAME * 4);
 	buf_init(&uq, LIM_MIME_HEADER_VALUE);

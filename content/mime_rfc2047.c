@@ -22,7 +22,7 @@ b64val(char c)
  * must sit on one line without white space; that is what makes a word that
  * "spans header lines" detectable by the scrub. */
 bool
-ew_parse(struct slice s, struct ew *e, size_t *stop_r)
+mime_ew_parse(struct slice s, struct ew *e, size_t *stop_r)
 {
 	size_t i = 2, cs_start = 2, cs_end;
 
@@ -76,7 +76,7 @@ ew_parse(struct slice s, struct ew *e, size_t *stop_r)
 
 /* Appends the bytes an encoded word stands for. */
 void
-ew_bytes(const struct ew *e, struct buf *out)
+mime_ew_bytes(const struct ew *e, struct buf *out)
 {
 	uint32_t acc = 0;
 	int bits = 0, v;
@@ -115,7 +115,7 @@ ew_bytes(const struct ew *e, struct buf *out)
 /* Replaces CR, LF and NUL in out[from..] with spaces: a decoded header value
  * is one line, whatever its encoded words said. */
 void
-flatten_controls(struct buf *out, size_t from)
+mime_flatten_controls(struct buf *out, size_t from)
 {
 	size_t i;
 
@@ -177,7 +177,7 @@ mime_header_decode(struct slice raw, struct buf *out, bool *unknown_charset_r)
 			size_t k;
 			bool only_ws = true;
 
-			if (!ew_parse((struct slice){raw.p + i, raw.len - i}, &e, &stop)) {
+			if (!mime_ew_parse((struct slice){raw.p + i, raw.len - i}, &e, &stop)) {
 				last_ew = false;
 				i += stop;
 				continue;
@@ -193,7 +193,7 @@ mime_header_decode(struct slice raw, struct buf *out, bool *unknown_charset_r)
 			      strncasecmp(e.charset.p, d.pend_cs.p, e.charset.len) == 0))
 				hdec_flush(&d);
 			d.pend_cs = e.charset;
-			ew_bytes(&e, &d.pend);
+			mime_ew_bytes(&e, &d.pend);
 			i += e.len;
 			lit_start = i;
 			last_ew = true;
@@ -213,7 +213,7 @@ mime_header_decode(struct slice raw, struct buf *out, bool *unknown_charset_r)
 	}
 	hdec_flush(&d);
 	buf_free(&d.pend);
-	flatten_controls(out, from);
+	mime_flatten_controls(out, from);
 	/* Unfolding: CRLF + WSP became two spaces above; collapse runs. */
 	{
 		size_t r, w = from;

@@ -127,9 +127,9 @@ field_check(struct slice raw, struct field *fs, size_t n, size_t k, size_t hdr_e
 			       raw.p[line_end] != '\r')
 				line_end++;
 		}
-		if (ew_parse((struct slice){raw.p + i, line_end - i}, &e, &stop)) {
+		if (mime_ew_parse((struct slice){raw.p + i, line_end - i}, &e, &stop)) {
 			buf_reset(&dec);
-			ew_bytes(&e, &dec);
+			mime_ew_bytes(&e, &dec);
 			/* Only bytes 0x00, 0x0A, 0x0D can make CR, LF or NUL;
 			 * convert (UTF-16 "A" is 00 41) only when one is there. */
 			if (memchr(dec.p != NULL ? dec.p : "", '\0', dec.len) != NULL ||
@@ -184,7 +184,7 @@ field_check(struct slice raw, struct field *fs, size_t n, size_t k, size_t hdr_e
  * copies the rest plus the body into a new GByteArray (which the GMime stream
  * will own). Refuses more than LIM_MIME_HEADERS fields. */
 enum ig_err
-scrub(struct slice raw, GByteArray **out_r, struct mime_msg *m, struct warn_list *w,
+mime_scrub(struct slice raw, GByteArray **out_r, struct mime_msg *m, struct warn_list *w,
       const char **error_r)
 {
 	struct field *fs = NULL;
@@ -269,7 +269,7 @@ out:
  * nested message types, delimiter lines and header lines after them. An
  * over-count here is a refusal; the exact limits are checked on the tree. */
 enum ig_err
-prescan(const char *p, size_t len, const char **error_r)
+mime_prescan(const char *p, size_t len, const char **error_r)
 {
 	struct slice bnd[LIM_MIME_PARTS + 1];
 	size_t nb = 0, nmsg = 0, ndelim = 0, i = 0, j, hdr_lines = 0;
