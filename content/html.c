@@ -367,7 +367,8 @@ leave(struct walker *k, struct frame *f)
 			text.p++;
 			text.len--;
 		}
-		if (f->hk != HREF_NONE && f->hk != HREF_TEL && html_link_text_mismatch(text, f->host))
+		if (f->hk != HREF_NONE && f->hk != HREF_TEL &&
+		    html_link_text_mismatch(text, f->host))
 			k->st.link_mismatches++;
 		if (!k->sanitize && f->hk != HREF_NONE && (f->hk != HREF_BAD || f->host.len > 0) &&
 		    !text_eq_href(text, f->href)) {

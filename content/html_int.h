@@ -130,7 +130,7 @@ struct istate {
 unsigned html_subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opacity);
 /* Computes the state children inherit from parent p for element n. */
 void html_inherit_state(const struct css_decls *d, const GumboNode *n, const struct istate *p,
-                   struct istate *s, bool is_link);
+                        struct istate *s, bool is_link);
 /* Which per-text method hides text rendered with state s, or -1. */
 int html_text_hidden(const struct istate *s);
 

@@ -513,7 +513,7 @@ color_unevaluable(struct slice v)
 /* Computes the state children inherit from parent p for element n. */
 void
 html_inherit_state(const struct css_decls *d, const GumboNode *n, const struct istate *p,
-              struct istate *s, bool is_link)
+                   struct istate *s, bool is_link)
 {
 	struct css_color c;
 	struct slice v;

@@ -554,8 +554,8 @@ top_headers(struct mime_msg *m, GMimeObject *msg, struct warn_list *w)
 			if (m->references == NULL) {
 				m->references = calloc(LIM_MIME_REFERENCES, sizeof(char *));
 				if (m->references != NULL)
-					m->n_references =
-					    mime_angle_items(rv, m->references, LIM_MIME_REFERENCES);
+					m->n_references = mime_angle_items(rv, m->references,
+					                                   LIM_MIME_REFERENCES);
 			}
 		} else if (g_ascii_strcasecmp(name, "List-Id") == 0) {
 			m->list_present = true;

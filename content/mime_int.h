@@ -79,8 +79,8 @@ void mime_flatten_controls(struct buf *out, size_t from);
 
 /* Copies raw without smuggling header fields into *out_r (a new GByteArray);
  * refuses more than LIM_MIME_HEADERS fields. */
-enum ig_err mime_scrub(struct slice raw, GByteArray **out_r, struct mime_msg *m, struct warn_list *w,
-                  const char **error_r);
+enum ig_err mime_scrub(struct slice raw, GByteArray **out_r, struct mime_msg *m,
+                       struct warn_list *w, const char **error_r);
 /* Refuses structures whose size alone would make GMime's parser expensive. */
 enum ig_err mime_prescan(const char *p, size_t len, const char **error_r);
 

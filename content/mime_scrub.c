@@ -185,7 +185,7 @@ field_check(struct slice raw, struct field *fs, size_t n, size_t k, size_t hdr_e
  * will own). Refuses more than LIM_MIME_HEADERS fields. */
 enum ig_err
 mime_scrub(struct slice raw, GByteArray **out_r, struct mime_msg *m, struct warn_list *w,
-      const char **error_r)
+           const char **error_r)
 {
 	struct field *fs = NULL;
 	size_t n = 0, i = 0, hdr_end = raw.len, k, len, j, cut = 0;
