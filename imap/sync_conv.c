@@ -91,8 +91,8 @@ sync_internaldate_parse(struct slice s, int64_t *t_r)
 	    !digits(p + 22, 2, &zm) || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60 ||
 	    zm > 59)
 		return false;
-	*t_r = days_from_civil(y, mon, d) * 86400 + hh * 3600 + mm * 60 + ss -
-	       (p[19] == '-' ? -1 : 1) * (int64_t)(zh * 3600 + zm * 60);
+	*t_r = days_from_civil(y, mon, d) * 86400 + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss -
+	       (p[19] == '-' ? -1 : 1) * ((int64_t)zh * 3600 + (int64_t)zm * 60);
 	return true;
 }
 
@@ -305,7 +305,8 @@ sl_ieq(struct slice a, const char *b)
 	return a.len == n && strncasecmp(a.p, b, n) == 0;
 }
 
-static bool
+/* Recursion bounded by LIM_IMAP_BODY_DEPTH, checked on entry. */
+static bool /* NOLINTNEXTLINE(misc-no-recursion) */
 body_has_attachment(const struct imap_body *b, unsigned depth)
 {
 	size_t i;
@@ -423,7 +424,7 @@ sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f, uint32_t uidval
 	clean(v, e->subject, "header.subject", LIM_CACHE_SUBJECT, &v->t[T_SUBJECT], &rep);
 	clean(v, e->date, NULL, 128, &v->t[T_DATE], &rep);
 	clean(v, e->message_id, NULL, 998, &v->t[T_MSGID], &rep);
-	clean(v, e->in_reply_to, NULL, 998 * 4, &v->t[T_IRT], &rep);
+	clean(v, e->in_reply_to, NULL, (size_t)998 * 4, &v->t[T_IRT], &rep);
 	if (f->has_section && !f->section_nil) {
 		struct buf *tmp2 = &v->t[T_TMP2];
 

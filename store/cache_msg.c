@@ -324,7 +324,6 @@ cache_body_missing(struct cache *c, int64_t folder_id, size_t newest, uint32_t *
 {
 	sqlite3_stmt *s;
 	size_t n = 0;
-	int rc;
 
 	*n_r = 0;
 	if (!cache_usable(c))
@@ -333,7 +332,7 @@ cache_body_missing(struct cache *c, int64_t folder_id, size_t newest, uint32_t *
 	(void)sqlite3_bind_int64(s, 1, folder_id);
 	(void)sqlite3_bind_int64(s, 2, (sqlite3_int64)newest);
 	(void)sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
-	while (n < max && (rc = cache_rc_note(c, sqlite3_step(s))) == SQLITE_ROW) {
+	while (n < max && cache_rc_note(c, sqlite3_step(s)) == SQLITE_ROW) {
 		if (!cache_col_u32(s, 0, &uids[n]) || uids[n] == 0) {
 			cache_mark_damaged(c, "uid");
 			break;

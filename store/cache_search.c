@@ -242,7 +242,9 @@ lower_ascii(struct buf *b, struct slice t)
 	for (i = 0; i < t.len; i++) {
 		char ch = t.p[i];
 
-		buf_putc(b, ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch);
+		if (ch >= 'A' && ch <= 'Z')
+			ch = "abcdefghijklmnopqrstuvwxyz"[ch - 'A'];
+		buf_putc(b, ch);
 	}
 }
 
@@ -430,7 +432,7 @@ cache_search(struct cache *c, int64_t folder_id, const struct cache_query *q, si
 		if (terms[i]->p != NULL &&
 		    (terms[i]->len > LIM_SEARCH_TERM || memchr(terms[i]->p, '\0', terms[i]->len)))
 			return IG_EINVAL;
-	buf_init(&fts, 8 * LIM_SEARCH_TERM);
+	buf_init(&fts, (size_t)8 * LIM_SEARCH_TERM);
 	for (i = 0; i < 7; i++) {
 		buf_init(&low[i], LIM_SEARCH_TERM + 1);
 		buf_puts(&low[i], "");
