@@ -132,12 +132,6 @@ enum ig_err sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f,
 enum imap_fail sync_uid_search(struct imap_cmd *cmd, size_t max, uint32_t **uids_r, size_t *n_r,
 			       struct imap_error *err);
 
-/* Parses an IMAP sequence set of UIDs ("1:3,7,9:8"; no '*') calling fn for
- * each range (first <= last). False on a malformed set or more than max
- * ranges. */
-bool sync_uidset_parse(struct slice set, size_t max,
-		       void (*fn)(void *ctx, uint32_t first, uint32_t last), void *ctx);
-
 /* RFC 3501 date-time ("17-Jul-1996 02:44:25 -0700") to unix seconds. */
 bool sync_internaldate_parse(struct slice s, int64_t *t_r);
 

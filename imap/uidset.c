@@ -18,6 +18,46 @@ nz_number(struct slice s, uint32_t *v_r)
 	return imap_parse_u32(s, v_r);
 }
 
+/* The member of s starting at *i ("a" or "a:b", either order): *a_r <= *b_r
+ * and *i moved past it and its ',' (s.len after the last). False when the
+ * member is malformed or a ',' ends the set. */
+static bool
+member_next(struct slice s, size_t *i, uint32_t *a_r, uint32_t *b_r)
+{
+	size_t start = *i;
+	size_t colon = 0;
+	size_t j = start;
+	uint32_t a;
+	uint32_t b;
+
+	while (j < s.len && s.p[j] != ',') {
+		if (s.p[j] == ':') {
+			if (colon != 0)
+				return false;
+			colon = j;
+		}
+		j++;
+	}
+	/* s.p[start..j) is one member */
+	if (colon == 0) {
+		if (!nz_number((struct slice){s.p + start, j - start}, &a))
+			return false;
+		b = a;
+	} else if (!nz_number((struct slice){s.p + start, colon - start}, &a) ||
+		   !nz_number((struct slice){s.p + colon + 1, j - colon - 1}, &b)) {
+		return false;
+	}
+	if (j < s.len) {
+		j++; /* the ',' */
+		if (j == s.len)
+			return false; /* trailing ',' */
+	}
+	*a_r = a < b ? a : b;
+	*b_r = a < b ? b : a;
+	*i = j;
+	return true;
+}
+
 enum ig_err
 imap_uidset_parse(struct slice s, uint32_t *out, size_t cap, size_t *n_r)
 {
@@ -27,49 +67,45 @@ imap_uidset_parse(struct slice s, uint32_t *out, size_t cap, size_t *n_r)
 	*n_r = 0;
 	if (s.len == 0)
 		return IG_EINVAL;
-	while (i <= s.len) {
-		size_t start = i;
-		size_t colon = 0;
+	while (i < s.len) {
 		uint32_t a;
 		uint32_t b;
 		uint64_t count;
 		uint64_t k;
 
-		while (i < s.len && s.p[i] != ',') {
-			if (s.p[i] == ':') {
-				if (colon != 0)
-					return IG_EINVAL;
-				colon = i;
-			}
-			i++;
-		}
-		/* s.p[start..i) is one member */
-		if (colon == 0) {
-			if (!nz_number((struct slice){s.p + start, i - start}, &a))
-				return IG_EINVAL;
-			b = a;
-		} else if (!nz_number((struct slice){s.p + start, colon - start}, &a) ||
-			   !nz_number((struct slice){s.p + colon + 1, i - colon - 1}, &b)) {
+		if (!member_next(s, &i, &a, &b))
 			return IG_EINVAL;
-		}
-		if (a > b) {
-			uint32_t t = a;
-
-			a = b;
-			b = t;
-		}
 		count = (uint64_t)b - a + 1;
 		if (count > cap - n)
 			return IG_ELIMIT;
 		for (k = 0; k < count; k++)
 			out[n++] = (uint32_t)(a + k);
-		if (i == s.len)
-			break;
-		i++; /* the ',' */
-		if (i == s.len)
-			return IG_EINVAL; /* trailing ',' */
 	}
 	*n_r = n;
+	return IG_OK;
+}
+
+enum ig_err
+imap_uidset_ranges(struct slice s, size_t max, void (*fn)(void *ctx, uint32_t first, uint32_t last),
+		   void *ctx)
+{
+	size_t i = 0;
+	size_t n = 0;
+	uint32_t a;
+	uint32_t b;
+
+	if (s.len == 0)
+		return IG_EINVAL;
+	/* the whole set is checked before fn sees any of it */
+	while (i < s.len) {
+		if (!member_next(s, &i, &a, &b))
+			return IG_EINVAL;
+		if (++n > max)
+			return IG_ELIMIT;
+	}
+	i = 0;
+	while (i < s.len && member_next(s, &i, &a, &b))
+		fn(ctx, a, b);
 	return IG_OK;
 }
 

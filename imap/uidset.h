@@ -24,6 +24,16 @@ struct buf;
 enum ig_err imap_uidset_parse(struct slice s, uint32_t *out, size_t cap,
 			      size_t *n_r) IG_MUST_CHECK;
 
+/* Calls fn for each member of the uid-set s, in the order written, as a
+ * range first <= last ("7" is 7..7, "9:8" is 8..9); nothing is expanded, so
+ * a server's "1:4294967295" costs one call. The whole set is checked first:
+ * fn is called only when it is well-formed (same grammar as
+ * imap_uidset_parse). IG_EINVAL when malformed, IG_ELIMIT when it has more
+ * than max members. */
+enum ig_err imap_uidset_ranges(struct slice s, size_t max,
+			       void (*fn)(void *ctx, uint32_t first, uint32_t last),
+			       void *ctx) IG_MUST_CHECK;
+
 /* Appends n UIDs (any order, duplicates allowed, none 0) to out as a compact
  * ascending set ("1:3,7"). IG_EINVAL for n == 0 or a 0 UID; check
  * buf_err(out) for the buffer's own failure. uids is not modified. */

@@ -2,7 +2,8 @@
  * the validator accepts has no CR, LF, NUL or literal opener outside quoted
  * strings, balanced parentheses, closed quotes, is within the limits, and
  * gives the same answer fed whole or one byte at a time. Also runs the
- * UID-set and INTERNALDATE parsers of imap/sync.c on the same bytes. */
+ * UID-set parser of imap/uidset.c and the INTERNALDATE parser of imap/sync.c
+ * on the same bytes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "base/limits.h"
 #include "imap/searchkey.h"
 #include "imap/sync.h"
+#include "imap/uidset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -72,7 +74,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (quote || depth != 0)
 			abort();
 	}
-	(void)sync_uidset_parse(s, 1000, range, NULL);
+	switch (imap_uidset_ranges(s, 1000, range, NULL)) {
+	case IG_OK:
+	case IG_EINVAL:
+	case IG_ELIMIT:
+		break;
+	default:
+		abort();
+	}
 	(void)sync_internaldate_parse(s, &t);
 	return 0;
 }

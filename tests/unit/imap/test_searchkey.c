@@ -1,6 +1,6 @@
-/* Tests for imap/searchkey.c (search.advanced_query validation) and the small
- * parsers of imap/sync.c (UID sets, INTERNALDATE): accepted and refused keys,
- * every limit, and the same answer fed one byte at a time. */
+/* Tests for imap/searchkey.c (search.advanced_query validation): accepted and
+ * refused keys, every limit, and the same answer fed one byte at a time. (The
+ * UID-set parser is tested in test_uidset.c, INTERNALDATE in test_sync.c.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,6 @@
 
 #include "base/limits.h"
 #include "imap/searchkey.h"
-#include "imap/sync.h"
 
 static enum ig_err
 bytewise(const char *p, size_t n)
@@ -139,71 +138,12 @@ test_splits(void **state)
 	}
 }
 
-struct ranges {
-	uint32_t v[16][2];
-	size_t n;
-};
-
-static void
-range_fn(void *ctx, uint32_t a, uint32_t b)
-{
-	struct ranges *r = ctx;
-
-	r->v[r->n][0] = a;
-	r->v[r->n][1] = b;
-	r->n++;
-}
-
-static void
-test_uidset(void **state)
-{
-	struct ranges r;
-
-	(void)state;
-	memset(&r, 0, sizeof(r));
-	assert_true(sync_uidset_parse(SL_LIT("1:3,7,9:8"), 16, range_fn, &r));
-	assert_int_equal(r.n, 3);
-	assert_int_equal(r.v[0][0], 1);
-	assert_int_equal(r.v[0][1], 3);
-	assert_int_equal(r.v[1][0], 7);
-	assert_int_equal(r.v[2][0], 8);
-	assert_int_equal(r.v[2][1], 9);
-	memset(&r, 0, sizeof(r));
-	assert_false(sync_uidset_parse(SL_LIT(""), 16, range_fn, &r));
-	assert_false(sync_uidset_parse(SL_LIT("0"), 16, range_fn, &r));
-	assert_false(sync_uidset_parse(SL_LIT("1,"), 16, range_fn, &r));
-	assert_false(sync_uidset_parse(SL_LIT("1:*"), 16, range_fn, &r));
-	assert_false(sync_uidset_parse(SL_LIT("4294967296"), 16, range_fn, &r));
-	assert_false(sync_uidset_parse(SL_LIT("1,2,3"), 2, range_fn, &r));
-}
-
-static void
-test_internaldate(void **state)
-{
-	int64_t t = 0;
-
-	(void)state;
-	assert_true(sync_internaldate_parse(SL_LIT("17-Jul-1996 02:44:25 -0700"), &t));
-	assert_int_equal(t, 837596665);
-	assert_true(sync_internaldate_parse(SL_LIT(" 1-Jan-1970 00:00:00 +0000"), &t));
-	assert_int_equal(t, 0);
-	assert_true(sync_internaldate_parse(SL_LIT("1-Jan-1970 01:00:00 +0100"), &t));
-	assert_int_equal(t, 0);
-	assert_true(sync_internaldate_parse(SL_LIT("29-Feb-2024 23:59:59 +0000"), &t));
-	assert_int_equal(t, 1709251199);
-	assert_false(sync_internaldate_parse(SL_LIT("17-Foo-1996 02:44:25 -0700"), &t));
-	assert_false(sync_internaldate_parse(SL_LIT("17-Jul-1996 25:44:25 -0700"), &t));
-	assert_false(sync_internaldate_parse(SL_LIT("17-Jul-1996 02:44:25 0700"), &t));
-	assert_false(sync_internaldate_parse(SL_LIT(""), &t));
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accepted),   cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_limits),     cmocka_unit_test(test_splits),
-		cmocka_unit_test(test_uidset),     cmocka_unit_test(test_internaldate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -209,6 +209,62 @@ test_copyuid_prefixes(void **state)
 	free(cu);
 }
 
+struct ranges {
+	uint32_t v[16][2];
+	size_t n;
+};
+
+static void
+range_fn(void *ctx, uint32_t a, uint32_t b)
+{
+	struct ranges *r = ctx;
+
+	assert_true(r->n < 16);
+	r->v[r->n][0] = a;
+	r->v[r->n][1] = b;
+	r->n++;
+}
+
+/* imap_uidset_ranges: ranges as written (no expansion), each ascending, and
+ * nothing reported for a set that turns out malformed at its end. */
+static void
+test_ranges(void **state)
+{
+	static const char *const bad[] = {
+		"", "0", "1,", ",1", "1:*", "*", "4294967296", "1::2", "1:2:3", "01", "1 ,2",
+		"1,,2", ":5", "5:", "1:3,0",
+	};
+	struct ranges r;
+	size_t i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(imap_uidset_ranges(SL_LIT("1:3,7,9:8"), 16, range_fn, &r), IG_OK);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.v[0][0], 1);
+	assert_int_equal(r.v[0][1], 3);
+	assert_int_equal(r.v[1][0], 7);
+	assert_int_equal(r.v[1][1], 7);
+	assert_int_equal(r.v[2][0], 8);
+	assert_int_equal(r.v[2][1], 9);
+	/* a huge range is one call, not four billion */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(imap_uidset_ranges(SL_LIT("1:4294967295"), 1, range_fn, &r), IG_OK);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.v[0][1], 4294967295u);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(imap_uidset_ranges(sl_from_cstr(bad[i]), 16, range_fn, &r),
+				 IG_EINVAL);
+		assert_int_equal(r.n, 0);
+	}
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(imap_uidset_ranges(SL_LIT("1,2,3"), 2, range_fn, &r), IG_ELIMIT);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(imap_uidset_ranges(SL_LIT("1,2,3"), 3, range_fn, &r), IG_OK);
+	assert_int_equal(r.n, 3);
+}
+
 int
 main(void)
 {
@@ -216,7 +272,7 @@ main(void)
 		cmocka_unit_test(test_parse_valid),    cmocka_unit_test(test_parse_invalid),
 		cmocka_unit_test(test_parse_limit),    cmocka_unit_test(test_parse_prefixes),
 		cmocka_unit_test(test_format),         cmocka_unit_test(test_copyuid),
-		cmocka_unit_test(test_copyuid_prefixes),
+		cmocka_unit_test(test_copyuid_prefixes), cmocka_unit_test(test_ranges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
