@@ -15,6 +15,7 @@
 #include "base/limits.h"
 #include "content/mime.h"
 #include "content/msg.h"
+#include "handlers/errors.h"
 
 #define KNOWN_MAX 64 /* --known-domains entries */
 
@@ -57,8 +58,9 @@ read_all(const char *path, struct buf *b)
 	return buf_err(b) == IG_OK ? 0 : -1;
 }
 
+/* The error as the MCP tools give it: the code from handlers/errors.c. */
 static int
-print_error(const char *code, const char *message)
+print_error(enum tool_err code, const char *message)
 {
 	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
 	int rc = 1;
@@ -68,7 +70,7 @@ print_error(const char *code, const char *message)
 		json_object_put(e);
 		return 1;
 	}
-	json_object_object_add(e, "code", json_object_new_string(code));
+	json_object_object_add(e, "code", json_object_new_string(tool_err_code(code)));
 	json_object_object_add(e, "message", json_object_new_string(message));
 	json_object_object_add(o, "error", e);
 	if (puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
@@ -155,11 +157,12 @@ cli_sanitize_main(int argc, char **argv)
 	err = msg_sanitize(buf_slice(&raw), &co, &out, &audit, &err_msg);
 	content_shutdown();
 	if (err == IG_ELIMIT) {
-		rc = print_error("ERR_TOO_LARGE", err_msg != NULL ? err_msg : "message too large");
+		rc = print_error(tool_err_from_ig(err),
+		                 err_msg != NULL ? err_msg : "message too large");
 		goto out;
 	}
 	if (err != IG_OK) {
-		rc = print_error(err == IG_EINVAL ? "ERR_INVALID_INPUT" : "ERR_INTERNAL",
+		rc = print_error(tool_err_from_ig(err),
 		                 err_msg != NULL ? err_msg : "the message could not be processed");
 		goto out;
 	}

@@ -1,7 +1,7 @@
 /* Account workers for the running server, and the mapping from IMAP
  * failures to the stable tool error codes (DESIGN §4.4). */
 #include "handlers/accounts.h"
-#include "handlers/failmap.h"
+#include "handlers/errors.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -304,10 +304,10 @@ probe_login(const struct cfg_account *a, const char *data_dir, struct imap_conn 
 				     LIM_IMAP_PASSWORD + 1, &err)) {
 		buf_appendf(out, "login: not attempted (%s)\n", err.msg);
 	} else if (imap_login(c, a->user, password, &err) != IMAP_FAIL_NONE) {
-		buf_appendf(out, "login: failed (%s)\n", imap_fail_code(err.fail));
+		buf_appendf(out, "login: failed (%s)\n", tool_err_code(tool_err_from_imap(err.fail)));
 	} else if (imap_capability(c, &err) != IMAP_FAIL_NONE) {
 		buf_appendf(out, "login: ok\ncapabilities_after_login: failed (%s)\n",
-			    imap_fail_code(err.fail));
+			    tool_err_code(tool_err_from_imap(err.fail)));
 	} else {
 		buf_puts(out, "login: ok\ncapabilities_after_login:");
 		for (i = 0; i < imap_conn_n_caps(c); i++) {
@@ -366,7 +366,7 @@ accounts_probe(const struct cfg_account *a, const char *data_dir, struct buf *ou
 			imap_error_set(&err, IMAP_FAIL_PROTOCOL,
 				       "the port speaks SMTP, not IMAP (it greets with 220 in "
 				       "plaintext): check the port");
-		buf_appendf(out, "error: %s: %s\n", imap_fail_code(err.fail), err.msg);
+		buf_appendf(out, "error: %s: %s\n", tool_err_code(tool_err_from_imap(err.fail)), err.msg);
 		return IG_EIO;
 	}
 	imap_conn_fingerprint(c, fp);

@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "handlers/errors.h"
 
 #define FOLDER_INLINE 100   /* folder bytes shown in an id; longer: "fld_<hash>" */
 #define CODES_MAX 32        /* distinct warning codes counted per record */
@@ -227,23 +228,18 @@ scan_walk(struct scan *s, struct json_object *v, const char *folder, bool in_sc,
 	}
 }
 
-/* An error code as recorded: ERR_ and capitals/underscores, else
- * ERR_UNKNOWN (a tool's code is never free text). */
-static const char *
+/* An error code as recorded: a code of the table (handlers/errors.c),
+ * else ERR_UNKNOWN (a tool's code is never free text). */
+static enum tool_err
 code_checked(const char *s)
 {
-	size_t i;
+	enum tool_err e = TOOL_ERR_UNKNOWN;
 
-	if (s == NULL)
-		return "ERR_UNKNOWN";
-	for (i = 0; s[i] != '\0'; i++) {
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_') || i >= CODE_MAX)
-			return "ERR_UNKNOWN";
-	}
-	return s;
+	(void)tool_err_parse(s, &e);
+	return e;
 }
 
-static const char *
+static enum tool_err
 error_code_of(struct json_object *result)
 {
 	struct json_object *m;
@@ -254,7 +250,7 @@ error_code_of(struct json_object *result)
 	if (!json_object_object_get_ex(result, "_meta", &m) ||
 	    !json_object_object_get_ex(m, "imapgate/error", &e) ||
 	    !json_object_object_get_ex(e, "code", &c) || !json_object_is_type(c, json_type_string))
-		return "ERR_UNKNOWN";
+		return TOOL_ERR_UNKNOWN;
 	return code_checked(json_object_get_string(c));
 }
 
@@ -290,14 +286,13 @@ audit_tool_end(struct audit *a, const struct tool_def *t, const char *principal,
 		json_object_object_add(f, "error_code", json_object_new_int(rpc_error_code));
 	} else if (json_object_object_get_ex(result, "isError", &is_err) &&
 		   json_object_get_boolean(is_err)) {
-		const char *code = error_code_of(result);
+		enum tool_err e = error_code_of(result);
 
 		/* a job the client cancelled and the worker stopped (B5) */
 		json_object_object_add(f, "status",
-				       json_object_new_string(strcmp(code, "ERR_CANCELLED") == 0
-								      ? "cancelled"
-								      : "error"));
-		json_object_object_add(f, "error_code", json_object_new_string(code));
+				       json_object_new_string(e == TOOL_ERR_CANCELLED ? "cancelled"
+										 : "error"));
+		json_object_object_add(f, "error_code", json_object_new_string(tool_err_code(e)));
 	} else {
 		json_object_object_add(f, "status", json_object_new_string("ok"));
 		json_object_object_add(f, "error_code", NULL);
@@ -362,7 +357,8 @@ audit_tool_rejected(struct audit *a, const struct tool_def *t, const char *princ
 	json_object_object_add(f, "tool", json_object_new_string(t->name));
 	json_object_object_add(f, "call_id", json_object_new_string(sp.call_id));
 	json_object_object_add(f, "status", json_object_new_string("rejected"));
-	json_object_object_add(f, "error_code", json_object_new_string(code_checked(error_code)));
+	json_object_object_add(f, "error_code",
+			       json_object_new_string(tool_err_code(code_checked(error_code))));
 	json_object_object_add(f, "duration_ms", json_object_new_int64(0));
 	err = audit_append(a, "tool_end", principal, account, f, false);
 	json_object_put(f);

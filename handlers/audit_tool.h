@@ -56,7 +56,8 @@ enum ig_err audit_tool_end(struct audit *a, const struct tool_def *t, const char
 /* Writes tool_end {tool, call_id, status "rejected", error_code, duration_ms
  * 0} for a call the dispatch chain refused before tool_start (invalid
  * input, scope, posture, breaker, rate limit). error_code is an ERR_* code
- * (anything else is recorded as ERR_UNKNOWN). a NULL: IG_OK. */
+ * of handlers/errors.c (anything else is recorded as ERR_UNKNOWN). a NULL:
+ * IG_OK. */
 enum ig_err audit_tool_rejected(struct audit *a, const struct tool_def *t, const char *principal,
 				const char *account, const char *error_code) IG_MUST_CHECK;
 

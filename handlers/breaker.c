@@ -3,9 +3,9 @@
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/limits.h"
+#include "handlers/errors.h"
 
 struct breaker {
 	pthread_mutex_t lock;
@@ -184,22 +184,24 @@ brk_state_str(enum brk_state s)
 	return "?";
 }
 
+/* Which codes speak of the server's health is a column of the error table
+ * (handlers/errors.c); text that is no code there is unrelated. */
 enum brk_outcome
 brk_classify(const char *code)
 {
-	static const char *const service[] = {
-		"ERR_TIMEOUT", "ERR_CONNECTION_LOST", "ERR_TLS", "ERR_IMAP_PROTOCOL",
-		"ERR_SMTP_PROTOCOL", "ERR_SERVER_UNAVAILABLE", "ERR_SERVER_ERROR",
-	};
-	size_t i;
+	enum tool_err e;
 
 	if (code == NULL)
 		return BRK_SUCCESS;
-	if (strcmp(code, "ERR_AUTH") == 0)
+	if (!tool_err_parse(code, &e))
+		return BRK_UNRELATED;
+	switch (tool_err_fault(e)) {
+	case TOOL_FAULT_SERVICE:
+		return BRK_SERVICE;
+	case TOOL_FAULT_AUTH:
 		return BRK_AUTH;
-	for (i = 0; i < sizeof(service) / sizeof(service[0]); i++) {
-		if (strcmp(code, service[i]) == 0)
-			return BRK_SERVICE;
+	case TOOL_FAULT_NONE:
+		break;
 	}
 	return BRK_UNRELATED;
 }

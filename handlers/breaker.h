@@ -51,9 +51,10 @@ const char *brk_state_str(enum brk_state s);
 /* Classifies a tool error code (DESIGN §4.4; NULL: success). The
  * dispatcher does not ask for a call whose error is the server's refusal
  * of that call's own command (tool_call.brk_refused): BRK_UNRELATED. Only
- * service-health codes count: ERR_TIMEOUT, ERR_CONNECTION_LOST, ERR_TLS,
- * ERR_IMAP_PROTOCOL, ERR_SMTP_PROTOCOL, ERR_SERVER_UNAVAILABLE,
- * ERR_SERVER_ERROR (BRK_SERVICE) and ERR_AUTH (BRK_AUTH). */
+ * service-health codes count, as the fault column of handlers/errors.c
+ * says: ERR_TIMEOUT, ERR_CONNECTION_LOST, ERR_TLS, ERR_IMAP_PROTOCOL,
+ * ERR_SMTP_PROTOCOL, ERR_SERVER_UNAVAILABLE, ERR_SERVER_ERROR (BRK_SERVICE)
+ * and ERR_AUTH (BRK_AUTH). */
 enum brk_outcome brk_classify(const char *error_code);
 
 #endif

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "handlers/accounts.h"
 #include "handlers/breaker.h"
+#include "handlers/errors.h"
 #include "handlers/call.h"
 #include "handlers/policy.h"
 #include "handlers/ratelimit.h"
@@ -196,12 +197,14 @@ disp_audit_end(struct disp *d, struct tool_call *call, const char *error_code)
 
 /* ---- completion ----------------------------------------------------------- */
 
-/* The ERR_* code of an isError result, or NULL. Borrowed from the result. */
+/* The ERR_* code of an isError result (ERR_UNKNOWN for text that is no
+ * code of handlers/errors.c), "RPC_ERROR", or NULL. Static. */
 static const char *
 result_error_code(struct tool_call *call)
 {
 	struct json_object *v;
 	struct json_object *err;
+	enum tool_err e = TOOL_ERR_UNKNOWN;
 
 	if (call->rpc_error_code != 0)
 		return "RPC_ERROR";
@@ -209,10 +212,12 @@ result_error_code(struct tool_call *call)
 	    !json_object_get_boolean(v))
 		return NULL;
 	err = tool_result_error(call->result);
-	if (err != NULL && json_object_object_get_ex(err, "code", &v) &&
-	    json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return "ERR_TOOL"; /* a tool result with isError but no code (fixtures) */
+	if (err == NULL || !json_object_object_get_ex(err, "code", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		e = TOOL_ERR_TOOL; /* a tool result with isError but no code (fixtures) */
+	else
+		(void)tool_err_parse(json_object_get_string(v), &e);
+	return tool_err_code(e);
 }
 
 /* The end of every call: outcome to the breaker, audit tool_end, delivery. */
@@ -240,9 +245,9 @@ disp_finish(struct tool_call *call)
 	struct breaker *b;
 
 	if (call->result == NULL && call->rpc_error_code == 0)
-		tool_call_error(call, "ERR_INTERNAL", "the tool produced no result");
+		tool_call_error(call, TOOL_ERR_INTERNAL, "the tool produced no result");
 	if (call->result != NULL && result_too_large(call->result))
-		tool_call_error(call, "ERR_TOO_LARGE",
+		tool_call_error(call, TOOL_ERR_TOO_LARGE,
 				"the result is larger than one answer can carry "
 				"(LIM_TOOL_RESULT); ask for less, e.g. a smaller max_bytes or limit");
 	code = result_error_code(call);
@@ -284,7 +289,7 @@ disp_scope(struct disp *d, struct tool_call *call)
 		/* one answer for "does not exist" and "not yours": nothing
 		 * about other tenants' accounts can be learnt here */
 		if (a == NULL || !token_allows_account(tok, a->name)) {
-			tool_call_error(call, "ERR_NOT_FOUND", "no such account");
+			tool_call_error(call, TOOL_ERR_NOT_FOUND, "no such account");
 			return false;
 		}
 		call->account = a;
@@ -301,9 +306,9 @@ disp_scope(struct disp *d, struct tool_call *call)
 		return true;
 	}
 	if (n == 0)
-		tool_call_error(call, "ERR_NOT_FOUND", "this token has no mail account");
+		tool_call_error(call, TOOL_ERR_NOT_FOUND, "this token has no mail account");
 	else
-		tool_call_error(call, "ERR_INVALID_INPUT",
+		tool_call_error(call, TOOL_ERR_INVALID_INPUT,
 				"`account` is required: this token holds several accounts "
 				"(see list_accounts)");
 	return false;
@@ -337,7 +342,7 @@ disp_posture(struct disp *d, struct tool_call *call)
 		call->posture = call->principal->posture_cap;
 	}
 	if (!pol_tool_allowed(call->def, call->posture, &to, call->account ? &ao : NULL)) {
-		tool_call_error(call, "ERR_POSTURE_DENIED",
+		tool_call_error(call, TOOL_ERR_POSTURE_DENIED,
 				call->account != NULL
 					? "this tool is not available to this token on this account"
 					: "this tool is not available to this token");
@@ -350,7 +355,7 @@ disp_posture(struct disp *d, struct tool_call *call)
 		(void)snprintf(msg, sizeof(msg),
 			       "argument `%s` is not available to this token on this account",
 			       r->name);
-		tool_call_error(call, "ERR_POSTURE_DENIED", msg);
+		tool_call_error(call, TOOL_ERR_POSTURE_DENIED, msg);
 		return false;
 	}
 	return true;
@@ -366,9 +371,8 @@ disp_breaker_admit(struct disp *d, struct tool_call *call)
 	if (call->account == NULL || (b = disp_breaker(d, call->account)) == NULL)
 		return true;
 	if (brk_admit(b, &call->brk_ticket, &retry) != IG_OK) {
-		tool_call_error_retry(call, "ERR_CIRCUIT_OPEN",
-				      "the account's mail server is failing; calls are paused",
-				      retry);
+		/* the code's own sentence (handlers/errors.c) */
+		tool_call_error_retry(call, TOOL_ERR_CIRCUIT_OPEN, NULL, retry);
 		return false;
 	}
 	call->brk_admitted = true;
@@ -422,11 +426,9 @@ disp_rate(struct disp *d, struct tool_call *call)
 	if (err == IG_OK)
 		return true;
 	if (err == IG_ELIMIT)
-		tool_call_error_retry(call, "ERR_RATE_LIMITED",
-				      "rate limit reached for this token or account; retry later",
-				      retry);
+		tool_call_error_retry(call, TOOL_ERR_RATE_LIMITED, NULL, retry);
 	else
-		tool_call_error(call, "ERR_BUSY", "too many rate-limit buckets; retry shortly");
+		tool_call_error(call, TOOL_ERR_BUSY, "too many rate-limit buckets; retry shortly");
 	return false;
 }
 
@@ -448,7 +450,7 @@ disp_call(struct disp *d, struct tool_call *call)
 	if (call->result != NULL || call->rpc_error_code != 0)
 		goto done; /* the transport already answered */
 	if (!tool_args_check(d->reg, call->def, call->args, msg, sizeof(msg))) {
-		tool_call_error(call, "ERR_INVALID_INPUT", msg);
+		tool_call_error(call, TOOL_ERR_INVALID_INPUT, msg);
 		goto done;
 	}
 	if (call->def->account_scoped && !disp_scope(d, call))
@@ -456,7 +458,7 @@ disp_call(struct disp *d, struct tool_call *call)
 	if (!disp_posture(d, call) || !disp_breaker_admit(d, call) || !disp_rate(d, call))
 		goto done;
 	if (disp_audit_start(d, call) != IG_OK && audit_tool_side_effecting(call->def)) {
-		tool_call_error(call, "ERR_INTERNAL",
+		tool_call_error(call, TOOL_ERR_INTERNAL,
 				"the audit log cannot be written; changes are refused");
 		goto done;
 	}

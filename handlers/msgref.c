@@ -41,31 +41,31 @@ msgref_parse(struct tool_call *call, struct msgref *r)
 
 	memset(r, 0, sizeof(*r));
 	if (!json_object_object_get_ex(args, "folder", &v)) {
-		tool_call_error(call, "ERR_INVALID_INPUT", "`folder` is required");
+		tool_call_error(call, TOOL_ERR_INVALID_INPUT, "`folder` is required");
 		return false;
 	}
 	f = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (len == 0 || len > LIM_FOLDER_ARG || strlen(f) != len || !u8_valid(f, len)) {
-		tool_call_error(call, "ERR_INVALID_INPUT",
+		tool_call_error(call, TOOL_ERR_INVALID_INPUT,
 		                "`folder` must be 1..255 bytes of UTF-8 without NUL");
 		return false;
 	}
 	for (i = 0; i < len; i++) {
 		if ((unsigned char)f[i] < 0x20 || f[i] == 0x7f) {
-			tool_call_error(call, "ERR_INVALID_INPUT",
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT,
 			                "`folder` must not contain control characters");
 			return false;
 		}
 	}
 	memcpy(r->folder, f, len + 1);
 	if (!u32_arg(args, "uid", true, &r->uid)) {
-		tool_call_error(call, "ERR_INVALID_INPUT",
+		tool_call_error(call, TOOL_ERR_INVALID_INPUT,
 		                "`uid` must be an integer 1..4294967295");
 		return false;
 	}
 	if (!u32_arg(args, "expected_uidvalidity", false, &r->expected_uidvalidity)) {
-		tool_call_error(call, "ERR_INVALID_INPUT",
+		tool_call_error(call, TOOL_ERR_INVALID_INPUT,
 		                "`expected_uidvalidity` must be an integer 1..4294967295");
 		return false;
 	}
@@ -80,14 +80,14 @@ msgref_examine(struct imap_conn *c, const struct msgref *r, uint32_t *uidvalidit
 
 	if (imap_select(c, r->folder, true, 0, 0, &st, err) != IMAP_FAIL_NONE) {
 		if (err->fail == IMAP_FAIL_NOT_FOUND) {
-			fail->code = "ERR_NOT_FOUND";
+			fail->code = TOOL_ERR_NOT_FOUND;
 			fail->msg = "no such folder";
 		}
 		return false;
 	}
 	*uidvalidity_r = st.uidvalidity;
 	if (r->expected_uidvalidity != 0 && st.uidvalidity != r->expected_uidvalidity) {
-		fail->code = "ERR_UID_VALIDITY_CHANGED";
+		fail->code = TOOL_ERR_UID_VALIDITY_CHANGED;
 		fail->msg = "the folder's UIDVALIDITY changed: UIDs from before are void; "
 		            "search again";
 		return false;
@@ -151,7 +151,7 @@ msgref_fetch_of(const struct msgref *r, const struct imap_resp *resp)
 void
 msgref_fail_not_found(struct msgref_fail *fail)
 {
-	fail->code = "ERR_NOT_FOUND";
+	fail->code = TOOL_ERR_NOT_FOUND;
 	fail->msg = "no message with this uid in the folder";
 }
 
@@ -176,7 +176,7 @@ msgref_info(struct imap_conn *c, const struct msgref *r, size_t max, struct msgr
 	if (info->flags == NULL)
 		info->flags = json_object_new_array();
 	if (info->size > max) {
-		fail->code = "ERR_TOO_LARGE";
+		fail->code = TOOL_ERR_TOO_LARGE;
 		fail->msg = "the message is larger than the gateway's limit";
 		return false;
 	}
@@ -232,7 +232,7 @@ msgref_fetch_raw(struct imap_conn *c, const struct msgref *r, struct buf *raw,
 		return false;
 	}
 	if (x.over) {
-		fail->code = "ERR_TOO_LARGE";
+		fail->code = TOOL_ERR_TOO_LARGE;
 		fail->msg = "the message is larger than the gateway's limit";
 		return false;
 	}
@@ -302,7 +302,7 @@ msgref_fetch_raw_job(struct imap_conn *c, const struct msgref *r, uint32_t size,
 			return false;
 		}
 		if (x.over || raw->len > UINT32_MAX - LIM_FETCH_CHUNK) {
-			fail->code = "ERR_TOO_LARGE";
+			fail->code = TOOL_ERR_TOO_LARGE;
 			fail->msg = "the message is larger than the gateway's limit";
 			return false;
 		}
@@ -338,12 +338,12 @@ msgref_meta(struct json_object *meta, const char *account, const struct msgref *
 void
 msgref_error(struct tool_call *call, const struct msgref_fail *fail, const struct imap_error *err)
 {
-	if (fail->code != NULL)
+	if (fail->code != TOOL_ERR_NONE)
 		tool_call_error(call, fail->code, fail->msg);
 	else if (err->fail != IMAP_FAIL_NONE)
 		tk_imap_error(call, err);
 	else
-		tool_call_error(call, "ERR_INTERNAL", "the request failed");
+		tool_call_error(call, TOOL_ERR_INTERNAL, "the request failed");
 }
 
 void
@@ -356,8 +356,8 @@ msgref_job_fail(struct tk_job *j, const struct msgref_fail *fail, const struct i
 void
 msgref_settle(struct imap_conn *c, const struct msgref_fail *fail, struct imap_error *err)
 {
-	if (fail->code != NULL && err->fail != IMAP_FAIL_NONE &&
-	    strcmp(fail->code, "ERR_NOT_FOUND") == 0 && !imap_conn_broken(c)) {
+	if (fail->code == TOOL_ERR_NOT_FOUND && err->fail != IMAP_FAIL_NONE &&
+	    !imap_conn_broken(c)) {
 		err->fail = IMAP_FAIL_NONE;
 		err->msg[0] = '\0';
 	}

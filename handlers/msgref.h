@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "base/limits.h"
+#include "handlers/errors.h"
 #include "imap/conn.h"
 
 /* How the read tools address one message (DESIGN §4.3): `folder` (UTF-8
@@ -27,10 +28,10 @@ struct msgref {
 	uint32_t expected_uidvalidity; /* 0: not given */
 };
 
-/* A tool failure decided on the worker (not an IMAP failure): code and
- * message are static strings; code NULL when none. */
+/* A tool failure decided on the worker (not an IMAP failure): message is
+ * a static string; code TOOL_ERR_NONE (a zeroed struct) when none. */
 struct msgref_fail {
-	const char *code;
+	enum tool_err code;
 	const char *msg;
 };
 

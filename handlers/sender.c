@@ -19,6 +19,7 @@
 
 #include "base/log.h"
 #include "handlers/accounts.h"
+#include "handlers/errors.h"
 #include "handlers/send_audit.h"
 #include "imap/cmd.h"
 #include "imap/tls.h"
@@ -203,7 +204,8 @@ entry_send(struct sender *s, struct state *st, struct outbox_entry *e)
 	json_object_object_add(f, "result", json_object_new_string(outbox_state_str(to)));
 	json_object_object_add(f, "error_code", res.fail == SMTP_OK
 							? NULL
-							: json_object_new_string(smtp_fail_code(res.fail)));
+							: json_object_new_string(
+							  tool_err_code(tool_err_from_smtp(res.fail))));
 	json_object_object_add(f, "smtp_reply", res.reply_code > 0
 							? json_object_new_int64(res.reply_code)
 							: NULL);

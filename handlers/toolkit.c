@@ -1,7 +1,7 @@
 /* Shared by the mail tools: account resolution, jobs on account workers,
  * IMAP error mapping, name filtering (handlers/toolkit.h). */
 #include "handlers/toolkit.h"
-#include "handlers/failmap.h"
+#include "handlers/errors.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
@@ -30,7 +30,7 @@ tk_account_resolve(struct tool_call *call)
 
 	if (a == NULL) {
 		/* only a tool registered without account_scoped gets here */
-		tool_call_error(call, "ERR_INTERNAL", "tool called without an account");
+		tool_call_error(call, TOOL_ERR_INTERNAL, "tool called without an account");
 		return NULL;
 	}
 	return a->name;
@@ -116,7 +116,7 @@ tk_job_post(struct tool_call *call, struct tk_job *j, const char *account)
 	/* job.timeout_s (0: LIM_IMAP_JOB_S) and job.idempotent are the tool's
 	 * choice: only reads may be retried on a fresh connection. */
 	if (w == NULL) {
-		tool_call_error(call, "ERR_INTERNAL", "account worker not running");
+		tool_call_error(call, TOOL_ERR_INTERNAL, "account worker not running");
 		tk_job_free(j);
 		return;
 	}
@@ -125,14 +125,14 @@ tk_job_post(struct tool_call *call, struct tk_job *j, const char *account)
 		if (pthread_mutex_init(&j->lock, NULL) != 0) {
 			j->sync = false;
 			j->free_fn(j);
-			tool_call_error(call, "ERR_INTERNAL", "out of resources");
+			tool_call_error(call, TOOL_ERR_INTERNAL, "out of resources");
 			return;
 		}
 		if (pthread_cond_init(&j->cond, NULL) != 0) {
 			pthread_mutex_destroy(&j->lock);
 			j->sync = false;
 			j->free_fn(j);
-			tool_call_error(call, "ERR_INTERNAL", "out of resources");
+			tool_call_error(call, TOOL_ERR_INTERNAL, "out of resources");
 			return;
 		}
 	} else {
@@ -147,8 +147,8 @@ tk_job_post(struct tool_call *call, struct tk_job *j, const char *account)
 	if (err != IG_OK) {
 		bool deferred = !sync;
 
-		tool_call_error(call, err == IG_EBUSY ? "ERR_BUSY" : "ERR_CONNECTION_LOST",
-				err == IG_EBUSY ? "the account is busy; retry shortly"
+		tool_call_error(call, err == IG_EBUSY ? TOOL_ERR_BUSY : TOOL_ERR_CONNECTION_LOST,
+				err == IG_EBUSY ? NULL /* the code's own sentence */
 						: "the gateway is shutting down");
 		tk_job_free(j);
 		if (deferred)
@@ -168,15 +168,15 @@ tk_job_post(struct tool_call *call, struct tk_job *j, const char *account)
 void
 tk_imap_error(struct tool_call *call, const struct imap_error *err)
 {
-	const char *text = imap_fail_text(err->fail);
+	enum tool_err e = tool_err_from_imap(err->fail);
 
 	if (err->msg[0] != '\0') /* err->msg is filtered for logs (imap/conn.h) */
 		log_info(0, "msg=\"tool failed\" tool=%s error=%s detail=\"%s\"", call->def->name,
-			 imap_fail_code(err->fail), err->msg);
+			 tool_err_code(e), err->msg);
 	/* a refusal answers this caller's own request: it must not open the
 	 * account's breaker for every other caller (DESIGN §8) */
 	call->brk_refused = err->refused;
-	tool_call_error(call, imap_fail_code(err->fail), text);
+	tool_call_error(call, e, tool_err_imap_text(err->fail));
 }
 
 /* wk_job.cancelled: asks the transport (a mutex and a flag, never I/O)
@@ -223,7 +223,7 @@ tk_job_new(struct tool_call *call, size_t size,
 	struct tk_job *j = calloc(1, size);
 
 	if (j == NULL) {
-		tool_call_error(call, "ERR_INTERNAL", "out of memory");
+		tool_call_error(call, TOOL_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	j->job.run = run;

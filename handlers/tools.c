@@ -135,8 +135,9 @@ tool_call_result(struct tool_call *call, struct json_object *result)
  * outputSchema, and an error is not the tool's output. The code reaches the
  * model in the text item and the client program in _meta (TOOL_ERROR_META). */
 void
-tool_call_error(struct tool_call *call, const char *code, const char *message)
+tool_call_error(struct tool_call *call, enum tool_err e, const char *message)
 {
+	const char *code = tool_err_code(e);
 	struct json_object *r = json_object_new_object();
 	struct json_object *content = json_object_new_array();
 	struct json_object *text = json_object_new_object();
@@ -144,6 +145,8 @@ tool_call_error(struct tool_call *call, const char *code, const char *message)
 	struct json_object *err = json_object_new_object();
 	struct buf b;
 
+	if (message == NULL)
+		message = tool_err_text(e) != NULL ? tool_err_text(e) : tool_err_text(TOOL_ERR_INTERNAL);
 	buf_init(&b, 4096);
 	buf_appendf(&b, "%s: %s", code, message);
 	json_object_object_add(text, "type", json_object_new_string("text"));
@@ -251,12 +254,12 @@ tool_call_posture(struct tool_call *call)
 }
 
 void
-tool_call_error_retry(struct tool_call *call, const char *code, const char *message,
+tool_call_error_retry(struct tool_call *call, enum tool_err e, const char *message,
 		      int64_t retry_after_ms)
 {
 	struct json_object *err;
 
-	tool_call_error(call, code, message);
+	tool_call_error(call, e, message);
 	err = tool_result_error(call->result);
 	if (err != NULL)
 		json_object_object_add(err, "retry_after_ms", json_object_new_int64(retry_after_ms));

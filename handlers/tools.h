@@ -7,6 +7,7 @@
 
 #include "base/err.h"
 #include "base/config.h"
+#include "handlers/errors.h"
 #include "store/audit_redact.h"
 
 /* Tool definitions and the interface a tool implementation sees. Tool
@@ -107,11 +108,13 @@ void tool_call_result(struct tool_call *call, struct json_object *result);
  * retry_after_ms?}. */
 #define TOOL_ERROR_META "imapgate/error"
 /* Sets an isError result: content [{type:text, text:"CODE: message"}] and
- * _meta[TOOL_ERROR_META] = {code, message}; no structuredContent (it would
- * have to validate against the tool's outputSchema). */
-void tool_call_error(struct tool_call *call, const char *code, const char *message);
+ * _meta[TOOL_ERROR_META] = {code, message} with code tool_err_code(e)
+ * (handlers/errors.h); no structuredContent (it would have to validate
+ * against the tool's outputSchema). message NULL: the code's default
+ * sentence (tool_err_text), "internal error" for a code without one. */
+void tool_call_error(struct tool_call *call, enum tool_err e, const char *message);
 /* The same with _meta[TOOL_ERROR_META].retry_after_ms. */
-void tool_call_error_retry(struct tool_call *call, const char *code, const char *message,
+void tool_call_error_retry(struct tool_call *call, enum tool_err e, const char *message,
 			   int64_t retry_after_ms);
 /* Ends the HTTP connection carrying the response stream without ending the
  * stream; the client resumes with Last-Event-ID (SSE polling). */

@@ -68,9 +68,7 @@ get(struct json_object *o, const char *k)
 static void
 sanitize_fail(struct fetch_job *j, enum ig_err e)
 {
-	j->fail.code = e == IG_ELIMIT   ? "ERR_TOO_LARGE"
-	               : e == IG_EINVAL ? "ERR_INVALID_INPUT"
-	                                : "ERR_INTERNAL";
+	j->fail.code = tool_err_from_ig(e);
 	j->fail.msg = e == IG_ELIMIT   ? "the message is over a structural limit of the gateway"
 	              : e == IG_EINVAL ? "the message could not be parsed as RFC 5322"
 	                               : "the message could not be processed";
@@ -283,12 +281,12 @@ do_download(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity)
 		goto out;
 	}
 	if (!found) {
-		j->fail.code = "ERR_NOT_FOUND";
+		j->fail.code = TOOL_ERR_NOT_FOUND;
 		j->fail.msg = "no attachment with this part_id (see list_attachments)";
 		goto out;
 	}
 	if (buf_err(&part) != IG_OK) {
-		j->fail.code = "ERR_TOO_LARGE";
+		j->fail.code = TOOL_ERR_TOO_LARGE;
 		j->fail.msg = "the attachment is larger than the download limit";
 		goto out;
 	}
@@ -297,7 +295,7 @@ do_download(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity)
 			at = &m.att[i];
 	}
 	if (at == NULL) {
-		j->fail.code = "ERR_NOT_FOUND";
+		j->fail.code = TOOL_ERR_NOT_FOUND;
 		j->fail.msg = "no attachment with this part_id (see list_attachments)";
 		goto out;
 	}
@@ -324,7 +322,7 @@ do_download(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity)
 	b64len = sodium_base64_encoded_len(part.len, sodium_base64_VARIANT_ORIGINAL);
 	b64p = malloc(b64len);
 	if (b64p == NULL) {
-		j->fail.code = "ERR_INTERNAL";
+		j->fail.code = TOOL_ERR_INTERNAL;
 		j->fail.msg = "out of memory";
 		goto out;
 	}
@@ -465,7 +463,7 @@ fetch_run(struct tool_call *call, enum fetch_kind kind)
 		size_t i, len;
 
 		if (!json_object_object_get_ex(args, "part_id", &v)) {
-			tool_call_error(call, "ERR_INVALID_INPUT", "`part_id` is required");
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT, "`part_id` is required");
 			goto fail;
 		}
 		p = json_object_get_string(v);
@@ -476,7 +474,7 @@ fetch_run(struct tool_call *call, enum fetch_kind kind)
 				break;
 		}
 		if (len == 0 || len > LIM_PART_ID || i != len || p[len - 1] == '.') {
-			tool_call_error(call, "ERR_INVALID_INPUT",
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT,
 			                "`part_id` must be a section number such as 2 or 1.3");
 			goto fail;
 		}
@@ -485,7 +483,7 @@ fetch_run(struct tool_call *call, enum fetch_kind kind)
 			int64_t n = json_object_get_int64(v);
 
 			if (n < 1 || (uint64_t)n > LIM_ATTACHMENT_DOWNLOAD) {
-				tool_call_error(call, "ERR_INVALID_INPUT",
+				tool_call_error(call, TOOL_ERR_INVALID_INPUT,
 				                "`max_bytes` must be 1..26214400");
 				goto fail;
 			}

@@ -63,7 +63,7 @@ struct mut_job {
 	size_t n_uids;
 	uint32_t expected_uidvalidity; /* 0: not given */
 	/* outcome */
-	const char *code; /* a refusal decided on the worker: static code and message */
+	enum tool_err code; /* a refusal decided on the worker (NONE: none); static message */
 	const char *msg;
 	uint32_t uidvalidity;
 	uint32_t *done;   /* UIDs acted on (heap, ascending) */
@@ -89,7 +89,7 @@ mut_job_free(struct tk_job *t)
 }
 
 static void
-refuse(struct mut_job *j, const char *code, const char *msg)
+refuse(struct mut_job *j, enum tool_err code, const char *msg)
 {
 	j->code = code;
 	j->msg = msg;
@@ -107,7 +107,7 @@ select_checked(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 		return false;
 	j->uidvalidity = st.uidvalidity;
 	if (j->expected_uidvalidity != 0 && st.uidvalidity != j->expected_uidvalidity) {
-		refuse(j, "ERR_UID_VALIDITY_CHANGED",
+		refuse(j, TOOL_ERR_UID_VALIDITY_CHANGED,
 		       "the folder's UIDVALIDITY differs from expected_uidvalidity: its UIDs "
 		       "now name other messages; search again");
 		return false;
@@ -172,7 +172,7 @@ found_set(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 	if (!select_checked(j, c, err) || !find_uids(j, c, "", err))
 		return NULL;
 	if (j->n_done == 0) {
-		refuse(j, "ERR_NOT_FOUND", "no such message in this folder");
+		refuse(j, TOOL_ERR_NOT_FOUND, "no such message in this folder");
 		return NULL;
 	}
 	return uid_set("", j->done, j->n_done, "", err);
@@ -253,12 +253,12 @@ work_trash(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 		goto out;
 	t = folder_special(&l, "\\Trash");
 	if (t == NULL) {
-		refuse(j, "ERR_NOT_FOUND",
+		refuse(j, TOOL_ERR_NOT_FOUND,
 		       "the account has no \\Trash folder (SPECIAL-USE); use move_message");
 		goto out;
 	}
 	if (pol_folder_same(t->name, j->folder)) {
-		refuse(j, "ERR_INVALID_INPUT",
+		refuse(j, TOOL_ERR_INVALID_INPUT,
 		       "the messages are already in the \\Trash folder; nothing was changed "
 		       "(expunge removes them for good where the operator allows it)");
 		goto out;
@@ -307,7 +307,7 @@ work_expunge(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 
 /* *code_r = code; returns why (NULL: no refusal). */
 static const char *
-deny(const char **code_r, const char *code, const char *why)
+deny(enum tool_err *code_r, enum tool_err code, const char *why)
 {
 	*code_r = code;
 	return why;
@@ -318,36 +318,36 @@ deny(const char **code_r, const char *code, const char *why)
  * else the refusal's message and its code in *code_r. */
 static const char *
 folder_guard(const struct mut_job *j, const struct imap_folder_list *l,
-	     const struct imap_folder *f, const char **code_r)
+	     const struct imap_folder *f, enum tool_err *code_r)
 {
 	const char *why;
 
 	switch (j->op) {
 	case OP_CREATE:
 		if (f != NULL)
-			return deny(code_r, "ERR_INVALID_INPUT", "a folder with this name exists");
-		return deny(code_r, "ERR_INVALID_INPUT", pol_folder_path_check(j->folder, j->delim));
+			return deny(code_r, TOOL_ERR_INVALID_INPUT, "a folder with this name exists");
+		return deny(code_r, TOOL_ERR_INVALID_INPUT, pol_folder_path_check(j->folder, j->delim));
 	case OP_RENAME:
 		if (f == NULL)
-			return deny(code_r, "ERR_NOT_FOUND", "no such folder");
+			return deny(code_r, TOOL_ERR_NOT_FOUND, "no such folder");
 		why = pol_rename_check(j->acct, l, j->delim, j->folder, j->target);
 		if (why != NULL)
-			return deny(code_r, "ERR_PROTECTED_FOLDER", why);
+			return deny(code_r, TOOL_ERR_PROTECTED_FOLDER, why);
 		if (folder_find(l, j->target) != NULL)
-			return deny(code_r, "ERR_INVALID_INPUT", "a folder with the new name exists");
-		return deny(code_r, "ERR_INVALID_INPUT", pol_folder_path_check(j->target, j->delim));
+			return deny(code_r, TOOL_ERR_INVALID_INPUT, "a folder with the new name exists");
+		return deny(code_r, TOOL_ERR_INVALID_INPUT, pol_folder_path_check(j->target, j->delim));
 	case OP_DELETE:
 		/* protection first: a protected folder is refused as such even
 		 * when it is also on the expunge allow-list */
 		why = pol_delete_check(j->acct, l, j->delim, j->folder);
 		if (why != NULL)
-			return deny(code_r, "ERR_PROTECTED_FOLDER", why);
+			return deny(code_r, TOOL_ERR_PROTECTED_FOLDER, why);
 		if (!pol_folder_expungeable(j->acct, j->folder))
-			return deny(code_r, "ERR_EXPUNGE_DENIED",
+			return deny(code_r, TOOL_ERR_EXPUNGE_DENIED,
 				    "delete_folder may only act on folders in the account's "
 				    "expunge_folders list");
 		if (f == NULL)
-			return deny(code_r, "ERR_NOT_FOUND", "no such folder");
+			return deny(code_r, TOOL_ERR_NOT_FOUND, "no such folder");
 		return NULL;
 	default:
 		return NULL;
@@ -359,7 +359,7 @@ work_folder(struct mut_job *j, struct imap_conn *c, struct imap_error *err)
 {
 	struct imap_folder_list l = {NULL, 0};
 	const struct imap_folder *f;
-	const char *code = NULL;
+	enum tool_err code = TOOL_ERR_NONE;
 	const char *why;
 	size_t skipped = 0;
 
@@ -482,7 +482,7 @@ mut_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 		work_folder(j, c, err);
 		break;
 	}
-	if (err->fail == IMAP_FAIL_NONE && j->code == NULL)
+	if (err->fail == IMAP_FAIL_NONE && j->code == TOOL_ERR_NONE)
 		mut_cache(j, c);
 }
 
@@ -580,7 +580,7 @@ mut_done(struct wk_job *job, const struct imap_error *err)
 	struct json_object *out;
 	struct json_object *meta;
 
-	if (err->fail != IMAP_FAIL_NONE || j->code != NULL) {
+	if (err->fail != IMAP_FAIL_NONE || j->code != TOOL_ERR_NONE) {
 		if (err->fail != IMAP_FAIL_NONE)
 			tk_imap_error(j->tk.call, err);
 		else
@@ -729,7 +729,7 @@ mut_run(struct tool_call *call, const struct mut_spec *spec)
 {
 	struct json_object *args = tool_call_args(call);
 	const char *account = tk_account_resolve(call);
-	const char *code = "ERR_INVALID_INPUT";
+	enum tool_err code = TOOL_ERR_INVALID_INPUT;
 	const char *why = NULL;
 	struct json_object *v = NULL;
 	struct mut_job *j;
@@ -769,7 +769,7 @@ mut_run(struct tool_call *call, const struct mut_spec *spec)
 	/* The allow-list needs no server data: refuse before any I/O. (For
 	 * delete_folder the worker checks protection first, then this.) */
 	if (why == NULL && spec->op == OP_EXPUNGE && !pol_folder_expungeable(j->acct, j->folder))
-		why = deny(&code, "ERR_EXPUNGE_DENIED",
+		why = deny(&code, TOOL_ERR_EXPUNGE_DENIED,
 			   "expunge may only act on folders in the account's expunge_folders list");
 	if (why != NULL) {
 		mut_job_free(&j->tk);

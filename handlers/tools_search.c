@@ -63,7 +63,7 @@ struct search_job {
 	const unsigned char *key; /* accounts_mac_key: cursors' MAC key */
 	/* results */
 	struct json_object *out;
-	const char *fail_code; /* set with fail_msg when the job refuses */
+	enum tool_err fail_code; /* set with fail_msg when the job refuses (NONE: none) */
 	const char *fail_msg;
 };
 
@@ -286,7 +286,7 @@ server_search(struct search_job *j, struct sync *s, struct imap_conn *c, struct 
 	 * cache, or the cache failed): the cursor is checked here */
 	j->srv_uidvalidity = st.uidvalidity;
 	if (j->has_cursor && st.uidvalidity != j->cursor_uidvalidity) {
-		j->fail_code = "ERR_UID_VALIDITY_CHANGED";
+		j->fail_code = TOOL_ERR_UID_VALIDITY_CHANGED;
 		j->fail_msg = "the folder was reset since this cursor was made; search again";
 		return IMAP_FAIL_NONE;
 	}
@@ -425,7 +425,7 @@ search_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	if (fl != IMAP_FAIL_NONE || wk_job_cancelled(job, err))
 		return;
 	if (j->has_cursor && f.uidvalidity != 0 && j->cursor_uidvalidity != f.uidvalidity) {
-		j->fail_code = "ERR_UID_VALIDITY_CHANGED";
+		j->fail_code = TOOL_ERR_UID_VALIDITY_CHANGED;
 		j->fail_msg = "the folder was reset since this cursor was made; search again";
 		return;
 	}
@@ -459,7 +459,7 @@ search_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	if (!from_cache) {
 		tk_job_progress(&j->tk, 1, 0, "folder checked");
 		fl = server_search(j, s, c, &p, &total, err);
-		if (fl != IMAP_FAIL_NONE || j->fail_code != NULL) {
+		if (fl != IMAP_FAIL_NONE || j->fail_code != TOOL_ERR_NONE) {
 			json_object_put(p.msgs);
 			return;
 		}
@@ -498,10 +498,10 @@ search_done(struct wk_job *job, const struct imap_error *err)
 
 	if (err->fail != IMAP_FAIL_NONE) {
 		tk_imap_error(j->tk.call, err);
-	} else if (j->fail_code != NULL) {
+	} else if (j->fail_code != TOOL_ERR_NONE) {
 		tool_call_error(j->tk.call, j->fail_code, j->fail_msg);
 	} else if (j->out == NULL) {
-		tool_call_error(j->tk.call, "ERR_INTERNAL", "search produced no result");
+		tool_call_error(j->tk.call, TOOL_ERR_INTERNAL, "search produced no result");
 	} else {
 		tool_call_result(j->tk.call, tool_result_structured(j->out));
 		j->out = NULL;
@@ -572,12 +572,12 @@ search_run(struct tool_call *call)
 	if (account == NULL)
 		return;
 	if (call->accounts == NULL) { /* no workers (fuzzing): nothing to search */
-		tool_call_error(call, "ERR_INTERNAL", "account worker not running");
+		tool_call_error(call, TOOL_ERR_INTERNAL, "account worker not running");
 		return;
 	}
 	j = calloc(1, sizeof(*j));
 	if (j == NULL) {
-		tool_call_error(call, "ERR_INTERNAL", "out of memory");
+		tool_call_error(call, TOOL_ERR_INTERNAL, "out of memory");
 		return;
 	}
 	cache_query_init(&j->q);
@@ -590,7 +590,7 @@ search_run(struct tool_call *call)
 
 		if (n == 0 || n > LIM_IMAP_MAILBOX || memchr(s, '\0', n) != NULL ||
 		    strpbrk(s, "\r\n") != NULL || !u8_valid(s, n)) {
-			tool_call_error(call, "ERR_INVALID_INPUT", "`folder` is not a valid folder name");
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT, "`folder` is not a valid folder name");
 			goto fail;
 		}
 		memcpy(j->folder, s, n);
@@ -598,7 +598,7 @@ search_run(struct tool_call *call)
 	}
 	for (i = 0; i < 7; i++) {
 		if (json_object_object_get_ex(args, term_names[i], &v) && !arg_text(v, &j->terms[i])) {
-			tool_call_error(call, "ERR_INVALID_INPUT",
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT,
 					"a text criterion is empty, too long (1000 bytes) or holds NUL");
 			goto fail;
 		}
@@ -612,7 +612,7 @@ search_run(struct tool_call *call)
 	j->q.body = sl_from_cstr(j->terms[T_BODY]);
 	if ((json_object_object_get_ex(args, "since", &v) && !arg_date(v, &j->q.since)) ||
 	    (json_object_object_get_ex(args, "before", &v) && !arg_date(v, &j->q.before))) {
-		tool_call_error(call, "ERR_INVALID_INPUT", "`since`/`before` must be YYYY-MM-DD");
+		tool_call_error(call, TOOL_ERR_INVALID_INPUT, "`since`/`before` must be YYYY-MM-DD");
 		goto fail;
 	}
 	j->q.seen = arg_bool(args, "seen");
@@ -623,7 +623,7 @@ search_run(struct tool_call *call)
 		int64_t n = json_object_get_int64(v);
 
 		if (n < 0 || n > UINT32_MAX) {
-			tool_call_error(call, "ERR_INVALID_INPUT", "`larger` is out of range");
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT, "`larger` is out of range");
 			goto fail;
 		}
 		j->q.larger = (uint64_t)n;
@@ -632,7 +632,7 @@ search_run(struct tool_call *call)
 		int64_t n = json_object_get_int64(v);
 
 		if (n < 1 || n > UINT32_MAX) {
-			tool_call_error(call, "ERR_INVALID_INPUT", "`smaller` is out of range");
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT, "`smaller` is out of range");
 			goto fail;
 		}
 		j->q.smaller = (uint64_t)n;
@@ -641,7 +641,7 @@ search_run(struct tool_call *call)
 		int64_t n = json_object_get_int64(v);
 
 		if (n < 1 || n > LIM_SEARCH_PAGE) {
-			tool_call_error(call, "ERR_INVALID_INPUT", "`limit` must be 1..100");
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT, "`limit` must be 1..100");
 			goto fail;
 		}
 		j->limit = (size_t)n;
@@ -654,23 +654,23 @@ search_run(struct tool_call *call)
 		const char *e = NULL;
 
 		if (searchkey_check(k, &e) != IG_OK) {
-			tool_call_error(call, "ERR_INVALID_INPUT", e != NULL ? e : "bad advanced_query");
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT, e != NULL ? e : "bad advanced_query");
 			goto fail;
 		}
 		j->advanced = strndup(k.p, k.len);
 		if (j->advanced == NULL) {
-			tool_call_error(call, "ERR_INTERNAL", "out of memory");
+			tool_call_error(call, TOOL_ERR_INTERNAL, "out of memory");
 			goto fail;
 		}
 	}
 	query_hash(j, account, j->qhash);
 	if (json_object_object_get_ex(args, "cursor", &v)) {
 		if (json_object_object_get_ex(args, "offset", NULL)) {
-			tool_call_error(call, "ERR_INVALID_INPUT", "give `cursor` or `offset`, not both");
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT, "give `cursor` or `offset`, not both");
 			goto fail;
 		}
 		if (!cursor_open(j, json_object_get_string(v))) {
-			tool_call_error(call, "ERR_INVALID_INPUT",
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT,
 					"`cursor` is not valid for this account, folder and query");
 			goto fail;
 		}
@@ -678,7 +678,7 @@ search_run(struct tool_call *call)
 		int64_t n = json_object_get_int64(v);
 
 		if (n < 0 || n > LIM_SEARCH_OFFSET) {
-			tool_call_error(call, "ERR_INVALID_INPUT", "`offset` is out of range");
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT, "`offset` is out of range");
 			goto fail;
 		}
 		j->offset = (size_t)n;

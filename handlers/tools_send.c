@@ -169,7 +169,7 @@ struct send_job {
 	char msgid[LIM_SEND_MSGID + 1];
 	char drafts[LIM_IMAP_MAILBOX + 1];
 	uint32_t appenduid[2];
-	const char *fail_code; /* set by the job for a non-IMAP failure */
+	enum tool_err fail_code; /* set by the job for a non-IMAP failure (NONE: none) */
 	const char *fail_msg;
 };
 
@@ -216,14 +216,14 @@ parent_fetch(struct send_job *j, struct imap_conn *c, struct imap_error *err)
 			   0, false, parent_cb, j, err) != IMAP_FAIL_NONE)
 		return;
 	if (j->parent_hdr.len == 0) {
-		j->fail_code = "ERR_NOT_FOUND";
+		j->fail_code = TOOL_ERR_NOT_FOUND;
 		j->fail_msg = "the message in `in_reply_to` does not exist";
 		return;
 	}
 	e = compose_reply_ids(buf_slice(&j->parent_hdr), &j->in_reply_to, &j->references,
 			      &j->parent_subject);
 	if (e != IG_OK) {
-		j->fail_code = e == IG_ENOTFOUND ? "ERR_INVALID_INPUT" : "ERR_INTERNAL";
+		j->fail_code = e == IG_ENOTFOUND ? TOOL_ERR_INVALID_INPUT : TOOL_ERR_INTERNAL;
 		j->fail_msg = e == IG_ENOTFOUND ? "the message in `in_reply_to` has no usable "
 						  "Message-ID to reply to"
 						: "out of memory";
@@ -251,7 +251,7 @@ compose(struct send_job *j, struct buf *out)
 		subject = compose_reply_subject(j->a.subject != NULL ? j->a.subject
 								      : j->parent_subject);
 		if (subject == NULL) {
-			j->fail_code = "ERR_INTERNAL";
+			j->fail_code = TOOL_ERR_INTERNAL;
 			j->fail_msg = "out of memory";
 			return false;
 		}
@@ -264,7 +264,7 @@ compose(struct send_job *j, struct buf *out)
 	e = compose_build(&in, out, j->msgid, &error);
 	free(subject);
 	if (e != IG_OK) {
-		j->fail_code = e == IG_ELIMIT ? "ERR_TOO_LARGE" : "ERR_INVALID_INPUT";
+		j->fail_code = e == IG_ELIMIT ? TOOL_ERR_TOO_LARGE : TOOL_ERR_INVALID_INPUT;
 		j->fail_msg = error;
 		return false;
 	}
@@ -285,7 +285,7 @@ draft_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	buf_init(&msg, LIM_SEND_MESSAGE);
 	if (j->a.reply) {
 		parent_fetch(j, c, err);
-		if (err->fail != IMAP_FAIL_NONE || j->fail_code != NULL)
+		if (err->fail != IMAP_FAIL_NONE || j->fail_code != TOOL_ERR_NONE)
 			goto out;
 	}
 	if (!compose(j, &msg))
@@ -300,7 +300,7 @@ draft_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 		}
 	}
 	if (j->drafts[0] == '\0') {
-		j->fail_code = "ERR_NOT_FOUND";
+		j->fail_code = TOOL_ERR_NOT_FOUND;
 		j->fail_msg = "the account has no \\Drafts folder (SPECIAL-USE)";
 		goto out;
 	}
@@ -321,7 +321,7 @@ draft_done(struct wk_job *job, const struct imap_error *err)
 
 	if (err->fail != IMAP_FAIL_NONE) {
 		tk_imap_error(j->tk.call, err);
-	} else if (j->fail_code != NULL) {
+	} else if (j->fail_code != TOOL_ERR_NONE) {
 		tool_call_error(j->tk.call, j->fail_code, j->fail_msg);
 	} else {
 		char *folder = tk_name_filter(j->drafts);
@@ -377,20 +377,20 @@ job_new(struct tool_call *call, const char **account_r)
 	acc = config_account_find(cfg, account);
 	j = calloc(1, sizeof(*j));
 	if (j == NULL) {
-		tool_call_error(call, "ERR_INTERNAL", "out of memory");
+		tool_call_error(call, TOOL_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	j->args = json_object_get(tool_call_args(call));
 	buf_init(&j->parent_hdr, LIM_SEND_PARENT_HEADER);
 	j->tk.free_fn = send_job_free;
 	if ((e = args_parse(j->args, &j->a)) != NULL) {
-		tool_call_error(call, "ERR_INVALID_INPUT", e);
+		tool_call_error(call, TOOL_ERR_INVALID_INPUT, e);
 		send_job_free(&j->tk);
 		return NULL;
 	}
 	j->from = cfg_account_address(acc);
 	if (j->from == NULL || !compose_address_valid(j->from)) {
-		tool_call_error(call, "ERR_CONFIG",
+		tool_call_error(call, TOOL_ERR_CONFIG,
 				"the account has no mail address (set `address` in its section)");
 		send_job_free(&j->tk);
 		return NULL;
@@ -466,22 +466,22 @@ send_finish(struct send_job *j)
 	buf_init(&msg, LIM_SEND_MESSAGE);
 	nr = envelope(&j->a, rc);
 	if (acc->smtp_url == NULL) {
-		tool_call_error(call, "ERR_CONFIG", "the account has no smtp_url: it cannot send");
+		tool_call_error(call, TOOL_ERR_CONFIG, "the account has no smtp_url: it cannot send");
 		goto out;
 	}
 	if (autonomous && acc->allowed_recipients == NULL) {
-		tool_call_error(call, "ERR_CONFIG",
+		tool_call_error(call, TOOL_ERR_CONFIG,
 				"sending without approval needs `allowed_recipients` for the account");
 		goto out;
 	}
 	if (acc->allowed_recipients != NULL) {
 		if (!compose_patterns_valid(acc->allowed_recipients)) {
-			tool_call_error(call, "ERR_CONFIG", "the account's allowed_recipients is invalid");
+			tool_call_error(call, TOOL_ERR_CONFIG, "the account's allowed_recipients is invalid");
 			goto out;
 		}
 		for (i = 0; i < nr; i++) {
 			if (!compose_rcpt_allowed(acc->allowed_recipients, rc[i])) {
-				tool_call_error(call, "ERR_POSTURE_DENIED",
+				tool_call_error(call, TOOL_ERR_POSTURE_DENIED,
 						"a recipient is not in the account's allowed_recipients");
 				goto out;
 			}
@@ -492,7 +492,7 @@ send_finish(struct send_job *j)
 		goto out;
 	}
 	if (state_open(cfg->data_dir, &st, &error) != IG_OK) {
-		tool_call_error(call, "ERR_INTERNAL", "the outbox is unavailable");
+		tool_call_error(call, TOOL_ERR_INTERNAL, "the outbox is unavailable");
 		goto out;
 	}
 	memset(&n, 0, sizeof(n));
@@ -510,12 +510,12 @@ send_finish(struct send_job *j)
 	n.now = (int64_t)time(NULL);
 	e = outbox_create(st, &n, &id);
 	if (e == IG_ELIMIT) {
-		tool_call_error(call, "ERR_RATE_LIMITED",
+		tool_call_error(call, TOOL_ERR_RATE_LIMITED,
 				"the account's daily_send_quota is used up (rolling 24 hours)");
 		goto out;
 	}
 	if (e != IG_OK) {
-		tool_call_error(call, "ERR_INTERNAL", "the outbox is unavailable");
+		tool_call_error(call, TOOL_ERR_INTERNAL, "the outbox is unavailable");
 		goto out;
 	}
 	f = json_object_new_object();
@@ -562,7 +562,7 @@ send_parent_done(struct wk_job *job, const struct imap_error *err)
 
 	if (err->fail != IMAP_FAIL_NONE)
 		tk_imap_error(j->tk.call, err);
-	else if (j->fail_code != NULL)
+	else if (j->fail_code != TOOL_ERR_NONE)
 		tool_call_error(j->tk.call, j->fail_code, j->fail_msg);
 	else
 		send_finish(j);
@@ -643,12 +643,12 @@ list_pending_run(struct tool_call *call)
 	if (json_object_object_get_ex(tool_call_args(call), "limit", &v)) {
 		limit = json_object_get_int64(v);
 		if (limit < 1 || limit > LIM_OUTBOX_LIST) {
-			tool_call_error(call, "ERR_INVALID_INPUT", "`limit` must be 1..1000");
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT, "`limit` must be 1..1000");
 			return;
 		}
 	}
 	if (state_open(cfg->data_dir, &st, &error) != IG_OK) {
-		tool_call_error(call, "ERR_INTERNAL", "the outbox is unavailable");
+		tool_call_error(call, TOOL_ERR_INTERNAL, "the outbox is unavailable");
 		return;
 	}
 	p.arr = json_object_new_array();
@@ -657,7 +657,7 @@ list_pending_run(struct tool_call *call)
 	if (outbox_list(st, tok->id, (size_t)limit, pending_one, &p) != IG_OK) {
 		json_object_put(p.arr);
 		state_close(st);
-		tool_call_error(call, "ERR_INTERNAL", "the outbox is unavailable");
+		tool_call_error(call, TOOL_ERR_INTERNAL, "the outbox is unavailable");
 		return;
 	}
 	state_close(st);

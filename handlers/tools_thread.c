@@ -409,7 +409,7 @@ get_thread_run(struct tool_call *call)
 		int64_t n = json_object_get_int64(v);
 
 		if (n < 1 || n > LIM_THREAD_MESSAGES) {
-			tool_call_error(call, "ERR_INVALID_INPUT", "`limit` must be 1..100");
+			tool_call_error(call, TOOL_ERR_INVALID_INPUT, "`limit` must be 1..100");
 			thread_job_free(&j->tk);
 			return;
 		}
@@ -523,7 +523,7 @@ labels_work(struct wk_job *job, struct imap_conn *c, struct imap_error *err)
 	(void)imap_cmd_run(&cmd, on_examine, j, NULL, err);
 	imap_cmd_free(&cmd);
 	if (err->fail == IMAP_FAIL_REFUSED || err->fail == IMAP_FAIL_NOT_FOUND) {
-		j->fail.code = "ERR_NOT_FOUND";
+		j->fail.code = TOOL_ERR_NOT_FOUND;
 		j->fail.msg = "no such folder";
 	}
 	msgref_settle(c, &j->fail, err);
@@ -535,7 +535,7 @@ labels_done(struct wk_job *job, const struct imap_error *err)
 	struct labels_job *j = (struct labels_job *)job;
 	struct json_object *meta, *u;
 
-	if (j->fail.code != NULL || err->fail != IMAP_FAIL_NONE) {
+	if (j->fail.code != TOOL_ERR_NONE || err->fail != IMAP_FAIL_NONE) {
 		msgref_job_fail(&j->tk, &j->fail, err);
 		return;
 	}
@@ -574,7 +574,7 @@ list_labels_run(struct tool_call *call)
 			break;
 	}
 	if (len == 0 || len > LIM_FOLDER_ARG || i != len) {
-		tool_call_error(call, "ERR_INVALID_INPUT",
+		tool_call_error(call, TOOL_ERR_INVALID_INPUT,
 		                "`folder` must be 1..255 bytes without control characters");
 		return;
 	}

@@ -58,30 +58,6 @@ smtp_fail_str(enum smtp_fail f)
 	return "internal";
 }
 
-const char *
-smtp_fail_code(enum smtp_fail f)
-{
-	switch (f) {
-	case SMTP_OK:
-		return "OK";
-	case SMTP_FAIL_PROTOCOL:
-		return "ERR_SMTP_PROTOCOL";
-	case SMTP_FAIL_AUTH:
-		return "ERR_AUTH";
-	case SMTP_FAIL_TLS:
-		return "ERR_TLS";
-	case SMTP_FAIL_CONN:
-		return "ERR_CONNECTION_LOST";
-	case SMTP_FAIL_TIMEOUT:
-		return "ERR_TIMEOUT";
-	case SMTP_FAIL_CONFIG:
-		return "ERR_CONFIG";
-	case SMTP_FAIL_INTERNAL:
-		break;
-	}
-	return "ERR_INTERNAL";
-}
-
 static void
 res_set(struct smtp_result *res, enum smtp_fail f, const char *text)
 {

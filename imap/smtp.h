@@ -13,16 +13,19 @@
  * have run in main before any thread. Server replies are untrusted: errors
  * carry gateway text and at most the numeric reply code. */
 
+/* How a send failed. The MCP error code of each is in handlers/errors.c
+ * (tool_err_from_smtp): this layer knows nothing of MCP. */
 enum smtp_fail {
 	SMTP_OK,
-	SMTP_FAIL_PROTOCOL, /* 4xx/5xx or a malformed reply (ERR_SMTP_PROTOCOL) */
-	SMTP_FAIL_AUTH,     /* AUTH refused (ERR_AUTH) */
-	SMTP_FAIL_TLS,      /* TLS, certificate, pin, STARTTLS missing (ERR_TLS) */
-	SMTP_FAIL_CONN,     /* connect failed or dropped (ERR_CONNECTION_LOST) */
-	SMTP_FAIL_TIMEOUT,  /* a deadline passed (ERR_TIMEOUT) */
-	SMTP_FAIL_CONFIG,   /* bad URL, unreadable password file (ERR_CONFIG) */
+	SMTP_FAIL_PROTOCOL, /* 4xx/5xx or a malformed reply */
+	SMTP_FAIL_AUTH,     /* AUTH refused */
+	SMTP_FAIL_TLS,      /* TLS, certificate, pin, STARTTLS missing */
+	SMTP_FAIL_CONN,     /* connect failed or dropped */
+	SMTP_FAIL_TIMEOUT,  /* a deadline passed */
+	SMTP_FAIL_CONFIG,   /* bad URL, unreadable password file */
 	SMTP_FAIL_INTERNAL,
 };
+#define SMTP_FAIL_LAST SMTP_FAIL_INTERNAL
 
 struct smtp_opts {
 	const char *url;           /* smtps://host[:port] or smtp://host[:port] */
@@ -53,8 +56,7 @@ struct smtp_result {
 void smtp_send(const struct smtp_opts *o, const char *from, const char *const *rcpts,
 	       size_t n_rcpts, struct slice msg, struct smtp_result *res);
 
+/* A static name for logs ("protocol", "auth", ...). */
 const char *smtp_fail_str(enum smtp_fail f);
-/* The stable MCP error code (ERR_SMTP_PROTOCOL, ERR_AUTH, ...). */
-const char *smtp_fail_code(enum smtp_fail f);
 
 #endif

@@ -77,7 +77,12 @@ probe_run(struct tool_call *call)
 			tool_call_result(call, tool_result_structured(out));
 			return;
 		}
-		tool_call_error(call, f, "failed as asked");
+		{
+			enum tool_err e;
+
+			assert_true(tool_err_parse(f, &e));
+			tool_call_error(call, e, "failed as asked");
+		}
 		return;
 	}
 	out = json_object_new_object();

@@ -19,7 +19,7 @@
 #include <json-c/json.h>
 
 #include "handlers/accounts.h"
-#include "handlers/failmap.h"
+#include "handlers/errors.h"
 #include "handlers/call.h"
 #include "handlers/toolkit.h"
 #include "handlers/tools.h"
@@ -154,16 +154,19 @@ test_error_results(void **state)
 	(void)state;
 	memset(&call, 0, sizeof(call));
 	call.def = &def;
-	tool_call_error(&call, "ERR_NOT_FOUND", "no such account");
+	tool_call_error(&call, TOOL_ERR_NOT_FOUND, "no such account");
 	expect_error(&call, "ERR_NOT_FOUND", false);
-	tool_call_error_retry(&call, "ERR_RATE_LIMITED", "slow down", 1500);
+	tool_call_error_retry(&call, TOOL_ERR_RATE_LIMITED, "slow down", 1500);
 	expect_error(&call, "ERR_RATE_LIMITED", true);
+	/* no message: the code's default sentence */
+	tool_call_error_retry(&call, TOOL_ERR_CIRCUIT_OPEN, NULL, 20);
+	expect_error(&call, "ERR_CIRCUIT_OPEN", true);
 	for (f = IMAP_FAIL_NOT_FOUND; f <= IMAP_FAIL_INTERNAL; f++) {
 		struct imap_error err;
 
 		imap_error_set(&err, f, "NO whatever");
 		tk_imap_error(&call, &err);
-		expect_error(&call, imap_fail_code(err.fail), false);
+		expect_error(&call, tool_err_code(tool_err_from_imap(err.fail)), false);
 	}
 }
 
