@@ -141,6 +141,7 @@ ops_token_accounts_exist(const struct ig_config *cfg, const char *list,
 		size_t len = strcspn(p, ",");
 
 		if (len == 0 || len > LIM_ACCOUNT_NAME) {
+			bad[0] = '\0';
 			*why_r = "empty or over-long account name";
 			return false;
 		}

@@ -632,33 +632,27 @@ serve_table(struct req *r)
 	return ret;
 }
 
-/* The table row whose prefix is url, or a path below it. */
-static const struct http_route *
-table_route(const struct http *h, const char *url)
-{
-	size_t i;
-
-	for (i = 0; i < h->n_routes; i++) {
-		size_t n = strlen(h->routes[i].prefix);
-
-		if (strncmp(url, h->routes[i].prefix, n) == 0 && (url[n] == '\0' || url[n] == '/'))
-			return &h->routes[i];
-	}
-	return NULL;
-}
-
 static enum route
 route_of(struct req *r, const char *url)
 {
+	size_t i;
+
 	if (strcmp(url, MCP_PATH) == 0)
 		return ROUTE_MCP;
 	if (strcmp(url, "/healthz") == 0)
 		return ROUTE_HEALTH;
 	if (strcmp(url, PRM_PATH) == 0 || strcmp(url, PRM_PATH_MCP) == 0)
 		return ROUTE_PRM;
-	r->table = table_route(r->h, url);
-	if (r->table != NULL && strlen(url) < HTTP_ROUTE_URL)
-		return ROUTE_TABLE;
+	/* the table: the row whose prefix is url, or a path above url */
+	for (i = 0; i < r->h->n_routes && strlen(url) < HTTP_ROUTE_URL; i++) {
+		const char *p = r->h->routes[i].prefix;
+		size_t n = strlen(p);
+
+		if (strncmp(url, p, n) == 0 && (url[n] == '\0' || url[n] == '/')) {
+			r->table = &r->h->routes[i];
+			return ROUTE_TABLE;
+		}
+	}
 	return ROUTE_NONE;
 }
 
@@ -1096,20 +1090,15 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth,
 	unsigned flags;
 	size_t i;
 
-	if (h == NULL) {
-		*error_r = "out of memory";
-		return NULL;
-	}
-	if (n_routes > HTTP_ROUTES_MAX) {
+	if (h == NULL || n_routes > HTTP_ROUTES_MAX) {
+		*error_r = h == NULL ? "out of memory" : "too many HTTP routes";
 		free(h);
-		*error_r = "too many HTTP routes";
 		return NULL;
 	}
 	h->cfg = cfg;
 	h->mcp = mcp;
 	h->auth = auth;
-	for (i = 0; i < n_routes; i++)
-		h->routes[i] = routes[i];
+	memcpy(h->routes, routes, n_routes * sizeof(*routes));
 	h->n_routes = n_routes;
 	h->prm_json = build_prm(cfg);
 	h->challenge = build_challenge(cfg, false);

@@ -289,7 +289,7 @@ test_decide_principal(void **state)
 			saw_admin = true;
 		}
 	}
-	fclose(f);
+	(void)fclose(f);
 	assert_true(saw_cli);
 	assert_true(saw_admin);
 }
