@@ -26,11 +26,13 @@
 #include "handlers/policy.h"
 #include "handlers/tools.h"
 #include "cli/serve.h"
+#include "cli/cli_accounts.h"
 #include "cli/cli_audit.h"
 #include "cli/cli_outbox.h"
 #include "cli/cli_sanitize.h"
 #include "base/config.h"
-#include "handlers/ops.h"
+#include "handlers/ops_audit.h"
+#include "handlers/ops_token.h"
 #include "store/state.h"
 
 #define DEFAULT_CONFIG "/etc/imapgate/imapgate.conf"
@@ -187,11 +189,10 @@ audit_open_cfg(const struct ig_config *cfg, struct audit **a_r)
 {
 	const char *error = NULL;
 
-	if (audit_open(cfg->data_dir, a_r, &error) != IG_OK) {
+	if (ops_audit_open(cfg, a_r, &error) != IG_OK) {
 		say("imapgate: audit log: %s", error != NULL ? error : "cannot open");
 		return 1;
 	}
-	audit_set_max_bytes(*a_r, cfg->audit_max_bytes);
 	return 0;
 }
 
@@ -551,33 +552,20 @@ static const char token_help[] =
 	"       imapgate [--config FILE] token revoke NAME|#ID\n"
 	"create prints only the secret on standard output (shown once).\n";
 
-/* Every account a token names must exist in the configuration now; a typo
- * would otherwise be a token that silently reaches nothing. */
+/* Every account a token names must exist (handlers/ops_token.c says why). */
 static bool
 accounts_exist(const struct ig_config *cfg, const char *list)
 {
-	const char *p = list;
 	char name[LIM_ACCOUNT_NAME + 1];
+	const char *why = NULL;
 
-	if (strcmp(list, "*") == 0)
+	if (ops_token_accounts_exist(cfg, list, name, &why))
 		return true;
-	for (;;) {
-		size_t len = strcspn(p, ",");
-
-		if (len == 0 || len > LIM_ACCOUNT_NAME) {
-			say("imapgate: --accounts: empty or over-long account name");
-			return false;
-		}
-		memcpy(name, p, len);
-		name[len] = '\0';
-		if (config_account_find(cfg, name) == NULL) {
-			say("imapgate: --accounts: no account '%s' in the configuration", name);
-			return false;
-		}
-		if (p[len] == '\0')
-			return true;
-		p += len + 1;
-	}
+	if (name[0] == '\0')
+		say("imapgate: --accounts: %s", why);
+	else
+		say("imapgate: --accounts: no account '%s' in the configuration", name);
+	return false;
 }
 
 struct create_args {
@@ -659,8 +647,8 @@ token_create_run(struct cli *c, const struct create_args *a)
 	if (state_open_cfg(cfg, &st) != 0 || audit_open_cfg(cfg, &au) != 0)
 		goto out;
 	/* An unaudited token never exists: the record is written before the
-	 * token is committed (handlers/ops.c). */
-	err = op_token_create(st, au, &spec, secret, &info, &error);
+	 * token is committed (handlers/ops.h). */
+	err = ops_token_create(st, au, &spec, secret, &info, &error);
 	if (err != IG_OK) {
 		say("imapgate: token create: %s", error != NULL ? error : ig_err_str(err));
 		rc = err == IG_EINVAL ? EXIT_USAGE : 1;
@@ -674,7 +662,7 @@ token_create_run(struct cli *c, const struct create_args *a)
 		char id[24];
 
 		(void)snprintf(id, sizeof(id), "#%lld", (long long)info.id);
-		if (op_token_revoke(st, au, id, &error) == IG_OK)
+		if (ops_token_revoke(st, au, id, &error) == IG_OK)
 			say("imapgate: token #%lld revoked again", (long long)info.id);
 		else
 			say("imapgate: token #%lld could not be revoked again: %s; revoke it",
@@ -766,38 +754,11 @@ token_create(struct cli *c, int argc, char **argv)
 	return token_create_run(c, &a);
 }
 
+/* The tokens to print (handlers/ops_token.h, ops_token_list). */
 struct token_rows {
 	struct token_info *v;
 	size_t n;
-	bool failed;
 };
-
-static void
-token_collect(const struct token_info *info, void *ctx)
-{
-	struct token_rows *r = ctx;
-	struct token_info *nv;
-
-	if (r->failed)
-		return;
-	nv = realloc(r->v, (r->n + 1) * sizeof(*nv));
-	if (nv == NULL) {
-		r->failed = true;
-		return;
-	}
-	r->v = nv;
-	r->v[r->n++] = *info;
-}
-
-static const char *
-token_status(const struct token_info *t, int64_t now)
-{
-	if (t->revoked_at != 0)
-		return "revoked";
-	if (t->expires_at != 0 && now >= t->expires_at)
-		return "expired";
-	return "active";
-}
 
 static void
 rows_json(struct buf *b, const struct token_rows *r, int64_t now)
@@ -835,7 +796,7 @@ rows_json(struct buf *b, const struct token_rows *r, int64_t now)
 		} else {
 			buf_puts(b, ",\"rate_limit\":null");
 		}
-		buf_appendf(b, ",\"status\":\"%s\"}", token_status(t, now));
+		buf_appendf(b, ",\"status\":\"%s\"}", ops_token_status(t, now));
 	}
 	buf_puts(b, "]\n");
 }
@@ -872,7 +833,7 @@ rows_table(struct buf *b, const struct token_rows *r, int64_t now)
 			(void)snprintf(rate, sizeof(rate), "default");
 		buf_appendf(b, "%-5lld %-*s %-*s %-11s %-5s %-20s %-20s %-8s %-9s", (long long)t->id,
 			    wname, t->name, wacc, t->accounts, posture_str(t->posture_cap),
-			    t->admin ? "yes" : "no", created, expires, token_status(t, now), rate);
+			    t->admin ? "yes" : "no", created, expires, ops_token_status(t, now), rate);
 		if (t->tools_allow[0] != '\0')
 			buf_appendf(b, " allow=%s", t->tools_allow);
 		if (t->tools_deny[0] != '\0')
@@ -894,7 +855,8 @@ token_list(struct cli *c, int argc, char **argv)
 	};
 	struct ig_config *cfg = NULL;
 	struct state *st = NULL;
-	struct token_rows rows = {NULL, 0, false};
+	struct token_rows rows = {NULL, 0};
+	const char *error = NULL;
 	const char *path;
 	bool json = false;
 	struct buf out;
@@ -918,8 +880,8 @@ token_list(struct cli *c, int argc, char **argv)
 	rc = 1;
 	if (state_open_cfg(cfg, &st) != 0)
 		goto out;
-	if (state_token_list(st, token_collect, &rows) != IG_OK || rows.failed) {
-		say("imapgate: token list: %s", rows.failed ? "out of memory" : state_errmsg());
+	if (ops_token_list(st, &rows.v, &rows.n, &error) != IG_OK) {
+		say("imapgate: token list: %s", error);
 		goto out;
 	}
 	buf_init(&out, OUT_MAX);
@@ -954,7 +916,7 @@ token_revoke(struct cli *c, int argc, char **argv)
 	if (state_open_cfg(cfg, &st) != 0 || audit_open_cfg(cfg, &au) != 0)
 		goto out;
 	/* Like every operator action: no audit record, no revocation. */
-	err = op_token_revoke(st, au, argv[optind], &error);
+	err = ops_token_revoke(st, au, argv[optind], &error);
 	if (err == IG_ENOTFOUND)
 		say("imapgate: token revoke: no active token '%s'", argv[optind]);
 	else if (err != IG_OK)
@@ -1087,6 +1049,7 @@ static const char main_help[] =
 	"  sanitize FILE|-       print the sanitized form of one message\n"
 	"  outbox list|show|approve|reject  review mail queued by send_email\n"
 	"  audit verify|query    check the audit log's hash chain; search it\n"
+	"  accounts              configured accounts and their cache facts\n"
 	"\n"
 	"Options (also accepted after the command):\n"
 	"  -c, --config FILE     configuration file (default: $IMAPGATE_CONFIG, else\n"
@@ -1140,6 +1103,8 @@ cli_main(int argc, char **argv, char *const *envp, const struct srv_opts *serve_
 		return cmd_probe(&c, argc, argv);
 	if (strcmp(cmd, "outbox") == 0)
 		return cmd_outbox(&c, argc, argv);
+	if (strcmp(cmd, "accounts") == 0) /* cli/cli_accounts.c */
+		return cli_accounts_main(argc, argv, audit_config, &c);
 	if (strcmp(cmd, "audit") == 0) /* cli/cli_audit.c */
 		return cli_audit_main(argc, argv, audit_config, &c);
 	if (strcmp(cmd, "sanitize") == 0) /* content pipeline; cli/cli_sanitize.c */

@@ -5,14 +5,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "store/audit_verify.h"
 #include "base/config.h"
+#include "handlers/ops_audit.h"
 
 #define EXIT_USAGE 2
 #define DIR_MAX 4096
@@ -65,34 +64,6 @@ log_path(int argc, char **argv, const char *config_path, cli_config_fn config, v
 	return -1;
 }
 
-/* The data directory whose checkpoint covers path: the parent of a log
- * directory, or of the directory of audit.jsonl. false for a rotated file
- * on its own (the checkpoint names a later record). */
-static bool
-checkpoint_dir(const char *path, char out[DIR_MAX])
-{
-	struct stat st;
-	char tmp[DIR_MAX - 4];
-	char *slash;
-
-	if (strlen(path) >= sizeof(tmp) || stat(path, &st) != 0)
-		return false;
-	memcpy(tmp, path, strlen(path) + 1);
-	while (strlen(tmp) > 1 && tmp[strlen(tmp) - 1] == '/')
-		tmp[strlen(tmp) - 1] = '\0';
-	if (!S_ISDIR(st.st_mode)) {
-		slash = strrchr(tmp, '/');
-		if (strcmp(slash != NULL ? slash + 1 : tmp, "audit.jsonl") != 0)
-			return false;
-		if (slash == NULL)
-			(void)snprintf(tmp, sizeof(tmp), ".");
-		else
-			*slash = '\0';
-	}
-	(void)snprintf(out, DIR_MAX, "%s/..", tmp);
-	return true;
-}
-
 static int
 audit_verify_cmd(int argc, char **argv, cli_config_fn config, void *ctx)
 {
@@ -140,14 +111,13 @@ audit_verify_cmd(int argc, char **argv, cli_config_fn config, void *ctx)
 	}
 	if ((rc = log_path(argc, argv, config_path, config, ctx, path)) >= 0)
 		return rc;
-	if (checkpoint && !checkpoint_dir(path, data_dir)) {
+	if (checkpoint && !ops_audit_checkpoint_dir(path, data_dir, sizeof(data_dir))) {
 		(void)fprintf(stderr, "imapgate: audit verify: %s is not a live log (a rotated file "
 				      "alone): checkpoint not checked\n",
 			      path);
 		checkpoint = false;
 	}
-	err = checkpoint ? audit_verify_checkpoint(path, data_dir, anchor_seq, anchor_hex, &r)
-			 : audit_verify(path, anchor_seq, anchor_hex, &r);
+	err = ops_audit_verify(path, checkpoint ? data_dir : NULL, anchor_seq, anchor_hex, &r);
 	if (err != IG_OK) {
 		(void)fprintf(stderr, "imapgate: audit verify: cannot read %s: %s\n", path,
 			      err == IG_ENOTFOUND ? "no audit log there" : ig_err_str(err));
@@ -177,57 +147,17 @@ audit_verify_cmd(int argc, char **argv, cli_config_fn config, void *ctx)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
-struct query {
-	bool have_since;
-	bool have_until;
-	int64_t since_ms;
-	int64_t until_ms;
-	const char *kind;
-	const char *tool;
-	const char *token;
-	const char *account;
-	uint64_t limit; /* 0: none */
-	uint64_t printed;
-	bool write_failed;
-};
-
+/* Prints one record the filter passed (handlers/ops_audit.c). */
 static bool
-field_is(struct json_object *rec, const char *key, const char *want)
+query_print(const char *line, size_t len, void *ctx)
 {
-	struct json_object *v;
+	bool *write_failed = ctx;
 
-	return json_object_object_get_ex(rec, key, &v) && json_object_is_type(v, json_type_string) &&
-	       strcmp(json_object_get_string(v), want) == 0;
-}
-
-static bool
-query_one(const char *line, size_t len, struct json_object *rec, void *ctx)
-{
-	struct query *q = ctx;
-	struct json_object *v;
-	int64_t ms;
-
-	if (q->have_since || q->have_until) {
-		if (!json_object_object_get_ex(rec, "ts", &v) ||
-		    !json_object_is_type(v, json_type_string) ||
-		    !audit_time_parse(json_object_get_string(v),
-				      (size_t)json_object_get_string_len(v), &ms))
-			return true;
-		if ((q->have_since && ms < q->since_ms) || (q->have_until && ms >= q->until_ms))
-			return true;
-	}
-	if ((q->kind != NULL && !field_is(rec, "kind", q->kind)) ||
-	    (q->tool != NULL && !field_is(rec, "tool", q->tool)) ||
-	    (q->token != NULL && !field_is(rec, "principal", q->token) &&
-	     !field_is(rec, "token", q->token)) ||
-	    (q->account != NULL && !field_is(rec, "account", q->account)))
-		return true;
 	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF) {
-		q->write_failed = true;
+		*write_failed = true;
 		return false;
 	}
-	q->printed++;
-	return q->limit == 0 || q->printed < q->limit;
+	return true;
 }
 
 static int
@@ -246,7 +176,8 @@ audit_query_cmd(int argc, char **argv, cli_config_fn config, void *ctx)
 		{NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL;
-	struct query q;
+	struct ops_audit_filter q;
+	bool write_failed = false;
 	char path[DIR_MAX];
 	char *end;
 	enum ig_err err;
@@ -296,13 +227,13 @@ audit_query_cmd(int argc, char **argv, cli_config_fn config, void *ctx)
 	}
 	if ((rc = log_path(argc, argv, config_path, config, ctx, path)) >= 0)
 		return rc;
-	err = audit_scan(path, query_one, &q);
+	err = ops_audit_query(path, &q, query_print, &write_failed);
 	if (err != IG_OK) {
 		(void)fprintf(stderr, "imapgate: audit query: cannot read %s: %s\n", path,
 			      err == IG_ENOTFOUND ? "no audit log there" : ig_err_str(err));
 		return 1;
 	}
-	if (q.write_failed || fflush(stdout) != 0) {
+	if (write_failed || fflush(stdout) != 0) {
 		(void)fprintf(stderr, "imapgate: audit query: cannot write to standard output\n");
 		return 1;
 	}

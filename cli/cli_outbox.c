@@ -15,7 +15,8 @@
 #include "store/audit.h"
 #include "base/buf.h"
 #include "base/config.h"
-#include "handlers/ops.h"
+#include "handlers/ops_audit.h"
+#include "handlers/ops_outbox.h"
 #include "store/outbox.h"
 #include "store/state.h"
 
@@ -88,7 +89,7 @@ time_fmt(char out[32], int64_t t)
 struct list_ctx {
 	struct buf *b;
 	bool json;
-	bool all;
+	bool all; /* filtered by ops_outbox_list */
 	struct json_object *arr;
 };
 
@@ -98,8 +99,6 @@ list_one(const struct outbox_entry *e, void *ctx)
 	struct list_ctx *l = ctx;
 	char created[32];
 
-	if (!l->all && e->state != OUTBOX_PENDING)
-		return;
 	if (l->json) {
 		struct json_object *o = json_object_new_object();
 
@@ -125,6 +124,7 @@ outbox_list_cmd(struct state *st, bool json, bool all)
 {
 	struct buf b;
 	struct list_ctx l = {&b, json, all, NULL};
+	const char *error = NULL;
 	int rc = 1;
 
 	buf_init(&b, (size_t)16 * 1024 * 1024);
@@ -133,8 +133,8 @@ outbox_list_cmd(struct state *st, bool json, bool all)
 	else
 		buf_appendf(&b, "%-6s %-10s %-16s %-16s %-20s %3s  %s\n", "ID", "STATE", "ACCOUNT",
 			    "TOKEN", "CREATED", "RCP", "SUBJECT");
-	if (outbox_list(st, -1, LIM_OUTBOX_LIST, list_one, &l) != IG_OK) {
-		err_line("imapgate: outbox list: %s%s", state_errmsg(), "");
+	if (ops_outbox_list(st, !all, list_one, &l, &error) != IG_OK) {
+		err_line("imapgate: outbox list: %s%s", error, "");
 		goto out;
 	}
 	if (json) {
@@ -155,7 +155,8 @@ outbox_show_cmd(struct state *st, int64_t id, bool raw)
 	char hex[OUTBOX_HASH_HEX + 1];
 	char t[32];
 	struct buf b;
-	enum ig_err err = outbox_get(st, id, &e);
+	const char *error = NULL;
+	enum ig_err err = ops_outbox_get(st, id, &e, &error);
 	size_t i;
 	int rc = 1;
 
@@ -164,7 +165,7 @@ outbox_show_cmd(struct state *st, int64_t id, bool raw)
 		return 1;
 	}
 	if (err != IG_OK) {
-		err_line("imapgate: outbox show: %s%s", state_errmsg(), "");
+		err_line("imapgate: outbox show: %s%s", error, "");
 		return 1;
 	}
 	if (raw) {
@@ -204,21 +205,20 @@ static int
 outbox_decide_cmd(const struct ig_config *cfg, struct state *st, int64_t id, bool approve,
 		  const char *hash, const char *by)
 {
-	char approver[LIM_TOKEN_NAME + 8];
+	const struct ops_actor actor = {"cli", by, false};
 	struct audit *audit = NULL;
 	const char *why = NULL;
 	enum ig_err err;
 	int rc = 1;
 
 	/* a decision is never unaudited: no audit log, no decision */
-	if (audit_open(cfg->data_dir, &audit, &why) != IG_OK) {
+	if (ops_audit_open(cfg, &audit, &why) != IG_OK) {
 		err_line("audit", why != NULL ? why : "cannot open the audit log", "");
 		return 1;
 	}
 	why = NULL;
-	(void)snprintf(approver, sizeof(approver), "cli:%s", by);
-	/* audited before it counts (handlers/ops.c) */
-	err = op_outbox_decide(st, audit, id, approve, approver, approver, hash, &why);
+	/* audited before it counts (handlers/ops.h) */
+	err = ops_outbox_decide(st, audit, id, approve, &actor, hash, &why);
 	if (err == IG_ENOTFOUND) {
 		err_line("decide", "no entry with this id", "");
 		goto out;

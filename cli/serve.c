@@ -1,4 +1,6 @@
-/* `imapgate serve`: wires the modules together and runs until a signal. */
+/* `imapgate serve`: the composition root. Wires the modules together (the
+ * web/ admin routes into the server/ HTTP route table: the two folders are
+ * siblings that know nothing of each other) and runs until a signal. */
 #include "cli/serve.h"
 
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include "base/config.h"
 #include "server/http.h"
 #include "server/mcp.h"
+#include "web/api.h"
 
 /* Waits up to deadline_ms for cond(h) to become false, checking every 20 ms. */
 static bool
@@ -149,6 +152,20 @@ data_dir_lock(const char *dir, const char **error_r)
 	return fd;
 }
 
+#define ADMIN_ROUTES 2
+
+/* The admin API's rows of the HTTP route table (web/api.h); returns how
+ * many it wrote to out. */
+static size_t
+admin_routes(struct admin_ctx *admin, struct http_route out[ADMIN_ROUTES])
+{
+	out[0] = (struct http_route){ADMIN_OUTBOX_PATH, "GET, POST", "admin api",
+				     admin_outbox_route, admin};
+	out[1] = (struct http_route){ADMIN_ACCOUNTS_PATH, "GET", "admin api",
+				     admin_accounts_route, admin};
+	return ADMIN_ROUTES;
+}
+
 int
 srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 {
@@ -163,6 +180,8 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 	struct mcp *mcp = NULL;
 	struct http *http = NULL;
 	struct audit *au = NULL;
+	struct admin_ctx admin;
+	struct http_route routes[ADMIN_ROUTES];
 	struct mcp_opts mo;
 	sigset_t set;
 	int sig = 0;
@@ -230,7 +249,9 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 		error = "out of memory";
 		goto out;
 	}
-	http = http_start(cfg, mcp, auth, au, &error);
+	/* The admin API (web/api.h): decisions are audited to au. */
+	admin = (struct admin_ctx){.cfg = cfg, .audit = au, .accounts = accounts};
+	http = http_start(cfg, mcp, auth, routes, admin_routes(&admin, routes), &error);
 	if (http == NULL)
 		goto out;
 	log_info(0, "msg=\"listening\" listen=%s public_url=%s accounts=%zu fixtures=%zu",

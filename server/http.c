@@ -23,7 +23,6 @@
 #include "base/log.h"
 #include "server/auth.h"
 #include "base/config.h"
-#include "web/api.h"
 #include "server/httpconn.h"
 #include "server/httphead.h"
 #include "server/mcp.h"
@@ -39,7 +38,8 @@ struct http {
 	const struct ig_config *cfg;
 	struct mcp *mcp;
 	struct auth *auth;
-	struct audit *audit;     /* admin API decisions; borrowed */
+	struct http_route routes[HTTP_ROUTES_MAX]; /* the composition root's table */
+	size_t n_routes;
 	char *prm_json;          /* protected-resource metadata, built once */
 	char *challenge;         /* WWW-Authenticate for a missing token */
 	char *challenge_invalid; /* ... for a wrong one */
@@ -50,7 +50,7 @@ struct http {
 	struct hconn_table *conns;
 };
 
-enum route { ROUTE_NONE, ROUTE_MCP, ROUTE_HEALTH, ROUTE_PRM, ROUTE_ADMIN };
+enum route { ROUTE_NONE, ROUTE_MCP, ROUTE_HEALTH, ROUTE_PRM, ROUTE_TABLE };
 
 /* Per-request state (MHD's con_cls), freed when MHD reports completion. */
 struct req {
@@ -65,7 +65,8 @@ struct req {
 	bool suspended;
 	size_t discarded; /* body bytes dropped after the limit was passed */
 	struct token_info principal;
-	char admin_url[64];      /* ROUTE_ADMIN: the path */
+	const struct http_route *table; /* ROUTE_TABLE: its row */
+	char table_url[HTTP_ROUTE_URL]; /* ROUTE_TABLE: the path */
 	struct mcp_request mreq;
 	struct mcp_call *call;
 	unsigned status;
@@ -605,10 +606,10 @@ serve_static(struct req *r)
 			   NULL, NULL, NULL);
 }
 
-/* The admin API (web/api.c): short state.db work, like the token
- * lookup every request already does on this thread. */
+/* A route of the table (the admin API, web/api.c): short state.db work,
+ * like the token lookup every request already does on this thread. */
 static enum MHD_Result
-serve_admin(struct req *r)
+serve_table(struct req *r)
 {
 	static const char *const names[] = {"POST", "GET", "DELETE", "OTHER"};
 	struct buf out;
@@ -616,31 +617,42 @@ serve_admin(struct req *r)
 	enum MHD_Result ret;
 
 	buf_init(&out, (size_t)64 * 1024 * 1024);
-	status = admin_outbox_handle(r->h->cfg, r->h->audit, &r->principal,
-				     names[r->method <= MCP_HTTP_OTHER ? r->method : MCP_HTTP_OTHER],
-				     r->admin_url, buf_slice(&r->body), &out);
+	status = r->table->fn(r->table->ctx, &r->principal,
+			      names[r->method <= MCP_HTTP_OTHER ? r->method : MCP_HTTP_OTHER],
+			      r->table_url, buf_slice(&r->body), &out);
 	if (buf_err(&out) != IG_OK) {
 		buf_free(&out);
 		return respond_error(r, 500, "Internal Server Error");
 	}
-	log_info(r->rid, "msg=\"admin api\" status=%u admin=%d", status, r->principal.admin ? 1 : 0);
+	log_info(r->rid, "msg=\"%s\" status=%u admin=%d", r->table->log_msg, status,
+		 r->principal.admin ? 1 : 0);
 	ret = respond_buf(r, status, "application/json", out.p != NULL ? out.p : "", out.len,
-			  status == 405 ? "GET, POST" : NULL, NULL, NULL);
+			  status == 405 ? r->table->methods : NULL, NULL, NULL);
 	buf_free(&out);
 	return ret;
 }
 
 static enum route
-route_of(const char *url)
+route_of(struct req *r, const char *url)
 {
+	size_t i;
+
 	if (strcmp(url, MCP_PATH) == 0)
 		return ROUTE_MCP;
 	if (strcmp(url, "/healthz") == 0)
 		return ROUTE_HEALTH;
 	if (strcmp(url, PRM_PATH) == 0 || strcmp(url, PRM_PATH_MCP) == 0)
 		return ROUTE_PRM;
-	if (admin_route(url) && strlen(url) < 64)
-		return ROUTE_ADMIN;
+	/* the table: the row whose prefix is url, or a path above url */
+	for (i = 0; i < r->h->n_routes && strlen(url) < HTTP_ROUTE_URL; i++) {
+		const char *p = r->h->routes[i].prefix;
+		size_t n = strlen(p);
+
+		if (strncmp(url, p, n) == 0 && (url[n] == '\0' || url[n] == '/')) {
+			r->table = &r->h->routes[i];
+			return ROUTE_TABLE;
+		}
+	}
 	return ROUTE_NONE;
 }
 
@@ -703,7 +715,7 @@ check_head(struct req *r, const char *method, const char *url, const char *versi
 								  "duplicate header fields");
 		return true;
 	}
-	r->route = route_of(url);
+	r->route = route_of(r, url);
 	if (r->route == ROUTE_NONE) {
 		*ret_r = respond_error(r, 404, "Not Found");
 		return true;
@@ -712,10 +724,10 @@ check_head(struct req *r, const char *method, const char *url, const char *versi
 		*ret_r = respond_error(r, 413, "Payload Too Large");
 		return true;
 	}
-	if (r->route == ROUTE_ADMIN)
-		(void)snprintf(r->admin_url, sizeof(r->admin_url), "%s", url);
-	/* /mcp and the admin API: Origin, Host and the token are checked */
-	if (r->route != ROUTE_MCP && r->route != ROUTE_ADMIN)
+	if (r->route == ROUTE_TABLE)
+		(void)snprintf(r->table_url, sizeof(r->table_url), "%s", url);
+	/* /mcp and the table's routes: Origin, Host and the token are checked */
+	if (r->route != ROUTE_MCP && r->route != ROUTE_TABLE)
 		return false;
 	/* Check order (DESIGN §4.1): Origin, Host, token, then session. */
 	if (hdr_get(r->conn, "Origin", &v) &&
@@ -872,8 +884,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return respond_error(r, 413, "Payload Too Large");
 	if (r->route == ROUTE_MCP)
 		return serve_mcp(r);
-	if (r->route == ROUTE_ADMIN)
-		return serve_admin(r);
+	if (r->route == ROUTE_TABLE)
+		return serve_table(r);
 	return serve_static(r);
 }
 
@@ -1069,8 +1081,8 @@ make_addr(const struct ig_config *cfg, struct sockaddr_storage *ss)
 }
 
 struct http *
-http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, struct audit *audit,
-	   const char **error_r)
+http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth,
+	   const struct http_route *routes, size_t n_routes, const char **error_r)
 {
 	struct http *h = calloc(1, sizeof(*h));
 	struct sockaddr_storage ss;
@@ -1078,14 +1090,16 @@ http_start(const struct ig_config *cfg, struct mcp *mcp, struct auth *auth, stru
 	unsigned flags;
 	size_t i;
 
-	if (h == NULL) {
-		*error_r = "out of memory";
+	if (h == NULL || n_routes > HTTP_ROUTES_MAX) {
+		*error_r = h == NULL ? "out of memory" : "too many HTTP routes";
+		free(h);
 		return NULL;
 	}
 	h->cfg = cfg;
 	h->mcp = mcp;
 	h->auth = auth;
-	h->audit = audit;
+	memcpy(h->routes, routes, n_routes * sizeof(*routes));
+	h->n_routes = n_routes;
 	h->prm_json = build_prm(cfg);
 	h->challenge = build_challenge(cfg, false);
 	h->challenge_invalid = build_challenge(cfg, true);

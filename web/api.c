@@ -1,4 +1,5 @@
-/* The admin JSON API for outbox approval (web/api.h). */
+/* The admin JSON API (web/api.h): routing and JSON output; the actions are
+ * handlers/ops_outbox.h and handlers/ops_account.h. */
 #include "web/api.h"
 
 #include <errno.h>
@@ -11,18 +12,10 @@
 #include "base/config.h"
 #include "base/json.h"
 #include "handlers/ops.h"
+#include "handlers/ops_account.h"
+#include "handlers/ops_outbox.h"
 #include "store/outbox.h"
 #include "store/state.h"
-
-#define ADMIN_PREFIX "/admin/outbox"
-
-bool
-admin_route(const char *url)
-{
-	size_t n = sizeof(ADMIN_PREFIX) - 1;
-
-	return strncmp(url, ADMIN_PREFIX, n) == 0 && (url[n] == '\0' || url[n] == '/');
-}
 
 static unsigned
 fail(struct buf *out, unsigned status, const char *msg)
@@ -97,13 +90,12 @@ unsigned
 admin_outbox_handle(const struct ig_config *cfg, struct audit *audit, const struct token_info *who,
 		    const char *method, const char *url, struct slice body, struct buf *out)
 {
-	const char *rest = url + sizeof(ADMIN_PREFIX) - 1;
+	const char *rest = url + sizeof(ADMIN_OUTBOX_PATH) - 1;
 	struct state *st = NULL;
 	struct outbox_entry *e = NULL;
 	struct json_object *j = NULL;
 	const char *error = NULL;
 	const char *action = NULL;
-	char approver[LIM_TOKEN_NAME + 8];
 	size_t idlen;
 	int64_t id = 0;
 	unsigned status = 500;
@@ -128,7 +120,7 @@ admin_outbox_handle(const struct ig_config *cfg, struct audit *audit, const stru
 			goto out;
 		}
 		arr = json_object_new_array();
-		if (outbox_list(st, -1, LIM_OUTBOX_LIST, list_add, arr) != IG_OK) {
+		if (ops_outbox_list(st, false, list_add, arr, &error) != IG_OK) {
 			json_object_put(arr);
 			status = fail(out, 500, "the outbox is unavailable");
 			goto out;
@@ -140,7 +132,7 @@ admin_outbox_handle(const struct ig_config *cfg, struct audit *audit, const stru
 			status = fail(out, 405, "use GET");
 			goto out;
 		}
-		err = outbox_get(st, id, &e);
+		err = ops_outbox_get(st, id, &e, &error);
 		if (err != IG_OK) {
 			status = fail(out, err == IG_ENOTFOUND ? 404 : 500,
 				      err == IG_ENOTFOUND ? "not found" : "the outbox is unavailable");
@@ -151,6 +143,7 @@ admin_outbox_handle(const struct ig_config *cfg, struct audit *audit, const stru
 		bool approve = action[0] == 'a';
 		const char *hash = NULL;
 		struct json_object *req = NULL;
+		const struct ops_actor actor = {"admin", who->name, true};
 		struct json_object *hv = NULL;
 
 		if (strcmp(method, "POST") != 0) {
@@ -172,10 +165,9 @@ admin_outbox_handle(const struct ig_config *cfg, struct audit *audit, const stru
 			    json_object_is_type(hv, json_type_string))
 				hash = json_object_get_string(hv);
 		}
-		(void)snprintf(approver, sizeof(approver), "admin:%s", who->name);
 		error = NULL;
-		/* audited before it counts (handlers/ops.c) */
-		err = op_outbox_decide(st, audit, id, approve, approver, who->name, hash, &error);
+		/* audited before it counts (handlers/ops.h) */
+		err = ops_outbox_decide(st, audit, id, approve, &actor, hash, &error);
 		json_object_put(req);
 		if (err != IG_OK) {
 			status = fail(out,
@@ -205,4 +197,77 @@ out:
 	outbox_entry_free(e);
 	state_close(st);
 	return status;
+}
+
+unsigned
+admin_outbox_route(void *ctx, const struct token_info *who, const char *method, const char *url,
+		   struct slice body, struct buf *out)
+{
+	const struct admin_ctx *c = ctx;
+
+	return admin_outbox_handle(c->cfg, c->audit, who, method, url, body, out);
+}
+
+static void
+account_add(const struct ops_account_status *s, void *ctx)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *warm = json_object_new_array();
+	size_t i;
+
+	json_object_object_add(o, "name", json_object_new_string(s->cfg->name));
+	json_object_object_add(o, "host", json_object_new_string(s->cfg->host));
+	json_object_object_add(o, "port", json_object_new_int64(s->cfg->port));
+	json_object_object_add(o, "posture", json_object_new_string(posture_str(s->cfg->posture)));
+	json_object_object_add(o, "worker_running", s->live ? json_object_new_boolean(s->worker_running)
+							    : NULL);
+	json_object_object_add(o, "jobs_pending",
+			       s->live ? json_object_new_int64((int64_t)s->jobs_pending) : NULL);
+	json_object_object_add(o, "connected",
+			       s->connected >= 0 ? json_object_new_boolean(s->connected == 1) : NULL);
+	json_object_object_add(o, "breaker",
+			       s->breaker != NULL ? json_object_new_string(s->breaker) : NULL);
+	json_object_object_add(o, "last_sync",
+			       s->last_sync != 0 ? json_object_new_int64(s->last_sync) : NULL);
+	json_object_object_add(o, "warm_folders_config",
+			       s->cfg->warm_folders != NULL
+				       ? json_object_new_string(s->cfg->warm_folders)
+				       : NULL);
+	for (i = 0; i < s->n_warm; i++)
+		json_object_array_add(warm, json_object_new_string(s->warm[i]));
+	json_object_object_add(o, "warm_folders_recent", warm);
+	json_object_object_add(o, "warm_folders_more", json_object_new_boolean(s->warm_more));
+	json_object_array_add(ctx, o);
+}
+
+unsigned
+admin_accounts_route(void *ctx, const struct token_info *who, const char *method, const char *url,
+		     struct slice body, struct buf *out)
+{
+	const struct admin_ctx *c = ctx;
+	struct ops_cache_facts cache;
+	struct json_object *arr;
+	struct json_object *j;
+
+	(void)body;
+	if (!who->admin)
+		return fail(out, 403, "this token is not an admin token");
+	if (strcmp(url, ADMIN_ACCOUNTS_PATH) != 0)
+		return fail(out, 404, "not found");
+	if (strcmp(method, "GET") != 0)
+		return fail(out, 405, "use GET");
+	arr = json_object_new_array();
+	if (ops_account_status(c->cfg, c->accounts, account_add, arr, &cache) != IG_OK) {
+		json_object_put(arr);
+		return fail(out, 500, "out of memory");
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "live", json_object_new_boolean(c->accounts != NULL));
+	json_object_object_add(j, "cache_present", json_object_new_boolean(cache.present));
+	json_object_object_add(j, "cache_readable", json_object_new_boolean(cache.readable));
+	json_object_object_add(j, "cache_bytes", json_object_new_int64(cache.bytes));
+	json_object_object_add(j, "accounts", arr);
+	buf_puts(out, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	json_object_put(j);
+	return 200;
 }

@@ -53,6 +53,7 @@ CASES = {
     "outbox reject": dict(args=lambda: ["1"], uses=True, good=False),
     "audit verify": dict(args=lambda: [], uses=True, good=True),
     "audit query": dict(args=lambda: [], uses=True, good=True),
+    "accounts": dict(args=lambda: ["--json"], uses=True, good=True),
 }
 
 # the help is the list of commands: a new one without a case here fails
