@@ -112,7 +112,7 @@ cli_accounts_main(int argc, char **argv, cli_config_fn config, void *ctx)
 		buf_appendf(&b, "%-20s %-32s %-11s %s | %s\n", "ACCOUNT", "SERVER", "POSTURE",
 			    "WARM_FOLDERS", "SEARCHED IN THE LAST HOUR");
 	rc = 1;
-	if (ops_account_status(cfg, NULL, row, &o, &cache) != IG_OK) {
+	if (ops_account_status(cfg, NULL, NULL, row, &o, &cache) != IG_OK) {
 		(void)fputs("imapgate: accounts: out of memory\n", stderr);
 		goto out;
 	}

@@ -250,7 +250,7 @@ srv_run(const struct ig_config *cfg, const struct srv_opts *opts)
 		goto out;
 	}
 	/* The admin API (web/api.h): decisions are audited to au. */
-	admin = (struct admin_ctx){.cfg = cfg, .audit = au, .accounts = accounts};
+	admin = (struct admin_ctx){.cfg = cfg, .audit = au, .accounts = accounts, .disp = disp};
 	http = http_start(cfg, mcp, auth, routes, admin_routes(&admin, routes), &error);
 	if (http == NULL)
 		goto out;

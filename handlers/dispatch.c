@@ -152,6 +152,18 @@ disp_breaker(struct disp *d, const struct cfg_account *a)
 	return i < d->cfg->n_accounts ? d->brk[i] : NULL;
 }
 
+const char *
+disp_breaker_state(struct disp *d, const char *account)
+{
+	size_t i;
+
+	for (i = 0; i < d->cfg->n_accounts; i++) {
+		if (strcmp(d->cfg->accounts[i].name, account) == 0)
+			return d->brk[i] != NULL ? brk_state_str(brk_state(d->brk[i])) : NULL;
+	}
+	return NULL;
+}
+
 static int64_t
 disp_now(const struct disp *d)
 {

@@ -48,6 +48,11 @@ struct disp *disp_new(const struct ig_config *cfg, const struct tool_registry *r
 		      const struct ig_clock *clock, char **error_r);
 void disp_free(struct disp *d); /* NULL-safe; no call may be in flight */
 
+/* The circuit breaker state of the account called account ("closed",
+ * "open", "half-open"; brk_state_str), for the operator's account status;
+ * NULL for an unknown account. Thread-safe. */
+const char *disp_breaker_state(struct disp *d, const char *account);
+
 /* Records every call in audit (borrowed; it outlives d): tool_start before
  * a call runs, tool_end when it ends, and a "rejected" tool_end for a call
  * the chain refused. Set before the first call; without it nothing is

@@ -11,6 +11,7 @@
 #include "base/config.h"
 #include "base/slice.h"
 #include "handlers/accounts.h"
+#include "handlers/dispatch.h"
 #include "imap/worker.h"
 #include "store/cache.h"
 
@@ -66,7 +67,7 @@ warm_free(struct ops_account_status *s)
 }
 
 enum ig_err
-ops_account_status(const struct ig_config *cfg, const struct accounts *live,
+ops_account_status(const struct ig_config *cfg, const struct accounts *live, struct disp *disp,
 		   void (*fn)(const struct ops_account_status *s, void *ctx), void *ctx,
 		   struct ops_cache_facts *cache_r)
 {
@@ -96,6 +97,13 @@ ops_account_status(const struct ig_config *cfg, const struct accounts *live,
 		s.worker_running = wk != NULL;
 		s.jobs_pending = wk != NULL ? wk_pending(wk) : 0;
 		s.connected = -1;
+		if (wk != NULL) {
+			bool up;
+
+			wk_state(wk, &up, &s.last_sync);
+			s.connected = up ? 1 : 0;
+		}
+		s.breaker = disp != NULL ? disp_breaker_state(disp, a->name) : NULL;
 		if (c != NULL &&
 		    cache_folder_recent(c, sl_from_cstr(a->name), since, warm_add, &w) != IG_OK)
 			cache_r->readable = false;

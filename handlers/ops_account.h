@@ -19,6 +19,7 @@
 
 struct accounts;
 struct cfg_account;
+struct disp;
 struct ig_config;
 
 struct ops_account_status {
@@ -26,11 +27,10 @@ struct ops_account_status {
 	bool live;                     /* the live facts below were measured */
 	bool worker_running;           /* live: the account has a worker thread */
 	size_t jobs_pending;           /* live: IMAP jobs queued or running */
-	/* Not exposed by imap/worker.h and handlers/dispatch.h yet, so always
-	 * unknown for now: */
-	int connected;       /* 1 yes, 0 no, -1 unknown */
-	const char *breaker; /* "closed", "open", "half-open"; NULL: unknown */
-	int64_t last_sync;   /* unix seconds of the last completed sync; 0: unknown */
+	int connected;       /* live: 1 logged in now, 0 not; -1 unknown */
+	const char *breaker; /* live: "closed", "open", "half-open"; NULL: unknown */
+	int64_t last_sync;   /* live: unix seconds of the last IMAP job or background
+			      * sync slice that succeeded; 0: none yet or unknown */
 	/* Cache: the folders searched within LIM_SYNC_RECENT_S, which the idle
 	 * sync keeps warm besides the configured warm_folders (at most
 	 * LIM_SYNC_WARM names; warm_more when there were more). */
@@ -47,10 +47,12 @@ struct ops_cache_facts {
 };
 
 /* Calls fn once per configured account, in configuration order, with its
- * status (valid only during the call). live: the running server's workers,
- * NULL in a CLI process. *cache_r gets the cache facts. Returns IG_OK, or
+ * status (valid only during the call). live and disp: the running server's
+ * workers and dispatch chain (breakers), NULL in a CLI process. *cache_r
+ * gets the cache facts. Returns IG_OK, or
  * IG_ENOMEM. */
 enum ig_err ops_account_status(const struct ig_config *cfg, const struct accounts *live,
+			       struct disp *disp,
 			       void (*fn)(const struct ops_account_status *s, void *ctx),
 			       void *ctx, struct ops_cache_facts *cache_r) IG_MUST_CHECK;
 

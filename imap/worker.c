@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "base/clock.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "imap/cmd.h"
@@ -32,6 +33,9 @@ struct wk {
 	size_t queued;
 	bool running;  /* a job is being run */
 	bool stopping;
+	/* for wk_state (under lock; written by the worker thread) */
+	bool connected;     /* logged in now */
+	int64_t last_ok_s;  /* unix seconds of the last job or sync slice that succeeded */
 	int abort_pipe[2];
 	/* worker thread only */
 	struct imap_conn *conn;
@@ -100,11 +104,24 @@ wk_password_read(const char *file, const char *env, char *buf, size_t size,
 	return true;
 }
 
+/* Publishes what wk_state reports (worker thread). ok: IMAP work just
+ * succeeded on the connection. */
+static void
+state_note(struct wk *w, bool ok)
+{
+	pthread_mutex_lock(&w->lock);
+	w->connected = w->conn != NULL && !imap_conn_broken(w->conn);
+	if (ok)
+		w->last_ok_s = wall_now_s();
+	pthread_mutex_unlock(&w->lock);
+}
+
 static void
 conn_drop(struct wk *w)
 {
 	imap_conn_free(w->conn);
 	w->conn = NULL;
+	state_note(w, false);
 }
 
 /* Connects and logs in unless a usable connection exists. */
@@ -266,6 +283,7 @@ job_run(struct wk *w, struct wk_job *job)
 	}
 	if (w->conn != NULL)
 		imap_conn_set_job_deadline(w->conn, 0);
+	state_note(w, err.fail == IMAP_FAIL_NONE && w->conn != NULL);
 	job->done(job, &err);
 }
 
@@ -299,6 +317,7 @@ idle_work(struct wk *w)
 		conn_drop(w);
 	if (w->conn != NULL)
 		imap_conn_set_job_deadline(w->conn, 0);
+	state_note(w, err.fail == IMAP_FAIL_NONE && w->conn != NULL);
 }
 
 static bool
@@ -426,6 +445,15 @@ wk_submit(struct wk *w, struct wk_job *job)
 	}
 	pthread_mutex_unlock(&w->lock);
 	return err;
+}
+
+void
+wk_state(struct wk *w, bool *connected_r, int64_t *last_ok_s_r)
+{
+	pthread_mutex_lock(&w->lock);
+	*connected_r = w->connected;
+	*last_ok_s_r = w->last_ok_s;
+	pthread_mutex_unlock(&w->lock);
 }
 
 size_t

@@ -106,6 +106,10 @@ enum ig_err wk_submit(struct wk *w, struct wk_job *job) IG_MUST_CHECK;
 void wk_stop(struct wk *w);
 /* Jobs queued or running (for metrics and tests). */
 size_t wk_pending(struct wk *w);
+/* For the operator's account status (any thread): whether the worker is
+ * logged in now, and the unix time of the last job or background sync slice
+ * that succeeded (0: none yet). */
+void wk_state(struct wk *w, bool *connected_r, int64_t *last_ok_s_r);
 const char *wk_name(const struct wk *w);
 /* True when a job is queued (idle work should yield). Any thread. */
 bool wk_jobs_waiting(struct wk *w);

@@ -257,7 +257,7 @@ admin_accounts_route(void *ctx, const struct token_info *who, const char *method
 	if (strcmp(method, "GET") != 0)
 		return fail(out, 405, "use GET");
 	arr = json_object_new_array();
-	if (ops_account_status(c->cfg, c->accounts, account_add, arr, &cache) != IG_OK) {
+	if (ops_account_status(c->cfg, c->accounts, c->disp, account_add, arr, &cache) != IG_OK) {
 		json_object_put(arr);
 		return fail(out, 500, "out of memory");
 	}

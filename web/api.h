@@ -20,6 +20,7 @@
  * Each request opens its own short state.db (or cache.db) connection. */
 
 struct accounts;
+struct disp;
 struct audit;
 struct ig_config;
 struct token_info;
@@ -32,6 +33,7 @@ struct admin_ctx {
 	const struct ig_config *cfg;
 	struct audit *audit;             /* decisions are refused (503) without it */
 	const struct accounts *accounts; /* live workers; NULL: none */
+	struct disp *disp;               /* live breakers; NULL: none */
 };
 
 /* The route handlers (ctx: a struct admin_ctx *). Each writes a JSON body

@@ -289,6 +289,17 @@ out("entry still pending after the refused approval", entry_state(oid)[0] == "pe
 st, b = admin_api("GET", "/admin/outbox/%d" % oid, admin)
 out("admin token reads the entry with its hash", st == 200 and isinstance(b, dict) and len(b.get("hash", "")) == 64, (st, b))
 
+# ---- the admin API's account status: live facts from the workers and breakers ----
+st, b = admin_api("GET", "/admin/accounts", agent)
+out("agent token cannot read account status (403)", st == 403, (st, b))
+st, b = admin_api("GET", "/admin/accounts", admin)
+acc = {a["name"]: a for a in (b.get("accounts", []) if isinstance(b, dict) else [])}
+al = acc.get("alice", {})
+out("account status: alice's worker is running, logged in, breaker closed, a sync time",
+    st == 200 and b.get("live") is True and al.get("worker_running") is True and
+    al.get("connected") is True and al.get("breaker") == "closed" and
+    isinstance(al.get("last_sync"), int) and abs(al["last_sync"] - time.time()) < 600, (st, b))
+
 # ---- tampering: an entry modified in state.db cannot be approved ----
 sc, code, r = tool("send_email", {"account": "alice", "to": [{"address": "bob@example.test"}],
                                    "subject": "tamper me", "body_text": "original"})

@@ -45,7 +45,7 @@ test_no_cache(void **state)
 	char path[160];
 	struct stat st;
 
-	assert_int_equal(ops_account_status(fx->cfg, NULL, row, &r, &cache), IG_OK);
+	assert_int_equal(ops_account_status(fx->cfg, NULL, NULL, row, &r, &cache), IG_OK);
 	assert_int_equal(r.n, 1);
 	assert_false(cache.present);
 	assert_false(cache.readable);
@@ -81,7 +81,7 @@ test_cache_facts(void **state)
 			 IG_OK);
 	assert_int_equal(cache_folder_touch(c, f.id, now), IG_OK);
 	cache_close(c);
-	assert_int_equal(ops_account_status(fx->cfg, NULL, row, &r, &cache), IG_OK);
+	assert_int_equal(ops_account_status(fx->cfg, NULL, NULL, row, &r, &cache), IG_OK);
 	assert_int_equal(r.n, 1);
 	assert_true(cache.present);
 	assert_true(cache.readable);

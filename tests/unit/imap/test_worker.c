@@ -229,6 +229,8 @@ test_connection_refused(void **state)
 	int srv = silent_server(&port);
 	struct wk *w;
 	struct tjob a;
+	bool up = true;
+	int64_t last_ok = -1;
 
 	(void)state;
 	(void)close(srv); /* nothing listens on port now */
@@ -238,6 +240,10 @@ test_connection_refused(void **state)
 	wait_done(&a, 5000);
 	assert_int_equal(a.fail, IMAP_FAIL_CONN_LOST);
 	assert_int_equal(a.ran, 0);
+	/* the operator's account status: not logged in, nothing succeeded */
+	wk_state(w, &up, &last_ok);
+	assert_false(up);
+	assert_int_equal(last_ok, 0);
 	wk_stop(w);
 	wk_stop(NULL);
 }

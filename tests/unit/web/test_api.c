@@ -70,7 +70,7 @@ static unsigned
 call(struct fx *fx, bool admin_token, const char *method, const char *url, const char *body,
      char *text, size_t size)
 {
-	struct admin_ctx ctx = {fx->cfg, fx->audit, NULL};
+	struct admin_ctx ctx = {fx->cfg, fx->audit, NULL, NULL};
 	struct token_info who;
 	struct buf out;
 	unsigned status;
