@@ -25,6 +25,7 @@
 #include "base/config.h"
 #include "server/httpconn.h"
 #include "server/httphead.h"
+#include "server/http_int.h"
 #include "server/mcp.h"
 #include "server/stream.h"
 
@@ -92,214 +93,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* --- header access --- */
-
-static bool
-hdr_get(struct MHD_Connection *c, const char *name, struct slice *v_r)
-{
-	const char *v = NULL;
-	size_t len = 0;
-
-	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, name, strlen(name), &v, &len) !=
-		    MHD_YES ||
-	    v == NULL)
-		return false;
-	*v_r = (struct slice){v, len};
-	return true;
-}
-
-static struct mcp_hdr
-hdr_opt(struct MHD_Connection *c, const char *name)
-{
-	struct mcp_hdr h = {{NULL, 0}, false};
-
-	h.present = hdr_get(c, name, &h.v);
-	if (h.present)
-		h.v = sl_trim_ows(h.v);
-	return h;
-}
-
-/* Headers that must appear at most once: framing, authority, credentials,
- * and every header the MCP transport interprets. */
-static const char *const unique_headers[] = {
-	"content-length", "transfer-encoding", "host", "authorization", "content-type", "origin",
-	"mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id",
-};
-#define N_UNIQUE (sizeof(unique_headers) / sizeof(unique_headers[0]))
-
-struct hdr_scan {
-	unsigned counts[N_UNIQUE];
-	size_t total;
-	struct httphead_field fields[LIM_HTTP_HEADERS];
-};
-
-static enum MHD_Result
-hdr_scan_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-	     const char *value, size_t value_size)
-{
-	struct hdr_scan *s = cls;
-	size_t i;
-
-	(void)kind;
-	if (s->total < LIM_HTTP_HEADERS)
-		s->fields[s->total] = (struct httphead_field){key, key_size, value, value_size};
-	s->total++;
-	for (i = 0; i < N_UNIQUE; i++) {
-		if (strlen(unique_headers[i]) == key_size &&
-		    strncasecmp(key, unique_headers[i], key_size) == 0)
-			s->counts[i]++;
-	}
-	return MHD_YES;
-}
-
-/* Returns 0 when the header set is acceptable, else the status to answer.
- * method and version point into MHD's copy of the head (the request line
- * starts at method), which httphead_block_ok reads whole: MHD cuts a value
- * at a NUL before any lookup would see it. */
-static unsigned
-hdr_hygiene(struct MHD_Connection *c, const char *method, const char *version)
-{
-	const union MHD_ConnectionInfo *ci;
-	struct hdr_scan s;
-	size_t i;
-
-	memset(&s, 0, sizeof(s));
-	(void)MHD_get_connection_values_n(c, MHD_HEADER_KIND, hdr_scan_one, &s);
-	if (s.total > LIM_HTTP_HEADERS)
-		return 431;
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-	if (ci == NULL ||
-	    !httphead_block_ok(method, ci->header_size, version, s.fields, s.total))
-		return 400;
-	for (i = 0; i < N_UNIQUE; i++) {
-		if (s.counts[i] > 1)
-			return 400;
-	}
-	/* both framings at once is the classic smuggling vector */
-	if (s.counts[0] > 0 && s.counts[1] > 0)
-		return 400;
-	for (i = 0; i < s.total; i++) {
-		struct slice name;
-		unsigned port;
-
-		if (s.fields[i].key_len == 4 && strncasecmp(s.fields[i].key, "host", 4) == 0 &&
-		    !httphead_host_parse(sl_trim_ows((struct slice){s.fields[i].val,
-								    s.fields[i].val_len}),
-					 &name, &port))
-			return 400;
-	}
-	return 0;
-}
-
-/* Media-range test for Accept: true when type/subtype, type/ * or * / * is
- * listed with a non-zero q. */
-static bool
-accept_allows(struct slice accept, const char *type, const char *subtype)
-{
-	size_t i = 0;
-
-	while (i < accept.len) {
-		size_t start = i;
-		struct slice item;
-		struct slice range;
-		const char *semi;
-		const char *slash;
-		size_t tl = strlen(type);
-		size_t sl = strlen(subtype);
-
-		while (i < accept.len && accept.p[i] != ',')
-			i++;
-		item = sl_trim_ows((struct slice){accept.p + start, i - start});
-		i++;
-		semi = memchr(item.p, ';', item.len);
-		range = sl_trim_ows((struct slice){item.p, semi != NULL ? (size_t)(semi - item.p)
-									: item.len});
-		if (semi != NULL) {
-			struct slice params = {semi, item.len - (size_t)(semi - item.p)};
-			const char *q = NULL;
-			size_t k;
-
-			for (k = 0; k + 3 < params.len; k++) {
-				if ((params.p[k] == 'q' || params.p[k] == 'Q') &&
-				    params.p[k + 1] == '=') {
-					q = params.p + k + 2;
-					break;
-				}
-			}
-			if (q != NULL && q[0] == '0' &&
-			    (q + 1 >= params.p + params.len || q[1] != '.' ||
-			     strspn(q + 2, "0") >= (size_t)(params.p + params.len - q - 2)))
-				continue; /* q=0: explicitly not acceptable */
-		}
-		slash = memchr(range.p, '/', range.len);
-		if (slash == NULL)
-			continue;
-		if (range.len == 3 && memcmp(range.p, "*/*", 3) == 0)
-			return true;
-		if ((size_t)(slash - range.p) != tl || strncasecmp(range.p, type, tl) != 0)
-			continue;
-		if ((size_t)(range.p + range.len - slash - 1) == 1 && slash[1] == '*')
-			return true;
-		if ((size_t)(range.p + range.len - slash - 1) == sl &&
-		    strncasecmp(slash + 1, subtype, sl) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool
-content_type_is_json(struct slice ct)
-{
-	const char *semi = memchr(ct.p, ';', ct.len);
-	struct slice mt = sl_trim_ows((struct slice){ct.p, semi ? (size_t)(semi - ct.p) : ct.len});
-	struct slice rest;
-
-	if (mt.len != 16 || strncasecmp(mt.p, "application/json", 16) != 0)
-		return false;
-	if (semi == NULL)
-		return true;
-	/* the only parameter we accept is a UTF-8 charset */
-	rest = sl_trim_ows((struct slice){semi + 1, ct.len - (size_t)(semi + 1 - ct.p)});
-	return rest.len == 0 || (rest.len == 13 && strncasecmp(rest.p, "charset=utf-8", 13) == 0) ||
-	       (rest.len == 15 && strncasecmp(rest.p, "charset=\"utf-8\"", 15) == 0);
-}
-
-/* --- Origin and Host --- */
-
-static bool
-list_has_ci(char *const *list, size_t n, struct slice v)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strlen(list[i]) == v.len && strncasecmp(list[i], v.p, v.len) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* host is a value httphead_host_parse accepted, name its host part. An
- * allowed_hosts entry without a port matches that host on any port. */
-static bool
-host_allowed(const struct ig_config *cfg, struct slice host, struct slice name)
-{
-	size_t i;
-
-	if (list_has_ci(cfg->allowed_hosts, cfg->n_allowed_hosts, host))
-		return true;
-	for (i = 0; i < cfg->n_allowed_hosts; i++) {
-		const char *e = cfg->allowed_hosts[i];
-
-		if (strchr(e, ':') != NULL && e[0] != '[')
-			continue; /* entry pins a port: exact match only */
-		if (e[0] == '[' && strstr(e, "]:") != NULL)
-			continue;
-		if (strlen(e) == name.len && strncasecmp(e, name.p, name.len) == 0)
-			return true;
-	}
-	return false;
 }
 
 /* --- responses --- */
@@ -534,7 +327,7 @@ param_header(void *ctx, const char *name, struct slice *v_r)
 
 	if (n < 0 || (size_t)n >= sizeof(full))
 		return false;
-	return hdr_get(r->conn, full, v_r);
+	return http_hdr_get(r->conn, full, v_r);
 }
 
 static enum MHD_Result
@@ -546,17 +339,17 @@ serve_mcp(struct req *r)
 
 	r->mreq.method = r->method;
 	r->mreq.body = buf_slice(&r->body);
-	r->mreq.content_type_json = hdr_get(r->conn, "Content-Type", &v) && content_type_is_json(v);
-	r->mreq.accept_present = hdr_get(r->conn, "Accept", &v);
+	r->mreq.content_type_json = http_hdr_get(r->conn, "Content-Type", &v) && http_content_type_is_json(v);
+	r->mreq.accept_present = http_hdr_get(r->conn, "Accept", &v);
 	if (r->mreq.accept_present) {
-		r->mreq.accept_json = accept_allows(v, "application", "json");
-		r->mreq.accept_sse = accept_allows(v, "text", "event-stream");
+		r->mreq.accept_json = http_accept_allows(v, "application", "json");
+		r->mreq.accept_sse = http_accept_allows(v, "text", "event-stream");
 	}
-	r->mreq.session_id = hdr_opt(r->conn, "Mcp-Session-Id");
-	r->mreq.protocol_version = hdr_opt(r->conn, "MCP-Protocol-Version");
-	r->mreq.mcp_method = hdr_opt(r->conn, "Mcp-Method");
-	r->mreq.mcp_name = hdr_opt(r->conn, "Mcp-Name");
-	r->mreq.last_event_id = hdr_opt(r->conn, "Last-Event-ID");
+	r->mreq.session_id = http_hdr_opt(r->conn, "Mcp-Session-Id");
+	r->mreq.protocol_version = http_hdr_opt(r->conn, "MCP-Protocol-Version");
+	r->mreq.mcp_method = http_hdr_opt(r->conn, "Mcp-Method");
+	r->mreq.mcp_name = http_hdr_opt(r->conn, "Mcp-Name");
+	r->mreq.last_event_id = http_hdr_opt(r->conn, "Last-Event-ID");
 	r->mreq.param_header = param_header;
 	r->mreq.param_ctx = r;
 	r->mreq.principal = &r->principal;
@@ -676,7 +469,7 @@ declared_too_large(struct req *r, size_t limit)
 	unsigned long long n = 0;
 	size_t i;
 
-	if (!hdr_get(r->conn, "Content-Length", &v))
+	if (!http_hdr_get(r->conn, "Content-Length", &v))
 		return false;
 	v = sl_trim_ows(v);
 	for (i = 0; i < v.len; i++) {
@@ -703,8 +496,8 @@ check_head(struct req *r, const char *method, const char *url, const char *versi
 	bool have;
 	bool have_host;
 
-	status = hdr_hygiene(r->conn, method, version);
-	have_host = hdr_get(r->conn, "Host", &v);
+	status = http_hdr_hygiene(r->conn, method, version);
+	have_host = http_hdr_get(r->conn, "Host", &v);
 	if (status == 0 && have_host &&
 	    !httphead_host_parse(sl_trim_ows(v), &host_name, &host_port))
 		status = 400;
@@ -730,20 +523,20 @@ check_head(struct req *r, const char *method, const char *url, const char *versi
 	if (r->route != ROUTE_MCP && r->route != ROUTE_TABLE)
 		return false;
 	/* Check order (DESIGN §4.1): Origin, Host, token, then session. */
-	if (hdr_get(r->conn, "Origin", &v) &&
-	    !list_has_ci(cfg->allowed_origins, cfg->n_allowed_origins, sl_trim_ows(v))) {
+	if (http_hdr_get(r->conn, "Origin", &v) &&
+	    !http_list_has_ci(cfg->allowed_origins, cfg->n_allowed_origins, sl_trim_ows(v))) {
 		log_info(r->rid, "msg=\"origin refused\"");
 		*ret_r = respond_error(r, 403, "Forbidden: Origin not allowed");
 		return true;
 	}
-	(void)hdr_get(r->conn, "Host", &v);
+	(void)http_hdr_get(r->conn, "Host", &v);
 	if (cfg->n_allowed_hosts > 0 &&
-	    (!have_host || !host_allowed(cfg, sl_trim_ows(v), host_name))) {
+	    (!have_host || !http_host_allowed(cfg, sl_trim_ows(v), host_name))) {
 		log_info(r->rid, "msg=\"host refused\"");
 		*ret_r = respond_error(r, 403, "Forbidden: Host not allowed");
 		return true;
 	}
-	have = hdr_get(r->conn, "Authorization", &v);
+	have = http_hdr_get(r->conn, "Authorization", &v);
 	switch (auth_check(r->h->auth, v, have, &r->principal)) {
 	case AUTH_OK:
 		/* Authenticated: a moderately oversized body is drained so the
@@ -752,7 +545,7 @@ check_head(struct req *r, const char *method, const char *url, const char *versi
 			/* With Expect: 100-continue the client has sent nothing
 			 * yet: refuse before it does. */
 			if (declared_too_large(r, 2 * cfg->max_body) ||
-			    hdr_get(r->conn, "Expect", &v)) {
+			    http_hdr_get(r->conn, "Expect", &v)) {
 				*ret_r = respond_error(r, 413, "Payload Too Large");
 				return true;
 			}
