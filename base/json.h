@@ -32,4 +32,14 @@ enum ig_err json_validate_strict(struct slice text, const char **error_r) IG_MUS
 enum ig_err json_parse_strict(struct slice text, struct json_object **obj_r,
 			      const char **error_r) IG_MUST_CHECK;
 
+/* Builds the program's own JSON text with json-c: the static tool schemas
+ * and what the gateway itself serialized (tools/list). NEVER for anything
+ * that came from outside (a request, a server, a file an operator wrote):
+ * that goes through json_parse_strict(). Parses in json-c's default,
+ * non-strict mode, as the one-call json-c parser does, but keeps the
+ * LIM_JSON_DEPTH nesting limit, so a mistake in our own text cannot
+ * recurse without bound. Returns a new reference the caller releases with json_object_put(),
+ * or NULL when text is not one JSON value or json-c cannot allocate. */
+struct json_object *json_parse_trusted(const char *text);
+
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "base/json.h"
 #include "base/limits.h"
 #include "base/utf8.h"
 #include "handlers/call.h"
@@ -387,7 +388,7 @@ tool_def_json(const struct tool_def *d, struct json_object *input_schema, const 
 	json_object_object_add(t, "description", json_object_new_string(d->description));
 	json_object_object_add(t, "inputSchema", json_object_get(input_schema));
 	if (d->output_schema != NULL) {
-		out = json_tokener_parse(d->output_schema); /* trusted static text */
+		out = json_parse_trusted(d->output_schema); /* trusted static text */
 		if (out == NULL) {
 			*error_r = "bad output schema";
 			json_object_put(ann);
@@ -467,7 +468,7 @@ tool_registry_new(const struct tool_def *const *extra, size_t n_extra, const cha
 				goto fail;
 			}
 		}
-		schema = json_tokener_parse(d->input_schema); /* trusted static text */
+		schema = json_parse_trusted(d->input_schema); /* trusted static text */
 		if (schema == NULL || !json_object_is_type(schema, json_type_object)) {
 			json_object_put(schema);
 			*error_r = "bad input schema";

@@ -14,7 +14,7 @@ build=(build-essential cmake pkg-config clang libclang-rt-14-dev
 	libmicrohttpd-dev libmbedtls-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
 	libsodium-dev libgmime-3.0-dev libgumbo-dev libicu-dev libinih-dev libcmocka-dev
 	sqlite3 jq)
-tests=(nodejs npm wrk python3 python3-jsonschema openssl dovecot-imapd)
+tests=(nodejs npm wrk python3 python3-jsonschema openssl dovecot-imapd clang-tidy)
 
 want=("${runtime[@]}")
 case "${1:-}" in

@@ -253,7 +253,7 @@ simple_result(struct mcp *m, const struct token_info *principal, const char *met
 		/* our own text, built from the registry: trusted */
 		json_object_object_add(r, "tools",
 				       disp_tools_list(m->disp, principal, &list) == IG_OK
-					       ? json_tokener_parse(list.p)
+					       ? json_parse_trusted(list.p)
 					       : json_object_new_array());
 		buf_free(&list);
 	} else if (strcmp(method, "prompts/list") == 0) {

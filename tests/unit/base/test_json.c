@@ -338,6 +338,48 @@ test_depth_limit(void **state)
 	}
 }
 
+/* json_parse_trusted: our own text builds as json-c builds it, a top-level
+ * number ends at the NUL, broken text gives NULL, and the nesting limit
+ * holds (deep text is refused, not recursed into). */
+static void
+test_parse_trusted(void **state)
+{
+	static const enum nest_kind kinds[] = {NEST_ARRAYS, NEST_OBJECTS, NEST_MIXED};
+	struct json_object *o;
+	struct json_object *v = NULL;
+	size_t k;
+
+	(void)state;
+	o = json_parse_trusted("{\"type\":\"object\",\"properties\":{\"a\":[1,2]}}");
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "properties", &v));
+	assert_true(json_object_is_type(v, json_type_object));
+	json_object_put(o);
+	o = json_parse_trusted("42");
+	assert_non_null(o);
+	assert_int_equal(json_object_get_int64(o), 42);
+	json_object_put(o);
+	o = json_parse_trusted("[]");
+	assert_non_null(o);
+	assert_int_equal(json_object_array_length(o), 0);
+	json_object_put(o);
+	assert_null(json_parse_trusted(""));
+	assert_null(json_parse_trusted("{\"a\":"));
+	assert_null(json_parse_trusted("[1 2]"));
+	assert_null(json_parse_trusted("nul"));
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		char *at = nested(kinds[k], LIM_JSON_DEPTH);
+		char *far = nested(kinds[k], 100000);
+
+		o = json_parse_trusted(at);
+		assert_non_null(o);
+		json_object_put(o);
+		assert_null(json_parse_trusted(far));
+		free(at);
+		free(far);
+	}
+}
+
 /* {"k0":0,"k1":0,...} with n members; dup_last repeats the first name. */
 static char *
 wide_object(size_t n, bool dup_last)
@@ -735,6 +777,7 @@ main(void)
 		cmocka_unit_test(test_rejections),
 		cmocka_unit_test(test_nul_anywhere),
 		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_parse_trusted),
 		cmocka_unit_test(test_keys_limit),
 		cmocka_unit_test(test_string_limit),
 		cmocka_unit_test(test_document_too_large),
