@@ -7,6 +7,9 @@
 
 #define IG_MUST_CHECK __attribute__((warn_unused_result))
 #define IG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+/* An intended fall-through between switch cases (GCC reads comments, clang
+ * only the attribute: -Wimplicit-fallthrough is on for both). */
+#define IG_FALLTHROUGH __attribute__((fallthrough))
 
 enum ig_err {
 	IG_OK = 0,

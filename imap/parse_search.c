@@ -225,14 +225,14 @@ take(struct imap_srch *s, enum tok_kind k, const char **error_r)
 			s->st = E_TAG_NAME;
 			return IG_OK;
 		}
-		/* fall through */
+		IG_FALLTHROUGH;
 	case E_UID:
 		if (k == T_ATOM && tok_ieq(s, "UID")) {
 			s->es.uid = true;
 			s->st = E_NAME;
 			return IG_OK;
 		}
-		/* fall through */
+		IG_FALLTHROUGH;
 	case E_NAME:
 		if (k == T_END) {
 			s->st = X_DONE;
