@@ -35,7 +35,7 @@
 /* ---- small helpers ------------------------------------------------------ */
 
 void
-ld_fail(struct loader *ld, const char *fmt, ...)
+cfg_ld_fail(struct loader *ld, const char *fmt, ...)
 {
 	struct buf b;
 	va_list ap;
@@ -55,7 +55,7 @@ ld_fail(struct loader *ld, const char *fmt, ...)
 }
 
 void
-why_set(char *why, size_t whysz, const char *fmt, ...)
+cfg_why_set(char *why, size_t whysz, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -94,29 +94,29 @@ section_open(struct loader *ld, const char *s, size_t len)
 		const char *name = s + sizeof(acct) - 1;
 		size_t nlen = len - (sizeof(acct) - 1);
 
-		if (!account_name_ok(name, nlen)) {
-			ld_fail(ld,
+		if (!cfg_account_name_ok(name, nlen)) {
+			cfg_ld_fail(ld,
 				"%s:%d: [%.*s]: account names are 1..%d characters from "
 				"A-Z a-z 0-9 _ -",
 				ld->path, ld->lineno, (int)len, s, LIM_ACCOUNT_NAME);
 			return false;
 		}
-		if (account_index(ld->cfg, name, nlen) >= 0)
+		if (cfg_account_index(ld->cfg, name, nlen) >= 0)
 			goto dup;
-		if (!account_add(ld, name, nlen, &ld->acct)) {
-			ld_fail(ld, "out of memory");
+		if (!cfg_account_add(ld, name, nlen, &ld->acct)) {
+			cfg_ld_fail(ld, "out of memory");
 			return false;
 		}
 		ld->sect = SECT_ACCOUNT;
 		return true;
 	}
-	ld_fail(ld,
+	cfg_ld_fail(ld,
 		"%s:%d: [%.*s]: unknown section (expected [server], [defaults] or "
 		"[account NAME])",
 		ld->path, ld->lineno, (int)(len > 80 ? 80 : len), s);
 	return false;
 dup:
-	ld_fail(ld, "%s:%d: [%.*s]: section appears twice", ld->path, ld->lineno, (int)len, s);
+	cfg_ld_fail(ld, "%s:%d: [%.*s]: section appears twice", ld->path, ld->lineno, (int)len, s);
 	return false;
 }
 
@@ -136,7 +136,7 @@ ld_read_line(char *str, int num, void *stream)
 		return NULL;
 	while (n + 1 < (size_t)num && (c = getc(ld->f)) != EOF) {
 		if (c == '\0') {
-			ld_fail(ld, "%s:%d: NUL byte in line", ld->path, ld->lineno + 1);
+			cfg_ld_fail(ld, "%s:%d: NUL byte in line", ld->path, ld->lineno + 1);
 			return NULL;
 		}
 		str[n++] = (char)c;
@@ -148,7 +148,7 @@ ld_read_line(char *str, int num, void *stream)
 	str[n] = '\0';
 	ld->lineno++;
 	if (c != '\n' && c != EOF) {
-		ld_fail(ld, "%s:%d: line longer than %d bytes", ld->path, ld->lineno,
+		cfg_ld_fail(ld, "%s:%d: line longer than %d bytes", ld->path, ld->lineno,
 			LIM_CONFIG_LINE);
 		return NULL;
 	}
@@ -172,7 +172,7 @@ sect_name(const struct loader *ld, char *tmp, size_t tmpsz)
 	case SECT_DEFAULTS:
 		return "defaults";
 	case SECT_ACCOUNT:
-		why_set(tmp, tmpsz, "account %s", ld->cfg->accounts[ld->acct].name);
+		cfg_why_set(tmp, tmpsz, "account %s", ld->cfg->accounts[ld->acct].name);
 		return tmp;
 	case SECT_NONE:
 		break;
@@ -183,7 +183,7 @@ sect_name(const struct loader *ld, char *tmp, size_t tmpsz)
 /* Applies name=value to the current section. where: "file:line" or
  * "environment VAR". seen: the section's duplicate mask, or NULL (env). */
 bool
-apply_key(struct loader *ld, const char *where, const char *name, const char *value, uint64_t *seen)
+cfg_apply_key(struct loader *ld, const char *where, const char *name, const char *value, uint64_t *seen)
 {
 	const struct kdef *t;
 	const struct kdef *k;
@@ -195,46 +195,46 @@ apply_key(struct loader *ld, const char *where, const char *name, const char *va
 
 	switch (ld->sect) {
 	case SECT_SERVER:
-		t = server_keys;
-		n = n_server_keys;
+		t = cfg_server_keys;
+		n = cfg_n_server_keys;
 		break;
 	case SECT_DEFAULTS:
-		t = defaults_keys;
-		n = n_defaults_keys;
+		t = cfg_defaults_keys;
+		n = cfg_n_defaults_keys;
 		break;
 	case SECT_ACCOUNT:
-		t = account_keys;
-		n = n_account_keys;
+		t = cfg_account_keys;
+		n = cfg_n_account_keys;
 		obj = &ld->cfg->accounts[ld->acct];
 		break;
 	case SECT_NONE:
 	default:
-		ld_fail(ld,
+		cfg_ld_fail(ld,
 			"%s: %.64s: key outside any section (add [server], [defaults] or "
 			"[account NAME] above it)",
 			where, name);
 		return false;
 	}
-	k = kdef_find(t, n, name, &idx);
+	k = cfg_kdef_find(t, n, name, &idx);
 	if (k == NULL) {
-		ld_fail(ld, "%s: [%s] %.64s: unknown key", where, sn, name);
+		cfg_ld_fail(ld, "%s: [%s] %.64s: unknown key", where, sn, name);
 		return false;
 	}
 	if (seen != NULL && (*seen & ((uint64_t)1 << idx)) != 0) {
-		ld_fail(ld, "%s: [%s] %s: key appears twice in this section", where, sn, name);
+		cfg_ld_fail(ld, "%s: [%s] %s: key appears twice in this section", where, sn, name);
 		return false;
 	}
 	if (value[0] == '\0') {
-		ld_fail(ld, "%s: [%s] %s: empty value", where, sn, name);
+		cfg_ld_fail(ld, "%s: [%s] %s: empty value", where, sn, name);
 		return false;
 	}
 	/* Never echo a value: for a misplaced secret it is the secret. */
-	if (has_controls(value)) {
-		ld_fail(ld, "%s: [%s] %s: control characters in value", where, sn, name);
+	if (cfg_has_controls(value)) {
+		cfg_ld_fail(ld, "%s: [%s] %s: control characters in value", where, sn, name);
 		return false;
 	}
 	if (!k->set(ld, k, obj, value)) {
-		ld_fail(ld, "%s: [%s] %s: %s", where, sn, name, ld->why);
+		cfg_ld_fail(ld, "%s: [%s] %s: %s", where, sn, name, ld->why);
 		return false;
 	}
 	if (seen != NULL)
@@ -258,14 +258,14 @@ ld_handler(void *user, const char *section, const char *name, const char *value)
 	(void)section; /* tracked by ld_read_line; see section_open */
 	if (ld->msg != NULL)
 		return 0;
-	why_set(where, sizeof(where), "%s:%d", ld->path, ld->lineno);
+	cfg_why_set(where, sizeof(where), "%s:%d", ld->path, ld->lineno);
 	if (ld->sect == SECT_SERVER)
 		seen = &ld->server_seen;
 	else if (ld->sect == SECT_DEFAULTS)
 		seen = &ld->defaults_seen;
 	else if (ld->sect == SECT_ACCOUNT)
 		seen = &ld->acct_seen[ld->acct];
-	return apply_key(ld, where, name, value, seen) ? 1 : 0;
+	return cfg_apply_key(ld, where, name, value, seen) ? 1 : 0;
 }
 
 static enum ig_err
@@ -275,7 +275,7 @@ ld_parse_file(struct loader *ld, const char *path)
 
 	ld->f = fopen(path, "re");
 	if (ld->f == NULL) {
-		ld_fail(ld, "%s: cannot open: %s", path, strerror(errno));
+		cfg_ld_fail(ld, "%s: cannot open: %s", path, strerror(errno));
 		return IG_EIO;
 	}
 	ld->path = path;
@@ -287,9 +287,9 @@ ld_parse_file(struct loader *ld, const char *path)
 	ini_stop_on_first_error = true;
 	rc = ini_parse_stream(ld_read_line, ld, ld_handler, ld);
 	if (ld->msg == NULL && ferror(ld->f))
-		ld_fail(ld, "%s: read error", path);
+		cfg_ld_fail(ld, "%s: read error", path);
 	if (ld->msg == NULL && rc != 0)
-		ld_fail(ld, "%s:%d: syntax error (expected [section] or key = value)", path,
+		cfg_ld_fail(ld, "%s:%d: syntax error (expected [section] or key = value)", path,
 			rc > 0 ? rc : ld->lineno);
 	(void)fclose(ld->f);
 	ld->f = NULL;
@@ -314,10 +314,10 @@ hosts_add(struct ig_config *cfg, const char *h, size_t len)
 	if (nl == NULL)
 		return false;
 	cfg->allowed_hosts = nl;
-	nl[cfg->n_allowed_hosts] = str_ndup(h, len);
+	nl[cfg->n_allowed_hosts] = cfg_str_ndup(h, len);
 	if (nl[cfg->n_allowed_hosts] == NULL)
 		return false;
-	str_lower(nl[cfg->n_allowed_hosts++]);
+	cfg_str_lower(nl[cfg->n_allowed_hosts++]);
 	return true;
 }
 
@@ -331,7 +331,7 @@ ld_finish_server(struct loader *ld, const char *origin)
 
 	if (!ld->public_url_set) {
 		if (!cfg->listen_is_loopback) {
-			ld_fail(ld,
+			cfg_ld_fail(ld,
 				"%s: [server] public_url: required when listen (%s) is not "
 				"a loopback address: set it to the URL clients use, e.g. "
 				"https://mail-mcp.example.com/mcp",
@@ -357,13 +357,13 @@ ld_finish_server(struct loader *ld, const char *origin)
 		    (!hosts_add(cfg, "localhost", 9) || !hosts_add(cfg, "127.0.0.1", 9) ||
 		     !hosts_add(cfg, "[::1]", 5)))
 			return IG_ENOMEM;
-		if (!url_parse(cfg->public_url, schemes, true, &u))
+		if (!cfg_url_parse(cfg->public_url, schemes, true, &u))
 			return IG_EINTERNAL; /* validated when set */
 		if (!hosts_add(cfg, u.host, u.host_len))
 			return IG_ENOMEM;
 	}
 	if (cfg->max_body_preauth > cfg->max_body) {
-		ld_fail(ld, "%s: [server] max_body_preauth: must not exceed max_body (%zu)", origin,
+		cfg_ld_fail(ld, "%s: [server] max_body_preauth: must not exceed max_body (%zu)", origin,
 			cfg->max_body);
 		return IG_ECONFIG;
 	}
@@ -420,18 +420,18 @@ config_load(const char *path, char *const *envp, struct ig_config **cfg_r, char 
 		goto out;
 	if (path != NULL && (err = ld_parse_file(&ld, path)) != IG_OK)
 		goto out;
-	if ((err = ld_apply_env(&ld, envp)) != IG_OK)
+	if ((err = cfg_ld_apply_env(&ld, envp)) != IG_OK)
 		goto out;
 	if ((err = ld_finish_server(&ld, origin)) != IG_OK)
 		goto out;
-	if ((err = ld_finish_accounts(&ld, origin)) != IG_OK)
+	if ((err = cfg_ld_finish_accounts(&ld, origin)) != IG_OK)
 		goto out;
 	*cfg_r = ld.cfg;
 	ld.cfg = NULL;
 out:
 	if (err != IG_OK) {
 		if (ld.msg == NULL)
-			ld_fail(&ld, "%s: %s", origin,
+			cfg_ld_fail(&ld, "%s: %s", origin,
 				err == IG_ENOMEM ? "out of memory" : ig_err_str(err));
 		if (err != IG_EIO)
 			err = IG_ECONFIG;
@@ -454,14 +454,14 @@ config_free(struct ig_config *cfg)
 	free(cfg->listen);
 	free(cfg->listen_host);
 	free(cfg->public_url);
-	list_free(cfg->allowed_origins, cfg->n_allowed_origins);
-	list_free(cfg->trusted_proxies, cfg->n_trusted_proxies);
-	list_free(cfg->allowed_hosts, cfg->n_allowed_hosts);
-	list_free(cfg->authorization_servers, cfg->n_authorization_servers);
+	cfg_list_free(cfg->allowed_origins, cfg->n_allowed_origins);
+	cfg_list_free(cfg->trusted_proxies, cfg->n_trusted_proxies);
+	cfg_list_free(cfg->allowed_hosts, cfg->n_allowed_hosts);
+	cfg_list_free(cfg->authorization_servers, cfg->n_authorization_servers);
 	free(cfg->data_dir);
 	free(cfg->log_level);
 	for (i = 0; i < cfg->n_accounts; i++)
-		account_clear(&cfg->accounts[i]);
+		cfg_account_clear(&cfg->accounts[i]);
 	free(cfg->accounts);
 	free(cfg);
 }

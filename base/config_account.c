@@ -11,7 +11,7 @@
 /* ---- accounts ------------------------------------------------------------- */
 
 void
-account_clear(struct cfg_account *a)
+cfg_account_clear(struct cfg_account *a)
 {
 	free(a->name);
 	free(a->host);
@@ -38,7 +38,7 @@ account_clear(struct cfg_account *a)
 }
 
 bool
-account_add(struct loader *ld, const char *name, size_t len, size_t *idx_r)
+cfg_account_add(struct loader *ld, const char *name, size_t len, size_t *idx_r)
 {
 	struct ig_config *cfg = ld->cfg;
 	struct cfg_account *na;
@@ -55,7 +55,7 @@ account_add(struct loader *ld, const char *name, size_t len, size_t *idx_r)
 	ld->acct_seen = ns;
 	a = &cfg->accounts[cfg->n_accounts];
 	memset(a, 0, sizeof(*a));
-	a->name = str_ndup(name, len);
+	a->name = cfg_str_ndup(name, len);
 	if (a->name == NULL)
 		return false;
 	a->port = DEFAULT_IMAP_PORT;
@@ -66,7 +66,7 @@ account_add(struct loader *ld, const char *name, size_t len, size_t *idx_r)
 }
 
 ssize_t
-account_index(const struct ig_config *cfg, const char *name, size_t len)
+cfg_account_index(const struct ig_config *cfg, const char *name, size_t len)
 {
 	size_t i;
 
@@ -83,12 +83,12 @@ acct_has(const struct loader *ld, size_t i, const char *key)
 {
 	size_t idx;
 
-	return kdef_find(account_keys, n_account_keys, key, &idx) != NULL &&
+	return cfg_kdef_find(cfg_account_keys, cfg_n_account_keys, key, &idx) != NULL &&
 	       (ld->acct_seen[i] & ((uint64_t)1 << idx)) != 0;
 }
 
 enum ig_err
-ld_finish_accounts(struct loader *ld, const char *origin)
+cfg_ld_finish_accounts(struct loader *ld, const char *origin)
 {
 	struct ig_config *cfg = ld->cfg;
 	size_t i;
@@ -114,7 +114,7 @@ ld_finish_accounts(struct loader *ld, const char *origin)
 		else if (a->password_file == NULL && a->password_env == NULL)
 			missing = "password_file (or password_env)";
 		if (missing != NULL) {
-			ld_fail(ld,
+			cfg_ld_fail(ld,
 				"%s: [account %s] %s: required (in the file or as "
 				"IMAPGATE_ACCOUNT_<NAME>_<KEY>)",
 				origin, a->name, missing);
@@ -132,7 +132,7 @@ ld_finish_accounts(struct loader *ld, const char *origin)
 			 acct_has(ld, i, "smtp_tls_ca_file"))
 			missing = "smtp_tls_fingerprint_sha256 and smtp_tls_ca_file";
 		if (missing != NULL) {
-			ld_fail(ld, "%s: [account %s]: %s are exclusive; set only one", origin,
+			cfg_ld_fail(ld, "%s: [account %s]: %s are exclusive; set only one", origin,
 				a->name, missing);
 			return IG_ECONFIG;
 		}
@@ -143,7 +143,7 @@ ld_finish_accounts(struct loader *ld, const char *origin)
 const struct cfg_account *
 config_account_find(const struct ig_config *cfg, const char *name)
 {
-	ssize_t i = account_index(cfg, name, strlen(name));
+	ssize_t i = cfg_account_index(cfg, name, strlen(name));
 
 	return i >= 0 ? &cfg->accounts[i] : NULL;
 }

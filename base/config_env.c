@@ -80,8 +80,8 @@ env_account_split(struct loader *ld, size_t n_file_accounts, const char *rest, s
 	bool file_match = false;
 
 	*ambiguous_r = false;
-	for (i = 0; i < n_account_keys; i++) {
-		const char *key = account_keys[i].name;
+	for (i = 0; i < cfg_n_account_keys; i++) {
+		const char *key = cfg_account_keys[i].name;
 		size_t kl = strlen(key);
 		size_t nl;
 		size_t j;
@@ -126,13 +126,13 @@ env_apply_account(struct loader *ld, size_t n_file_accounts, const char *var, co
 	bool ambiguous;
 	char where[300];
 
-	why_set(where, sizeof(where), "environment %.*s",
+	cfg_why_set(where, sizeof(where), "environment %.*s",
 		(int)(len + sizeof("IMAPGATE_ACCOUNT_") - 1), var);
 	if (!env_account_split(ld, n_file_accounts, rest, len, &acct, &nl, &key, &ambiguous)) {
 		if (ambiguous)
-			ld_fail(ld, "%s: ambiguous: matches two configured accounts", where);
+			cfg_ld_fail(ld, "%s: ambiguous: matches two configured accounts", where);
 		else
-			ld_fail(ld,
+			cfg_ld_fail(ld,
 				"%s: unknown account key (expected IMAPGATE_ACCOUNT_<NAME>_<KEY>, "
 				"NAME upper-case with '-' written as '_')",
 				where);
@@ -147,20 +147,20 @@ env_apply_account(struct loader *ld, size_t n_file_accounts, const char *var, co
 
 		memcpy(name, rest, nl);
 		name[nl] = '\0';
-		str_lower(name);
-		existing = account_index(ld->cfg, name, nl);
+		cfg_str_lower(name);
+		existing = cfg_account_index(ld->cfg, name, nl);
 		if (existing >= 0) {
 			acct = existing;
-		} else if (account_add(ld, name, nl, &idx)) {
+		} else if (cfg_account_add(ld, name, nl, &idx)) {
 			acct = (ssize_t)idx;
 		} else {
-			ld_fail(ld, "out of memory");
+			cfg_ld_fail(ld, "out of memory");
 			return false;
 		}
 	}
 	ld->sect = SECT_ACCOUNT;
 	ld->acct = (size_t)acct;
-	return apply_key(ld, where, key, value, NULL);
+	return cfg_apply_key(ld, where, key, value, NULL);
 }
 
 static bool
@@ -178,7 +178,7 @@ env_apply_one(struct loader *ld, size_t n_file_accounts, const char *entry)
 	nlen = (size_t)(eq - entry);
 	if (nlen == sizeof("IMAPGATE_CONFIG") - 1 && strncmp(entry, "IMAPGATE_CONFIG", nlen) == 0)
 		return true;
-	why_set(where, sizeof(where), "environment %.*s", (int)(nlen > 200 ? 200 : nlen), entry);
+	cfg_why_set(where, sizeof(where), "environment %.*s", (int)(nlen > 200 ? 200 : nlen), entry);
 	if (strncmp(rest, "ACCOUNT_", 8) == 0)
 		return env_apply_account(ld, n_file_accounts, entry, rest + 8,
 					 (size_t)(eq - rest - 8), eq + 1);
@@ -189,14 +189,14 @@ env_apply_one(struct loader *ld, size_t n_file_accounts, const char *entry)
 		ld->sect = SECT_DEFAULTS;
 		rest += 9;
 	} else {
-		ld_fail(ld,
+		cfg_ld_fail(ld,
 			"%s: unknown section (expected IMAPGATE_SERVER_*, "
 			"IMAPGATE_DEFAULTS_* or IMAPGATE_ACCOUNT_<NAME>_*)",
 			where);
 		return false;
 	}
 	if ((size_t)(eq - rest) >= sizeof(key)) {
-		ld_fail(ld, "%s: unknown key", where);
+		cfg_ld_fail(ld, "%s: unknown key", where);
 		return false;
 	}
 	memcpy(key, rest, (size_t)(eq - rest));
@@ -204,16 +204,16 @@ env_apply_one(struct loader *ld, size_t n_file_accounts, const char *entry)
 	/* Variables are upper-case; a lower-case one is a typo, not an alias. */
 	for (i = 0; key[i] != '\0'; i++) {
 		if (key[i] >= 'a' && key[i] <= 'z') {
-			ld_fail(ld, "%s: unknown key (variable names are upper-case)", where);
+			cfg_ld_fail(ld, "%s: unknown key (variable names are upper-case)", where);
 			return false;
 		}
 	}
-	str_lower(key);
-	return apply_key(ld, where, key, eq + 1, NULL);
+	cfg_str_lower(key);
+	return cfg_apply_key(ld, where, key, eq + 1, NULL);
 }
 
 enum ig_err
-ld_apply_env(struct loader *ld, char *const *envp)
+cfg_ld_apply_env(struct loader *ld, char *const *envp)
 {
 	size_t n_file_accounts = ld->cfg->n_accounts;
 	size_t i;

@@ -52,7 +52,7 @@ struct loader {
 	bool public_url_set;
 };
 
-/* Where a host:port or URL lives inside the text url_parse() was given. */
+/* Where a host:port or URL lives inside the text cfg_url_parse() was given. */
 struct url {
 	const char *host; /* with brackets for IPv6 */
 	size_t host_len;
@@ -62,44 +62,44 @@ struct url {
 };
 
 /* config.c: the loader's first error, and a reason written for it. */
-void ld_fail(struct loader *ld, const char *fmt, ...) IG_PRINTF(2, 3);
-void why_set(char *why, size_t whysz, const char *fmt, ...) IG_PRINTF(3, 4);
+void cfg_ld_fail(struct loader *ld, const char *fmt, ...) IG_PRINTF(2, 3);
+void cfg_why_set(char *why, size_t whysz, const char *fmt, ...) IG_PRINTF(3, 4);
 /* config.c: applies name=value to the current section (ld->sect). where:
  * "file:line" or "environment VAR". seen: the section's duplicate mask, or
  * NULL (env). */
-bool apply_key(struct loader *ld, const char *where, const char *name, const char *value,
+bool cfg_apply_key(struct loader *ld, const char *where, const char *name, const char *value,
 	       uint64_t *seen);
 
 /* config_syntax.c: the lexical pieces values are made of. */
-char *str_ndup(const char *s, size_t n);
-void str_lower(char *s);
-bool is_alnum(char c);
-bool has_controls(const char *s);
-bool parse_ulong(const char *s, size_t len, unsigned long *v_r);
-bool account_name_ok(const char *s, size_t len);
-bool hostname_ok(const char *s, size_t len);
-bool ipv6_ok(const char *s, size_t len);
-bool hostport_split(const char *s, size_t len, bool need_port, const char **host_r,
+char *cfg_str_ndup(const char *s, size_t n);
+void cfg_str_lower(char *s);
+bool cfg_is_alnum(char c);
+bool cfg_has_controls(const char *s);
+bool cfg_parse_ulong(const char *s, size_t len, unsigned long *v_r);
+bool cfg_account_name_ok(const char *s, size_t len);
+bool cfg_hostname_ok(const char *s, size_t len);
+bool cfg_ipv6_ok(const char *s, size_t len);
+bool cfg_hostport_split(const char *s, size_t len, bool need_port, const char **host_r,
 		    size_t *hlen_r, unsigned *port_r, bool *has_port_r);
-bool url_parse(const char *s, const char *const *schemes, bool allow_path, struct url *u);
+bool cfg_url_parse(const char *s, const char *const *schemes, bool allow_path, struct url *u);
 
 /* config_values.c: the key table of each section, and its lookup. */
-extern const struct kdef server_keys[];
-extern const size_t n_server_keys;
-extern const struct kdef defaults_keys[];
-extern const size_t n_defaults_keys;
-extern const struct kdef account_keys[];
-extern const size_t n_account_keys;
-const struct kdef *kdef_find(const struct kdef *t, size_t n, const char *name, size_t *idx_r);
-void list_free(char **list, size_t n);
+extern const struct kdef cfg_server_keys[];
+extern const size_t cfg_n_server_keys;
+extern const struct kdef cfg_defaults_keys[];
+extern const size_t cfg_n_defaults_keys;
+extern const struct kdef cfg_account_keys[];
+extern const size_t cfg_n_account_keys;
+const struct kdef *cfg_kdef_find(const struct kdef *t, size_t n, const char *name, size_t *idx_r);
+void cfg_list_free(char **list, size_t n);
 
 /* config_account.c: the [account NAME] records. */
-void account_clear(struct cfg_account *a);
-bool account_add(struct loader *ld, const char *name, size_t len, size_t *idx_r);
-ssize_t account_index(const struct ig_config *cfg, const char *name, size_t len);
-enum ig_err ld_finish_accounts(struct loader *ld, const char *origin);
+void cfg_account_clear(struct cfg_account *a);
+bool cfg_account_add(struct loader *ld, const char *name, size_t len, size_t *idx_r);
+ssize_t cfg_account_index(const struct ig_config *cfg, const char *name, size_t len);
+enum ig_err cfg_ld_finish_accounts(struct loader *ld, const char *origin);
 
 /* config_env.c: IMAPGATE_<SECTION>_<KEY> overrides, after the file. */
-enum ig_err ld_apply_env(struct loader *ld, char *const *envp);
+enum ig_err cfg_ld_apply_env(struct loader *ld, char *const *envp);
 
 #endif

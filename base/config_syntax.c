@@ -14,7 +14,7 @@
 #define MAX_HOSTNAME 253 /* DNS name length */
 
 char *
-str_ndup(const char *s, size_t n)
+cfg_str_ndup(const char *s, size_t n)
 {
 	char *p = malloc(n + 1);
 
@@ -26,7 +26,7 @@ str_ndup(const char *s, size_t n)
 }
 
 void
-str_lower(char *s)
+cfg_str_lower(char *s)
 {
 	for (; *s != '\0'; s++) {
 		if (*s >= 'A' && *s <= 'Z')
@@ -35,13 +35,13 @@ str_lower(char *s)
 }
 
 bool
-is_alnum(char c)
+cfg_is_alnum(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
 bool
-has_controls(const char *s)
+cfg_has_controls(const char *s)
 {
 	for (; *s != '\0'; s++) {
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
@@ -53,7 +53,7 @@ has_controls(const char *s)
 /* strtoul with the checks it lacks: digits only (no sign, no blanks), no
  * trailing bytes, no overflow. */
 bool
-parse_ulong(const char *s, size_t len, unsigned long *v_r)
+cfg_parse_ulong(const char *s, size_t len, unsigned long *v_r)
 {
 	char tmp[32];
 	char *end = NULL;
@@ -81,7 +81,7 @@ parse_port(const char *s, size_t len, unsigned *port_r)
 {
 	unsigned long v;
 
-	if (!parse_ulong(s, len, &v) || v < 1 || v > 65535)
+	if (!cfg_parse_ulong(s, len, &v) || v < 1 || v > 65535)
 		return false;
 	*port_r = (unsigned)v;
 	return true;
@@ -89,35 +89,35 @@ parse_port(const char *s, size_t len, unsigned *port_r)
 
 /* Account names: [A-Za-z0-9_-]{1,LIM_ACCOUNT_NAME}. */
 bool
-account_name_ok(const char *s, size_t len)
+cfg_account_name_ok(const char *s, size_t len)
 {
 	size_t i;
 
 	if (len == 0 || len > LIM_ACCOUNT_NAME)
 		return false;
 	for (i = 0; i < len; i++) {
-		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '-')
+		if (!cfg_is_alnum(s[i]) && s[i] != '_' && s[i] != '-')
 			return false;
 	}
 	return true;
 }
 
 bool
-hostname_ok(const char *s, size_t len)
+cfg_hostname_ok(const char *s, size_t len)
 {
 	size_t i;
 
 	if (len == 0 || len > MAX_HOSTNAME || s[0] == '.' || s[0] == '-')
 		return false;
 	for (i = 0; i < len; i++) {
-		if (!is_alnum(s[i]) && s[i] != '.' && s[i] != '-' && s[i] != '_')
+		if (!cfg_is_alnum(s[i]) && s[i] != '.' && s[i] != '-' && s[i] != '_')
 			return false;
 	}
 	return true;
 }
 
 bool
-ipv6_ok(const char *s, size_t len)
+cfg_ipv6_ok(const char *s, size_t len)
 {
 	char tmp[INET6_ADDRSTRLEN + 1];
 	struct in6_addr a;
@@ -132,7 +132,7 @@ ipv6_ok(const char *s, size_t len)
 /* host [":" port], host a DNS name, an IPv4 address or "[" IPv6 "]".
  * The host returned includes the brackets. need_port: the port is mandatory. */
 bool
-hostport_split(const char *s, size_t len, bool need_port, const char **host_r, size_t *hlen_r,
+cfg_hostport_split(const char *s, size_t len, bool need_port, const char **host_r, size_t *hlen_r,
 	       unsigned *port_r, bool *has_port_r)
 {
 	const char *colon;
@@ -143,7 +143,7 @@ hostport_split(const char *s, size_t len, bool need_port, const char **host_r, s
 	if (len > 0 && s[0] == '[') {
 		const char *rb = memchr(s, ']', len);
 
-		if (rb == NULL || !ipv6_ok(s + 1, (size_t)(rb - s - 1)))
+		if (rb == NULL || !cfg_ipv6_ok(s + 1, (size_t)(rb - s - 1)))
 			return false;
 		hlen = (size_t)(rb - s) + 1;
 		if (hlen < len && s[hlen] != ':')
@@ -151,7 +151,7 @@ hostport_split(const char *s, size_t len, bool need_port, const char **host_r, s
 	} else {
 		colon = memchr(s, ':', len);
 		hlen = colon != NULL ? (size_t)(colon - s) : len;
-		if (!hostname_ok(s, hlen))
+		if (!cfg_hostname_ok(s, hlen))
 			return false;
 	}
 	if (hlen < len) {
@@ -170,7 +170,7 @@ hostport_split(const char *s, size_t len, bool need_port, const char **host_r, s
  * No userinfo, query or fragment: none of our URLs need them and they are
  * where confusion between parsers lives. */
 bool
-url_parse(const char *s, const char *const *schemes, bool allow_path, struct url *u)
+cfg_url_parse(const char *s, const char *const *schemes, bool allow_path, struct url *u)
 {
 	const char *auth = NULL;
 	size_t alen;
@@ -189,7 +189,7 @@ url_parse(const char *s, const char *const *schemes, bool allow_path, struct url
 	alen = strcspn(auth, "/?#");
 	if (auth[alen] == '?' || auth[alen] == '#' || memchr(auth, '@', alen) != NULL)
 		return false;
-	if (!hostport_split(auth, alen, false, &u->host, &u->host_len, &u->port, &u->has_port))
+	if (!cfg_hostport_split(auth, alen, false, &u->host, &u->host_len, &u->port, &u->has_port))
 		return false;
 	u->path = auth + alen;
 	if (u->path[0] != '\0' && !allow_path)

@@ -28,7 +28,7 @@ static bool
 valid_abs_path(const char *v, char *why, size_t whysz)
 {
 	if (v[0] != '/') {
-		why_set(why, whysz, "must be an absolute path");
+		cfg_why_set(why, whysz, "must be an absolute path");
 		return false;
 	}
 	return true;
@@ -40,11 +40,11 @@ valid_env_name(const char *v, char *why, size_t whysz)
 	size_t i;
 
 	for (i = 0; v[i] != '\0'; i++) {
-		if (!is_alnum(v[i]) && v[i] != '_')
+		if (!cfg_is_alnum(v[i]) && v[i] != '_')
 			break;
 	}
 	if (v[i] != '\0' || (v[0] >= '0' && v[0] <= '9') || i > 255) {
-		why_set(why, whysz,
+		cfg_why_set(why, whysz,
 			"must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
 		return false;
 	}
@@ -56,10 +56,10 @@ valid_host(const char *v, char *why, size_t whysz)
 {
 	size_t len = strlen(v);
 
-	if (hostname_ok(v, len) ||
-	    (len > 2 && v[0] == '[' && v[len - 1] == ']' && ipv6_ok(v + 1, len - 2)))
+	if (cfg_hostname_ok(v, len) ||
+	    (len > 2 && v[0] == '[' && v[len - 1] == ']' && cfg_ipv6_ok(v + 1, len - 2)))
 		return true;
-	why_set(why, whysz, "must be a host name, IPv4 address or [IPv6] address");
+	cfg_why_set(why, whysz, "must be a host name, IPv4 address or [IPv6] address");
 	return false;
 }
 
@@ -68,7 +68,7 @@ valid_tls_mode(const char *v, char *why, size_t whysz)
 {
 	if (strcmp(v, "implicit") == 0 || strcmp(v, "starttls") == 0)
 		return true;
-	why_set(why, whysz, "must be implicit or starttls");
+	cfg_why_set(why, whysz, "must be implicit or starttls");
 	return false;
 }
 
@@ -79,7 +79,7 @@ valid_log_level(const char *v, char *why, size_t whysz)
 
 	if (log_level_parse(v, &l))
 		return true;
-	why_set(why, whysz, "must be debug, info, warn or error");
+	cfg_why_set(why, whysz, "must be debug, info, warn or error");
 	return false;
 }
 
@@ -105,7 +105,7 @@ valid_fingerprint(const char *v, char *why, size_t whysz)
 	}
 	return true;
 bad:
-	why_set(why, whysz,
+	cfg_why_set(why, whysz,
 		"must be a SHA-256 fingerprint: 64 hex digits, optionally "
 		"with ':' between byte pairs");
 	return false;
@@ -117,9 +117,9 @@ valid_public_url(const char *v, char *why, size_t whysz)
 	static const char *const schemes[] = {"https", "http", NULL};
 	struct url u;
 
-	if (url_parse(v, schemes, true, &u))
+	if (cfg_url_parse(v, schemes, true, &u))
 		return true;
-	why_set(why, whysz,
+	cfg_why_set(why, whysz,
 		"must be an http:// or https:// URL (host[:port][/path], no "
 		"user, query or fragment)");
 	return false;
@@ -131,9 +131,9 @@ valid_https_url(const char *v, char *why, size_t whysz)
 	static const char *const schemes[] = {"https", NULL};
 	struct url u;
 
-	if (url_parse(v, schemes, true, &u))
+	if (cfg_url_parse(v, schemes, true, &u))
 		return true;
-	why_set(why, whysz, "entry '%.*s' must be an https:// URL (no user, query or fragment)", 64,
+	cfg_why_set(why, whysz, "entry '%.*s' must be an https:// URL (no user, query or fragment)", 64,
 		v);
 	return false;
 }
@@ -144,9 +144,9 @@ valid_smtp_url(const char *v, char *why, size_t whysz)
 	static const char *const schemes[] = {"smtps", "smtp", NULL};
 	struct url u;
 
-	if (url_parse(v, schemes, true, &u) && (u.path[0] == '\0' || strcmp(u.path, "/") == 0))
+	if (cfg_url_parse(v, schemes, true, &u) && (u.path[0] == '\0' || strcmp(u.path, "/") == 0))
 		return true;
-	why_set(why, whysz, "must be smtps://host[:port] or smtp://host[:port] (STARTTLS)");
+	cfg_why_set(why, whysz, "must be smtps://host[:port] or smtp://host[:port] (STARTTLS)");
 	return false;
 }
 
@@ -156,9 +156,9 @@ valid_origin(const char *v, char *why, size_t whysz)
 	static const char *const schemes[] = {"https", "http", NULL};
 	struct url u;
 
-	if (url_parse(v, schemes, false, &u))
+	if (cfg_url_parse(v, schemes, false, &u))
 		return true;
-	why_set(why, whysz, "entry '%.*s' must be an origin: scheme://host[:port] with no path", 64,
+	cfg_why_set(why, whysz, "entry '%.*s' must be an origin: scheme://host[:port] with no path", 64,
 		v);
 	return false;
 }
@@ -171,9 +171,9 @@ valid_allowed_host(const char *v, char *why, size_t whysz)
 	unsigned port;
 	bool has_port;
 
-	if (hostport_split(v, strlen(v), false, &h, &hl, &port, &has_port))
+	if (cfg_hostport_split(v, strlen(v), false, &h, &hl, &port, &has_port))
 		return true;
-	why_set(why, whysz, "entry '%.*s' must be host or host:port ([IPv6] in brackets)", 64, v);
+	cfg_why_set(why, whysz, "entry '%.*s' must be host or host:port ([IPv6] in brackets)", 64, v);
 	return false;
 }
 
@@ -184,7 +184,7 @@ valid_trusted_proxy(const char *v, char *why, size_t whysz)
 
 	if (netaddr_net_parse((struct slice){v, strlen(v)}, &net))
 		return true;
-	why_set(why, whysz, "entry '%.*s' must be an IP address or ADDRESS/PREFIX", 64, v);
+	cfg_why_set(why, whysz, "entry '%.*s' must be an IP address or ADDRESS/PREFIX", 64, v);
 	return false;
 }
 
@@ -195,7 +195,7 @@ valid_list_entry(const char *v, char *why, size_t whysz)
 
 	for (i = 0; v[i] != '\0'; i++) {
 		if (v[i] == ' ' || v[i] == '\t') {
-			why_set(why, whysz, "list entries must not contain blanks");
+			cfg_why_set(why, whysz, "list entries must not contain blanks");
 			return false;
 		}
 	}
@@ -216,7 +216,7 @@ set_str(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 		return false;
 	copy = strdup(v);
 	if (copy == NULL) {
-		why_set(ld->why, sizeof(ld->why), "out of memory");
+		cfg_why_set(ld->why, sizeof(ld->why), "out of memory");
 		return false;
 	}
 	free(*f);
@@ -225,7 +225,7 @@ set_str(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 }
 
 void
-list_free(char **list, size_t n)
+cfg_list_free(char **list, size_t n)
 {
 	size_t i;
 
@@ -255,17 +255,17 @@ set_list(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 		struct slice e = sl_trim_ows((struct slice){p, len});
 
 		if (e.len == 0) {
-			why_set(ld->why, sizeof(ld->why), "empty entry in comma list");
+			cfg_why_set(ld->why, sizeof(ld->why), "empty entry in comma list");
 			goto fail;
 		}
 		if (n == LIM_ORIGINS) {
-			why_set(ld->why, sizeof(ld->why), "more than %d entries", LIM_ORIGINS);
+			cfg_why_set(ld->why, sizeof(ld->why), "more than %d entries", LIM_ORIGINS);
 			goto fail;
 		}
-		list[n] = str_ndup(e.p, e.len);
+		list[n] = cfg_str_ndup(e.p, e.len);
 		if (list[n] == NULL)
 			goto nomem;
-		str_lower(list[n]);
+		cfg_str_lower(list[n]);
 		if (!valid_list_entry(list[n++], ld->why, sizeof(ld->why)) ||
 		    !k->valid(list[n - 1], ld->why, sizeof(ld->why)))
 			goto fail;
@@ -273,14 +273,14 @@ set_list(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 			break;
 		p += len + 1;
 	}
-	list_free(*f, *nf);
+	cfg_list_free(*f, *nf);
 	*f = list;
 	*nf = n;
 	return true;
 nomem:
-	why_set(ld->why, sizeof(ld->why), "out of memory");
+	cfg_why_set(ld->why, sizeof(ld->why), "out of memory");
 fail:
-	list_free(list, n);
+	cfg_list_free(list, n);
 	return false;
 }
 
@@ -289,8 +289,8 @@ set_uint(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 {
 	unsigned long x;
 
-	if (!parse_ulong(v, strlen(v), &x) || x < k->min || x > k->max) {
-		why_set(ld->why, sizeof(ld->why), "must be a whole number from %lu to %lu", k->min,
+	if (!cfg_parse_ulong(v, strlen(v), &x) || x < k->min || x > k->max) {
+		cfg_why_set(ld->why, sizeof(ld->why), "must be a whole number from %lu to %lu", k->min,
 			k->max);
 		return false;
 	}
@@ -313,9 +313,9 @@ set_size(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 		mult = 1024UL * 1024;
 		len--;
 	}
-	if (!parse_ulong(v, len, &x) || __builtin_mul_overflow(x, mult, &x) || x < k->min ||
+	if (!cfg_parse_ulong(v, len, &x) || __builtin_mul_overflow(x, mult, &x) || x < k->min ||
 	    x > k->max) {
-		why_set(ld->why, sizeof(ld->why),
+		cfg_why_set(ld->why, sizeof(ld->why),
 			"must be a size in bytes from %lu to %lu (suffix k or M allowed)", k->min,
 			k->max);
 		return false;
@@ -337,7 +337,7 @@ set_bool(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 			return true;
 		}
 	}
-	why_set(ld->why, sizeof(ld->why), "must be true or false");
+	cfg_why_set(ld->why, sizeof(ld->why), "must be true or false");
 	return false;
 }
 
@@ -346,7 +346,7 @@ set_posture(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 {
 	if (posture_parse(v, FIELD(obj, k->off, enum posture)))
 		return true;
-	why_set(ld->why, sizeof(ld->why), "must be readonly, draft-safe, full or destructive");
+	cfg_why_set(ld->why, sizeof(ld->why), "must be readonly, draft-safe, full or destructive");
 	return false;
 }
 
@@ -376,18 +376,18 @@ set_listen(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 	bool has_port;
 	char *host = NULL;
 
-	if (!hostport_split(v, strlen(v), true, &h, &hl, &port, &has_port)) {
-		why_set(ld->why, sizeof(ld->why),
+	if (!cfg_hostport_split(v, strlen(v), true, &h, &hl, &port, &has_port)) {
+		cfg_why_set(ld->why, sizeof(ld->why),
 			"must be host:port with port 1..65535 (IPv6 as [::1]:8080)");
 		return false;
 	}
 	if (h[0] == '[')
-		host = str_ndup(h + 1, hl - 2);
+		host = cfg_str_ndup(h + 1, hl - 2);
 	else
-		host = str_ndup(h, hl);
+		host = cfg_str_ndup(h, hl);
 	if (host == NULL || !set_str(ld, k, obj, v)) {
 		free(host);
-		why_set(ld->why, sizeof(ld->why), "out of memory");
+		cfg_why_set(ld->why, sizeof(ld->why), "out of memory");
 		return false;
 	}
 	free(cfg->listen_host);
@@ -404,7 +404,7 @@ set_secret(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 {
 	(void)obj;
 	(void)v;
-	why_set(ld->why, sizeof(ld->why),
+	cfg_why_set(ld->why, sizeof(ld->why),
 		"inline secrets are not accepted; use %s_file (a file holding the secret) or "
 		"%s_env (the name of an environment variable holding it)",
 		k->name, k->name);
@@ -416,7 +416,7 @@ set_rate(struct loader *ld, const struct kdef *k, void *obj, const char *v)
 {
 	if (cfg_rate_parse(v, FIELD(obj, k->off, struct cfg_rate)))
 		return true;
-	why_set(ld->why, sizeof(ld->why),
+	cfg_why_set(ld->why, sizeof(ld->why),
 		"must be N/s, N/min, N/h or N/day (N from 1 to %d) or off", LIM_RATE_COUNT);
 	return false;
 }
@@ -431,7 +431,7 @@ valid_tool_list(const char *v, char *why, size_t whysz)
 	size_t i;
 
 	if (strlen(v) > LIM_OVERRIDE_LIST) {
-		why_set(why, whysz, "longer than %d bytes", LIM_OVERRIDE_LIST);
+		cfg_why_set(why, whysz, "longer than %d bytes", LIM_OVERRIDE_LIST);
 		return false;
 	}
 	for (i = 0; v[i] != '\0'; i++) {
@@ -446,7 +446,7 @@ valid_tool_list(const char *v, char *why, size_t whysz)
 	if (n <= LIM_OVERRIDE_NAMES)
 		return true;
 bad:
-	why_set(why, whysz, "must be a comma list of at most %d tool names (e.g. "
+	cfg_why_set(why, whysz, "must be a comma list of at most %d tool names (e.g. "
 		"send_email, search.advanced_query)", LIM_OVERRIDE_NAMES);
 	return false;
 }
@@ -456,7 +456,7 @@ bad:
 #define SRV(f) offsetof(struct ig_config, f)
 #define ACC(f) offsetof(struct cfg_account, f)
 
-const struct kdef server_keys[] = {
+const struct kdef cfg_server_keys[] = {
 	{"listen", set_listen, SRV(listen), 0, 0, 0, NULL},
 	{"public_url", set_str, SRV(public_url), 0, 0, 0, valid_public_url},
 	{"allowed_origins", set_list, SRV(allowed_origins), SRV(n_allowed_origins), 0, 0,
@@ -483,7 +483,7 @@ const struct kdef server_keys[] = {
 	{"audit_max_bytes", set_size, SRV(audit_max_bytes), 0, 0, 1024UL * 1024 * 1024 * 1024, NULL},
 };
 
-const struct kdef defaults_keys[] = {
+const struct kdef cfg_defaults_keys[] = {
 	{"posture", set_posture, offsetof(struct ig_config, default_posture), 0, 0, 0, NULL},
 	{"token_rate_limit", set_rate, SRV(token_rate_limit), 0, 0, 0, NULL},
 	{"rate_limit", set_rate, SRV(rate_limit), 0, 0, 0, NULL},
@@ -491,7 +491,7 @@ const struct kdef defaults_keys[] = {
 	{"send_rate_limit", set_rate, SRV(send_rate_limit), 0, 0, 0, NULL},
 };
 
-const struct kdef account_keys[] = {
+const struct kdef cfg_account_keys[] = {
 	{"host", set_str, ACC(host), 0, 0, 0, valid_host},
 	{"port", set_uint, ACC(port), 0, 1, 65535, NULL},
 	{"tls", set_str, ACC(tls), 0, 0, 0, valid_tls_mode},
@@ -538,12 +538,12 @@ const struct kdef account_keys[] = {
 
 #define N_KEYS(t) (sizeof(t) / sizeof((t)[0]))
 
-const size_t n_server_keys = N_KEYS(server_keys);
-const size_t n_defaults_keys = N_KEYS(defaults_keys);
-const size_t n_account_keys = N_KEYS(account_keys);
+const size_t cfg_n_server_keys = N_KEYS(cfg_server_keys);
+const size_t cfg_n_defaults_keys = N_KEYS(cfg_defaults_keys);
+const size_t cfg_n_account_keys = N_KEYS(cfg_account_keys);
 
 const struct kdef *
-kdef_find(const struct kdef *t, size_t n, const char *name, size_t *idx_r)
+cfg_kdef_find(const struct kdef *t, size_t n, const char *name, size_t *idx_r)
 {
 	size_t i;
 
@@ -600,7 +600,7 @@ cfg_rate_parse(const char *s, struct cfg_rate *r_r)
 		*r_r = (struct cfg_rate){0, 1};
 		return true;
 	}
-	if (slash == NULL || !parse_ulong(s, (size_t)(slash - s), &n) || n < 1 ||
+	if (slash == NULL || !cfg_parse_ulong(s, (size_t)(slash - s), &n) || n < 1 ||
 	    n > LIM_RATE_COUNT)
 		return false;
 	for (i = 0; i < sizeof(rate_units) / sizeof(rate_units[0]); i++) {
