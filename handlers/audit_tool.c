@@ -163,7 +163,7 @@ warning_codes(struct scan *s, struct json_object *arr)
 
 /* Walks v: string bytes everywhere; ids and warnings when in_sc (inside
  * structuredContent). Depth-checked on entry, node count bounded. */
-static void
+static void /* NOLINTNEXTLINE(misc-no-recursion): depth-checked on entry (above) */
 scan_walk(struct scan *s, struct json_object *v, const char *folder, bool in_sc, int depth)
 {
 	struct json_object *x;

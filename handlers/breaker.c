@@ -85,7 +85,7 @@ brk_admit(struct breaker *b, uint64_t *ticket_r, int64_t *retry_after_ms_r)
 	}
 	if (b->state == BRK_HALF_OPEN) {
 		/* one probe at a time; a probe silent for too long is lost */
-		if (b->probe_gen != 0 && now - b->probe_since < LIM_BREAKER_PROBE_MS) {
+		if (b->probe_gen != 0 && now - b->probe_since < (int64_t)LIM_BREAKER_PROBE_MS) {
 			*retry_after_ms_r = 1000;
 			err = IG_EBUSY;
 			goto out;

@@ -101,7 +101,7 @@ disp_new(const struct ig_config *cfg, const struct tool_registry *reg,
 	d->reg = reg;
 	d->clock = clock != NULL ? *clock : IG_CLOCK_MONO;
 	d->rl = rl_new(&d->clock);
-	d->brk = calloc(cfg->n_accounts + 1, sizeof(*d->brk));
+	d->brk = calloc(cfg->n_accounts + 1, sizeof(struct breaker *));
 	d->lists = calloc(LIM_LIST_CACHE, sizeof(*d->lists));
 	if (d->rl == NULL || d->brk == NULL || d->lists == NULL)
 		goto fail;
@@ -131,12 +131,12 @@ disp_free(struct disp *d)
 
 	if (d == NULL)
 		return;
-	if (d->brk != NULL) {
+	if (d->brk != NULL && d->cfg != NULL) {
 		for (i = 0; i < d->cfg->n_accounts; i++)
 			brk_free(d->brk[i]);
 	}
 	free(d->brk);
-	for (i = 0; i < d->n_lists; i++)
+	for (i = 0; d->lists != NULL && i < d->n_lists; i++)
 		free(d->lists[i].json);
 	free(d->lists);
 	rl_free(d->rl);

@@ -162,18 +162,18 @@ path_push(char *path, size_t plen, const char *name, size_t idx)
 	int n;
 
 	if (name != NULL)
-		n = snprintf(path + plen, LIM_TOOL_NAME * 2 - plen, "%s%s", plen > 0 ? "." : "",
+		n = snprintf(path + plen, (size_t)LIM_TOOL_NAME * 2 - plen, "%s%s", plen > 0 ? "." : "",
 			     name);
 	else
-		n = snprintf(path + plen, LIM_TOOL_NAME * 2 - plen, "[%zu]", idx);
-	if (n < 0 || (size_t)n >= LIM_TOOL_NAME * 2 - plen) {
+		n = snprintf(path + plen, (size_t)LIM_TOOL_NAME * 2 - plen, "[%zu]", idx);
+	if (n < 0 || (size_t)n >= (size_t)LIM_TOOL_NAME * 2 - plen) {
 		path[plen] = '\0';
 		return plen;
 	}
 	return plen + (size_t)n;
 }
 
-static bool
+static bool /* NOLINTNEXTLINE(misc-no-recursion): depth checked against LIM_SCHEMA_DEPTH (v_value) */
 v_object(struct json_object *schema, struct json_object *v, char *path, size_t plen, int depth,
 	 struct vctx *c)
 {
@@ -221,7 +221,7 @@ v_object(struct json_object *schema, struct json_object *v, char *path, size_t p
 	return true;
 }
 
-static bool
+static bool /* NOLINTNEXTLINE(misc-no-recursion): depth checked against LIM_SCHEMA_DEPTH */
 v_value(struct json_object *schema, struct json_object *v, char *path, size_t plen, int depth,
 	struct vctx *c)
 {
@@ -306,7 +306,7 @@ v_value(struct json_object *schema, struct json_object *v, char *path, size_t pl
 
 /* Every string (member names too) valid UTF-8 without NUL; the strict
  * request parser already guarantees it, this keeps the guarantee local. */
-static bool
+static bool /* NOLINTNEXTLINE(misc-no-recursion): depth checked against LIM_JSON_DEPTH */
 strings_clean(struct json_object *v, int depth)
 {
 	size_t i;

@@ -861,8 +861,8 @@ static const struct tool_arg_rule rename_rules[] = {RULE("account"), RULE("folde
 /* A system flag or a label set or removed: idempotent, draft-safe. */
 #define STORE_TOOL(var, flag, add, schema, rules, ttl, desc)                                       \
 	MUT_TOOL(var, OP_STORE, flag, add, MSG_OUT, rules, TOOL_IDEMPOTENT | TOOL_OPEN_WORLD,      \
-		 POSTURE_DRAFT_SAFE, .title = ttl, .description = desc UIDS_NOTE,                  \
-		 .input_schema = schema)
+		 POSTURE_DRAFT_SAFE, .title = (ttl), .description = desc UIDS_NOTE,                \
+		 .input_schema = (schema)) /* NOLINT(bugprone-macro-parentheses): desc is pasted */
 
 STORE_TOOL(mark_read, "\\Seen", true, MSG_SCHEMA, msg_rules, "Mark messages read",
 	   "Sets the \\Seen flag on messages.");

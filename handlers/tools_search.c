@@ -349,7 +349,7 @@ server_search(struct search_job *j, struct sync *s, struct imap_conn *c, struct 
 	if (from < upto) {
 		p->n_want = upto - from;
 		p->want = u.v + from;
-		p->slot = calloc(p->n_want, sizeof(*p->slot));
+		p->slot = calloc(p->n_want, sizeof(struct json_object *));
 		if (p->slot == NULL) {
 			free(u.v);
 			imap_error_set(err, IMAP_FAIL_INTERNAL, "out of memory");

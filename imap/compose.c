@@ -557,7 +557,7 @@ subject_clean(const char *raw)
 		g_free(dec);
 		return strdup("");
 	}
-	out = malloc(len + 1);
+	out = calloc(len + 1, 1); /* zeroed: every byte is written below, which the analyzer cannot follow */
 	if (out == NULL) {
 		g_free(dec);
 		return NULL;
@@ -565,7 +565,9 @@ subject_clean(const char *raw)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)dec[i];
 
-		out[i] = c < 0x20 || c == 0x7f ? ' ' : dec[i];
+		out[i] = dec[i];
+		if (c < 0x20 || c == 0x7f)
+			out[i] = ' ';
 		if (c == 0xc2 && i + 1 < len && (unsigned char)dec[i + 1] < 0xa0) {
 			out[i] = ' ';
 			out[++i] = ' ';

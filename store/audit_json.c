@@ -86,7 +86,7 @@ key_cmp(const void *x, const void *y)
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-static void
+static void /* NOLINTNEXTLINE(misc-no-recursion): deeper than LIM_JSON_DEPTH is written as null */
 json_put_depth(struct buf *b, struct json_object *v, bool sorted, int depth)
 {
 	size_t i;

@@ -51,15 +51,20 @@ rcpt_hash(const struct audit *a, const char *s, size_t len)
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
 	if (len <= sizeof(norm)) {
-		for (i = 0; i < len; i++)
-			norm[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+		for (i = 0; i < len; i++) {
+			char ch = s[i];
+
+			if (ch >= 'A' && ch <= 'Z')
+				ch = (char)(ch - 'A' + 'a');
+			norm[i] = ch;
+		}
 		s = norm;
 	}
 	audit_hash_value(a, "rcpt_", s, len, out, sizeof(out));
 	return json_object_new_string(out);
 }
 
-static struct json_object *
+static struct json_object * /* NOLINTNEXTLINE(misc-no-recursion): one level (an address member is a string) */
 rcpt_one(const struct audit *a, struct json_object *v)
 {
 	struct json_object *o;

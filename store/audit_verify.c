@@ -223,7 +223,7 @@ static bool
 lr_open(struct lr *l, const char *path)
 {
 	memset(l, 0, sizeof(*l));
-	l->cap = LIM_AUDIT_RECORD + 64 * 1024;
+	l->cap = LIM_AUDIT_RECORD + (size_t)64 * 1024;
 	l->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (l->fd < 0)
 		return false;
@@ -723,7 +723,6 @@ audit_time_parse(const char *s, size_t len, int64_t *ms_r)
 	if (len < 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) || !digits(s + 5, 2, &mo) ||
 	    !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
 		return false;
-	i = 10;
 	if (len > 10) {
 		if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || len < 19 || s[13] != ':' ||
 		    s[16] != ':' || !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) ||
@@ -734,7 +733,7 @@ audit_time_parse(const char *s, size_t len, int64_t *ms_r)
 			int scale = 100;
 
 			for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-				ms += (s[i] - '0') * scale;
+				ms += (int64_t)(s[i] - '0') * scale;
 				scale /= 10;
 			}
 		}
