@@ -14,7 +14,8 @@ build=(build-essential cmake pkg-config clang libclang-rt-14-dev
 	libmicrohttpd-dev libmbedtls-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
 	libsodium-dev libgmime-3.0-dev libgumbo-dev libicu-dev libinih-dev libcmocka-dev
 	sqlite3 jq)
-tests=(nodejs npm wrk python3 python3-jsonschema openssl dovecot-imapd clang-tidy)
+# chromium: the browser oracle of tests/visibility (test-only, never in the container)
+tests=(nodejs npm wrk python3 python3-jsonschema openssl dovecot-imapd clang-tidy chromium)
 
 want=("${runtime[@]}")
 case "${1:-}" in

