@@ -229,6 +229,9 @@ if (knownFile) {
 			(m.outcome === 'agree' ? fixed : newD).push(what);
 			note(m, what);
 		}
+		for (const id of Object.keys(want)) {
+			if (!r.markers.some((m) => m.id === id)) fixed.push(`${r.id} ${id}: ${want[id]} -> no such marker`);
+		}
 	}
 	const nk = Object.keys(known.cases).filter((id) => results.some((r) => r.id === id)).length;
 	say(newD.length === 0, `no new disagreement with the browser${newD.length ? ` (${newD.length}: ${newD.slice(0, 8).join(', ')})` : ''}`);
