@@ -32,7 +32,7 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 [ -n "$out" ] || out="$top/bench/results/visibility-$stamp"
 mkdir -p "$out"
 vis="$top/tests/visibility"
-# shellcheck source=../tests/visibility/env.sh
+# shellcheck source-path=SCRIPTDIR source=../tests/visibility/env.sh
 . "$vis/env.sh"
 vis_setup
 cd "$vis"

@@ -18,7 +18,7 @@ build=$(cd "$1" 2>/dev/null && pwd) || {
 	exit 1
 }
 vis="$root/tests/visibility"
-# shellcheck source=../visibility/env.sh
+# shellcheck source-path=SCRIPTDIR source=../visibility/env.sh
 . "$vis/env.sh"
 if ! vis_setup; then
 	echo "not ok - visibility_suite: pinned node + puppeteer-core and chromium available"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Shared by visibility_suite.sh, update-known and bench/visibility.sh: the pinned Node and
 # puppeteer-core (npm ci from package-lock.json when missing or stale) and chromium.
 # VIS_CI_SEEDS is the fixed CI seed set (START:COUNT).
