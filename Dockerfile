@@ -28,7 +28,8 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIG_TESTS=OFF \
 # ---- runtime -----------------------------------------------------------------------------
 FROM debian:12-slim AS runtime
 
-# Runtime libraries (and curl for the HEALTHCHECK) from the same script; apt lists removed.
+# Runtime libraries (libpsl5 with the publicsuffix list among them, and curl for the
+# HEALTHCHECK) from the same script; apt lists removed.
 COPY scripts/install-deps.sh /tmp/install-deps.sh
 RUN bash /tmp/install-deps.sh --runtime \
  && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh

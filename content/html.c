@@ -70,6 +70,7 @@ struct frame {
 struct walker {
 	struct writer w;
 	struct css_sheet *sheet;
+	struct html_base base; /* <base href>, and the hrefs resolved against it */
 	struct html_stats st;
 	struct frame *stack;
 	size_t depth;
@@ -119,6 +120,8 @@ prepass(struct walker *k, const GumboNode *root)
 						k->css_err = css_sheet_add(
 						    k->sheet, sl_from_cstr(c->v.text.text));
 				}
+			} else if (t == GUMBO_TAG_BASE) {
+				html_base_note(&k->base, n);
 			} else if (t == GUMBO_TAG_IMG || t == GUMBO_TAG_IMAGE) {
 				struct slice src = html_href_trim(attr(n, "src"));
 
@@ -266,8 +269,7 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 	html_inherit_state(&d, n, &f->is, &c->is, c->link);
 	c->is.opacity = opacity;
 	if (c->link) {
-		c->href = attr(n, "href");
-		c->hk = html_href_classify(c->href, &c->host);
+		c->hk = html_href_resolve(&k->base, attr(n, "href"), &c->href, &c->host);
 		if (c->hk != HREF_NONE)
 			k->st.links++;
 		if (c->hk == HREF_BAD)
@@ -410,6 +412,8 @@ leave(struct walker *k, struct frame *f)
 	}
 	if (f->kind == EK_LIST && k->list_depth > 0)
 		k->list_depth--;
+	if (f->link)
+		html_base_release(&k->base, f->href);
 }
 
 static void
@@ -716,6 +720,7 @@ out:
 		html_gmem_free_all(m);
 	if (k != NULL) {
 		buf_free(&k->scratch);
+		html_base_free(&k->base);
 		css_sheet_free(k->sheet);
 		free(k->stack);
 	}

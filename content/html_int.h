@@ -173,6 +173,42 @@ bool html_host_eq(struct slice a, struct slice b);
 /* Does the visible link text name a domain other than the href's? */
 bool html_link_text_mismatch(struct slice text, struct slice host);
 
+/* ---- <base href> (html_link.c) ------------------------------------------ */
+
+#define LIM_HTML_BASE 2048   /* bytes of a <base href> that is applied */
+#define LIM_HTML_URL 4096    /* bytes of one href resolved against it */
+#define LIM_HTML_URL_OPEN 16 /* resolved hrefs of links open at once (nested <a>) */
+
+/* The document's base URL (WHATWG HTML "frozen base URL": the first base
+ * element with an href, in tree order) and the storage of the hrefs resolved
+ * against it. Zero-initialized: no base. */
+struct html_base {
+	struct slice href; /* the first <base href>, trimmed */
+	bool seen;         /* a <base href> was found (usable or not) */
+	bool usable;       /* absolute http(s) with a valid host, within LIM_HTML_BASE */
+	size_t origin_end; /* end of "scheme://authority" in href */
+	size_t path_end;   /* start of "?query" or "#fragment" (href.len: none) */
+	size_t query_end;  /* start of "#fragment" (href.len: none) */
+	char *pool;        /* LIM_HTML_URL_OPEN * LIM_HTML_URL bytes, on first use */
+	size_t used;       /* a stack: the innermost open link's URL is on top */
+};
+
+/* Records element n (an HTML base element) when it is the first with an href. */
+void html_base_note(struct html_base *b, const GumboNode *n);
+/* Classifies href as html_href_classify does; with a usable base, a relative
+ * reference (path-, root- and scheme-relative, query or fragment only, empty)
+ * is first resolved against it as the WHATWG URL parser does for http(s)
+ * (backslashes read as slashes, dot segments removed). *url_r is what the
+ * link points to: the resolved URL (valid until html_base_release of it) or
+ * href itself. A result over LIM_HTML_URL, or more than LIM_HTML_URL_OPEN
+ * links open at once, is HREF_BAD with no host, as without a base. */
+enum href_kind html_href_resolve(struct html_base *b, struct slice href, struct slice *url_r,
+                                 struct slice *host_r);
+/* Gives back url when it was resolved (links close innermost first). */
+void html_base_release(struct html_base *b, struct slice url);
+/* NULL-safe on a zeroed base. */
+void html_base_free(struct html_base *b);
+
 /* ---- output (html_out.c) ------------------------------------------------ */
 
 struct writer {

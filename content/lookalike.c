@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpsl.h>
 #include <unicode/uchar.h>
 #include <unicode/uidna.h>
 #include <unicode/uspoof.h>
@@ -172,41 +173,168 @@ dom_analyze(const char *in, struct dom *d)
 	return true;
 }
 
-/* Common two-level public suffixes under which the registrable domain has
- * three labels. Not the Public Suffix List: enough for the ccTLDs most mail
- * comes from; elsewhere "last two labels" decides. */
-static const char *const two_level[] = {
-    "co.uk",  "org.uk", "ac.uk",  "gov.uk", "ltd.uk", "plc.uk", "me.uk",  "net.uk", "nhs.uk",
-    "com.au", "net.au", "org.au", "edu.au", "gov.au", "co.nz",  "org.nz", "net.nz", "govt.nz",
-    "co.jp",  "ne.jp",  "or.jp",  "ac.jp",  "go.jp",  "co.kr",  "or.kr",  "ac.kr",  "com.br",
-    "net.br", "org.br", "gov.br", "com.cn", "net.cn", "org.cn", "gov.cn", "edu.cn", "com.tw",
-    "org.tw", "com.hk", "org.hk", "com.sg", "edu.sg", "com.my", "co.in",  "net.in", "org.in",
-    "gov.in", "ac.in",  "co.za",  "org.za", "com.mx", "com.ar", "com.tr", "org.tr", "gov.tr",
-    "co.il",  "org.il", "ac.il",  "com.ua", "co.id",  "or.id",  "ac.id",  "co.th",  "ac.th",
-    "com.vn", "com.pl", "com.es", "com.pt", "co.at",  "or.at",  "com.ph", "com.pk", "com.eg",
-    "com.sa", "com.ng", "co.ke",  "com.co", "com.pe", "com.ve", "com.uy", "com.ec",
-};
+/* ---- the Public Suffix List ----------------------------------------------- */
 
-/* Returns the registrable part of a (lowercase) domain: a suffix of d. */
+/* Set once by look_init (content_init, in main before any thread) and only
+ * read afterwards: libpsl's lookups do not modify the context. */
+static psl_ctx_t *look_psl_loaded;
+static const char *look_psl_src;
+static unsigned look_refs; /* counted like GMime's init: nested pairs are harmless */
+
+void
+look_init(void)
+{
+	if (look_refs++ > 0)
+		return;
+	/* The newer of the publicsuffix package's DAFSA file (psl_dist_filename())
+	 * and the list compiled into libpsl; NULL when neither can be had. */
+	look_psl_loaded = psl_latest(NULL);
+	if (look_psl_loaded != NULL)
+		look_psl_src = look_psl_loaded == psl_builtin() ? "builtin" : "file";
+}
+
+void
+look_shutdown(void)
+{
+	if (look_refs == 0 || --look_refs > 0)
+		return;
+	psl_free(look_psl_loaded); /* NULL-safe, and a no-op on the built-in list */
+	look_psl_loaded = NULL;
+	look_psl_src = NULL;
+}
+
+/* The loaded list, else the built-in one (compiled data: no I/O), else NULL. */
+static const psl_ctx_t *
+look_psl(void)
+{
+	return look_psl_loaded != NULL ? look_psl_loaded : psl_builtin();
+}
+
+const char *
+look_psl_source(void)
+{
+	if (look_psl_src != NULL)
+		return look_psl_src;
+	return psl_builtin() != NULL ? "builtin" : "none";
+}
+
+/* An IPv4 address (last label all digits: no TLD is) or an IPv6 literal has
+ * no registrable part but itself. */
+static bool
+ip_literal(const char *d)
+{
+	const char *last = strrchr(d, '.');
+
+	if (strchr(d, ':') != NULL || d[0] == '[')
+		return true;
+	last = last != NULL ? last + 1 : d;
+	if (*last == '\0')
+		return false;
+	for (; *last != '\0'; last++) {
+		if (*last < '0' || *last > '9')
+			return false;
+	}
+	return true;
+}
+
+static size_t
+label_count(const char *d)
+{
+	size_t n = 1;
+
+	for (; *d != '\0'; d++)
+		n += *d == '.';
+	return n;
+}
+
+/* The last n labels of d (a suffix of d; d itself when it has fewer). */
 static const char *
-registrable(const char *d)
+last_labels(const char *d, size_t n)
 {
 	size_t len = strlen(d);
-	size_t dots[3] = {0};
-	size_t nd = 0;
-	size_t i;
 
-	for (i = len; i > 0 && nd < 3; i--) {
-		if (d[i - 1] == '.')
-			dots[nd++] = i; /* index just after the dot */
+	for (size_t i = len; i > 0; i--) {
+		if (d[i - 1] == '.' && --n == 0)
+			return d + i;
 	}
-	if (nd < 2)
-		return d;
-	for (size_t k = 0; k < sizeof(two_level) / sizeof(two_level[0]); k++) {
-		if (strcmp(d + dots[1], two_level[k]) == 0)
-			return nd >= 3 ? d + dots[2] : d;
+	return d;
+}
+
+/* Registrable parts (eTLD+1 by the Public Suffix List, ICANN and private
+ * sections: foo.github.io and bar.github.io belong to different people) of a
+ * domain's two forms: the list is asked about the ASCII form, and the same
+ * number of labels is taken from the Unicode one (UTS #46 keeps the label
+ * count). A domain that is itself a public suffix, an IP address, or one the
+ * list cannot judge is its own registrable part. Without any list (libpsl
+ * built without one, and no file): the last two labels. */
+static void
+dom_registrable(const struct dom *d, const char **uni_r, const char **ascii_r)
+{
+	const psl_ctx_t *psl = look_psl();
+	const char *reg = NULL;
+	size_t n;
+
+	*uni_r = d->uni;
+	*ascii_r = d->ascii;
+	if (ip_literal(d->ascii))
+		return;
+	if (psl != NULL) {
+		reg = psl_registrable_domain(psl, d->ascii);
+		if (reg == NULL)
+			return;
+		n = label_count(reg);
+	} else {
+		n = 2;
 	}
-	return d + dots[1];
+	*ascii_r = last_labels(d->ascii, n);
+	*uni_r = last_labels(d->uni, n);
+}
+
+bool
+look_registrable(const char *domain, size_t len, char *out, size_t cap)
+{
+	char in[LIM_LOOK_INPUT + 1];
+	struct dom *d = NULL;
+	const char *ru;
+	const char *ra;
+	bool ok = false;
+
+	if (domain == NULL || len == 0 || len > LIM_LOOK_INPUT || cap == 0)
+		return false;
+	memcpy(in, domain, len);
+	in[len] = '\0';
+	if (strlen(in) != len) /* a NUL inside */
+		return false;
+	d = malloc(sizeof(*d));
+	if (d == NULL || !dom_analyze(in, d))
+		goto out;
+	dom_registrable(d, &ru, &ra);
+	if (strlen(ra) >= cap)
+		goto out;
+	memcpy(out, ra, strlen(ra) + 1);
+	ok = true;
+out:
+	free(d);
+	return ok;
+}
+
+bool
+look_is_tld(const char *label, size_t len)
+{
+	const psl_ctx_t *psl = look_psl();
+	char low[LOOK_DETAIL];
+
+	if (psl == NULL || len == 0 || len >= sizeof(low))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (label[i] == '.' || label[i] == '\0')
+			return false;
+		low[i] = ascii_lower(label[i]);
+	}
+	low[len] = '\0';
+	/* ICANN section, explicit rules only: the implicit "*" rule would make
+	 * every word a TLD. */
+	return psl_is_public_suffix2(psl, low, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE) != 0;
 }
 
 static bool
@@ -292,13 +420,14 @@ confusable_with(const struct dom *d, const struct dom *k)
 	static _Thread_local char s2[LOOK_BUF];
 	const char *rd;
 	const char *rk;
+	const char *ascii;
 
 	if (strcmp(d->uni, k->uni) == 0)
 		return false;
 	if (d->has_skel && k->has_skel && strcmp(d->skel, k->skel) == 0)
 		return true;
-	rd = registrable(d->uni);
-	rk = registrable(k->uni);
+	dom_registrable(d, &rd, &ascii);
+	dom_registrable(k, &rk, &ascii);
 	if (strcmp(rd, rk) == 0)
 		return false;
 	return skeleton(rd, s1, sizeof(s1)) && skeleton(rk, s2, sizeof(s2)) && strcmp(s1, s2) == 0;
@@ -401,14 +530,15 @@ look_domains_cross(const char *const *domains, size_t n, struct warn_list *w)
 		goto out;
 	for (i = 0; i < n; i++) {
 		const char *reg;
+		const char *reg_ascii;
 
 		if (domains[i] == NULL || !dom_analyze(domains[i], d))
 			continue;
-		reg = registrable(d->uni);
+		dom_registrable(d, &reg, &reg_ascii);
 		if (strlen(reg) >= LOOK_DETAIL || !skeleton(reg, e[ne].skel, LOOK_DETAIL))
 			continue;
 		memcpy(e[ne].uni, reg, strlen(reg) + 1);
-		safe_token(registrable(d->ascii), e[ne].ascii, LOOK_DETAIL);
+		safe_token(reg_ascii, e[ne].ascii, LOOK_DETAIL);
 		ne++;
 	}
 	for (i = 0; i < ne; i++) {
@@ -447,12 +577,18 @@ reg_differ(const char *a, const char *b, char *da, char *db, size_t cap)
 	struct dom *x = malloc(sizeof(*x));
 	struct dom *y = malloc(sizeof(*y));
 	bool differ = false;
+	const char *xu;
+	const char *xa;
+	const char *yu;
+	const char *ya;
 
 	if (x == NULL || y == NULL || !dom_analyze(a, x) || !dom_analyze(b, y))
 		goto out;
-	differ = strcmp(registrable(x->uni), registrable(y->uni)) != 0;
-	safe_token(registrable(x->ascii), da, cap);
-	safe_token(registrable(y->ascii), db, cap);
+	dom_registrable(x, &xu, &xa);
+	dom_registrable(y, &yu, &ya);
+	differ = strcmp(xu, yu) != 0;
+	safe_token(xa, da, cap);
+	safe_token(ya, db, cap);
 out:
 	free(x);
 	free(y);

@@ -1,6 +1,7 @@
 #ifndef IG_CONTENT_LOOKALIKE_H
 #define IG_CONTENT_LOOKALIKE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct warn_list;
@@ -17,6 +18,36 @@ struct warn_list;
 
 #define LIM_LOOK_INPUT 1024 /* bytes of a domain, display name or filename examined */
 #define LIM_LOOK_DOMAINS 64 /* distinct domains compared pairwise per message */
+
+/* The Public Suffix List (libpsl) decides every "registrable domain" of the
+ * look-alike checks and of the HTML link checks. look_init loads it once —
+ * psl_latest(NULL): the newer of the publicsuffix package's
+ * /usr/share/publicsuffix/public_suffix_list.dafsa and the list compiled into
+ * libpsl — and is called by content_init() in main before any thread; the
+ * handle is then only read. When look_init has not run (unit tests that skip
+ * content_init) or the load failed, psl_builtin() is used (compiled-in data:
+ * no I/O). So no message ever causes I/O. look_shutdown frees the handle, after
+ * every thread is joined (content_shutdown). Calls are counted as GMime's are:
+ * only the first look_init loads, only the matching last look_shutdown frees. */
+void look_init(void);
+void look_shutdown(void);
+/* "file" (the publicsuffix package's list), "builtin" (libpsl's own) or
+ * "none" (no list: the last two labels are the registrable part). Static. */
+const char *look_psl_source(void);
+
+/* Writes the registrable domain of domain[0..len) (any bytes; at most
+ * LIM_LOOK_INPUT) into out as lowercase ASCII (A-labels): UTS #46 mapping
+ * first (case, fullwidth forms, U-label vs A-label, the IDNA dots), then the
+ * Public Suffix List, ICANN and private sections (www.bbc.co.uk -> bbc.co.uk,
+ * a.github.io -> a.github.io). A public suffix itself and an IP address are
+ * their own registrable part. Returns false (out unspecified) when the domain
+ * cannot be analysed or its registrable part does not fit in cap bytes. */
+bool look_registrable(const char *domain, size_t len, char *out, size_t cap);
+
+/* Is label[0..len) a top-level domain of the Public Suffix List's ICANN
+ * section ("com", "uk", "рф", "xn--p1ai"; ASCII case ignored)? Not for
+ * "*"-rule guesses: an unknown word is no TLD. */
+bool look_is_tld(const char *label, size_t len);
 
 /* Checks one domain (of an address, a link, a Message-ID...):
  *   lookalike_homograph_domain   bidi, invisible, control or ill-formed characters in it;
@@ -46,10 +77,7 @@ void look_display_name(const char *display_name, const char *address, const char
                        struct warn_list *w);
 
 /* lookalike_reply_to_mismatch (location "header.reply_to") when the
- * registrable domains of the two addresses differ. Registrable domain: the
- * last two labels, or three when the last two are a common two-level public
- * suffix (co.uk, com.au, co.jp... see lookalike.c); not the full Public
- * Suffix List. */
+ * registrable domains of the two addresses differ (see look_registrable). */
 void look_reply_to(const char *from_addr, const char *reply_to_addr, struct warn_list *w);
 
 /* lookalike_filename_extension_spoof when the name holds bidi controls, or

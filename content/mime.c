@@ -26,6 +26,7 @@
 #include <gmime/gmime.h>
 
 #include "base/limits.h"
+#include "content/lookalike.h"
 #include "content/mime_int.h"
 #include "content/warn.h"
 
@@ -33,12 +34,14 @@ void
 content_init(void)
 {
 	g_mime_init();
+	look_init(); /* the Public Suffix List, loaded once (content/lookalike.h) */
 }
 
 void
 content_shutdown(void)
 {
 	g_mime_shutdown();
+	look_shutdown();
 }
 
 /* ------------------------------------------------------------- tree walk */

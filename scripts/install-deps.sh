@@ -7,12 +7,13 @@
 set -euo pipefail
 
 # curl is a runtime package: the container HEALTHCHECK and operators' debugging use it.
+# publicsuffix is the Public Suffix List file libpsl loads at start (docs/content.md).
 runtime=(libmicrohttpd12 libmbedtls14 libmbedx509-1 libmbedcrypto7 libjson-c5 libcurl4
-	libssl3 libsqlite3-0 libsodium23 libgmime-3.0-0 libgumbo1 libicu72 libinih1 ca-certificates
-	curl)
+	libssl3 libsqlite3-0 libsodium23 libgmime-3.0-0 libgumbo1 libicu72 libinih1 libpsl5
+	publicsuffix ca-certificates curl)
 build=(build-essential cmake pkg-config clang libclang-rt-14-dev
 	libmicrohttpd-dev libmbedtls-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
-	libsodium-dev libgmime-3.0-dev libgumbo-dev libicu-dev libinih-dev libcmocka-dev
+	libsodium-dev libgmime-3.0-dev libgumbo-dev libicu-dev libinih-dev libpsl-dev libcmocka-dev
 	sqlite3 jq)
 # chromium: the browser oracle of tests/visibility (test-only, never in the container)
 tests=(nodejs npm wrk python3 python3-jsonschema openssl dovecot-imapd clang-tidy chromium)

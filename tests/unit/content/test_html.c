@@ -1063,6 +1063,260 @@ test_sanitize(void **state)
 	}
 }
 
+/* ---- links: link text in other forms, the Public Suffix List, <base href> ---- */
+
+static bool
+mismatch(const char *html)
+{
+	struct result r;
+	bool m;
+
+	run(&r, html);
+	m = warn_has(&r.w, "html_link_text_href_mismatch");
+	done(&r);
+	return m;
+}
+
+/* Link text is read as a person reads it: NFKC, invisible characters gone,
+ * the full stops IDNA maps to '.'. */
+static void
+test_link_text_forms(void **state)
+{
+	static const char *const spoofs[] = {
+	    /* fullwidth ｗｗｗ．ｐａｙｐａｌ．ｃｏｍ */
+	    "\xef\xbd\x97\xef\xbd\x97\xef\xbd\x97\xef\xbc\x8e\xef\xbd\x90\xef\xbd\x81\xef\xbd\x99"
+	    "\xef\xbd\x90\xef\xbd\x81\xef\xbd\x8c\xef\xbc\x8e\xef\xbd\x83\xef\xbd\x8f\xef\xbd\x8d",
+	    /* www。paypal。com (U+3002) */
+	    "www\xe3\x80\x82paypal\xe3\x80\x82"
+	    "com",
+	    /* halfwidth ideographic full stop U+FF61 */
+	    "paypal\xef\xbd\xa1"
+	    "com",
+	    /* one dot leader U+2024, small full stop U+FE52 */
+	    "paypal\xe2\x80\xa4"
+	    "com",
+	    "paypal\xef\xb9\x92"
+	    "com",
+	    /* mathematical bold 𝐩𝐚𝐲𝐩𝐚𝐥.com */
+	    "\xf0\x9d\x90\xa9\xf0\x9d\x90\x9a\xf0\x9d\x90\xb2\xf0\x9d\x90\xa9\xf0\x9d\x90\x9a\xf0\x9d"
+	    "\x90\xa5.com",
+	    /* zero-width space and soft hyphen inside */
+	    "pay\xe2\x80\x8bpal.com",
+	    "pay\xc2\xadpal.com",
+	    /* Cyrillic-first домен.рф, and a domain in CJK corner brackets */
+	    "\xd0\xb4\xd0\xbe\xd0\xbc\xd0\xb5\xd0\xbd.\xd1\x80\xd1\x84",
+	    "\xe3\x80\x8cpaypal.com\xe3\x80\x8d\xe3\x81\xab\xe3\x83\xad\xe3\x82\xb0\xe3\x82\xa4\xe3"
+	    "\x83\xb3",
+	};
+	char html[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(spoofs) / sizeof(spoofs[0]); i++) {
+		(void)snprintf(html, sizeof(html), "<a href=\"https://evil.example.net/x\">%s</a>",
+		               spoofs[i]);
+		if (!mismatch(html))
+			fail_msg("case %zu not flagged", i);
+	}
+	/* the same forms pointing where they say are no mismatch */
+	assert_false(mismatch("<a href=\"https://www.paypal.com/\">\xef\xbd\x97\xef\xbd\x97\xef\xbd"
+	                      "\x97\xef\xbc\x8e\xef\xbd\x90\xef\xbd\x81\xef\xbd\x99\xef\xbd\x90\xef"
+	                      "\xbd\x81\xef\xbd\x8c\xef\xbc\x8e\xef\xbd\x83\xef\xbd\x8f\xef\xbd\x8d"
+	                      "</a>"));
+	assert_false(mismatch("<a href=\"https://paypal.com/\">www\xe3\x80\x82paypal\xe3\x80\x82"
+	                      "com</a>"));
+	/* U-label text, A-label href: one domain */
+	assert_false(mismatch("<a href=\"https://xn--mnchen-3ya.de/\">m\xc3\xbcnchen.de</a>"));
+	assert_false(mismatch("<a href=\"https://M\xc3\x9cNCHEN.de/\">www.m\xc3\xbcnchen.de</a>"));
+	/* text without a domain, in any script */
+	assert_false(mismatch("<a href=\"https://evil.example.net/\">\xe3\x81\x93\xe3\x81\xa1\xe3"
+	                      "\x82\x89\xe3\x80\x82\xe8\xa9\xb3\xe7\xb4\xb0</a>"));
+	assert_false(mismatch("<a href=\"https://ex.example/\">\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3"
+	                      "</a>"));
+	/* the text shows as written (the Unicode policy runs later, on the body) */
+	{
+		struct result r;
+
+		run(&r, "<a href=\"https://evil.example.net/\">www\xe3\x80\x82paypal\xe3\x80\x82"
+		        "com</a>");
+		assert_string_equal(text(&r), "www\xe3\x80\x82paypal\xe3\x80\x82"
+		                              "com [https://evil.example.net/]");
+		done(&r);
+	}
+}
+
+/* "Same site" is the Public Suffix List's registrable domain. */
+static void
+test_link_psl(void **state)
+{
+	(void)state;
+	/* different owners under a private suffix */
+	assert_true(mismatch("<a href=\"https://mallory.github.io/\">alice.github.io</a>"));
+	assert_true(mismatch("<a href=\"https://evil.blogspot.com/\">shop.blogspot.com</a>"));
+	/* a multi-level public suffix the old table did not know */
+	assert_true(mismatch("<a href=\"https://evil.edu.pl/\">uni.edu.pl</a>"));
+	assert_false(mismatch("<a href=\"https://login.uni.edu.pl/\">www.uni.edu.pl</a>"));
+	assert_false(mismatch("<a href=\"https://news.bbc.co.uk/\">bbc.co.uk</a>"));
+	/* new gTLDs are domains; file extensions are not */
+	assert_true(mismatch("<a href=\"https://evil.example.net/\">paypal-secure.support</a>"));
+	assert_false(mismatch("<a href=\"https://files.example.com/r\">report.zip</a>"));
+	assert_false(mismatch("<a href=\"https://files.example.com/r\">notes.md</a>"));
+}
+
+static const char *
+link_target(const struct result *r)
+{
+	const char *o = strchr(text(r), '[');
+
+	return o != NULL ? o : "";
+}
+
+/* Relative hrefs are resolved against the first <base href>, as a browser
+ * does; the agent sees the real destination. */
+static void
+test_base_href(void **state)
+{
+	static const struct {
+		const char *href;
+		const char *want;
+	} c[] = {
+	    {"login", "[https://t.example.com/a/b/login]"},
+	    {"/root?x=1", "[https://t.example.com/root?x=1]"},
+	    {"//other.example.net/p", "[https://other.example.net/p]"},
+	    {"\\\\back.example.org\\x", "[https://back.example.org/x]"},
+	    {"///three.example.org/", "[https://three.example.org/]"},
+	    {"?q=2", "[https://t.example.com/a/b/c.html?q=2]"},
+	    {"#top", "[https://t.example.com/a/b/c.html?v=1#top]"},
+	    {"", "[https://t.example.com/a/b/c.html?v=1]"},
+	    {"../../up/./x", "[https://t.example.com/up/x]"},
+	    {"../../../../x", "[https://t.example.com/x]"},
+	    {"a/%2e%2E/b/.", "[https://t.example.com/a/b/b/]"},
+	    {"https:same", "[https://t.example.com/a/b/same]"},
+	    {"http:other.example.org/z", "[http://other.example.org/z]"},
+	    {"  sp ace  ", "[https://t.example.com/a/b/sp%20ace]"},
+	};
+	char html[512];
+	struct result r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		(void)snprintf(html, sizeof(html),
+		               "<html><head><base href=\" https://t.example.com/a/b/c.html?v=1#f\">"
+		               "</head><body><a href=\"%s\">Go</a></body></html>",
+		               c[i].href);
+		run(&r, html);
+		if (strcmp(link_target(&r), c[i].want) != 0)
+			fail_msg("%s: got \"%s\"", c[i].href, text(&r));
+		assert_false(warn_has(&r.w, "html_anchor_unparsable_href"));
+		done(&r);
+	}
+
+	/* the resolved host decides the text check */
+	assert_false(mismatch("<base href=\"https://www.paypal.com/\"><a href=\"/signin\">"
+	                      "paypal.com</a>"));
+	assert_true(mismatch("<base href=\"https://evil.example.net/\"><a href=\"/signin\">"
+	                     "paypal.com</a>"));
+	assert_true(mismatch("<base href=\"https://www.paypal.com/\"><a href=\"//evil.example.net/\">"
+	                     "paypal.com</a>"));
+
+	/* the first <base href> only, wherever it is; a base without href does not count */
+	run(&r, "<base target=\"_blank\"><p>x</p><base href=\"https://one.example/\">"
+	        "<base href=\"https://two.example/\"><a href=\"p\">Go</a>");
+	assert_string_equal(link_target(&r), "[https://one.example/p]");
+	done(&r);
+
+	/* no usable base: as before (unparsable, no destination shown) */
+	static const char *const unusable[] = {
+	    "<base href=\"/relative/\"><a href=\"p\">Go</a>",
+	    "<base href=\"javascript:alert(1)//\"><a href=\"p\">Go</a>",
+	    "<base href=\"ftp://files.example/\"><a href=\"p\">Go</a>",
+	    "<base href=\"/relative/\"><base href=\"https://second.example/\"><a href=\"p\">Go</a>",
+	    "<template><base href=\"https://t.example/\"></template><a href=\"p\">Go</a>",
+	    "<svg><base href=\"https://t.example/\"></base></svg><a href=\"p\">Go</a>",
+	};
+	for (size_t i = 0; i < sizeof(unusable) / sizeof(unusable[0]); i++) {
+		run(&r, unusable[i]);
+		if (strcmp(text(&r), "Go") != 0 || !warn_has(&r.w, "html_anchor_unparsable_href"))
+			fail_msg("unusable base %zu: \"%s\"", i, text(&r));
+		done(&r);
+	}
+
+	/* other schemes stay unparsable with a base; absolute links are untouched */
+	run(&r, "<base href=\"https://t.example/\"><a href=\"javascript:x()\">j</a>"
+	        "<a href=\"data:text/html,x\">d</a><a href=\"https://abs.example/\">a</a>"
+	        "<a href=\"mailto:bob@ex.example\">m</a>");
+	assert_string_equal(text(&r), "jda [https://abs.example/]m [mailto:bob@ex.example]");
+	assert_true(has_detail(&r, "html_anchor_unparsable_href", "count=2"));
+	done(&r);
+
+	/* html_sanitize writes the resolved href */
+	{
+		struct buf out;
+		struct warn_list w;
+
+		buf_init(&out, 4096);
+		warn_list_init(&w);
+		assert_int_equal(html_sanitize(sl_from_cstr("<base href=\"https://t.example/d/\">"
+		                                            "<a href=\"../x\">Go</a>"),
+		                               &out, &w),
+		                 IG_OK);
+		assert_non_null(strstr(out.p, "<a href=\"https://t.example/x\">Go</a>"));
+		buf_free(&out);
+		warn_list_free(&w);
+	}
+}
+
+/* Limits: an over-long resolution and deep nesting of links fall back to the
+ * behaviour without a base; nothing is cut or lost. */
+static void
+test_base_href_limits(void **state)
+{
+	struct result r;
+	struct buf h;
+
+	(void)state;
+	buf_init(&h, (size_t)1024 * 1024);
+	/* a base over LIM_HTML_BASE is not applied */
+	buf_puts(&h, "<base href=\"https://t.example/");
+	for (size_t i = 0; i < 2100; i++)
+		buf_putc(&h, 'b');
+	buf_puts(&h, "/\"><a href=\"p\">Go</a>");
+	run(&r, h.p);
+	assert_string_equal(text(&r), "Go");
+	assert_true(warn_has(&r.w, "html_anchor_unparsable_href"));
+	done(&r);
+
+	/* a resolution over LIM_HTML_URL is not made */
+	buf_reset(&h);
+	buf_puts(&h, "<base href=\"https://t.example/d/\"><a href=\"");
+	for (size_t i = 0; i < 4100; i++)
+		buf_putc(&h, 'p');
+	buf_puts(&h, "\">Go</a> <a href=\"ok\">Ok</a>");
+	run(&r, h.p);
+	assert_string_equal(text(&r), "Go Ok [https://t.example/d/ok]");
+	assert_true(has_detail(&r, "html_anchor_unparsable_href", "count=1"));
+	done(&r);
+
+	/* links nested deeper than LIM_HTML_URL_OPEN (gumbo keeps <a> inside
+	 * table cells open) release their storage innermost first */
+	buf_reset(&h);
+	buf_puts(&h, "<base href=\"https://t.example/\">");
+	for (size_t i = 0; i < 40; i++)
+		buf_puts(&h, "<a href=\"n\">x<table><tr><td>");
+	buf_puts(&h, "end");
+	run(&r, h.p);
+	assert_non_null(strstr(text(&r), "end"));
+	done(&r);
+	buf_reset(&h);
+	buf_puts(&h, "<base href=\"https://t.example/\">");
+	for (size_t i = 0; i < 300; i++)
+		buf_puts(&h, "<p><a href=\"page\">L</a></p>");
+	run(&r, h.p);
+	assert_int_equal(r.st.links, 300);
+	assert_false(warn_has(&r.w, "html_anchor_unparsable_href"));
+	done(&r);
+	buf_free(&h);
+}
+
 int
 main(void)
 {
@@ -1088,6 +1342,10 @@ main(void)
 	    cmocka_unit_test(test_newsletter),
 	    cmocka_unit_test(test_canary_property),
 	    cmocka_unit_test(test_sanitize),
+	    cmocka_unit_test(test_link_text_forms),
+	    cmocka_unit_test(test_link_psl),
+	    cmocka_unit_test(test_base_href),
+	    cmocka_unit_test(test_base_href_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

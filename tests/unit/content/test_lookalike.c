@@ -367,6 +367,122 @@ test_filenames(void **state)
 	}
 }
 
+/* Registrable domains come from the Public Suffix List (libpsl): multi-level
+ * public suffixes beyond any short built-in table, wildcard and exception
+ * rules, the private section (github.io, blogspot.com), IDN suffixes. */
+static void
+test_psl_registrable(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *want; /* NULL: not analysable */
+	} c[] = {
+	    {"www.paypal.com", "paypal.com"},
+	    {"WWW.PayPal.COM.", "paypal.com"},
+	    {"news.bbc.co.uk", "bbc.co.uk"},
+	    {"a.b.example.com.au", "example.com.au"},
+	    {"shop.example.co.jp", "example.co.jp"},
+	    {"x.y.example.edu.pl", "example.edu.pl"},  /* not in the old table */
+	    {"alice.github.io", "alice.github.io"},    /* private section */
+	    {"x.mallory.blogspot.com", "mallory.blogspot.com"},
+	    {"a.b.c.kawasaki.jp", "b.c.kawasaki.jp"},  /* *.kawasaki.jp */
+	    {"www.city.kawasaki.jp", "city.kawasaki.jp"}, /* !city.kawasaki.jp */
+	    {"www.m\xc3\xbcnchen.de", "xn--mnchen-3ya.de"},
+	    {"www.\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84",
+	     "xn--e1afmkfd.xn--p1ai"},
+	    /* fullwidth letters and the ideographic full stop, as UTS #46 maps them */
+	    {"\xef\xbd\x90\xef\xbd\x81\xef\xbd\x99\xef\xbd\x90\xef\xbd\x81\xef\xbd\x8c\xe3\x80\x82"
+	     "com",
+	     "paypal.com"},
+	    {"co.uk", "co.uk"}, /* a public suffix is its own */
+	    {"192.0.2.10", "192.0.2.10"},
+	    {"localhost", "localhost"},
+	};
+	char out[256];
+
+	(void)state;
+	assert_string_not_equal(look_psl_source(), "none");
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		bool ok = look_registrable(c[i].in, strlen(c[i].in), out, sizeof(out));
+
+		if (!ok || strcmp(out, c[i].want) != 0)
+			fail_msg("%s: got %s", c[i].in, ok ? out : "(failed)");
+	}
+	/* bounded: too long, NUL inside, no room */
+	assert_false(look_registrable("a\0b.com", 7, out, sizeof(out)));
+	assert_false(look_registrable("www.paypal.com", 14, out, 4));
+	assert_false(look_registrable("", 0, out, sizeof(out)));
+	{
+		static char longd[LIM_LOOK_INPUT + 8];
+
+		memset(longd, 'a', sizeof(longd) - 5);
+		memcpy(longd + sizeof(longd) - 5, ".com", 5);
+		assert_false(look_registrable(longd, strlen(longd), out, sizeof(out)));
+	}
+	assert_true(look_is_tld("com", 3));
+	assert_true(look_is_tld("UK", 2));
+	assert_true(look_is_tld("support", 7));
+	assert_true(look_is_tld("\xd1\x80\xd1\x84", 4)); /* рф */
+	assert_true(look_is_tld("xn--p1ai", 8));
+	assert_false(look_is_tld("pdf", 3));
+	assert_false(look_is_tld("co.uk", 5));
+	assert_false(look_is_tld("", 0));
+}
+
+/* The PSL decides the look-alike checks too: different owners under one
+ * private suffix differ, a deep multi-level suffix does not. */
+static void
+test_psl_lookalike(void **state)
+{
+	static const struct {
+		const char *from;
+		const char *reply;
+		unsigned want;
+	} c[] = {
+	    {"a@alice.github.io", "b@mallory.github.io", REPLY},
+	    {"a@shop.blogspot.com", "b@evil.blogspot.com", REPLY},
+	    {"a@mail.example.edu.pl", "b@example.edu.pl", 0},
+	    {"a@www.city.kawasaki.jp", "b@city.kawasaki.jp", 0},
+	};
+	struct warn_list w;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		warn_list_init(&w);
+		look_reply_to(c[i].from, c[i].reply, &w);
+		if (codes_of(&w) != c[i].want)
+			fail_msg("case %zu", i);
+		warn_list_free(&w);
+	}
+	warn_list_init(&w);
+	look_display_name("alice.github.io", "x@mallory.github.io", "header.from", &w);
+	assert_int_equal(codes_of(&w), DSPOOF);
+	warn_list_free(&w);
+}
+
+/* look_init/look_shutdown pair up like GMime's: nested calls keep the list. */
+static void
+test_psl_init(void **state)
+{
+	char out[64];
+
+	(void)state;
+	look_init();
+	look_init();
+	/* the publicsuffix package's file, unless libpsl's own list is newer */
+	assert_string_not_equal(look_psl_source(), "none");
+	look_shutdown();
+	assert_string_not_equal(look_psl_source(), "none");
+	assert_true(look_registrable("a.b.example.co.uk", 17, out, sizeof(out)));
+	assert_string_equal(out, "example.co.uk");
+	look_shutdown();
+	look_shutdown(); /* unbalanced: harmless */
+	/* without a loaded list, libpsl's built-in one (no I/O) */
+	assert_string_equal(look_psl_source(), "builtin");
+	assert_true(look_registrable("a.b.example.co.uk", 17, out, sizeof(out)));
+	assert_string_equal(out, "example.co.uk");
+}
+
 int
 main(void)
 {
@@ -374,6 +490,8 @@ main(void)
 	    cmocka_unit_test(test_domains),  cmocka_unit_test(test_legit_domains),
 	    cmocka_unit_test(test_cross),    cmocka_unit_test(test_display_names),
 	    cmocka_unit_test(test_reply_to), cmocka_unit_test(test_filenames),
+	    cmocka_unit_test(test_psl_registrable), cmocka_unit_test(test_psl_lookalike),
+	    cmocka_unit_test(test_psl_init),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
