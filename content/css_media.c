@@ -29,8 +29,8 @@ struct mq_vp {
 };
 
 static const struct mq_vp vps[CSS_MQ_VIEWPORTS] = {
-    {320, 640, 2, true},   {375, 667, 2, true},   {600, 800, 1, false},
-    {800, 600, 1, false},  {1280, 800, 1, false},
+    {320, 640, 2, true},  {375, 667, 2, true},   {600, 800, 1, false},
+    {800, 600, 1, false}, {1280, 800, 1, false},
 };
 
 unsigned
@@ -55,10 +55,10 @@ enum mtok {
 
 struct mtoken {
 	enum mtok t;
-	struct slice s;    /* ident / unit / delim text */
-	double v;          /* MT_NUM */
-	bool ws_before;    /* white space precedes the token */
-	bool le_ge;        /* MT_DELIM '<' or '>' immediately followed by '=' */
+	struct slice s; /* ident / unit / delim text */
+	double v;       /* MT_NUM */
+	bool ws_before; /* white space precedes the token */
+	bool le_ge;     /* MT_DELIM '<' or '>' immediately followed by '=' */
 };
 
 struct mlex {
@@ -307,8 +307,8 @@ mq_length(const struct mtoken *t, const struct mq_vp *vp, double *px)
 	static const struct {
 		const char *u;
 		double f;
-	} abs_units[] = {{"px", 1},      {"em", 16},         {"rem", 16},      {"ex", 8},
-	                 {"ch", 8},      {"in", 96},         {"cm", 96 / 2.54}, {"mm", 9.6 / 2.54},
+	} abs_units[] = {{"px", 1},         {"em", 16},      {"rem", 16},       {"ex", 8},
+	                 {"ch", 8},         {"in", 96},      {"cm", 96 / 2.54}, {"mm", 9.6 / 2.54},
 	                 {"q", 2.4 / 2.54}, {"pt", 4.0 / 3}, {"pc", 16}};
 
 	if (t->t != MT_NUM)
@@ -324,8 +324,8 @@ mq_length(const struct mtoken *t, const struct mq_vp *vp, double *px)
 		}
 	if (sl_eq_cstr(t->s, "vw") || sl_eq_cstr(t->s, "vh") || sl_eq_cstr(t->s, "vmin") ||
 	    sl_eq_cstr(t->s, "vmax")) {
-		double base = sl_eq_cstr(t->s, "vw")   ? vp->w
-		              : sl_eq_cstr(t->s, "vh") ? vp->h
+		double base = sl_eq_cstr(t->s, "vw")     ? vp->w
+		              : sl_eq_cstr(t->s, "vh")   ? vp->h
 		              : sl_eq_cstr(t->s, "vmin") ? (vp->w < vp->h ? vp->w : vp->h)
 		                                         : (vp->w > vp->h ? vp->w : vp->h);
 
@@ -431,8 +431,8 @@ read_val(struct mlex *l, struct mval *v)
 	while (l->cur.t != MT_RP && l->cur.t != MT_END &&
 	       !(l->cur.t == MT_DELIM &&
 	         (l->cur.s.p[0] == '<' || l->cur.s.p[0] == '>' || l->cur.s.p[0] == '='))) {
-		if (v->n == 3 || (l->cur.t != MT_NUM && l->cur.t != MT_IDENT &&
-		                  !tok_is(&l->cur, MT_DELIM, "/")))
+		if (v->n == 3 ||
+		    (l->cur.t != MT_NUM && l->cur.t != MT_IDENT && !tok_is(&l->cur, MT_DELIM, "/")))
 			return false;
 		v->tk[v->n++] = l->cur;
 		mnext(l);
@@ -493,7 +493,8 @@ eval_feature(struct mlex *l, struct mres *r)
 				if (f->kind == FK_DISC) {
 					const char *dv = disc_value(f->id, &vps[v]);
 
-					on = strcmp(dv, "none") != 0 && strcmp(dv, "no-preference") != 0;
+					on = strcmp(dv, "none") != 0 &&
+					     strcmp(dv, "no-preference") != 0;
 				} else {
 					on = range_value(f->id, &vps[v]) != 0;
 				}
@@ -684,7 +685,8 @@ eval_condition(struct mlex *l, bool no_or, struct mres *out)
 			if (!lv->have)
 				lv->acc = item;
 			else
-				lv->acc = lv->op == 'a' ? r_and(lv->acc, item) : r_or(lv->acc, item);
+				lv->acc =
+				    lv->op == 'a' ? r_and(lv->acc, item) : r_or(lv->acc, item);
 			lv->have = true;
 			expect_item = false;
 			continue;
@@ -694,7 +696,8 @@ eval_condition(struct mlex *l, bool no_or, struct mres *out)
 		    (sl_eq_cstr(l->cur.s, "and") || sl_eq_cstr(l->cur.s, "or"))) {
 			char op = l->cur.s.p[0];
 
-			if (lv->neg || (lv->op != 0 && lv->op != op) || (op == 'o' && d == 0 && no_or))
+			if (lv->neg || (lv->op != 0 && lv->op != op) ||
+			    (op == 'o' && d == 0 && no_or))
 				return -1;
 			lv->op = op;
 			mnext(l);
@@ -902,8 +905,7 @@ css_media_resolve(struct slice css, unsigned vp, struct buf *out)
 		unsigned m = 0;
 
 		buf_append(out, css.p + last, pa - last);
-		if (css_media_eval((struct slice){css.p + pa, pb - pa}, &m) == 0 &&
-		    (m >> vp) & 1u)
+		if (css_media_eval((struct slice){css.p + pa, pb - pa}, &m) == 0 && (m >> vp) & 1u)
 			buf_puts(out, " all ");
 		else
 			buf_puts(out, " not all ");

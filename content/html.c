@@ -35,15 +35,24 @@
 
 /* enum hmethod (html_int.h) as named in warnings. */
 static const char *const hmethod_names[HM_COUNT_] = {
-    "display_none",     "visibility_hidden",
-    "opacity",          "font_size",
-    "hidden_attribute", "mso_hide",
-    "zero_size",        "offscreen",
-    "text_indent",      "clip",
-    "transform",        "color_match",
-    "transparent_text", "content_visibility",
-    "dialog_closed",    "details_closed",
-    "line_height",      "unevaluable_color",
+    "display_none",
+    "visibility_hidden",
+    "opacity",
+    "font_size",
+    "hidden_attribute",
+    "mso_hide",
+    "zero_size",
+    "offscreen",
+    "text_indent",
+    "clip",
+    "transform",
+    "color_match",
+    "transparent_text",
+    "content_visibility",
+    "dialog_closed",
+    "details_closed",
+    "line_height",
+    "unevaluable_color",
     "hidden_some_viewports",
 };
 
@@ -51,10 +60,10 @@ static const char *const hmethod_names[HM_COUNT_] = {
 
 struct frame {
 	const GumboNode *node;
-	size_t next; /* next child to visit */
+	size_t next;                        /* next child to visit */
 	struct istate is[CSS_MQ_VIEWPORTS]; /* per viewport class */
-	unsigned hid;   /* viewport classes in which this subtree is hidden */
-	unsigned hmeth; /* enum hmethod bits that hid it there */
+	unsigned hid;                       /* viewport classes in which this subtree is hidden */
+	unsigned hmeth;                     /* enum hmethod bits that hid it there */
 	struct css_elem ce;
 	enum ekind kind;
 	unsigned ol_n; /* list: next number (ol) */
@@ -76,7 +85,7 @@ struct walker {
 	 * the message tells apart share a class (most mail has one). */
 	struct css_sheet *sheets[CSS_MQ_VIEWPORTS];
 	unsigned nclass;
-	unsigned allc; /* (1 << nclass) - 1 */
+	unsigned allc;                       /* (1 << nclass) - 1 */
 	unsigned class_vp[CSS_MQ_VIEWPORTS]; /* a viewport of each class */
 	const GumboNode **styles;            /* <style> elements, document order */
 	size_t nstyles, styles_cap;
@@ -122,8 +131,8 @@ prepass(struct walker *k, const GumboNode *root)
 					goto next;
 				if (k->nstyles == k->styles_cap) {
 					size_t nc = k->styles_cap == 0 ? 8 : k->styles_cap * 2;
-					const GumboNode **ns =
-					    realloc((void *)k->styles, nc * sizeof(*ns));
+					const GumboNode **ns = realloc(
+					    (void *)k->styles, nc * sizeof(const GumboNode *));
 
 					if (ns == NULL) {
 						k->css_err = IG_ENOMEM;
@@ -238,8 +247,8 @@ sheets_build(struct walker *k)
 				const GumboNode *n = ch->data[j];
 				struct slice t;
 
-				if (n->type != GUMBO_NODE_TEXT && n->type != GUMBO_NODE_WHITESPACE &&
-				    n->type != GUMBO_NODE_CDATA)
+				if (n->type != GUMBO_NODE_TEXT &&
+				    n->type != GUMBO_NODE_WHITESPACE && n->type != GUMBO_NODE_CDATA)
 					continue;
 				t = sl_from_cstr(n->v.text.text);
 				if (nq > 0) {
@@ -331,7 +340,7 @@ static void
 enter(struct walker *k, struct frame *f, const GumboNode *n)
 {
 	struct css_decls d[CSS_MQ_VIEWPORTS];
-	double opacity[CSS_MQ_VIEWPORTS];
+	double opacity[CSS_MQ_VIEWPORTS] = {0};
 	struct frame *c;
 	char tmp[32];
 	struct slice name, v;

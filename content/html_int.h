@@ -117,12 +117,12 @@ enum hmethod {
 enum hdisp {
 	HD_BLOCK, /* block container: block, inline-block, list-item, flow-root, caption */
 	HD_NONE,
-	HD_CONTENTS, /* no box of its own */
-	HD_INLINE,   /* non-replaced inline box */
-	HD_FLEX,     /* flex or grid container (its children are blockified) */
-	HD_TABLE,    /* table wrapper: grows to its content */
+	HD_CONTENTS,   /* no box of its own */
+	HD_INLINE,     /* non-replaced inline box */
+	HD_FLEX,       /* flex or grid container (its children are blockified) */
+	HD_TABLE,      /* table wrapper: grows to its content */
 	HD_TABLE_PART, /* row, row group, column: no margins, grows to content */
-	HD_CELL,     /* table cell: a block container that grows to its content */
+	HD_CELL,       /* table cell: a block container that grows to its content */
 };
 
 /* What descendants inherit (or, for bg, see through transparent boxes). */

@@ -517,16 +517,14 @@ html_subtree_hidden(const struct css_decls *d, const GumboNode *n, const struct 
 	bool table_internal = box == HD_TABLE_PART || box == HD_CELL;
 	struct slice hv = attr(n, "hidden");
 
-	if (has_attr(n, "hidden") &&
-	    (until_found(hv) || !ua_hidden_overridden(d, p)))
+	if (has_attr(n, "hidden") && (until_found(hv) || !ua_hidden_overridden(d, p)))
 		m |= 1u << HM_HIDDEN_ATTR;
 	if (n->v.element.tag == GUMBO_TAG_UNKNOWN || n->v.element.tag == GUMBO_TAG_LAST) {
 		/* <dialog> is not in gumbo 0.10's tag table. */
 		char tmp[16];
 		struct slice t = html_tag_name(n, tmp, sizeof(tmp));
 
-		if (sl_eq_cstr(t, "dialog") && !has_attr(n, "open") &&
-		    !ua_hidden_overridden(d, p))
+		if (sl_eq_cstr(t, "dialog") && !has_attr(n, "open") && !ua_hidden_overridden(d, p))
 			m |= 1u << HM_DIALOG_CLOSED;
 	}
 	if (d->s[CP_DISPLAY].set && sl_eq_cstr(first_token(d->s[CP_DISPLAY].val), "none"))
