@@ -119,6 +119,7 @@ static const struct prop_name prop_names[] = {
     {"content-visibility", CP_CONTENT_VISIBILITY},
     {"display", CP_DISPLAY},
     {"filter", CP_FILTER},
+    {"float", CP_FLOAT},
     {"font", CP_FONT},
     {"font-size", CP_FONT_SIZE},
     {"height", CP_HEIGHT},

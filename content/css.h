@@ -59,6 +59,7 @@ enum css_prop {
 	CP_TEXT_FILL_COLOR,
 	CP_BACKGROUND_COLOR,
 	CP_BACKGROUND,
+	CP_FLOAT, /* blockifies: decides which properties apply to a box */
 	CP_COUNT_
 };
 
@@ -162,5 +163,33 @@ enum ig_err css_sheet_add(struct css_sheet *s, struct slice css);
 bool css_sheet_match(struct css_sheet *s, const struct css_elem *e, struct css_decls *d);
 /* Number of rules kept (for tests). */
 size_t css_sheet_rules(const struct css_sheet *s);
+
+/* ---- media queries (css_media.c) ---------------------------------------- */
+
+/* The viewports media queries are evaluated against (docs/content.md, "Media
+ * queries"): 320x640 and 375x667 (touch, 2dppx), 600x800, 800x600 and
+ * 1280x800 (mouse, 1dppx); all screen, light colour scheme. Bit v of a
+ * viewport mask stands for viewport v. */
+#define CSS_MQ_VIEWPORTS 5
+#define CSS_MQ_ALL ((1u << CSS_MQ_VIEWPORTS) - 1)
+#define CSS_MQ_DEPTH 32 /* nested parentheses in one query; deeper is an error */
+
+/* Width in CSS px of viewport v. */
+unsigned css_mq_viewport_width(unsigned v);
+/* Evaluates a normalized media query list (an @media prelude or a media
+ * attribute) into *mask, the viewports it matches in (Media Queries 4:
+ * unknown features and malformed queries match nothing; an empty list
+ * matches all). Returns -1 when a query nests deeper than CSS_MQ_DEPTH: the
+ * caller must then not decide visibility (fail closed). */
+int css_media_eval(struct slice q, unsigned *mask);
+/* Marks in differ[a] bit b when mask m tells viewports a and b apart. */
+void css_media_differ_add(unsigned *differ, unsigned m);
+/* Evaluates every @media prelude of normalized sheet text css (see
+ * css_normalize) into differ (css_media_differ_add), counting them in
+ * *count. Returns -1 as css_media_eval does. */
+int css_media_scan(struct slice css, unsigned *differ, size_t *count);
+/* Copies normalized sheet text css to out with every @media prelude
+ * replaced by " all " or " not all " as it evaluates in viewport vp. */
+void css_media_resolve(struct slice css, unsigned vp, struct buf *out);
 
 #endif

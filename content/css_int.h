@@ -167,7 +167,10 @@ bool css_selector_parse(const struct css_sheet *s, size_t a, size_t b, struct ru
 
 /* ---- media queries (css_media.c) --------------------------------------- */
 
-/* Does an @media prelude apply to a screen of unknown size? */
+/* Does an @media prelude apply? css_sheet.c calls it for every @media
+ * prelude (nested ones included). html.c hands the sheet text resolved for
+ * one viewport (css_media_resolve), whose preludes are "all" or "not all";
+ * any other query applies when it matches in some viewport of the set. */
 bool css_media_applies(struct slice q);
 
 #endif

@@ -35,23 +35,35 @@
 
 /* enum hmethod (html_int.h) as named in warnings. */
 static const char *const hmethod_names[HM_COUNT_] = {
-    "display_none",     "visibility_hidden",
-    "opacity",          "font_size",
-    "hidden_attribute", "mso_hide",
-    "zero_size",        "offscreen",
-    "text_indent",      "clip",
-    "transform",        "color_match",
-    "transparent_text", "content_visibility",
-    "dialog_closed",    "details_closed",
-    "line_height",      "unevaluable_color",
+    "display_none",
+    "visibility_hidden",
+    "opacity",
+    "font_size",
+    "hidden_attribute",
+    "mso_hide",
+    "zero_size",
+    "offscreen",
+    "text_indent",
+    "clip",
+    "transform",
+    "color_match",
+    "transparent_text",
+    "content_visibility",
+    "dialog_closed",
+    "details_closed",
+    "line_height",
+    "unevaluable_color",
+    "hidden_some_viewports",
 };
 
 /* ---- the walk ------------------------------------------------------------------ */
 
 struct frame {
 	const GumboNode *node;
-	size_t next; /* next child to visit */
-	struct istate is;
+	size_t next;                        /* next child to visit */
+	struct istate is[CSS_MQ_VIEWPORTS]; /* per viewport class */
+	unsigned hid;                       /* viewport classes in which this subtree is hidden */
+	unsigned hmeth;                     /* enum hmethod bits that hid it there */
 	struct css_elem ce;
 	enum ekind kind;
 	unsigned ol_n; /* list: next number (ol) */
@@ -69,8 +81,15 @@ struct frame {
 
 struct walker {
 	struct writer w;
-	struct css_sheet *sheet;
 	struct html_base base; /* <base href>, and the hrefs resolved against it */
+	/* One stylesheet per viewport class: viewports that no media query of
+	 * the message tells apart share a class (most mail has one). */
+	struct css_sheet *sheets[CSS_MQ_VIEWPORTS];
+	unsigned nclass;
+	unsigned allc;                       /* (1 << nclass) - 1 */
+	unsigned class_vp[CSS_MQ_VIEWPORTS]; /* a viewport of each class */
+	const GumboNode **styles;            /* <style> elements, document order */
+	size_t nstyles, styles_cap;
 	struct html_stats st;
 	struct frame *stack;
 	size_t depth;
@@ -107,19 +126,23 @@ prepass(struct walker *k, const GumboNode *root)
 
 				k->st.styles++;
 				skip = true;
-				if (n->v.element.tag_namespace != GUMBO_NAMESPACE_HTML)
+				/* SVG <style> applies to the whole document too. */
+				if (n->v.element.tag_namespace == GUMBO_NAMESPACE_MATHML ||
+				    ch->length == 0)
 					goto next;
-				for (size_t i = 0; i < ch->length && k->css_err == IG_OK; i++) {
-					const GumboNode *c = ch->data[i];
+				if (k->nstyles == k->styles_cap) {
+					size_t nc = k->styles_cap == 0 ? 8 : k->styles_cap * 2;
+					const GumboNode **ns = realloc(
+					    (void *)k->styles, nc * sizeof(const GumboNode *));
 
-					/* A rule that does not fit could be the one that
-					 * hides something: over a cap the whole render
-					 * fails (fail closed). */
-					if (c->type == GUMBO_NODE_TEXT ||
-					    c->type == GUMBO_NODE_WHITESPACE)
-						k->css_err = css_sheet_add(
-						    k->sheet, sl_from_cstr(c->v.text.text));
+					if (ns == NULL) {
+						k->css_err = IG_ENOMEM;
+						goto next;
+					}
+					k->styles = ns;
+					k->styles_cap = nc;
 				}
+				k->styles[k->nstyles++] = n;
 			} else if (t == GUMBO_TAG_BASE) {
 				html_base_note(&k->base, n);
 			} else if (t == GUMBO_TAG_IMG || t == GUMBO_TAG_IMAGE) {
@@ -138,6 +161,117 @@ prepass(struct walker *k, const GumboNode *root)
 	next:
 		n = html_node_next(n, root, skip);
 	}
+}
+
+/* Viewports in which <style media="..."> applies (all without the
+ * attribute); -1 when the query is too deep to decide. */
+static int
+style_media(const GumboNode *n, struct buf *norm, unsigned *mask)
+{
+	const GumboAttribute *a = gumbo_get_attribute(&n->v.element.attributes, "media");
+
+	*mask = CSS_MQ_ALL;
+	if (a == NULL)
+		return 0;
+	buf_reset(norm);
+	css_normalize(sl_from_cstr(a->value), norm);
+	if (buf_err(norm) != IG_OK)
+		return -1;
+	return css_media_eval(buf_slice(norm), mask);
+}
+
+/* Evaluates every media query of the collected <style> elements, groups the
+ * viewports into classes with identical outcomes, and builds one sheet per
+ * class from the text with each @media prelude resolved for that class.
+ * A rule that does not fit could be the one that hides something: over a
+ * cap (text, rules, nesting of a query) the render fails (fail closed). */
+static enum ig_err
+sheets_build(struct walker *k)
+{
+	unsigned differ[CSS_MQ_VIEWPORTS] = {0}, vp_class[CSS_MQ_VIEWPORTS];
+	size_t nq = 0;
+	struct buf norm, res;
+	enum ig_err err = IG_OK;
+
+	buf_init(&norm, LIM_CSS_TEXT);
+	buf_init(&res, LIM_CSS_TEXT + LIM_CSS_TEXT / 2);
+	for (size_t i = 0; i < k->nstyles && err == IG_OK; i++) {
+		const GumboVector *ch = &k->styles[i]->v.element.children;
+		unsigned m;
+
+		if (style_media(k->styles[i], &norm, &m) != 0) {
+			err = IG_ELIMIT;
+			break;
+		}
+		if (m != CSS_MQ_ALL) {
+			nq++;
+			css_media_differ_add(differ, m);
+		}
+		for (size_t j = 0; j < ch->length; j++) {
+			const GumboNode *c = ch->data[j];
+
+			if (c->type != GUMBO_NODE_TEXT && c->type != GUMBO_NODE_WHITESPACE &&
+			    c->type != GUMBO_NODE_CDATA)
+				continue;
+			buf_reset(&norm);
+			css_normalize(sl_from_cstr(c->v.text.text), &norm);
+			if (buf_err(&norm) != IG_OK ||
+			    css_media_scan(buf_slice(&norm), differ, &nq) != 0) {
+				err = IG_ELIMIT;
+				break;
+			}
+		}
+	}
+	k->nclass = 0;
+	for (unsigned v = 0; v < CSS_MQ_VIEWPORTS; v++)
+		vp_class[v] = CSS_MQ_VIEWPORTS;
+	for (unsigned v = 0; v < CSS_MQ_VIEWPORTS && err == IG_OK; v++) {
+		if (vp_class[v] != CSS_MQ_VIEWPORTS)
+			continue;
+		k->class_vp[k->nclass] = v;
+		for (unsigned w = v; w < CSS_MQ_VIEWPORTS; w++)
+			if (vp_class[w] == CSS_MQ_VIEWPORTS && !((differ[v] >> w) & 1u))
+				vp_class[w] = k->nclass;
+		k->sheets[k->nclass] = css_sheet_new();
+		if (k->sheets[k->nclass++] == NULL)
+			err = IG_ENOMEM;
+	}
+	k->allc = (1u << k->nclass) - 1;
+	for (unsigned c = 0; c < k->nclass && err == IG_OK; c++) {
+		unsigned vp = k->class_vp[c];
+
+		for (size_t i = 0; i < k->nstyles && err == IG_OK; i++) {
+			const GumboVector *ch = &k->styles[i]->v.element.children;
+			unsigned m;
+
+			if (style_media(k->styles[i], &norm, &m) != 0 || !((m >> vp) & 1u))
+				continue; /* errors were caught above */
+			for (size_t j = 0; j < ch->length && err == IG_OK; j++) {
+				const GumboNode *n = ch->data[j];
+				struct slice t;
+
+				if (n->type != GUMBO_NODE_TEXT &&
+				    n->type != GUMBO_NODE_WHITESPACE && n->type != GUMBO_NODE_CDATA)
+					continue;
+				t = sl_from_cstr(n->v.text.text);
+				if (nq > 0) {
+					buf_reset(&norm);
+					buf_reset(&res);
+					css_normalize(t, &norm);
+					css_media_resolve(buf_slice(&norm), vp, &res);
+					if (buf_err(&norm) != IG_OK || buf_err(&res) != IG_OK) {
+						err = IG_ELIMIT;
+						break;
+					}
+					t = buf_slice(&res);
+				}
+				err = css_sheet_add(k->sheets[c], t);
+			}
+		}
+	}
+	buf_free(&norm);
+	buf_free(&res);
+	return err;
 }
 
 static struct frame *
@@ -208,12 +342,12 @@ san_open(struct walker *k, struct frame *f)
 static void
 enter(struct walker *k, struct frame *f, const GumboNode *n)
 {
-	struct css_decls d;
+	struct css_decls d[CSS_MQ_VIEWPORTS];
+	double opacity[CSS_MQ_VIEWPORTS] = {0};
 	struct frame *c;
 	char tmp[32];
 	struct slice name, v;
 	enum ekind kind;
-	double opacity = f->is.opacity;
 	unsigned mask;
 
 	if (n->type == GUMBO_NODE_TEMPLATE || n->v.element.tag_namespace != GUMBO_NAMESPACE_HTML)
@@ -223,24 +357,35 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 	if (kind == EK_DROP || kind == EK_IMG)
 		return;
 
-	memset(&d, 0, sizeof(d));
 	struct css_elem ce = {name, attr(n, "id"), attr(n, "class"), k->depth > 1 ? &f->ce : NULL};
+	unsigned hid = f->hid, meth = 0;
 
-	if (!css_sheet_match(k->sheet, &ce, &d)) {
-		k->budget_out = true;
-		return;
-	}
 	v = attr(n, "style");
 	if (v.len > 0) {
 		/* Never cut: the last declaration may be the one that hides. */
 		buf_reset(&k->scratch);
 		css_normalize(v, &k->scratch);
-		css_decls_apply(&d, buf_slice(&k->scratch), CSS_PRIO_INLINE);
 	}
-	mask = html_subtree_hidden(&d, n, &opacity);
-	if (mask != 0) {
+	for (unsigned cl = 0; cl < k->nclass; cl++) {
+		memset(&d[cl], 0, sizeof(d[cl]));
+		if (!css_sheet_match(k->sheets[cl], &ce, &d[cl])) {
+			k->budget_out = true;
+			return;
+		}
+		if (v.len > 0)
+			css_decls_apply(&d[cl], buf_slice(&k->scratch), CSS_PRIO_INLINE);
+		opacity[cl] = f->is[cl].opacity;
+		if ((f->hid >> cl) & 1u)
+			continue; /* already hidden in this class */
+		mask = html_subtree_hidden(&d[cl], n, &f->is[cl], &opacity[cl]);
+		if (mask != 0) {
+			hid |= 1u << cl;
+			meth |= mask;
+		}
+	}
+	if (hid == k->allc) {
 		if (html_subtree_has_text(n)) {
-			k->hidden |= mask;
+			k->hidden |= meth | f->hmeth;
 			k->st.hidden_removed++;
 		}
 		return;
@@ -266,8 +411,14 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 	    (struct slice){c->tagbuf, name.len < sizeof(c->tagbuf) ? name.len : sizeof(c->tagbuf)};
 	c->link = n->v.element.tag == GUMBO_TAG_A && has_attr(n, "href");
 	c->details_closed = n->v.element.tag == GUMBO_TAG_DETAILS && !has_attr(n, "open");
-	html_inherit_state(&d, n, &f->is, &c->is, c->link);
-	c->is.opacity = opacity;
+	c->hid = hid;
+	c->hmeth = f->hmeth | meth;
+	for (unsigned cl = 0; cl < k->nclass; cl++) {
+		html_inherit_state(&d[cl], n, &f->is[cl], &c->is[cl], c->link);
+		c->is[cl].opacity = opacity[cl];
+		if (kind == EK_PRE)
+			c->is[cl].pre = true;
+	}
 	if (c->link) {
 		c->hk = html_href_resolve(&k->base, attr(n, "href"), &c->href, &c->host);
 		if (c->hk != HREF_NONE)
@@ -280,8 +431,6 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 		c->ol_n = 1;
 		k->list_depth++;
 	}
-	if (kind == EK_PRE)
-		c->is.pre = true;
 	if (k->sanitize) {
 		c->san_tag = san_tag(name);
 		if (c->san_tag != NULL)
@@ -421,6 +570,8 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 {
 	const char *p = n->v.text.text;
 	size_t len = strlen(p);
+	unsigned hid, tm;
+	bool unknown = false;
 	int hm;
 
 	if (k->cdata_skip) {
@@ -436,24 +587,42 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 		p = e + 3;
 		k->cdata_skip = false;
 	}
-	hm = html_text_hidden(&f->is);
-	if (hm >= 0) {
+	/* Per viewport class: hidden by an ancestor there, or by the text's
+	 * own computed style. Hidden in every class: removed. Hidden in some
+	 * only: a person on some device sees it, so it is kept and reported
+	 * (method=hidden_some_viewports). */
+	hid = f->hid;
+	tm = 0;
+	for (unsigned cl = 0; cl < k->nclass; cl++) {
+		if ((hid >> cl) & 1u)
+			continue;
+		hm = html_text_hidden(&f->is[cl]);
+		if (hm >= 0) {
+			hid |= 1u << cl;
+			tm |= 1u << hm;
+		} else if (f->is[cl].color_unknown || f->is[cl].bg_unknown) {
+			unknown = true;
+		}
+	}
+	if (hid == k->allc) {
 		if (!html_text_blank(p, len)) {
-			k->hidden |= 1u << hm;
+			k->hidden |= tm | f->hmeth;
 			k->st.hidden_removed++;
 		}
 		return;
 	}
+	if (hid != 0 && !html_text_blank(p, len))
+		k->hidden |= 1u << HM_SOME_VIEWPORTS;
 	/* Fail closed on colours we cannot evaluate (color-mix(), var(), ...):
 	 * dropping would lose legitimate text styled by newer CSS, keeping it
 	 * silently could pass text the reader never sees. So it is kept and
 	 * reported (method=unevaluable_color) so the agent is warned. */
-	if ((f->is.color_unknown || f->is.bg_unknown) && !html_text_blank(p, len))
+	if (unknown && !html_text_blank(p, len))
 		k->hidden |= 1u << HM_UNEVALUABLE_COLOR;
 	if (k->sanitize)
 		html_w_escaped(&k->w, p, len);
 	else
-		html_w_text(&k->w, p, len, f->is.pre);
+		html_w_text(&k->w, p, len, f->is[0].pre);
 }
 
 static void
@@ -496,8 +665,12 @@ walk(struct walker *k, const GumboNode *doc)
 
 	memset(root, 0, sizeof(*root));
 	root->node = doc;
-	root->is = (struct istate){
-	    .color = {0, 0, 0, 255}, .bg = {255, 255, 255, 255}, .font_px = 16, .opacity = 1};
+	for (unsigned cl = 0; cl < k->nclass; cl++)
+		root->is[cl] = (struct istate){.color = {0, 0, 0, 255},
+		                               .bg = {255, 255, 255, 255},
+		                               .font_px = 16,
+		                               .opacity = 1,
+		                               .disp = HD_BLOCK};
 	k->depth = 1;
 	while (k->depth > 0 && !k->budget_out && !k->w.full) {
 		struct frame *f = &k->stack[k->depth - 1];
@@ -664,8 +837,7 @@ html_run(struct slice html, struct buf *out, struct warn_list *wl, struct html_s
 		goto out;
 	m->cap = LIM_HTML_PARSE_MEM;
 	k->stack = malloc(LIM_HTML_DEPTH * sizeof(*k->stack)); /* each frame set on push */
-	k->sheet = css_sheet_new();
-	if (k->stack == NULL || k->sheet == NULL)
+	if (k->stack == NULL)
 		goto out;
 	buf_init(&k->scratch, LIM_HTML_INPUT); /* normalizing never grows CSS */
 	k->w = (struct writer){.out = out, .max = out->max};
@@ -674,6 +846,8 @@ html_run(struct slice html, struct buf *out, struct warn_list *wl, struct html_s
 	if (g == NULL)
 		goto out;
 	prepass(k, g->document);
+	if (k->css_err == IG_OK)
+		k->css_err = sheets_build(k);
 	if (k->css_err != IG_OK) {
 		err = k->css_err;
 		goto out;
@@ -721,7 +895,9 @@ out:
 	if (k != NULL) {
 		buf_free(&k->scratch);
 		html_base_free(&k->base);
-		css_sheet_free(k->sheet);
+		for (unsigned cl = 0; cl < k->nclass; cl++)
+			css_sheet_free(k->sheets[cl]);
+		free((void *)k->styles);
 		free(k->stack);
 	}
 	free(k);

@@ -108,7 +108,21 @@ enum hmethod {
 	HM_DETAILS_CLOSED,
 	HM_LINE_HEIGHT,
 	HM_UNEVALUABLE_COLOR, /* a warning only: the text is kept (see text_hidden) */
+	HM_SOME_VIEWPORTS,    /* a warning only: hidden in some viewports, kept */
 	HM_COUNT_
+};
+
+/* The box an element generates, as far as hiding methods care (CSS Display
+ * 3, after blockification): which properties apply depends on it. */
+enum hdisp {
+	HD_BLOCK, /* block container: block, inline-block, list-item, flow-root, caption */
+	HD_NONE,
+	HD_CONTENTS,   /* no box of its own */
+	HD_INLINE,     /* non-replaced inline box */
+	HD_FLEX,       /* flex or grid container (its children are blockified) */
+	HD_TABLE,      /* table wrapper: grows to its content */
+	HD_TABLE_PART, /* row, row group, column: no margins, grows to content */
+	HD_CELL,       /* table cell: a block container that grows to its content */
 };
 
 /* What descendants inherit (or, for bg, see through transparent boxes). */
@@ -123,11 +137,15 @@ struct istate {
 	bool bg_unknown;    /* background colour we could not evaluate */
 	bool vis_hidden;
 	bool pre;
+	enum hdisp disp;  /* this element's box (for its children: the parent's) */
+	double indent_px; /* computed text-indent (inherited) */
 };
 
 /* Methods that remove the element's whole subtree (a bitmask of enum
- * hmethod); *opacity is multiplied by the element's opacity. */
-unsigned html_subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opacity);
+ * hmethod), each only where CSS applies it to the element's box; p is the
+ * parent's state; *opacity is multiplied by the element's opacity. */
+unsigned html_subtree_hidden(const struct css_decls *d, const GumboNode *n, const struct istate *p,
+                             double *opacity);
 /* Computes the state children inherit from parent p for element n. */
 void html_inherit_state(const struct css_decls *d, const GumboNode *n, const struct istate *p,
                         struct istate *s, bool is_link);

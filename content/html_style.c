@@ -282,29 +282,258 @@ length_off(const struct css_decls *d, enum css_prop p)
 	       offscreen_px(px);
 }
 
-/* Methods that remove the element's whole subtree. attr_w/attr_h are the
- * width/height attributes (presentational hints) or empty. */
+/* ---- the element's box ---------------------------------------------------- */
+
+/* The UA stylesheet's display for n (WHATWG HTML §15). */
+static enum hdisp
+ua_display(const GumboNode *n)
+{
+	char tmp[32];
+
+	switch (n->v.element.tag) {
+	case GUMBO_TAG_TABLE:
+		return HD_TABLE;
+	case GUMBO_TAG_TR:
+	case GUMBO_TAG_TBODY:
+	case GUMBO_TAG_THEAD:
+	case GUMBO_TAG_TFOOT:
+	case GUMBO_TAG_COL:
+	case GUMBO_TAG_COLGROUP:
+		return HD_TABLE_PART;
+	case GUMBO_TAG_TD:
+	case GUMBO_TAG_TH:
+		return HD_CELL;
+	default:
+		break;
+	}
+	switch (html_kind_of(html_tag_name(n, tmp, sizeof(tmp)))) {
+	case EK_INLINE:
+	case EK_BR:
+	case EK_IMG:
+		return HD_INLINE;
+	case EK_DROP:
+		return HD_NONE;
+	default:
+		return HD_BLOCK;
+	}
+}
+
+/* One display keyword (or the CSS-wide ones, which the caller resolves);
+ * returns false for anything the browser would drop as invalid. */
+static bool
+display_keyword(struct slice v, enum hdisp *r)
+{
+	static const struct {
+		const char *k;
+		enum hdisp d;
+	} kw[] = {
+	    {"none", HD_NONE},
+	    {"contents", HD_CONTENTS},
+	    {"inline", HD_INLINE},
+	    {"ruby", HD_INLINE},
+	    {"ruby-base", HD_INLINE},
+	    {"ruby-text", HD_INLINE},
+	    {"block", HD_BLOCK},
+	    {"inline-block", HD_BLOCK},
+	    {"list-item", HD_BLOCK},
+	    {"flow-root", HD_BLOCK},
+	    {"table-caption", HD_BLOCK},
+	    {"flex", HD_FLEX},
+	    {"inline-flex", HD_FLEX},
+	    {"grid", HD_FLEX},
+	    {"inline-grid", HD_FLEX},
+	    {"-webkit-box", HD_FLEX},
+	    {"-webkit-inline-box", HD_FLEX},
+	    {"table", HD_TABLE},
+	    {"inline-table", HD_TABLE},
+	    {"table-row", HD_TABLE_PART},
+	    {"table-row-group", HD_TABLE_PART},
+	    {"table-header-group", HD_TABLE_PART},
+	    {"table-footer-group", HD_TABLE_PART},
+	    {"table-column", HD_TABLE_PART},
+	    {"table-column-group", HD_TABLE_PART},
+	    {"table-cell", HD_CELL},
+	};
+
+	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+		if (sl_eq_cstr(v, kw[i].k)) {
+			*r = kw[i].d;
+			return true;
+		}
+	return false;
+}
+
+/* The author display value: HD_* in *r and true when the declaration is
+ * valid; *revert when it rolls back to the UA value. */
+static bool
+author_display(const struct css_decls *d, const struct istate *p, enum hdisp ua, enum hdisp *r,
+               bool *revert)
+{
+	struct slice v, t[3];
+	size_t n;
+
+	*revert = false;
+	if (!d->s[CP_DISPLAY].set)
+		return false;
+	v = d->s[CP_DISPLAY].val;
+	n = split_args(v, t, 3);
+	if (n == 1) {
+		if (sl_eq_cstr(t[0], "inherit")) {
+			*r = p->disp;
+			return true;
+		}
+		if (sl_eq_cstr(t[0], "initial") || sl_eq_cstr(t[0], "unset")) {
+			*r = HD_INLINE;
+			return true;
+		}
+		if (sl_eq_cstr(t[0], "revert") || sl_eq_cstr(t[0], "revert-layer")) {
+			*revert = true;
+			*r = ua;
+			return true;
+		}
+		return display_keyword(t[0], r);
+	}
+	if (n == 2) {
+		/* Two-value syntax: outer (block|inline) and inner (flow,
+		 * flow-root, flex, grid, table, list-item). */
+		struct slice o = t[0], in = t[1];
+		bool blk;
+
+		if (!sl_eq_cstr(o, "block") && !sl_eq_cstr(o, "inline")) {
+			o = t[1];
+			in = t[0];
+		}
+		if (!sl_eq_cstr(o, "block") && !sl_eq_cstr(o, "inline"))
+			return sl_eq_cstr(t[0], "list-item") && sl_eq_cstr(t[1], "flow-root") &&
+			       (*r = HD_BLOCK, true);
+		blk = o.p[0] == 'b';
+		if (sl_eq_cstr(in, "flow"))
+			*r = blk ? HD_BLOCK : HD_INLINE;
+		else if (sl_eq_cstr(in, "flow-root") || sl_eq_cstr(in, "list-item"))
+			*r = HD_BLOCK;
+		else if (sl_eq_cstr(in, "flex") || sl_eq_cstr(in, "grid"))
+			*r = HD_FLEX;
+		else if (sl_eq_cstr(in, "table"))
+			*r = HD_TABLE;
+		else
+			return false;
+		return true;
+	}
+	return false;
+}
+
+/* The computed box of n (after blockification: floats, absolute and fixed
+ * positioning, and children of flex and grid containers are blocks). */
+static enum hdisp
+box_of(const struct css_decls *d, const GumboNode *n, const struct istate *p)
+{
+	enum hdisp ua = ua_display(n), r;
+	bool revert, blockify = p->disp == HD_FLEX;
+	struct slice v;
+
+	if (!author_display(d, p, ua, &r, &revert))
+		r = ua;
+	if (d->s[CP_POSITION].set) {
+		v = first_token(d->s[CP_POSITION].val);
+		blockify = blockify || sl_eq_cstr(v, "absolute") || sl_eq_cstr(v, "fixed");
+	}
+	if (d->s[CP_FLOAT].set) {
+		v = first_token(d->s[CP_FLOAT].val);
+		blockify = blockify || sl_eq_cstr(v, "left") || sl_eq_cstr(v, "right") ||
+		           sl_eq_cstr(v, "inline-start") || sl_eq_cstr(v, "inline-end");
+	}
+	if (blockify && (r == HD_INLINE || r == HD_TABLE_PART || r == HD_CELL))
+		r = HD_BLOCK;
+	return r;
+}
+
+/* The UA's display:none for [hidden] and a closed <dialog> loses to any
+ * valid author display other than none/revert (CSS Cascade: author beats
+ * user agent). hidden=until-found hides through content-visibility, which
+ * display does not override. */
+static bool
+ua_hidden_overridden(const struct css_decls *d, const struct istate *p)
+{
+	enum hdisp r;
+	bool revert;
+
+	return author_display(d, p, HD_NONE, &r, &revert) && !revert && r != HD_NONE;
+}
+
+/* hidden="until-found", ASCII case-insensitively. */
+static bool
+until_found(struct slice v)
+{
+	static const char want[] = "until-found";
+
+	if (v.len != sizeof(want) - 1)
+		return false;
+	for (size_t i = 0; i < v.len; i++)
+		if (lower(v.p[i]) != want[i])
+			return false;
+	return true;
+}
+
+/* Computed text-indent in px: the element's own, else the inherited one. */
+static double
+indent_of(const struct css_decls *d, const struct istate *p)
+{
+	double px;
+	struct slice v;
+
+	if (!d->s[CP_TEXT_INDENT].set)
+		return p->indent_px;
+	v = first_token(d->s[CP_TEXT_INDENT].val);
+	if (sl_eq_cstr(v, "initial"))
+		return 0;
+	if (css_length_px(v, 16, -1, &px))
+		return px;
+	return p->indent_px;
+}
+
+/* Methods that remove the element's whole subtree, each only where CSS
+ * applies the property to the element's box:
+ *  - clip: absolutely positioned elements only (CSS 2.1 §11.1.2);
+ *  - transform, translate, scale: transformable elements, not non-replaced
+ *    inline boxes (CSS Transforms 1 §3);
+ *  - text-indent: block containers (inherited, so a block inside an inline
+ *    element with it is shifted too);
+ *  - width/height/max-*: not inline boxes; tables, rows and cells grow to
+ *    their content; overflow applies to block, flex and grid containers;
+ *  - margin-top: not inline boxes; margins: not rows or cells;
+ *  - content-visibility: not inline boxes (no size containment);
+ *  - sticky positioning does not move the box;
+ *  - display:contents generates no box: none of these apply;
+ *  - the UA's [hidden] and dialog display:none lose to an author display. */
 unsigned
-html_subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opacity)
+html_subtree_hidden(const struct css_decls *d, const GumboNode *n, const struct istate *p,
+                    double *opacity)
 {
 	unsigned m = 0;
 	struct slice v;
+	enum hdisp box = box_of(d, n, p);
+	bool has_box = box != HD_CONTENTS && box != HD_NONE;
+	bool inl = box == HD_INLINE;
+	bool table_internal = box == HD_TABLE_PART || box == HD_CELL;
+	struct slice hv = attr(n, "hidden");
 
-	if (has_attr(n, "hidden"))
+	if (has_attr(n, "hidden") && (until_found(hv) || !ua_hidden_overridden(d, p)))
 		m |= 1u << HM_HIDDEN_ATTR;
 	if (n->v.element.tag == GUMBO_TAG_UNKNOWN || n->v.element.tag == GUMBO_TAG_LAST) {
 		/* <dialog> is not in gumbo 0.10's tag table. */
 		char tmp[16];
 		struct slice t = html_tag_name(n, tmp, sizeof(tmp));
 
-		if (sl_eq_cstr(t, "dialog") && !has_attr(n, "open"))
+		if (sl_eq_cstr(t, "dialog") && !has_attr(n, "open") && !ua_hidden_overridden(d, p))
 			m |= 1u << HM_DIALOG_CLOSED;
 	}
 	if (d->s[CP_DISPLAY].set && sl_eq_cstr(first_token(d->s[CP_DISPLAY].val), "none"))
 		m |= 1u << HM_DISPLAY_NONE;
 	if (d->s[CP_MSO_HIDE].set && sl_eq_cstr(first_token(d->s[CP_MSO_HIDE].val), "all"))
 		m |= 1u << HM_MSO_HIDE;
-	if (d->s[CP_CONTENT_VISIBILITY].set &&
+	if (!has_box)
+		return m;
+	if (!inl && d->s[CP_CONTENT_VISIBILITY].set &&
 	    sl_eq_cstr(first_token(d->s[CP_CONTENT_VISIBILITY].val), "hidden"))
 		m |= 1u << HM_CONTENT_VISIBILITY;
 
@@ -325,13 +554,19 @@ html_subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opaci
 
 	bool ov = false;
 
-	for (enum css_prop p = CP_OVERFLOW; p <= CP_OVERFLOW_Y; p++)
-		if (d->s[p].set &&
-		    (has_word(d->s[p].val, "hidden") || has_word(d->s[p].val, "clip")))
+	for (enum css_prop q = CP_OVERFLOW; q <= CP_OVERFLOW_Y; q++)
+		if (d->s[q].set &&
+		    (has_word(d->s[q].val, "hidden") || has_word(d->s[q].val, "clip")))
 			ov = true;
-	if (ov) {
+	if (ov && (box == HD_BLOCK || box == HD_FLEX)) {
 		double px;
-		struct slice aw = attr(n, "width"), ah = attr(n, "height");
+		/* width/height attributes map to properties on table elements
+		 * only; they hide when CSS made such an element a block. */
+		GumboTag tg = n->v.element.tag;
+		bool mapped = tg == GUMBO_TAG_TD || tg == GUMBO_TAG_TH || tg == GUMBO_TAG_TABLE ||
+		              tg == GUMBO_TAG_TR;
+		struct slice aw = mapped ? attr(n, "width") : (struct slice){NULL, 0};
+		struct slice ah = mapped ? attr(n, "height") : (struct slice){NULL, 0};
 
 		if (length_le(d, CP_WIDTH, TINY_SIZE_PX) || length_le(d, CP_HEIGHT, TINY_SIZE_PX) ||
 		    length_le(d, CP_MAX_WIDTH, TINY_SIZE_PX) ||
@@ -341,6 +576,10 @@ html_subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opaci
 		    (!d->s[CP_HEIGHT].set && ah.len > 0 && css_length_px(ah, 16, -1, &px) &&
 		     px <= TINY_SIZE_PX))
 			m |= 1u << HM_ZERO_SIZE;
+	}
+	if (ov && (box == HD_BLOCK || box == HD_FLEX || box == HD_CELL)) {
+		double px;
+
 		/* line-height:0 collapses every line box of an auto-height block
 		 * to nothing, and overflow clips the glyphs. */
 		if (d->s[CP_LINE_HEIGHT].set && line_height_px(d->s[CP_LINE_HEIGHT].val, 16, &px) &&
@@ -352,32 +591,40 @@ html_subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opaci
 	}
 
 	v = d->s[CP_POSITION].set ? first_token(d->s[CP_POSITION].val) : (struct slice){"", 0};
-	if (v.len > 0 && !sl_eq_cstr(v, "static") &&
-	    (length_off(d, CP_LEFT) || length_off(d, CP_TOP) || length_off(d, CP_RIGHT) ||
-	     length_off(d, CP_BOTTOM)))
-		m |= 1u << HM_OFFSCREEN;
-	if (length_le(d, CP_MARGIN_LEFT, OFFSCREEN_NEG) ||
-	    length_le(d, CP_MARGIN_TOP, OFFSCREEN_NEG))
-		m |= 1u << HM_OFFSCREEN;
-	if (d->s[CP_MARGIN].set) {
-		struct slice mv[4];
-		size_t k = split_args(d->s[CP_MARGIN].val, mv, 4);
-		double px;
+	bool positioned = v.len > 0 && !sl_eq_cstr(v, "static") && !sl_eq_cstr(v, "sticky") &&
+	                  !sl_eq_cstr(v, "initial") && !sl_eq_cstr(v, "unset") &&
+	                  !sl_eq_cstr(v, "inherit");
+	bool abs = sl_eq_cstr(v, "absolute") || sl_eq_cstr(v, "fixed");
 
-		/* margin: top [right [bottom [left]]] */
-		if ((k >= 1 && css_length_px(mv[0], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
-		    (k == 4 && css_length_px(mv[3], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
-		    ((k == 2 || k == 3) && css_length_px(mv[1], 16, -1, &px) &&
-		     px <= OFFSCREEN_NEG))
+	if (positioned && (length_off(d, CP_LEFT) || length_off(d, CP_TOP) ||
+	                   length_off(d, CP_RIGHT) || length_off(d, CP_BOTTOM)))
+		m |= 1u << HM_OFFSCREEN;
+	if (!table_internal) {
+		if (length_le(d, CP_MARGIN_LEFT, OFFSCREEN_NEG) ||
+		    (!inl && length_le(d, CP_MARGIN_TOP, OFFSCREEN_NEG)))
 			m |= 1u << HM_OFFSCREEN;
+		if (d->s[CP_MARGIN].set) {
+			struct slice mv[4];
+			size_t k = split_args(d->s[CP_MARGIN].val, mv, 4);
+			double px;
+
+			/* margin: top [right [bottom [left]]] */
+			if ((!inl && k >= 1 && css_length_px(mv[0], 16, -1, &px) &&
+			     px <= OFFSCREEN_NEG) ||
+			    (k == 1 && css_length_px(mv[0], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
+			    (k == 4 && css_length_px(mv[3], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
+			    ((k == 2 || k == 3) && css_length_px(mv[1], 16, -1, &px) &&
+			     px <= OFFSCREEN_NEG))
+				m |= 1u << HM_OFFSCREEN;
+		}
 	}
-	if (length_le(d, CP_TEXT_INDENT, OFFSCREEN_NEG))
+	if (!inl && indent_of(d, p) <= OFFSCREEN_NEG)
 		m |= 1u << HM_TEXT_INDENT;
-	if (d->s[CP_CLIP].set && clip_hides(d->s[CP_CLIP].val))
+	if (abs && d->s[CP_CLIP].set && clip_hides(d->s[CP_CLIP].val))
 		m |= 1u << HM_CLIP;
 	if (d->s[CP_CLIP_PATH].set && clip_path_hides(d->s[CP_CLIP_PATH].val))
 		m |= 1u << HM_CLIP;
-	if (d->s[CP_TRANSFORM].set) {
+	if (!inl && d->s[CP_TRANSFORM].set) {
 		bool off = false;
 
 		if (transform_hides(d->s[CP_TRANSFORM].val, &off))
@@ -385,7 +632,7 @@ html_subtree_hidden(const struct css_decls *d, const GumboNode *n, double *opaci
 		if (off)
 			m |= 1u << HM_OFFSCREEN;
 	}
-	if (transform_props_hide(d))
+	if (!inl && transform_props_hide(d))
 		m |= 1u << HM_TRANSFORM;
 	return m;
 }
@@ -520,6 +767,10 @@ html_inherit_state(const struct css_decls *d, const GumboNode *n, const struct i
 	double px;
 
 	*s = *p;
+	s->disp = box_of(d, n, p);
+	if (s->disp == HD_CONTENTS)
+		s->disp = p->disp; /* its children are its parent's children */
+	s->indent_px = indent_of(d, p);
 	/* font-size vs the font shorthand: whichever won the cascade. */
 	if (d->s[CP_FONT_SIZE].set &&
 	    (!d->s[CP_FONT].set || d->s[CP_FONT_SIZE].prio >= d->s[CP_FONT].prio)) {

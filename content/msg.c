@@ -254,7 +254,13 @@ body_choose(struct pipe *p, struct buf *raw_r)
 	memset(&st, 0, sizeof(st));
 	buf_init(&html_text, LIM_MIME_TEXT_TOTAL);
 	if (p->m.n_html > 0) {
-		err = html_to_text(buf_slice(&p->m.text_html), &html_text, &p->w, &st);
+		/* A cut HTML part is not rendered: a <style> after the cut could
+		 * be what hides the text before it (refused like the
+		 * renderer's own limits). */
+		if (p->m.html_truncated)
+			err = IG_ELIMIT;
+		else
+			err = html_to_text(buf_slice(&p->m.text_html), &html_text, &p->w, &st);
 		if (err == IG_ELIMIT) {
 			/* The renderer could not decide what is hidden: show
 			 * nothing of the HTML rather than hidden text. */
@@ -596,7 +602,7 @@ assemble(struct pipe *p, struct json_object **out_r)
 	json_object_object_add(u, "list", list_object(p));
 	body = json_object_new_string_len(p->body.p != NULL ? p->body.p : "", (int)p->body.len);
 	json_object_object_add(u, "body_text", body);
-	if (p->opts->include_html && p->m.n_html > 0) {
+	if (p->opts->include_html && p->m.n_html > 0 && !p->m.html_truncated) {
 		struct buf h;
 
 		buf_init(&h, LIM_MIME_TEXT_TOTAL);

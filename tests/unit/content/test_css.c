@@ -177,11 +177,125 @@ test_media(void **state)
 	          " @media{p{width:0}}");
 	assert_int_equal(css_sheet_rules(s), 3);
 	css_sheet_free(s);
-	/* Feature queries and other media types are not applied. */
+	/* Outside html.c's per-viewport resolution a feature query applies
+	 * when it matches in some viewport; other media types never. */
 	s = sheet("@media (max-width:600px){p{display:none}} @media print{p{display:none}}"
-	          " @media screen and (min-width:1px){p{display:none}}");
-	assert_int_equal(css_sheet_rules(s), 0);
+	          " @media screen and (min-width:1px){p{display:none}} @media not all{p{top:0}}"
+	          " @media (min-width:5000px){p{top:0}}");
+	assert_int_equal(css_sheet_rules(s), 2);
 	css_sheet_free(s);
+}
+
+/* css_media.c: the evaluator against the five viewports
+ * (320x640 375x667 touch 2dppx; 600x800 800x600 1280x800). */
+static unsigned
+mq(const char *q)
+{
+	unsigned m = 99;
+
+	assert_int_equal(css_media_eval(sl_from_cstr(q), &m), 0);
+	return m;
+}
+
+static void
+test_media_eval(void **state)
+{
+	(void)state;
+	assert_int_equal(mq(""), 0x1f);
+	assert_int_equal(mq("screen"), 0x1f);
+	assert_int_equal(mq("all"), 0x1f);
+	assert_int_equal(mq("print"), 0);
+	assert_int_equal(mq("not print"), 0x1f);
+	assert_int_equal(mq("only screen"), 0x1f);
+	assert_int_equal(mq("tv, handheld"), 0);
+	assert_int_equal(mq("print, screen"), 0x1f);
+	/* width, min-/max-, ranges, units */
+	assert_int_equal(mq("(min-width:0px)"), 0x1f);
+	assert_int_equal(mq("(min-width:0)"), 0x1f);
+	assert_int_equal(mq("(max-width:600px)"), 0x07);
+	assert_int_equal(mq("only screen and (max-width:600px)"), 0x07);
+	assert_int_equal(mq("screen and (max-device-width:480px)"), 0x03);
+	assert_int_equal(mq("(width >= 600px)"), 0x1c);
+	assert_int_equal(mq("(width > 600px)"), 0x18);
+	assert_int_equal(mq("(600px <= width)"), 0x1c);
+	assert_int_equal(mq("(375px <= width < 800px)"), 0x06);
+	assert_int_equal(mq("(800px > width > 320px)"), 0x06);
+	assert_int_equal(mq("(width: 375px)"), 0x02);
+	assert_int_equal(mq("(min-width: 40em)"), 0x18);
+	assert_int_equal(mq("(max-width: 100vw)"), 0x1f);
+	assert_int_equal(mq("(height <= 640px)"), 0x09);
+	assert_int_equal(mq("(width)"), 0x1f);
+	/* and/or/not, nesting */
+	assert_int_equal(mq("(min-width:375px) and (max-width:800px)"), 0x0e);
+	assert_int_equal(mq("(max-width:320px) or (min-width:1280px)"), 0x11);
+	assert_int_equal(mq("not (max-width:600px)"), 0x18);
+	assert_int_equal(mq("not screen and (max-width:600px)"), 0x18);
+	assert_int_equal(mq("screen and not (max-width:600px)"), 0x18);
+	assert_int_equal(mq("((min-width:375px) and ((max-width:800px)))"), 0x0e);
+	assert_int_equal(mq("(not (color)) or (orientation:landscape)"), 0x18);
+	/* orientation, resolution, colour scheme, pointer */
+	assert_int_equal(mq("(orientation:portrait)"), 0x07);
+	assert_int_equal(mq("(min-resolution:2dppx)"), 0x03);
+	assert_int_equal(mq("(-webkit-min-device-pixel-ratio:1.5)"), 0x03);
+	assert_int_equal(mq("(-webkit-device-pixel-ratio:1)"), 0x1c);
+	assert_int_equal(mq("(min-resolution:192dpi)"), 0x03);
+	assert_int_equal(mq("(prefers-color-scheme:light)"), 0x1f);
+	assert_int_equal(mq("(prefers-color-scheme:dark)"), 0);
+	assert_int_equal(mq("(hover:none)"), 0x03);
+	assert_int_equal(mq("(min-aspect-ratio:4/3)"), 0x18);
+	assert_int_equal(mq("(aspect-ratio > 1)"), 0x18);
+	assert_int_equal(mq("(color)"), 0x1f);
+	assert_int_equal(mq("(monochrome)"), 0);
+	/* unknown features and malformed queries: false, also under not */
+	assert_int_equal(mq("(frobnicate:1)"), 0);
+	assert_int_equal(mq("not (frobnicate:1)"), 0);
+	assert_int_equal(mq("(frobnicate:1) or (min-width:0)"), 0x1f);
+	assert_int_equal(mq("(min-width:600)"), 0);
+	assert_int_equal(mq("(min-orientation:portrait)"), 0);
+	assert_int_equal(mq("screen and(min-width:0)"), 0);
+	assert_int_equal(mq("screen and (min-width:0) or (color)"), 0);
+	assert_int_equal(mq("(min-width:0) and (color) or (grid)"), 0);
+	assert_int_equal(mq("garbage{}, screen"), 0x1f);
+	assert_int_equal(mq("only (min-width:0)"), 0);
+	assert_int_equal(mq("(width < 600px < height)"), 0);
+	assert_int_equal(mq("foo(bar), print"), 0);
+	assert_int_equal(mq("(min-width:0"), 0);
+}
+
+/* Nesting over CSS_MQ_DEPTH is an error, never a silent "false"; resolve
+ * rewrites every prelude for one viewport. */
+static void
+test_media_limits_resolve(void **state)
+{
+	char q[256];
+	unsigned m, differ[CSS_MQ_VIEWPORTS] = {0};
+	size_t n = 0, count = 0;
+	struct buf out;
+
+	(void)state;
+	for (size_t i = 0; i < CSS_MQ_DEPTH + 2; i++)
+		q[n++] = '(';
+	memcpy(q + n, "color", 5);
+	n += 5;
+	for (size_t i = 0; i < CSS_MQ_DEPTH + 2; i++)
+		q[n++] = ')';
+	q[n] = '\0';
+	assert_int_equal(css_media_eval(sl_from_cstr(q), &m), -1);
+	assert_int_equal(css_media_scan(sl_from_cstr(q), differ, &count), 0); /* no @media */
+	buf_init(&out, 4096);
+	assert_int_equal(css_media_scan(sl_from_cstr("@media (max-width:600px){a{b:c}}"
+	                                             "@media print{x{y:z}} @mediax{}"),
+	                                differ, &count),
+	                 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(differ[0], 0x18); /* 320 differs from 800 and 1280 */
+	css_media_resolve(sl_from_cstr("@media (max-width:600px){a{b:c}}@media print{x{}}"), 0,
+	                  &out);
+	assert_string_equal(out.p, "@media all {a{b:c}}@media not all {x{}}");
+	buf_reset(&out);
+	css_media_resolve(sl_from_cstr("@media (max-width:600px){a{b:c}}"), 4, &out);
+	assert_string_equal(out.p, "@media not all {a{b:c}}");
+	buf_free(&out);
 }
 
 int
@@ -194,6 +308,8 @@ main(void)
 	    cmocka_unit_test(test_sheet_keeps),
 	    cmocka_unit_test(test_select),
 	    cmocka_unit_test(test_media),
+	    cmocka_unit_test(test_media_eval),
+	    cmocka_unit_test(test_media_limits_resolve),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

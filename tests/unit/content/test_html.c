@@ -221,8 +221,8 @@ test_hidden_inline(void **state)
 	              "zero_size");
 	expect_hidden("<p>VISIBLE</p><div style=\"max-height:0;overflow:hidden\">CANARY</div>",
 	              "zero_size");
-	expect_hidden("<p>VISIBLE</p><table><tr><td height=\"0\" style=\"overflow:hidden\">"
-	              "CANARY</td></tr></table>",
+	expect_hidden("<p>VISIBLE</p><table><tr><td height=\"0\" style=\"overflow:hidden;"
+	              "display:block\">CANARY</td></tr></table>",
 	              "zero_size");
 	expect_hidden("<p>VISIBLE</p><div style=\"position:absolute;left:-10000px\">CANARY</div>",
 	              "offscreen");
@@ -244,7 +244,8 @@ test_hidden_inline(void **state)
 	expect_hidden("<p>VISIBLE</p><div style=\"position:absolute;clip:rect(0,0,0,0)\">"
 	              "CANARY</div>",
 	              "clip");
-	expect_hidden("<p>VISIBLE</p><div style=\"clip: rect(1px 1px 1px 1px)\">CANARY</div>",
+	expect_hidden("<p>VISIBLE</p><div style=\"position:fixed;clip: rect(1px 1px 1px 1px)\">"
+	              "CANARY</div>",
 	              "clip");
 	expect_hidden("<p>VISIBLE</p><div style=\"clip-path:inset(100%)\">CANARY</div>", "clip");
 	expect_hidden("<p>VISIBLE</p><div style=\"clip-path:circle(0)\">CANARY</div>", "clip");
@@ -406,10 +407,8 @@ test_hidden_stylesheet(void **state)
 	/* the inline style beats a non-important rule */
 	expect_visible("<style>.h{display:none}</style><div class=h style=\"display:block\">SHOWN"
 	               "</div>");
-	/* dynamic states and mobile-only media queries do not apply */
+	/* dynamic states do not apply; media queries: see test_media_queries */
 	expect_visible("<style>a:hover{color:#fff}</style><a href=\"https://ex.com/\">SHOWN</a>");
-	expect_visible("<style>@media (max-width:600px){.d{display:none}}</style>"
-	               "<div class=d>SHOWN</div>");
 	expect_visible("<style>.a .h{display:none}</style><div class=h>SHOWN</div>");
 	expect_visible("<style>.a > .h{display:none}</style><div class=a><p><b class=h>SHOWN</b>"
 	               "</p></div>");
@@ -1317,6 +1316,184 @@ test_base_href_limits(void **state)
 	buf_free(&h);
 }
 
+/* html must keep "KEPT", not contain "CANARY", and report
+ * method=hidden_some_viewports (text hidden in some viewports only). */
+static void
+expect_some_viewports(const char *html)
+{
+	struct result r;
+
+	run(&r, html);
+	if (strstr(text(&r), "KEPT") == NULL || strstr(text(&r), "CANARY") != NULL)
+		fail_msg("some-viewports text for %s: got \"%s\"", html, text(&r));
+	if (!has_detail(&r, "html_hidden_content_detected", "method=hidden_some_viewports"))
+		fail_msg("no method=hidden_some_viewports for %s", html);
+	done(&r);
+}
+
+static void
+test_media_queries(void **state)
+{
+	(void)state;
+	/* true at every width: applied (it used to leak) */
+	expect_hidden("<style>@media (min-width:0px){.h{display:none}}</style><p>VISIBLE</p>"
+	              "<p class=h>CANARY</p>",
+	              "display_none");
+	expect_hidden("<style>@media screen and (width >= 1px){.h{color:#fff}}</style>"
+	              "<p>VISIBLE</p><p class=h>CANARY</p>",
+	              "color_match");
+	expect_hidden("<style>@media (max-width:600px){.h{display:none}}"
+	              "@media (min-width:601px){.h{visibility:hidden}}</style><p>VISIBLE</p>"
+	              "<p class=h>CANARY</p>",
+	              "display_none");
+	expect_hidden("<style media=\"screen and (min-width:0)\">.h{display:none}</style>"
+	              "<p>VISIBLE</p><p class=h>CANARY</p>",
+	              "display_none");
+	/* nested @media, and hidden by different rules per viewport */
+	expect_hidden("<style>@media screen{@media (orientation:portrait){.h{display:none}}"
+	              "@media (orientation:landscape){.h{opacity:0}}}</style><p>VISIBLE</p>"
+	              "<div class=h>CANARY</div>",
+	              "opacity");
+	/* never true: not applied */
+	expect_visible("<style>@media print{.d{display:none}}</style><div class=d>SHOWN</div>");
+	expect_visible("<style>@media (min-width:5000px){.d{display:none}}</style>"
+	               "<div class=d>SHOWN</div>");
+	expect_visible("<style>@media (prefers-color-scheme:dark){.d{display:none}}</style>"
+	               "<div class=d>SHOWN</div>");
+	expect_visible("<style>@media (unknown-feature){.d{display:none}}</style>"
+	               "<div class=d>SHOWN</div>");
+	expect_visible("<style media=print>.d{display:none}</style><div class=d>SHOWN</div>");
+	/* hidden in some viewports only: kept and reported */
+	expect_some_viewports("<style>@media (max-width:600px){.m{display:none}}</style>"
+	                      "<div class=m>KEPT</div>");
+	expect_some_viewports("<style>@media only screen and (min-width:800px){.m{font-size:0}}"
+	                      "</style><p class=m>KEPT</p><p style=\"display:none\">CANARY</p>");
+	expect_some_viewports("<style media=\"(max-width:400px)\">.m{visibility:hidden}</style>"
+	                      "<span class=m>KEPT</span>");
+	/* hidden everywhere, by a media rule in some and a plain one in others */
+	expect_hidden("<style>.h{display:none}@media (max-width:600px){.h{display:block}}"
+	              ".h span{color:#fff}</style><p>VISIBLE</p>"
+	              "<div class=h><span>CANARY</span></div>",
+	              "color_match");
+	/* a query nested deeper than the evaluator's stack is refused */
+	{
+		struct buf html, out;
+
+		buf_init(&html, 1 << 16);
+		buf_init(&out, 1 << 16);
+		buf_puts(&html, "<style>@media ");
+		for (int i = 0; i < 40; i++)
+			buf_puts(&html, "(");
+		buf_puts(&html, "color");
+		for (int i = 0; i < 40; i++)
+			buf_puts(&html, ")");
+		buf_puts(&html, "{.h{display:none}}</style><p class=h>CANARY</p>");
+		assert_int_equal(html_to_text(buf_slice(&html), &out, NULL, NULL), IG_ELIMIT);
+		assert_int_equal(out.len, 0);
+		buf_free(&html);
+		buf_free(&out);
+	}
+}
+
+/* Each hiding property only where CSS applies it to the element's box:
+ * both directions per case. */
+static void
+test_property_applicability(void **state)
+{
+	(void)state;
+	/* clip: absolutely positioned elements only */
+	expect_visible("<div style=\"clip:rect(0,0,0,0)\">SHOWN</div>");
+	expect_visible("<div style=\"position:relative;clip:rect(0 0 0 0)\">SHOWN</div>");
+	expect_hidden("<p>VISIBLE</p><span style=\"position:absolute;clip:rect(0 0 0 0)\">"
+	              "CANARY</span>",
+	              "clip");
+	expect_hidden("<style>.c{clip:rect(0,0,0,0)}.p{position:fixed}</style><p>VISIBLE</p>"
+	              "<div class=\"c p\">CANARY</div>",
+	              "clip");
+	/* transform, scale, translate: not on non-replaced inline boxes */
+	expect_visible("<p><span style=\"transform:scale(0)\">SHOWN</span></p>");
+	expect_visible("<p><a href=\"https://ex.com/\" style=\"transform:translateX(-9999px)\">"
+	               "SHOWN</a></p>");
+	expect_visible("<p><b style=\"scale:0\">SHOWN</b></p>");
+	expect_hidden("<p>VISIBLE</p><span style=\"display:inline-block;transform:scale(0)\">"
+	              "CANARY</span>",
+	              "transform");
+	expect_hidden("<p>VISIBLE</p><span style=\"float:left;transform:scale(0)\">CANARY</span>",
+	              "transform");
+	expect_hidden("<p>VISIBLE</p><span style=\"position:absolute;transform:scale(0)\">"
+	              "CANARY</span>",
+	              "transform");
+	expect_hidden("<p>VISIBLE</p><div style=\"display:flex\"><span style=\"scale:0\">"
+	              "CANARY</span></div>",
+	              "transform");
+	expect_hidden("<p>VISIBLE</p><table><tr><td style=\"transform:scale(0)\">CANARY</td>"
+	              "</tr></table>",
+	              "transform");
+	/* text-indent: block containers only (and inherited into them) */
+	expect_visible("<p>a <span style=\"text-indent:-9999px\">SHOWN</span></p>");
+	expect_hidden("<p>VISIBLE</p><span style=\"display:block;text-indent:-9999px\">CANARY"
+	              "</span>",
+	              "text_indent");
+	expect_hidden("<p>VISIBLE</p><span style=\"text-indent:-9999px\"><div>CANARY</div></span>",
+	              "text_indent");
+	expect_hidden("<p>VISIBLE</p><table><tr><td style=\"text-indent:-9999px\">CANARY</td>"
+	              "</tr></table>",
+	              "text_indent");
+	/* hidden attribute and closed dialog: an author display wins */
+	expect_visible("<div hidden style=\"display:block\">SHOWN</div>");
+	expect_visible("<style>[hidden]{display:block}.s{display:flex}</style>"
+	               "<div hidden class=s>SHOWN</div>");
+	expect_visible("<dialog style=\"display:block\">SHOWN</dialog>");
+	expect_hidden("<p>VISIBLE</p><div hidden style=\"display:bogus\">CANARY</div>",
+	              "hidden_attribute");
+	expect_hidden("<p>VISIBLE</p><div hidden style=\"display:revert\">CANARY</div>",
+	              "hidden_attribute");
+	expect_hidden("<p>VISIBLE</p><div hidden=until-found style=\"display:block\">CANARY"
+	              "</div>",
+	              "hidden_attribute");
+	expect_hidden("<p>VISIBLE</p><div hidden style=\"display:none\">CANARY</div>",
+	              "display_none");
+	/* width/height + overflow: not inline, not table boxes (they grow) */
+	expect_visible("<p><span style=\"width:0;overflow:hidden\">SHOWN</span></p>");
+	expect_visible("<table><tr><td width=\"0\" height=\"0\" style=\"overflow:hidden\">"
+	               "SHOWN</td></tr></table>");
+	expect_visible("<table style=\"height:0;overflow:hidden\"><tr><td>SHOWN</td></tr>"
+	               "</table>");
+	expect_visible("<div width=\"0\" style=\"overflow:hidden\">SHOWN</div>");
+	expect_hidden("<p>VISIBLE</p><span style=\"display:inline-block;width:0;"
+	              "overflow:hidden\">CANARY</span>",
+	              "zero_size");
+	/* line-height:0 + overflow: block containers, cells included */
+	expect_visible("<p><span style=\"line-height:0;overflow:hidden\">SHOWN</span></p>");
+	expect_hidden("<p>VISIBLE</p><table><tr><td style=\"line-height:0;overflow:hidden\">"
+	              "CANARY</td></tr></table>",
+	              "line_height");
+	/* margin-top: not inline; margins: not on cells */
+	expect_visible("<p><span style=\"margin-top:-9999px\">SHOWN</span></p>");
+	expect_visible("<table><tr><td style=\"margin-left:-9999px\">SHOWN</td></tr></table>");
+	expect_hidden("<p>VISIBLE</p><p><span style=\"margin-left:-9999px\">CANARY</span></p>",
+	              "offscreen");
+	/* sticky does not move the box */
+	expect_visible("<div style=\"position:sticky;left:-9999px\">SHOWN</div>");
+	/* content-visibility: not on inline boxes */
+	expect_visible("<p><span style=\"content-visibility:hidden\">SHOWN</span></p>");
+	/* display:contents: no box, so box properties do not apply */
+	expect_visible("<div style=\"display:contents;opacity:0\">SHOWN</div>");
+	expect_hidden("<p>VISIBLE</p><div style=\"display:contents;visibility:hidden\">CANARY"
+	              "</div>",
+	              "visibility_hidden");
+	/* properties that apply to every box keep hiding inline ones */
+	expect_hidden("<p>VISIBLE</p><span style=\"opacity:0\">CANARY</span>", "opacity");
+	expect_hidden("<p>VISIBLE</p><span style=\"clip-path:inset(50%)\">CANARY</span>", "clip");
+	expect_hidden("<p>VISIBLE</p><span style=\"position:relative;left:-9999px\">CANARY"
+	              "</span>",
+	              "offscreen");
+	/* SVG <style> applies to the HTML document */
+	expect_hidden("<svg><style>.h{display:none}</style></svg><p>VISIBLE</p><p class=h>CANARY"
+	              "</p>",
+	              "display_none");
+}
+
 int
 main(void)
 {
@@ -1346,6 +1523,8 @@ main(void)
 	    cmocka_unit_test(test_link_psl),
 	    cmocka_unit_test(test_base_href),
 	    cmocka_unit_test(test_base_href_limits),
+	    cmocka_unit_test(test_media_queries),
+	    cmocka_unit_test(test_property_applicability),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
