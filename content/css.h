@@ -167,7 +167,7 @@ size_t css_sheet_rules(const struct css_sheet *s);
 /* ---- media queries (css_media.c) ---------------------------------------- */
 
 /* The viewports media queries are evaluated against (docs/content.md, "Media
- * queries"): 320x640 and 375x667 (touch, 2dppx), 600x800, 800x600 and
+ * queries"): 320x568 and 375x667 (touch, 2dppx), 600x800, 800x600 and
  * 1280x800 (mouse, 1dppx); all screen, light colour scheme. Bit v of a
  * viewport mask stands for viewport v. */
 #define CSS_MQ_VIEWPORTS 5

@@ -29,7 +29,7 @@ struct mq_vp {
 };
 
 static const struct mq_vp vps[CSS_MQ_VIEWPORTS] = {
-    {320, 640, 2, true},  {375, 667, 2, true},   {600, 800, 1, false},
+    {320, 568, 2, true},  {375, 667, 2, true},   {600, 800, 1, false},
     {800, 600, 1, false}, {1280, 800, 1, false},
 };
 

@@ -7,12 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
 
-// Mail clients' viewports: width x height (screen media, device pixel ratio 1). The
-// heights matter for height/orientation queries: 320 and 375 are phones (portrait),
-// 600 a tablet/reading pane (portrait), 800 and 1280 desktops (landscape).
+// Mail clients' viewports: width x height (screen media) and device pixel ratio, the same
+// table as content/css_media.c (docs/content.md). The heights matter for height/orientation
+// queries: 320 and 375 are phones (portrait, 2 dppx), 600 a tablet/reading pane (portrait),
+// 800 and 1280 desktops (landscape).
 export const VIEWPORTS = [
-	{ width: 320, height: 568 }, { width: 375, height: 667 }, { width: 600, height: 800 },
-	{ width: 800, height: 600 }, { width: 1280, height: 800 },
+	{ width: 320, height: 568, dppx: 2 }, { width: 375, height: 667, dppx: 2 },
+	{ width: 600, height: 800, dppx: 1 }, { width: 800, height: 600, dppx: 1 },
+	{ width: 1280, height: 800, dppx: 1 },
 ];
 // Thresholds (documented in docs/content.md): what a person can see.
 export const THRESHOLDS = {
@@ -259,7 +261,7 @@ export async function judge(o, c) {
 	for (const id of ids) per[id] = { visible: false, viewports: {} };
 	let first = true;
 	for (const vp of VIEWPORTS) {
-		await page.setViewport({ width: vp.width, height: vp.height, deviceScaleFactor: 1 });
+		await page.setViewport({ width: vp.width, height: vp.height, deviceScaleFactor: vp.dppx });
 		if (first) {
 			await page.setContent(c.html, { waitUntil: 'load', timeout: 30000 });
 			first = false;

@@ -187,7 +187,7 @@ test_media(void **state)
 }
 
 /* css_media.c: the evaluator against the five viewports
- * (320x640 375x667 touch 2dppx; 600x800 800x600 1280x800). */
+ * (320x568 375x667 touch 2dppx; 600x800 800x600 1280x800). */
 static unsigned
 mq(const char *q)
 {
