@@ -72,6 +72,7 @@ struct frame {
 	bool details_closed; /* <details> without open: only its first <summary> shows */
 	bool summary_seen;
 	bool link; /* a with href */
+	bool mso;  /* inside mso-hide:all: hidden in Outlook only (kept, reported) */
 	enum href_kind hk;
 	struct slice href, host;
 	size_t link_start;   /* output length when the link opened */
@@ -359,6 +360,7 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 
 	struct css_elem ce = {name, attr(n, "id"), attr(n, "class"), k->depth > 1 ? &f->ce : NULL};
 	unsigned hid = f->hid, meth = 0;
+	bool mso = f->mso;
 
 	v = attr(n, "style");
 	if (v.len > 0) {
@@ -378,6 +380,13 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 		if ((f->hid >> cl) & 1u)
 			continue; /* already hidden in this class */
 		mask = html_subtree_hidden(&d[cl], n, &f->is[cl], &opacity[cl]);
+		/* mso-hide:all hides only in Outlook for Windows; every other
+		 * client (and a browser) shows the text, so it is kept and
+		 * reported instead of removed. */
+		if (mask & (1u << HM_MSO_HIDE)) {
+			mso = true;
+			mask &= ~(1u << HM_MSO_HIDE);
+		}
 		if (mask != 0) {
 			hid |= 1u << cl;
 			meth |= mask;
@@ -413,6 +422,7 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 	c->details_closed = n->v.element.tag == GUMBO_TAG_DETAILS && !has_attr(n, "open");
 	c->hid = hid;
 	c->hmeth = f->hmeth | meth;
+	c->mso = mso;
 	for (unsigned cl = 0; cl < k->nclass; cl++) {
 		html_inherit_state(&d[cl], n, &f->is[cl], &c->is[cl], c->link);
 		c->is[cl].opacity = opacity[cl];
@@ -613,6 +623,8 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 	}
 	if (hid != 0 && !html_text_blank(p, len))
 		k->hidden |= 1u << HM_SOME_VIEWPORTS;
+	if (f->mso && !html_text_blank(p, len))
+		k->hidden |= 1u << HM_MSO_HIDE;
 	/* Fail closed on colours we cannot evaluate (color-mix(), var(), ...):
 	 * dropping would lose legitimate text styled by newer CSS, keeping it
 	 * silently could pass text the reader never sees. So it is kept and

@@ -95,7 +95,7 @@ enum hmethod {
 	HM_OPACITY,
 	HM_FONT_SIZE,
 	HM_HIDDEN_ATTR,
-	HM_MSO_HIDE,
+	HM_MSO_HIDE, /* a warning only: hidden in Outlook only, kept (html.c) */
 	HM_ZERO_SIZE,
 	HM_OFFSCREEN,
 	HM_TEXT_INDENT,

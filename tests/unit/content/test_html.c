@@ -72,6 +72,23 @@ expect_hidden(const char *html, const char *method)
 	done(&r);
 }
 
+/* html must keep "KEPT" and report method: text hidden from some readers
+ * only (mso-hide: Outlook) is kept with a warning, never dropped. */
+static void
+expect_kept_reported(const char *html, const char *method)
+{
+	struct result r;
+	char detail[64];
+
+	run(&r, html);
+	if (strstr(text(&r), "VISIBLE") == NULL || strstr(text(&r), "KEPT") == NULL)
+		fail_msg("kept text for %s: got \"%s\"", html, text(&r));
+	(void)snprintf(detail, sizeof(detail), "method=%s", method);
+	if (!has_detail(&r, "html_hidden_content_detected", detail))
+		fail_msg("no %s for %s", detail, html);
+	done(&r);
+}
+
 /* html must show "SHOWN" and report no hidden content. */
 static void
 expect_visible(const char *html)
@@ -214,7 +231,9 @@ test_hidden_inline(void **state)
 	expect_hidden("<p>VISIBLE</p><span style=\"font-size:0.01em\">CANARY</span>", "font_size");
 	expect_hidden("<p>VISIBLE</p><span style=\"font:0/0 a\">CANARY</span>", "font_size");
 	expect_hidden("<p>VISIBLE</p><div hidden>CANARY</div>", "hidden_attribute");
-	expect_hidden("<p>VISIBLE</p><div style=\"mso-hide:all\">CANARY</div>", "mso_hide");
+	expect_kept_reported("<p>VISIBLE</p><div style=\"mso-hide:all\">KEPT</div>", "mso_hide");
+	expect_hidden("<p>VISIBLE</p><div style=\"mso-hide:all;display:none\">CANARY</div>",
+	              "display_none");
 	expect_hidden("<p>VISIBLE</p><div style=\"width:0;overflow:hidden\">CANARY</div>",
 	              "zero_size");
 	expect_hidden("<p>VISIBLE</p><div style=\"height:1px;overflow:hidden\">CANARY</div>",
@@ -357,9 +376,9 @@ test_hidden_stylesheet(void **state)
 	expect_hidden("<style>div.w p.t{color:#fff}</style><p>VISIBLE</p>"
 	              "<div class=w><div><p class=t>CANARY</p></div></div>",
 	              "color_match");
-	expect_hidden("<style>.w > .t{mso-hide:all}</style><p>VISIBLE</p>"
-	              "<div class=w><p class=t>CANARY</p></div>",
-	              "mso_hide");
+	expect_kept_reported("<style>.w > .t{mso-hide:all}</style><p>VISIBLE</p>"
+	                     "<div class=w><p class=t>KEPT</p></div>",
+	                     "mso_hide");
 	expect_hidden("<style>@media screen { .h { display:none } }</style><p>VISIBLE</p>"
 	              "<div class=h>CANARY</div>",
 	              "display_none");
@@ -904,7 +923,7 @@ static const char *const hiders[][2] = {
     {"<div style=\"opacity:0\">", "</div>"},
     {"<span style=\"font-size:0px\">", "</span>"},
     {"<div hidden>", "</div>"},
-    {"<div style=\"mso-hide:all\">", "</div>"},
+    {"<div style=\"mso-hide:all;max-height:0;overflow:hidden\">", "</div>"},
     {"<div style=\"max-height:0;overflow:hidden\">", "</div>"},
     {"<div style=\"position:absolute;left:-5000px\">", "</div>"},
     {"<div style=\"text-indent:-9999px\">", "</div>"},
