@@ -95,9 +95,16 @@ struct u8_work {
 	char *u8;
 	size_t u8cap;
 	struct u8_report *rep;
-	/* u8_sanitize_text: implicit bidi marks may be kept */
-	bool keep_marks;
+	struct u8_marks *marks;
+};
+
+/* u8_sanitize_text: implicit bidi marks may be kept. Kept apart from
+ * u8_work (the filter gets only this), so the analyzer keeps track of the
+ * buffers u8_work owns. */
+struct u8_marks {
+	bool keep;
 	int rtl; /* the whole input holds a right-to-left letter: -1 not yet known */
+	const UNormalizer2 *nfkc;
 	const unsigned char *in;
 	size_t in_len;
 };
@@ -391,15 +398,15 @@ word_dir(UChar32 c)
  * sees and could only split a word for whoever reads the characters. prev
  * and next are the nearest kept characters other than marks around it. */
 static bool
-mark_keep(struct u8_work *w, UChar32 prev, UChar32 next)
+mark_keep(struct u8_marks *mk, UChar32 prev, UChar32 next)
 {
 	int dp;
 
-	if (!w->keep_marks)
+	if (!mk->keep)
 		return false;
-	if (w->rtl < 0)
-		w->rtl = u8_has_rtl(w->nfkc, w->in, w->in_len);
-	if (w->rtl == 0)
+	if (mk->rtl < 0)
+		mk->rtl = u8_has_rtl(mk->nfkc, mk->in, mk->in_len);
+	if (mk->rtl == 0)
 		return false;
 	dp = word_dir(prev);
 	return dp < 0 || dp != word_dir(next);
@@ -440,10 +447,9 @@ mark_next(const UChar *src, int32_t i, int32_t n, UChar32 after, int32_t *cache_
  * after is the character that follows the chunk (0: none), for marks.
  * Returns the number of characters removed or rewritten. */
 static size_t
-u8_filter(struct u8_work *w, const UChar *src, int32_t n, UChar *dst, int32_t *dn_r,
-          UChar32 after)
+u8_filter(struct u8_marks *mk, const UChar *src, int32_t n, UChar *dst, int32_t *dn_r,
+          UChar32 after, struct u8_report *rep)
 {
-	struct u8_report *rep = w->rep;
 	UChar32 prev = 0;
 	UChar32 base = 0; /* the last kept character of class U8_KEEP */
 	UChar32 next_cache = 0;
@@ -476,8 +482,8 @@ u8_filter(struct u8_work *w, const UChar *src, int32_t n, UChar *dst, int32_t *d
 			base = c;
 			continue;
 		}
-		if (cls == U8_BIDI && is_bidi_mark(c) && w->keep_marks &&
-		    mark_keep(w, base, mark_next(src, i, n, after, &next_at, &next_cache))) {
+		if (cls == U8_BIDI && is_bidi_mark(c) && mk->keep &&
+		    mark_keep(mk, base, mark_next(src, i, n, after, &next_at, &next_cache))) {
 			dst[o++] = (UChar)c;
 			prev = c;
 			continue;
@@ -559,7 +565,7 @@ u8_chunk(struct u8_work *w, const char *p, size_t len, UChar32 after, struct buf
 		w->rep->invalid_utf8 += (size_t)subs;
 	if (!u16_reserve(&w->b, w->a.len + 1))
 		return IG_ENOMEM;
-	(void)u8_filter(w, w->a.p, w->a.len, w->b.p, &n16, after);
+	(void)u8_filter(w->marks, w->a.p, w->a.len, w->b.p, &n16, after, w->rep);
 	w->b.len = n16;
 	for (round = 0;; round++) {
 		enum ig_err e;
@@ -576,7 +582,7 @@ u8_chunk(struct u8_work *w, const char *p, size_t len, UChar32 after, struct buf
 			return e;
 		if (!u16_reserve(&w->b, w->a.len + 1))
 			return IG_ENOMEM;
-		changed = u8_filter(w, w->a.p, w->a.len, w->b.p, &n16, after);
+		changed = u8_filter(w->marks, w->a.p, w->a.len, w->b.p, &n16, after, w->rep);
 		w->b.len = n16;
 		if (changed == 0)
 			break;
@@ -656,6 +662,7 @@ u8_sanitize_mode(struct slice in, struct buf *out, struct u8_report *rep, bool k
 {
 	const unsigned char *s = (const unsigned char *)in.p;
 	struct u8_report scratch_rep;
+	struct u8_marks marks;
 	struct u8_work w;
 	UErrorCode uerr = U_ZERO_ERROR;
 	enum ig_err err = IG_OK;
@@ -666,10 +673,12 @@ u8_sanitize_mode(struct slice in, struct buf *out, struct u8_report *rep, bool k
 	memset(&w, 0, sizeof(w));
 	u8_report_init(&scratch_rep);
 	w.rep = rep != NULL ? rep : &scratch_rep;
-	w.keep_marks = keep_marks;
-	w.rtl = -1;
-	w.in = s;
-	w.in_len = in.len;
+	marks.keep = keep_marks;
+	marks.rtl = -1;
+	marks.nfkc = NULL;
+	marks.in = s;
+	marks.in_len = in.len;
+	w.marks = &marks;
 	while (i < in.len) {
 		size_t j = i;
 		size_t start;
@@ -701,6 +710,7 @@ u8_sanitize_mode(struct slice in, struct buf *out, struct u8_report *rep, bool k
 				err = IG_EINTERNAL;
 				goto out;
 			}
+			marks.nfkc = w.nfkc;
 		}
 		k = u8_chunk_end(w.nfkc, s, in.len, start, j + 1);
 		after = 0;
