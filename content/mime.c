@@ -46,11 +46,26 @@ content_shutdown(void)
 
 /* ------------------------------------------------------------- tree walk */
 
+/* The multipart/alternative containers above an entity, outermost first:
+ * which container (its index in struct walk) and which of its children
+ * (1-based) the entity lies in. Bounded by the depth limit, plus one
+ * because children are pushed before their depth is checked. */
+#define ALT_CHAIN (LIM_MIME_DEPTH + 2)
+
+struct alt_chain {
+	unsigned char n;
+	unsigned char node[ALT_CHAIN];
+	unsigned char child[ALT_CHAIN];
+};
+
+_Static_assert(LIM_MIME_PARTS < 255, "alternative and child indexes fit an unsigned char");
+
 struct walk_item {
 	GMimeObject *obj;
 	size_t depth;
 	bool in_message; /* inside an attached message: counted, not reported */
 	char id[64];
+	struct alt_chain alt;
 };
 
 static void
@@ -119,6 +134,13 @@ struct walk {
 	struct mime_msg *m;
 	struct warn_list *w;
 	size_t text_total;
+	/* multipart/alternative containers met: the last child (1-based) that
+	 * holds an inline HTML part, and the last that holds any inline text
+	 * part; 0 when none */
+	size_t n_alt;
+	unsigned char alt_last_html[LIM_MIME_PARTS + 1];
+	unsigned char alt_last_text[LIM_MIME_PARTS + 1];
+	struct alt_chain tpart_alt[LIM_MIME_PARTS + 1]; /* per m->tparts entry */
 	/* mime_part_content: the attachment wanted and where its bytes go */
 	const char *want_id;
 	struct buf *want_out;
@@ -147,8 +169,67 @@ decode_content(GMimePart *part, GByteArray **ba_r, GMimeStream **st_r)
 	return IG_OK;
 }
 
+/* Records an inline text part and, in the alternatives above it, that
+ * the child it lies in holds text (HTML). */
+static enum ig_err
+tpart_add(struct walk *wk, const struct alt_chain *alt, bool html, size_t off, size_t len,
+          bool cut)
+{
+	struct mime_msg *m = wk->m;
+	struct mime_text_part *np, *t;
+	size_t i;
+
+	if (m->n_tparts >= LIM_MIME_PARTS + 1)
+		return IG_ELIMIT; /* cannot happen: the walk refuses more parts */
+	np = realloc(m->tparts, (m->n_tparts + 1) * sizeof(*np));
+	if (np == NULL)
+		return IG_ENOMEM;
+	m->tparts = np;
+	t = &m->tparts[m->n_tparts];
+	t->html = html;
+	t->off = off;
+	t->len = len;
+	t->truncated = cut;
+	t->shown = true;
+	t->group = alt->n > 0 ? alt->node[0] : MIME_NO_GROUP;
+	wk->tpart_alt[m->n_tparts] = *alt;
+	m->n_tparts++;
+	for (i = 0; i < alt->n; i++) {
+		unsigned char a = alt->node[i], c = alt->child[i];
+
+		if (c > wk->alt_last_text[a])
+			wk->alt_last_text[a] = c;
+		if (html && c > wk->alt_last_html[a])
+			wk->alt_last_html[a] = c;
+	}
+	return IG_OK;
+}
+
+/* After the walk: a part is shown when, in every alternative above it, it
+ * lies in the child a client displays (the last one with HTML, else the
+ * last one with text). */
 static void
-text_part(struct walk *wk, GMimeObject *obj, bool html, const char *id, GByteArray *ba)
+tparts_mark_shown(struct walk *wk)
+{
+	size_t i, k;
+
+	for (i = 0; i < wk->m->n_tparts; i++) {
+		const struct alt_chain *alt = &wk->tpart_alt[i];
+
+		for (k = 0; k < alt->n; k++) {
+			unsigned char a = alt->node[k];
+			unsigned char chosen =
+			    wk->alt_last_html[a] != 0 ? wk->alt_last_html[a] : wk->alt_last_text[a];
+
+			if (alt->child[k] != chosen)
+				wk->m->tparts[i].shown = false;
+		}
+	}
+}
+
+static enum ig_err
+text_part(struct walk *wk, GMimeObject *obj, bool html, const char *id, GByteArray *ba,
+          const struct alt_chain *alt)
 {
 	struct mime_msg *m = wk->m;
 	struct buf *dst = html ? &m->text_html : &m->text_plain;
@@ -181,6 +262,7 @@ text_part(struct walk *wk, GMimeObject *obj, bool html, const char *id, GByteArr
 			m->plain_truncated = true;
 		warn_add(wk->w, "parse_body_truncated", "body", "part=%s limit=%zu", id, max);
 	}
+	return tpart_add(wk, alt, html, before, dst->len - before, cut);
 }
 
 /* The attached message of a message/rfc822 part, serialized, into out. */
@@ -278,7 +360,7 @@ has_filename(GMimeObject *obj)
 }
 
 static enum ig_err
-leaf(struct walk *wk, GMimeObject *obj, const char *id)
+leaf(struct walk *wk, GMimeObject *obj, const char *id, const struct alt_chain *alt)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
@@ -297,7 +379,7 @@ leaf(struct walk *wk, GMimeObject *obj, const char *id)
 	if (err != IG_OK)
 		goto out;
 	if ((plain || html) && !attach && !has_filename(obj))
-		text_part(wk, obj, html, id, ba);
+		err = text_part(wk, obj, html, id, ba, alt);
 	else
 		err = attachment_add(wk, obj, id, type, ba, ba != NULL ? ba->len : 0);
 out:
@@ -334,6 +416,7 @@ walk_tree(struct walk *wk, GMimeObject *root, const char **error_r)
 	stack[sp].depth = 0;
 	stack[sp].in_message = false;
 	stack[sp].id[0] = '\0';
+	stack[sp].alt.n = 0;
 	sp++;
 	while (sp > 0) {
 		struct walk_item it = stack[--sp];
@@ -357,6 +440,12 @@ walk_tree(struct walk *wk, GMimeObject *root, const char **error_r)
 		if (GMIME_IS_MULTIPART(it.obj)) {
 			GMimeMultipart *mp = GMIME_MULTIPART(it.obj);
 			int n = g_mime_multipart_get_count(mp);
+			GMimeContentType *mct = g_mime_object_get_content_type(it.obj);
+			const char *sub = mct != NULL ? g_mime_content_type_get_media_subtype(mct)
+			                              : NULL;
+			bool alternative = sub != NULL && g_ascii_strcasecmp(sub, "alternative") == 0 &&
+			                   it.alt.n < ALT_CHAIN && wk->n_alt < LIM_MIME_PARTS + 1;
+			size_t alt_index = alternative ? wk->n_alt++ : 0;
 
 			if (n < 0)
 				n = 0;
@@ -373,6 +462,12 @@ walk_tree(struct walk *wk, GMimeObject *root, const char **error_r)
 				c->depth = it.depth + 1;
 				c->in_message = it.in_message;
 				make_id(c->id, sizeof(c->id), it.id, i);
+				c->alt = it.alt;
+				if (alternative) {
+					c->alt.node[c->alt.n] = (unsigned char)alt_index;
+					c->alt.child[c->alt.n] = (unsigned char)i;
+					c->alt.n++;
+				}
 				if (c->obj == NULL)
 					sp--;
 			}
@@ -409,6 +504,7 @@ walk_tree(struct walk *wk, GMimeObject *root, const char **error_r)
 				c->obj = body;
 				c->depth = it.depth + 1;
 				c->in_message = true;
+				c->alt = it.alt;
 				if (GMIME_IS_MULTIPART(body))
 					memcpy(c->id, id, sizeof(c->id));
 				else
@@ -417,11 +513,12 @@ walk_tree(struct walk *wk, GMimeObject *root, const char **error_r)
 			continue;
 		}
 		if (GMIME_IS_PART(it.obj) && !it.in_message) {
-			err = leaf(wk, it.obj, id);
+			err = leaf(wk, it.obj, id, &it.alt);
 			if (err != IG_OK)
 				return err;
 		}
 	}
+	tparts_mark_shown(wk);
 	return IG_OK;
 }
 
@@ -510,17 +607,73 @@ set_once(char **dst, char *v)
 		free(v);
 }
 
+/* Fields RFC 5322 §3.6 allows once whose duplicates a spoofer can use
+ * (clients disagree on which one they show): each extra occurrence is
+ * reported as header_duplicate, naming the field (our own spelling of it,
+ * closed vocabulary) and which occurrence this gateway used. */
+static const char *const dup_fields[] = {
+    "From", "Sender", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To",
+    "References",
+};
+#define N_DUP_FIELDS (sizeof(dup_fields) / sizeof(dup_fields[0]))
+
+struct dup_count {
+	unsigned count[N_DUP_FIELDS];
+	unsigned used[N_DUP_FIELDS]; /* 1-based occurrence whose value was kept; 0: none */
+};
+
+static void
+dup_note(struct dup_count *d, const char *name, bool kept)
+{
+	size_t i;
+
+	for (i = 0; i < N_DUP_FIELDS; i++) {
+		if (g_ascii_strcasecmp(name, dup_fields[i]) == 0) {
+			d->count[i]++;
+			if (kept && d->used[i] == 0)
+				d->used[i] = d->count[i];
+			return;
+		}
+	}
+}
+
+static void
+dup_warn(const struct dup_count *d, struct warn_list *w)
+{
+	size_t i;
+
+	for (i = 0; i < N_DUP_FIELDS; i++) {
+		bool merged = strcmp(dup_fields[i], "To") == 0 || strcmp(dup_fields[i], "Cc") == 0;
+
+		if (d->count[i] < 2)
+			continue;
+		if (merged)
+			warn_add(w, "header_duplicate", "header",
+			         "field=%s count=%u used=all (the address lists are merged)",
+			         dup_fields[i], d->count[i]);
+		else if (d->used[i] == 0)
+			warn_add(w, "header_duplicate", "header", "field=%s count=%u used=none",
+			         dup_fields[i], d->count[i]);
+		else
+			warn_add(w, "header_duplicate", "header", "field=%s count=%u used=%u",
+			         dup_fields[i], d->count[i], d->used[i]);
+	}
+}
+
 static void
 top_headers(struct mime_msg *m, GMimeObject *msg, struct warn_list *w)
 {
 	GMimeHeaderList *hl = g_mime_object_get_header_list(msg);
 	int n = hl != NULL ? g_mime_header_list_get_count(hl) : 0, i;
 	bool unknown = false, cut = false, seen_list_id = false;
+	struct dup_count dups;
 
+	memset(&dups, 0, sizeof(dups));
 	for (i = 0; i < n; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
 		const char *name = h != NULL ? g_mime_header_get_name(h) : NULL;
 		const char *raw = h != NULL ? g_mime_header_get_raw_value(h) : NULL;
+		bool kept = false;
 		struct slice rv;
 
 		if (name == NULL || raw == NULL)
@@ -529,36 +682,52 @@ top_headers(struct mime_msg *m, GMimeObject *msg, struct warn_list *w)
 		if (rv.len > LIM_MIME_HEADER_VALUE)
 			cut = true;
 		if (g_ascii_strcasecmp(name, "Subject") == 0) {
+			kept = m->subject == NULL;
 			set_once(&m->subject, decoded_dup(raw, &unknown));
+			kept = kept && m->subject != NULL;
 		} else if (g_ascii_strcasecmp(name, "From") == 0) {
-			if (m->from.n == 0)
+			if (m->from.n == 0) {
 				mime_addr_list_parse(rv, &m->from, &unknown);
+				kept = m->from.n > 0;
+			}
 		} else if (g_ascii_strcasecmp(name, "Sender") == 0) {
-			if (m->sender.n == 0)
+			if (m->sender.n == 0) {
 				mime_addr_list_parse(rv, &m->sender, &unknown);
+				kept = m->sender.n > 0;
+			}
 		} else if (g_ascii_strcasecmp(name, "To") == 0) {
 			mime_addr_list_parse(rv, &m->to, &unknown);
+			kept = true;
 		} else if (g_ascii_strcasecmp(name, "Cc") == 0) {
 			mime_addr_list_parse(rv, &m->cc, &unknown);
+			kept = true;
 		} else if (g_ascii_strcasecmp(name, "Reply-To") == 0) {
-			if (m->reply_to.n == 0)
+			if (m->reply_to.n == 0) {
 				mime_addr_list_parse(rv, &m->reply_to, &unknown);
+				kept = m->reply_to.n > 0;
+			}
 		} else if (g_ascii_strcasecmp(name, "Date") == 0) {
 			if (m->date == NULL) {
 				m->date = ascii_dup(raw);
+				kept = m->date != NULL;
 				if (m->date != NULL)
 					m->date_iso = date_iso(m->date);
 			}
 		} else if (g_ascii_strcasecmp(name, "Message-ID") == 0) {
+			kept = m->message_id == NULL;
 			set_once(&m->message_id, mime_first_angle(rv));
+			kept = kept && m->message_id != NULL;
 		} else if (g_ascii_strcasecmp(name, "In-Reply-To") == 0) {
+			kept = m->in_reply_to == NULL;
 			set_once(&m->in_reply_to, mime_first_angle(rv));
+			kept = kept && m->in_reply_to != NULL;
 		} else if (g_ascii_strcasecmp(name, "References") == 0) {
 			if (m->references == NULL) {
 				m->references = calloc(LIM_MIME_REFERENCES, sizeof(char *));
 				if (m->references != NULL)
 					m->n_references = mime_angle_items(rv, m->references,
 					                                   LIM_MIME_REFERENCES);
+				kept = true;
 			}
 		} else if (g_ascii_strcasecmp(name, "List-Id") == 0) {
 			m->list_present = true;
@@ -598,7 +767,9 @@ top_headers(struct mime_msg *m, GMimeObject *msg, struct warn_list *w)
 			    v != NULL && g_ascii_strcasecmp(v, "List-Unsubscribe=One-Click") == 0;
 			free(v);
 		}
+		dup_note(&dups, name, kept);
 	}
+	dup_warn(&dups, w);
 	if (unknown)
 		warn_add(w, "parse_charset_unknown", "header",
 		         "an encoded word names a charset "
@@ -724,6 +895,7 @@ mime_msg_free(struct mime_msg *m)
 	free(m->list.help);
 	buf_free(&m->text_plain);
 	buf_free(&m->text_html);
+	free(m->tparts);
 	for (i = 0; i < m->n_att; i++) {
 		free(m->att[i].part_id);
 		free(m->att[i].declared_type);

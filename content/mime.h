@@ -52,6 +52,19 @@ struct mime_list_info {
 	bool one_click;    /* List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058) */
 };
 
+/* One inline text part (docs/content.md "Body choice"), in MIME order. */
+#define MIME_NO_GROUP ((size_t)-1)
+struct mime_text_part {
+	bool html;
+	size_t off, len; /* its decoded text: text_html (html) or text_plain [off, off + len) */
+	bool truncated;  /* LIM_MIME_TEXT_PART or LIM_MIME_TEXT_TOTAL cut it */
+	bool shown;      /* a mail client displays it: it is not an alternative the client
+	                  * passes over (multipart/alternative shows its last child holding
+	                  * HTML, else its last child holding text) */
+	size_t group;    /* the outermost multipart/alternative above it (the same number for
+	                  * every part of it), or MIME_NO_GROUP: shown in sequence */
+};
+
 struct mime_msg {
 	char *subject;     /* decoded; NULL when absent */
 	char *date;        /* raw Date value, unfolded; NULL when absent */
@@ -70,6 +83,8 @@ struct mime_msg {
 	bool html_truncated;
 	size_t n_plain; /* inline text/plain parts found */
 	size_t n_html;
+	struct mime_text_part *tparts; /* the n_plain + n_html parts in MIME order */
+	size_t n_tparts;
 
 	struct mime_attachment *att;
 	size_t n_att;

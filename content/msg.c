@@ -18,6 +18,8 @@
 #include <strings.h>
 
 #include <json-c/json.h>
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 
 #include "base/limits.h"
 #include "content/filename.h"
@@ -44,11 +46,19 @@ struct pipe {
 	struct buf body; /* final body_text */
 };
 
+/* The Unicode policy for prose (bidi marks of right-to-left text kept) or
+ * for identifiers (addresses, ids, URLs, types: every mark stripped). */
+static enum ig_err
+policy(struct slice s, struct buf *out, struct u8_report *rep, bool prose)
+{
+	return prose ? u8_sanitize_text(s, out, rep) : u8_sanitize(s, out, rep);
+}
+
 /* Runs the Unicode policy on s; returns a json string (never NULL unless
  * memory runs out). Text over max bytes after the policy is cut on a
  * grapheme boundary and *cut_r set. */
 static struct json_object *
-clean_str(struct slice s, struct u8_report *rep, size_t max, bool *cut_r)
+clean_str(struct slice s, struct u8_report *rep, size_t max, bool *cut_r, bool prose)
 {
 	struct buf out;
 	struct json_object *j;
@@ -58,12 +68,12 @@ clean_str(struct slice s, struct u8_report *rep, size_t max, bool *cut_r)
 	    __builtin_add_overflow(cap, 64, &cap))
 		cap = SIZE_MAX / 2;
 	buf_init(&out, cap);
-	if (u8_sanitize(s, &out, rep) != IG_OK) {
+	if (policy(s, &out, rep, prose) != IG_OK) {
 		/* Pathological expansion: keep a prefix that surely fits. */
 		buf_free(&out);
 		buf_init(&out, cap);
 		s.len = u8_truncate_graphemes(s.p, s.len, s.len / 18);
-		if (u8_sanitize(s, &out, rep) != IG_OK)
+		if (policy(s, &out, rep, prose) != IG_OK)
 			buf_reset(&out);
 		if (cut_r != NULL)
 			*cut_r = true;
@@ -81,7 +91,16 @@ clean_cstr(const char *s, struct u8_report *rep)
 {
 	if (s == NULL)
 		return NULL;
-	return clean_str(sl_from_cstr(s), rep, LIM_MIME_HEADER_VALUE, NULL);
+	return clean_str(sl_from_cstr(s), rep, LIM_MIME_HEADER_VALUE, NULL, false);
+}
+
+/* clean_cstr for prose: a subject, a display name, a list name. */
+static struct json_object *
+clean_text(const char *s, struct u8_report *rep)
+{
+	if (s == NULL)
+		return NULL;
+	return clean_str(sl_from_cstr(s), rep, LIM_MIME_HEADER_VALUE, NULL, true);
 }
 
 static struct json_object *
@@ -95,7 +114,7 @@ addr_array(const struct mime_addr_list *l, struct u8_report *rep)
 
 		if (o == NULL)
 			break;
-		json_object_object_add(o, "name", clean_cstr(l->v[i].name, rep));
+		json_object_object_add(o, "name", clean_text(l->v[i].name, rep));
 		json_object_object_add(o, "address", clean_cstr(l->v[i].address, rep));
 		json_object_array_add(a, o);
 	}
@@ -104,78 +123,39 @@ addr_array(const struct mime_addr_list *l, struct u8_report *rep)
 
 /* ------------------------------------------------------------ body choice */
 
-/* Words of a text for the alternative comparison: runs of letters and
- * digits (any non-ASCII byte counts as a letter), ASCII folded to lower case,
- * at least 3 bytes, URLs and bracketed link targets left out because the two
- * renderings legitimately differ there. Hashed (FNV-1a). */
-static size_t
-words_hash(struct slice t, uint64_t *out, size_t max)
-{
-	size_t i = 0, n = 0;
+/* Text parts are shown as a mail client shows them (docs/content.md "Body
+ * choice"): every part mime.c marks shown, in MIME order — the inline parts
+ * of multipart/mixed or related one after another — and of each
+ * multipart/alternative the child a client displays. The alternatives a
+ * client passes over (the text/plain beside an HTML part) are compared with
+ * what is displayed, token by token and pair of tokens by pair of tokens, so
+ * that text only a hidden alternative carries is reported whatever its
+ * size. */
 
-	while (i < t.len && n < max) {
-		unsigned char c = (unsigned char)t.p[i];
+/* Tokens examined per side of one comparison; past it the alternatives are
+ * not compared and the displayed part is used (a bound on memory: two sets
+ * of at most 4 * this many 8-byte slots). */
+#define ALT_TOKENS_MAX ((size_t)1 << 18)
+/* A bracketed span longer than this is not a footnote or link target. */
+#define ALT_BRACKET_MAX 2048
 
-		if (c == '[' || (c == 'h' && t.len - i > 7 && memcmp(t.p + i, "http", 4) == 0)) {
-			/* Skip a link target up to its end. */
-			char end = c == '[' ? ']' : ' ';
-
-			while (i < t.len && t.p[i] != end && t.p[i] != '\n')
-				i++;
-			continue;
-		}
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c >= 0x80) {
-			uint64_t h = 1469598103934665603ULL;
-			size_t s = i;
-
-			while (i < t.len) {
-				c = (unsigned char)t.p[i];
-				if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-				      (c >= '0' && c <= '9') || c >= 0x80))
-					break;
-				if (c >= 'A' && c <= 'Z')
-					c = (unsigned char)(c + 32);
-				h = (h ^ c) * 1099511628211ULL;
-				i++;
-			}
-			if (i - s >= 3)
-				out[n++] = h | 1; /* 0 marks an empty slot */
-			continue;
-		}
-		i++;
-	}
-	return n;
-}
-
-struct wset {
-	uint64_t *slot;
+struct tokset {
+	uint64_t *slot; /* 0: empty */
 	size_t mask;
 };
 
-static bool
-wset_init(struct wset *s, const uint64_t *w, size_t n)
+static void
+tokset_put(struct tokset *s, uint64_t h)
 {
-	size_t cap = 16, i;
+	size_t k = (size_t)h & s->mask;
 
-	while (cap < n * 2)
-		cap *= 2;
-	s->slot = calloc(cap, sizeof(*s->slot));
-	if (s->slot == NULL)
-		return false;
-	s->mask = cap - 1;
-	for (i = 0; i < n; i++) {
-		size_t k = (size_t)w[i] & s->mask;
-
-		while (s->slot[k] != 0 && s->slot[k] != w[i])
-			k = (k + 1) & s->mask;
-		s->slot[k] = w[i];
-	}
-	return true;
+	while (s->slot[k] != 0 && s->slot[k] != h)
+		k = (k + 1) & s->mask;
+	s->slot[k] = h;
 }
 
 static bool
-wset_has(const struct wset *s, uint64_t h)
+tokset_has(const struct tokset *s, uint64_t h)
 {
 	size_t k = (size_t)h & s->mask;
 
@@ -187,56 +167,397 @@ wset_has(const struct wset *s, uint64_t h)
 	return false;
 }
 
-/* Counts words of a that b lacks. */
-static size_t
-words_missing(const uint64_t *a, size_t na, const struct wset *b)
-{
-	size_t i, miss = 0;
+/* What one walk over tokens does with each: count, insert or look up. */
+enum tok_mode { TOK_COUNT, TOK_PUT, TOK_CHECK };
 
-	for (i = 0; i < na; i++)
-		miss += !wset_has(b, a[i]);
-	return miss;
+struct tok_walk {
+	enum tok_mode mode;
+	struct tokset *set;
+	size_t tokens;       /* tokens seen (all modes) */
+	size_t miss_words;   /* TOK_CHECK: tokens absent from set */
+	size_t miss_pairs;   /* TOK_CHECK: consecutive pairs absent from set */
+	uint64_t prev;       /* the previous token of the chain, 0: none */
+	uint64_t cur;        /* the token being read (FNV-1a), valid when cur_n > 0 */
+	size_t cur_n;        /* code points in it */
+	bool cur_letter;     /* it is one ASCII letter (dropped: list markers, "a", "I") */
+};
+
+static uint64_t
+tok_pair(uint64_t a, uint64_t b)
+{
+	return ((a * 0x9e3779b97f4a7c15ULL) ^ (b + 0x632be59bd9b4e019ULL) ^ 1ULL) | 2ULL;
 }
 
-/* Material disagreement: more than a few words (and more than 15% of the
- * words) of one rendering are absent from the other. Either side counts: an
- * instruction only in the text/plain part is as suspicious as one only in
- * the rendered HTML. */
+static void
+tok_emit(struct tok_walk *tw, uint64_t h)
+{
+	uint64_t pair = tw->prev != 0 ? tok_pair(tw->prev, h) : 0;
+
+	tw->tokens++;
+	tw->prev = h;
+	if (tw->mode == TOK_PUT) {
+		tokset_put(tw->set, h);
+		if (pair != 0)
+			tokset_put(tw->set, pair);
+	} else if (tw->mode == TOK_CHECK) {
+		tw->miss_words += !tokset_has(tw->set, h);
+		tw->miss_pairs += pair != 0 && !tokset_has(tw->set, pair);
+	}
+}
+
+static void
+tok_end(struct tok_walk *tw)
+{
+	if (tw->cur_n > 0 && !(tw->cur_n == 1 && tw->cur_letter))
+		tok_emit(tw, (tw->cur & ~(uint64_t)3) | 1); /* odd: never 0, never a pair */
+	tw->cur_n = 0;
+}
+
+static void
+tok_add(struct tok_walk *tw, uint32_t c)
+{
+	if (tw->cur_n == 0) {
+		tw->cur = 1469598103934665603ULL;
+		tw->cur_letter = c < 0x80 && !(c >= '0' && c <= '9');
+	}
+	tw->cur = (tw->cur ^ c) * 1099511628211ULL;
+	tw->cur_n++;
+}
+
+static bool
+ascii_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* A link target: a chunk (up to white space) holding "://" or "@" or
+ * starting with "www." or "mailto:". Its tokens count one by one but do not
+ * pair with their neighbours: mail programs place link targets differently
+ * ("text [url]", "text <url>", footnotes), and the two sides should agree on
+ * the text around them. */
+static bool
+link_chunk(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (p[i] == '(' || p[i] == '<' || p[i] == '[' || p[i] == '"' || p[i] == '\''))
+		i++;
+	if ((len - i >= 4 && strncasecmp(p + i, "www.", 4) == 0) ||
+	    (len - i >= 7 && strncasecmp(p + i, "mailto:", 7) == 0))
+		return true;
+	return memchr(p, '@', len) != NULL || memmem(p, len, "://", 3) != NULL;
+}
+
+/* A bracketed footnote number ("[12]"), a converter's stand-in for a link:
+ * skipped, the rendered HTML has no counterpart. Returns the bytes to skip,
+ * or 0. */
+static size_t
+footnote_len(const char *p, size_t len)
+{
+	size_t i = 1;
+
+	if (len < 3 || p[0] != '[')
+		return 0;
+	while (i < len && i < 6 && p[i] >= '0' && p[i] <= '9')
+		i++;
+	return i > 1 && i < len && p[i] == ']' ? i + 1 : 0;
+}
+
+/* Tokens of t: runs of letters, digits and combining marks, case-folded;
+ * invisible format characters neither split nor join; characters of the
+ * scripts written without spaces (ideographs, kana, Thai...) are one token
+ * each, so line wrapping cannot change the tokens. Consecutive tokens form
+ * pairs, except across link targets. Returns false when the walk passed
+ * ALT_TOKENS_MAX tokens. */
+static bool
+tok_walk_text(struct tok_walk *tw, struct slice t)
+{
+	size_t i = 0, chunk_end = 0;
+	bool in_link = false;
+
+	tw->prev = 0;
+	tw->cur_n = 0;
+	while (i < t.len) {
+		unsigned char b = (unsigned char)t.p[i];
+		int32_t ii;
+		UChar32 c;
+		uint32_t lb;
+
+		if (tw->tokens > ALT_TOKENS_MAX)
+			return false;
+		if (ascii_space((char)b)) {
+			tok_end(tw);
+			if (in_link)
+				tw->prev = 0;
+			in_link = false;
+			i++;
+			continue;
+		}
+		if (i >= chunk_end) {
+			size_t e = i;
+
+			while (e < t.len && !ascii_space(t.p[e]))
+				e++;
+			chunk_end = e;
+			in_link = link_chunk(t.p + i, e - i);
+			if (in_link) {
+				tok_end(tw);
+				tw->prev = 0;
+			}
+		}
+		if (b == '[') {
+			size_t n = footnote_len(t.p + i, t.len - i);
+
+			if (n > 0) {
+				/* a footnoted link: as a link target */
+				tok_end(tw);
+				tw->prev = 0;
+				i += n;
+				continue;
+			}
+		}
+		if (b < 0x80) {
+			if ((b >= 'a' && b <= 'z') || (b >= '0' && b <= '9'))
+				tok_add(tw, b);
+			else if (b >= 'A' && b <= 'Z')
+				tok_add(tw, (uint32_t)(b - 'A' + 'a'));
+			else
+				tok_end(tw);
+			i++;
+			continue;
+		}
+		ii = (int32_t)i;
+		U8_NEXT((const uint8_t *)t.p, ii, (int32_t)(t.len > INT32_MAX ? INT32_MAX : t.len),
+		        c);
+		i = (size_t)ii;
+		if (c < 0) {
+			tok_end(tw);
+			continue;
+		}
+		if (u_charType(c) == U_FORMAT_CHAR ||
+		    u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT))
+			continue;
+		lb = (uint32_t)u_getIntPropertyValue(c, UCHAR_LINE_BREAK);
+		if (lb == U_LB_IDEOGRAPHIC || lb == U_LB_COMPLEX_CONTEXT ||
+		    lb == U_LB_CONDITIONAL_JAPANESE_STARTER) {
+			tok_end(tw);
+			tok_add(tw, (uint32_t)u_foldCase(c, U_FOLD_CASE_DEFAULT));
+			tok_end(tw);
+			continue;
+		}
+		if ((U_GET_GC_MASK(c) & (U_GC_L_MASK | U_GC_M_MASK | U_GC_ND_MASK)) != 0)
+			tok_add(tw, (uint32_t)u_foldCase(c, U_FOLD_CASE_DEFAULT));
+		else
+			tok_end(tw);
+	}
+	tok_end(tw);
+	return tw->tokens <= ALT_TOKENS_MAX;
+}
+
+/* A set of the tokens and pairs of texts[0..n). Returns false when over
+ * ALT_TOKENS_MAX or out of memory (*set then holds nothing to free). */
+static bool
+tokset_build(struct tokset *set, const struct slice *texts, size_t n)
+{
+	struct tok_walk tw;
+	size_t i, cap = 16;
+
+	memset(&tw, 0, sizeof(tw));
+	tw.mode = TOK_COUNT;
+	set->slot = NULL;
+	for (i = 0; i < n; i++) {
+		if (!tok_walk_text(&tw, texts[i]))
+			return false;
+	}
+	while (cap < tw.tokens * 4)
+		cap *= 2;
+	set->slot = calloc(cap, sizeof(*set->slot));
+	if (set->slot == NULL)
+		return false;
+	set->mask = cap - 1;
+	memset(&tw, 0, sizeof(tw));
+	tw.mode = TOK_PUT;
+	tw.set = set;
+	for (i = 0; i < n; i++)
+		(void)tok_walk_text(&tw, texts[i]);
+	return true;
+}
+
+/* Tokens and pairs of texts[0..n) absent from set. */
+static bool
+tokset_missing(const struct tokset *set, const struct slice *texts, size_t n, size_t *words_r,
+               size_t *pairs_r, size_t *tokens_r)
+{
+	struct tok_walk tw;
+	size_t i;
+
+	memset(&tw, 0, sizeof(tw));
+	tw.mode = TOK_CHECK;
+	tw.set = (struct tokset *)(uintptr_t)set;
+	for (i = 0; i < n; i++) {
+		if (!tok_walk_text(&tw, texts[i]))
+			return false;
+	}
+	*words_r = tw.miss_words;
+	*pairs_r = tw.miss_pairs;
+	*tokens_r = tw.tokens;
+	return true;
+}
+
+/* The legacy "differ materially" threshold of parse_alternative_mismatch:
+ * more than 5 words, and more than 15 % of the words, of one side are
+ * absent from the other. */
 static bool
 differs(size_t missing, size_t total)
 {
 	return missing > 5 && missing * 100 > total * 15;
 }
 
-static enum ig_err
-alternative_mismatch(struct slice plain, struct slice html, bool *mismatch_r, size_t *p_only_r,
-                     size_t *h_only_r)
-{
-	/* A word is at least 3 bytes plus a separator. */
-	size_t maxw = (plain.len > html.len ? plain.len : html.len) / 4 + 1, np, nh;
-	uint64_t *wp = NULL, *wh = NULL;
-	struct wset sp = {0}, sh = {0};
-	enum ig_err err = IG_ENOMEM;
+struct alt_cmp {
+	bool compared;  /* false: over ALT_TOKENS_MAX, not compared */
+	size_t h_words; /* tokens of the hidden alternatives absent from the shown text */
+	size_t h_pairs; /* pairs likewise */
+	size_t h_total;
+	size_t s_words; /* tokens of the shown text absent from the hidden alternatives */
+	size_t s_pairs;
+	size_t s_total;
+};
 
-	*mismatch_r = false;
-	wp = malloc(maxw * sizeof(*wp));
-	wh = malloc(maxw * sizeof(*wh));
-	if (wp == NULL || wh == NULL)
+static enum ig_err
+alt_compare(const struct slice *shown, size_t ns, const struct slice *hidden, size_t nh,
+            struct alt_cmp *r)
+{
+	struct tokset ss = {0}, hs = {0};
+	enum ig_err err = IG_OK;
+
+	memset(r, 0, sizeof(*r));
+	if (!tokset_build(&ss, shown, ns) || !tokset_build(&hs, hidden, nh))
+		goto out; /* too many tokens (or no memory): not compared */
+	if (!tokset_missing(&ss, hidden, nh, &r->h_words, &r->h_pairs, &r->h_total) ||
+	    !tokset_missing(&hs, shown, ns, &r->s_words, &r->s_pairs, &r->s_total))
 		goto out;
-	np = words_hash(plain, wp, maxw);
-	nh = words_hash(html, wh, maxw);
-	if (!wset_init(&sp, wp, np) || !wset_init(&sh, wh, nh))
-		goto out;
-	*p_only_r = words_missing(wp, np, &sh);
-	*h_only_r = words_missing(wh, nh, &sp);
-	*mismatch_r = differs(*p_only_r, np) || differs(*h_only_r, nh);
-	err = IG_OK;
+	r->compared = true;
 out:
-	free(wp);
-	free(wh);
-	free(sp.slot);
-	free(sh.slot);
+	free(ss.slot);
+	free(hs.slot);
 	return err;
+}
+
+/* One text part, ready: its text (the HTML part rendered) and whether its
+ * rendering was refused or cut. */
+struct body_part {
+	const struct mime_text_part *tp;
+	struct buf text; /* rendered HTML; unused for text/plain */
+	struct html_stats st;
+	bool refused;
+};
+
+static struct slice
+body_part_text(const struct pipe *p, const struct body_part *bp)
+{
+	const struct mime_text_part *tp = bp->tp;
+
+	if (tp->html)
+		return buf_slice(&bp->text);
+	return (struct slice){p->m.text_plain.p != NULL ? p->m.text_plain.p + tp->off : "",
+	                      tp->len};
+}
+
+struct body_out {
+	struct buf *raw;
+	bool any_html, any_plain, cut;
+};
+
+/* Appends one part to the body, separated from what is there by a blank
+ * line; past the buffer's room the text is cut on a UTF-8 boundary. */
+static void
+body_add(struct pipe *p, struct body_out *o, const struct body_part *bp)
+{
+	struct slice t = body_part_text(p, bp);
+	size_t room;
+
+	if (bp->tp->html) {
+		o->any_html = true;
+		if (bp->tp->truncated || bp->st.truncated)
+			p->body_truncated = true;
+		if (bp->st.truncated && !bp->tp->truncated)
+			warn_add(&p->w, "parse_body_truncated", "body", "rendered HTML cut at %zu",
+			         LIM_MIME_TEXT_TOTAL);
+	} else {
+		o->any_plain = true;
+		if (bp->tp->truncated)
+			p->body_truncated = true;
+	}
+	if (t.len == 0)
+		return;
+	room = o->raw->max > o->raw->len + 2 ? o->raw->max - o->raw->len - 2 : 0;
+	if (o->raw->len > 0 && room > 0)
+		buf_puts(o->raw, "\n\n");
+	if (t.len > room) {
+		t.len = room;
+		while (t.len > 0 && ((unsigned char)t.p[t.len] & 0xc0) == 0x80)
+			t.len--;
+		if (!o->cut)
+			warn_add(&p->w, "parse_body_truncated", "body", "limit=%zu",
+			         LIM_MIME_TEXT_TOTAL);
+		o->cut = true;
+		p->body_truncated = true;
+	}
+	buf_append(o->raw, t.p, t.len);
+}
+
+/* One multipart/alternative (parts [from, to) of bp, all of one group):
+ * the displayed alternative goes to the body, unless the hidden ones are
+ * text/plain that says exactly the same (then that text, as before issue
+ * 14: it reads better than rendered HTML). */
+static enum ig_err
+body_group(struct pipe *p, struct body_out *o, struct body_part *bp, size_t from, size_t to)
+{
+	struct slice shown[LIM_MIME_PARTS + 1], hidden[LIM_MIME_PARTS + 1];
+	size_t ns = 0, nh = 0, i;
+	bool refused = false, hidden_plain = true, shown_html = false, use_hidden = false;
+	struct alt_cmp c;
+	enum ig_err err;
+
+	for (i = from; i < to; i++) {
+		if (bp[i].tp->shown) {
+			shown[ns++] = body_part_text(p, &bp[i]);
+			refused = refused || bp[i].refused;
+			shown_html = shown_html || bp[i].tp->html;
+		} else {
+			hidden[nh++] = body_part_text(p, &bp[i]);
+			hidden_plain = hidden_plain && !bp[i].tp->html;
+		}
+	}
+	if (nh > 0 && refused) {
+		/* The renderer could not decide what the displayed part hides:
+		 * the text alternative is what remains (html_render_refused
+		 * says so). */
+		use_hidden = true;
+	} else if (nh > 0) {
+		err = alt_compare(shown, ns, hidden, nh, &c);
+		if (err != IG_OK)
+			return err;
+		if (c.compared && (c.h_words > 0 || c.h_pairs > 0))
+			warn_add(&p->w, "parse_alternative_hidden_text", "body",
+			         "an alternative mail clients do not display holds text the "
+			         "displayed part lacks (words=%zu pairs=%zu); the displayed part "
+			         "is shown",
+			         c.h_words, c.h_pairs);
+		if (c.compared &&
+		    (differs(c.h_words, c.h_total) || differs(c.s_words, c.s_total)))
+			warn_add(&p->w, "parse_alternative_mismatch", "body",
+			         "text/plain and text/html differ (words only in plain=%zu, only "
+			         "in html=%zu); the rendered HTML is shown",
+			         c.h_words, c.s_words);
+		use_hidden = c.compared && hidden_plain && shown_html && c.h_words == 0 &&
+		             c.h_pairs == 0 && c.s_words == 0 && c.s_pairs == 0;
+	}
+	for (i = from; i < to; i++) {
+		if (bp[i].tp->shown != use_hidden)
+			body_add(p, o, &bp[i]);
+	}
+	return IG_OK;
 }
 
 /* Picks and renders the body (DESIGN §5 step 3); raw UTF-8 goes to raw_r
@@ -244,64 +565,63 @@ out:
 static enum ig_err
 body_choose(struct pipe *p, struct buf *raw_r)
 {
-	struct slice plain = buf_slice(&p->m.text_plain);
-	struct buf html_text;
-	struct html_stats st;
+	size_t n = p->m.n_tparts, i, j;
+	struct body_part *bp = calloc(n > 0 ? n : 1, sizeof(*bp));
+	struct body_out o = {.raw = raw_r};
 	enum ig_err err = IG_OK;
-	bool mismatch = false, html_refused = false;
-	size_t p_only = 0, h_only = 0;
 
-	memset(&st, 0, sizeof(st));
-	buf_init(&html_text, LIM_MIME_TEXT_TOTAL);
-	if (p->m.n_html > 0) {
+	if (bp == NULL)
+		return IG_ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct mime_text_part *tp = &p->m.tparts[i];
+
+		bp[i].tp = tp;
+		buf_init(&bp[i].text, LIM_MIME_TEXT_TOTAL);
+		if (!tp->html)
+			continue;
 		/* A cut HTML part is not rendered: a <style> after the cut could
 		 * be what hides the text before it (refused like the
 		 * renderer's own limits). */
-		if (p->m.html_truncated)
+		if (tp->truncated)
 			err = IG_ELIMIT;
 		else
-			err = html_to_text(buf_slice(&p->m.text_html), &html_text, &p->w, &st);
+			err = html_to_text((struct slice){p->m.text_html.p != NULL
+			                                      ? p->m.text_html.p + tp->off
+			                                      : "",
+			                                  tp->len},
+			                   &bp[i].text, &p->w, &bp[i].st);
 		if (err == IG_ELIMIT) {
 			/* The renderer could not decide what is hidden: show
-			 * nothing of the HTML rather than hidden text. */
+			 * nothing of this HTML rather than hidden text. */
 			warn_add(&p->w, "html_render_refused", "body",
 			         "the HTML part exceeded the renderer's limits");
-			buf_reset(&html_text);
-			html_refused = true;
+			buf_reset(&bp[i].text);
+			bp[i].refused = true;
 			err = IG_OK;
 		}
 		if (err != IG_OK)
 			goto out;
 	}
-	if (p->m.n_html > 0 && p->m.n_plain > 0 && !html_refused) {
-		err =
-		    alternative_mismatch(plain, buf_slice(&html_text), &mismatch, &p_only, &h_only);
+	for (i = 0; i < n; i = j) {
+		size_t g = p->m.tparts[i].group;
+
+		j = i + 1;
+		if (g == MIME_NO_GROUP) {
+			body_add(p, &o, &bp[i]);
+			continue;
+		}
+		while (j < n && p->m.tparts[j].group == g)
+			j++;
+		err = body_group(p, &o, bp, i, j);
 		if (err != IG_OK)
 			goto out;
 	}
-	/* A refused rendering falls back to text/plain when there is one. */
-	if (p->m.n_html > 0 && (p->m.n_plain == 0 || mismatch)) {
-		buf_append(raw_r, html_text.p, html_text.len);
-		p->body_source = "text/html";
-		p->body_truncated = p->m.html_truncated || st.truncated;
-		if (st.truncated && !p->m.html_truncated)
-			warn_add(&p->w, "parse_body_truncated", "body", "rendered HTML cut at %zu",
-			         LIM_MIME_TEXT_TOTAL);
-		if (mismatch)
-			warn_add(&p->w, "parse_alternative_mismatch", "body",
-			         "text/plain and text/html differ (words only in plain=%zu, only "
-			         "in html=%zu); the rendered HTML is shown",
-			         p_only, h_only);
-	} else if (p->m.n_plain > 0) {
-		buf_append(raw_r, plain.p, plain.len);
-		p->body_source = "text/plain";
-		p->body_truncated = p->m.plain_truncated;
-	} else {
-		p->body_source = "none";
-	}
+	p->body_source = o.any_html ? "text/html" : o.any_plain ? "text/plain" : "none";
 	err = buf_err(raw_r);
 out:
-	buf_free(&html_text);
+	for (i = 0; i < n; i++)
+		buf_free(&bp[i].text);
+	free(bp);
 	return err;
 }
 
@@ -315,11 +635,11 @@ body_finish(struct pipe *p, struct slice raw)
 
 	cap = raw.len * SANITIZE_GROWTH + 64;
 	buf_init(&san, cap);
-	err = u8_sanitize(raw, &san, &p->rep_body);
+	err = u8_sanitize_text(raw, &san, &p->rep_body);
 	if (err == IG_ELIMIT) {
 		buf_reset(&san);
 		raw.len = u8_truncate_graphemes(raw.p, raw.len, raw.len / 18);
-		err = u8_sanitize(raw, &san, &p->rep_body);
+		err = u8_sanitize_text(raw, &san, &p->rep_body);
 		p->body_truncated = true;
 	}
 	if (err != IG_OK)
@@ -452,6 +772,44 @@ look_addrs(struct pipe *p, const struct mime_addr_list *l, const char *location,
 	}
 }
 
+/* lookalike_reply_to_mismatch for every Reply-To address (not only the
+ * first: a list may hide the one that matters behind an innocent one) whose
+ * registrable domain is none of the From addresses'. Each Reply-To domain
+ * is reported once; the warning is look_reply_to's own. */
+static void
+reply_to_checks(struct pipe *p)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < p->m.reply_to.n; i++) {
+		const char *r = p->m.reply_to.v[i].address, *rd = addr_domain(r);
+		struct warn_list scratch;
+		size_t nf = 0;
+		bool seen = false;
+
+		if (rd == NULL)
+			continue;
+		for (k = 0; k < i && !seen; k++) {
+			const char *od = addr_domain(p->m.reply_to.v[k].address);
+
+			seen = od != NULL && strcasecmp(od, rd) == 0;
+		}
+		if (seen)
+			continue;
+		warn_list_init(&scratch);
+		for (j = 0; j < p->m.from.n; j++) {
+			if (addr_domain(p->m.from.v[j].address) == NULL)
+				continue;
+			nf++;
+			look_reply_to(p->m.from.v[j].address, r, &scratch);
+		}
+		if (nf > 0 && scratch.n == nf)
+			warn_add_values(&p->w, scratch.items[0].code, scratch.items[0].location,
+			                scratch.items[0].values, "%s", scratch.items[0].detail);
+		warn_list_free(&scratch);
+	}
+}
+
 /* Look-alike checks (DESIGN §5 step 7) on the decoded header values and the
  * link hosts of the final body; flags only. */
 static void
@@ -466,8 +824,7 @@ lookalike_checks(struct pipe *p, struct json_object *links)
 	look_addrs(p, &p->m.reply_to, "header.reply_to", true, &d);
 	look_addrs(p, &p->m.to, "header.to", false, &d);
 	look_addrs(p, &p->m.cc, "header.cc", false, &d);
-	if (p->m.from.n > 0 && p->m.reply_to.n > 0)
-		look_reply_to(p->m.from.v[0].address, p->m.reply_to.v[0].address, &p->w);
+	reply_to_checks(p);
 	n = links != NULL ? json_object_array_length(links) : 0;
 	for (i = 0; i < n; i++) {
 		struct json_object *host = NULL;
@@ -511,7 +868,7 @@ list_object(struct pipe *p)
 	if (o == NULL)
 		return NULL;
 	json_object_object_add(o, "id", clean_cstr(l->id, &p->rep_hdr));
-	json_object_object_add(o, "name", clean_cstr(l->name, &p->rep_hdr));
+	json_object_object_add(o, "name", clean_text(l->name, &p->rep_hdr));
 	json_object_object_add(o, "unsubscribe", clean_cstr(l->unsubscribe, &p->rep_hdr));
 	json_object_object_add(o, "unsubscribe_one_click", json_object_new_boolean(l->one_click));
 	json_object_object_add(o, "post", clean_cstr(l->post, &p->rep_hdr));
@@ -587,7 +944,7 @@ assemble(struct pipe *p, struct json_object **out_r)
 		json_object_put(u);
 		return IG_ENOMEM;
 	}
-	json_object_object_add(u, "subject", clean_cstr(p->m.subject, &p->rep_hdr));
+	json_object_object_add(u, "subject", clean_text(p->m.subject, &p->rep_hdr));
 	json_object_object_add(u, "from", addr_array(&p->m.from, &p->rep_hdr));
 	json_object_object_add(u, "to", addr_array(&p->m.to, &p->rep_hdr));
 	json_object_object_add(u, "cc", addr_array(&p->m.cc, &p->rep_hdr));
@@ -609,7 +966,7 @@ assemble(struct pipe *p, struct json_object **out_r)
 		if (html_sanitize(buf_slice(&p->m.text_html), &h, NULL) == IG_OK)
 			json_object_object_add(
 			    u, "body_html",
-			    clean_str(buf_slice(&h), &p->rep_body, LIM_MIME_TEXT_TOTAL, NULL));
+			    clean_str(buf_slice(&h), &p->rep_body, LIM_MIME_TEXT_TOTAL, NULL, true));
 		buf_free(&h);
 	}
 	att = attachments_array(p);

@@ -95,6 +95,18 @@ struct u8_work {
 	char *u8;
 	size_t u8cap;
 	struct u8_report *rep;
+	struct u8_marks *marks;
+};
+
+/* u8_sanitize_text: implicit bidi marks may be kept. Kept apart from
+ * u8_work (the filter gets only this), so the analyzer keeps track of the
+ * buffers u8_work owns. */
+struct u8_marks {
+	bool keep;
+	int rtl; /* the whole input holds a right-to-left letter: -1 not yet known */
+	const UNormalizer2 *nfkc;
+	const unsigned char *in;
+	size_t in_len;
 };
 
 void
@@ -136,6 +148,15 @@ is_bidi_control(UChar32 c)
 {
 	return c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
 	       (c >= 0x2066 && c <= 0x2069);
+}
+
+/* The implicit directional marks (UAX #9 §2.6): LRM, RLM, ALM. Unlike the
+ * embeddings, overrides and isolates they reorder nothing on their own;
+ * right-to-left text needs them around numbers and punctuation. */
+static bool
+is_bidi_mark(UChar32 c)
+{
+	return c == 0x200e || c == 0x200f || c == 0x061c;
 }
 
 static bool
@@ -304,12 +325,135 @@ count_strip(struct u8_report *rep, enum u8_class cls, UChar32 c)
 	}
 }
 
+static bool
+rtl_kept(UChar32 c)
+{
+	int8_t d = (int8_t)u_charDirection(c);
+
+	return (d == U_RIGHT_TO_LEFT || d == U_RIGHT_TO_LEFT_ARABIC) && u8_classify(c) == U8_KEEP;
+}
+
+/* A right-to-left character (bidi class R or AL) the policy keeps and whose
+ * NFKC form is right-to-left too (U+FC5E, an isolated Arabic ligature of
+ * two harakat, is AL but becomes a space and two marks): then the sanitized
+ * text holds one as well, and a second pass keeps the same marks. */
+static bool
+rtl_letter(const UNormalizer2 *nfkc, UChar32 c)
+{
+	UErrorCode err = U_ZERO_ERROR;
+	UChar d[32];
+	int32_t n;
+	int32_t i = 0;
+
+	if (!rtl_kept(c))
+		return false;
+	n = unorm2_getDecomposition(nfkc, c, d, (int32_t)(sizeof(d) / sizeof(d[0])), &err);
+	if (U_FAILURE(err) || n < 0)
+		return U_SUCCESS(err); /* no decomposition: c stays itself */
+	while (i < n) {
+		UChar32 x;
+
+		U16_NEXT(d, i, n, x);
+		if (rtl_kept(x))
+			return true;
+	}
+	return false;
+}
+
+/* Does the text hold a right-to-left letter (rtl_letter)? */
+static bool
+u8_has_rtl(const UNormalizer2 *nfkc, const unsigned char *s, size_t len)
+{
+	int32_t i = 0;
+	int32_t n = len > (size_t)INT32_MAX ? INT32_MAX : (int32_t)len;
+
+	while (i < n) {
+		UChar32 c;
+
+		if (s[i] < 0xd6) { /* below U+0590 (and every continuation byte) */
+			i++;
+			continue;
+		}
+		U8_NEXT(s, i, n, c);
+		if (c >= 0x590 && rtl_letter(nfkc, c))
+			return true;
+	}
+	return false;
+}
+
+/* A letter or a digit, and its direction class for mark_keep. */
+static int
+word_dir(UChar32 c)
+{
+	int d;
+
+	if (c <= 0 || (U_GET_GC_MASK(c) & (U_GC_L_MASK | U_GC_ND_MASK)) == 0)
+		return -1;
+	d = (int)u_charDirection(c);
+	return d == U_RIGHT_TO_LEFT_ARABIC ? U_RIGHT_TO_LEFT : d;
+}
+
+/* u8_sanitize_text: a mark is kept in right-to-left text, except between
+ * two letters or digits of one direction, where it changes nothing a reader
+ * sees and could only split a word for whoever reads the characters. prev
+ * and next are the nearest kept characters other than marks around it. */
+static bool
+mark_keep(struct u8_marks *mk, UChar32 prev, UChar32 next)
+{
+	int dp;
+
+	if (!mk->keep)
+		return false;
+	if (mk->rtl < 0)
+		mk->rtl = u8_has_rtl(mk->nfkc, mk->in, mk->in_len);
+	if (mk->rtl == 0)
+		return false;
+	dp = word_dir(prev);
+	return dp < 0 || dp != word_dir(next);
+}
+
+/* The character a mark at src[i] is followed by, for mark_keep: the next
+ * one the policy keeps whatever its context (marks and characters in a
+ * strippable class are passed over; a line break counts as LF), or after
+ * when the chunk ends first. *cache remembers the answer and where it was
+ * found, so a run of marks is scanned once. */
+static UChar32
+mark_next(const UChar *src, int32_t i, int32_t n, UChar32 after, int32_t *cache_at,
+          UChar32 *cache)
+{
+	int32_t j = i;
+
+	if (*cache_at >= i)
+		return *cache;
+	while (j < n) {
+		int32_t at = j;
+		UChar32 c;
+
+		U16_NEXT(src, j, n, c);
+		if (c == '\r' || c == 0x2028 || c == 0x2029)
+			c = '\n';
+		if (u8_classify(c) == U8_KEEP) {
+			*cache_at = at;
+			*cache = c;
+			return c;
+		}
+	}
+	*cache_at = n;
+	*cache = after;
+	return after;
+}
+
 /* One stripping pass, src → dst (dst has room for n units: nothing grows).
+ * after is the character that follows the chunk (0: none), for marks.
  * Returns the number of characters removed or rewritten. */
 static size_t
-u8_filter(const UChar *src, int32_t n, UChar *dst, int32_t *dn_r, struct u8_report *rep)
+u8_filter(struct u8_marks *mk, const UChar *src, int32_t n, UChar *dst, int32_t *dn_r,
+          UChar32 after, struct u8_report *rep)
 {
 	UChar32 prev = 0;
+	UChar32 base = 0; /* the last kept character of class U8_KEEP */
+	UChar32 next_cache = 0;
+	int32_t next_at = -1;
 	size_t changed = 0;
 	int32_t i = 0;
 	int32_t o = 0;
@@ -327,12 +471,20 @@ u8_filter(const UChar *src, int32_t n, UChar *dst, int32_t *dn_r, struct u8_repo
 				i++;
 			dst[o++] = '\n';
 			prev = '\n';
+			base = '\n';
 			changed++;
 			continue;
 		}
 		cls = u8_classify(c);
 		if (cls == U8_KEEP) {
 			U16_APPEND_UNSAFE(dst, o, c);
+			prev = c;
+			base = c;
+			continue;
+		}
+		if (cls == U8_BIDI && is_bidi_mark(c) && mk->keep &&
+		    mark_keep(mk, base, mark_next(src, i, n, after, &next_at, &next_cache))) {
+			dst[o++] = (UChar)c;
 			prev = c;
 			continue;
 		}
@@ -392,7 +544,7 @@ u8_nfkc(struct u8_work *w, const struct u16buf *src, struct u16buf *dst)
 
 /* Sanitizes one chunk of non-trivial text and appends it to out. */
 static enum ig_err
-u8_chunk(struct u8_work *w, const char *p, size_t len, struct buf *out)
+u8_chunk(struct u8_work *w, const char *p, size_t len, UChar32 after, struct buf *out)
 {
 	UErrorCode err = U_ZERO_ERROR;
 	int32_t subs = 0;
@@ -413,7 +565,7 @@ u8_chunk(struct u8_work *w, const char *p, size_t len, struct buf *out)
 		w->rep->invalid_utf8 += (size_t)subs;
 	if (!u16_reserve(&w->b, w->a.len + 1))
 		return IG_ENOMEM;
-	(void)u8_filter(w->a.p, w->a.len, w->b.p, &n16, w->rep);
+	(void)u8_filter(w->marks, w->a.p, w->a.len, w->b.p, &n16, after, w->rep);
 	w->b.len = n16;
 	for (round = 0;; round++) {
 		enum ig_err e;
@@ -430,7 +582,7 @@ u8_chunk(struct u8_work *w, const char *p, size_t len, struct buf *out)
 			return e;
 		if (!u16_reserve(&w->b, w->a.len + 1))
 			return IG_ENOMEM;
-		changed = u8_filter(w->a.p, w->a.len, w->b.p, &n16, w->rep);
+		changed = u8_filter(w->marks, w->a.p, w->a.len, w->b.p, &n16, after, w->rep);
 		w->b.len = n16;
 		if (changed == 0)
 			break;
@@ -505,11 +657,12 @@ u8_chunk_end(const UNormalizer2 *nfkc, const unsigned char *s, size_t len, size_
 	}
 }
 
-enum ig_err
-u8_sanitize(struct slice in, struct buf *out, struct u8_report *rep)
+static enum ig_err
+u8_sanitize_mode(struct slice in, struct buf *out, struct u8_report *rep, bool keep_marks)
 {
 	const unsigned char *s = (const unsigned char *)in.p;
 	struct u8_report scratch_rep;
+	struct u8_marks marks;
 	struct u8_work w;
 	UErrorCode uerr = U_ZERO_ERROR;
 	enum ig_err err = IG_OK;
@@ -520,10 +673,17 @@ u8_sanitize(struct slice in, struct buf *out, struct u8_report *rep)
 	memset(&w, 0, sizeof(w));
 	u8_report_init(&scratch_rep);
 	w.rep = rep != NULL ? rep : &scratch_rep;
+	marks.keep = keep_marks;
+	marks.rtl = -1;
+	marks.nfkc = NULL;
+	marks.in = s;
+	marks.in_len = in.len;
+	w.marks = &marks;
 	while (i < in.len) {
 		size_t j = i;
 		size_t start;
 		size_t k;
+		UChar32 after;
 
 		while (j < in.len && u8_plain(s[j]))
 			j++;
@@ -550,9 +710,16 @@ u8_sanitize(struct slice in, struct buf *out, struct u8_report *rep)
 				err = IG_EINTERNAL;
 				goto out;
 			}
+			marks.nfkc = w.nfkc;
 		}
 		k = u8_chunk_end(w.nfkc, s, in.len, start, j + 1);
-		err = u8_chunk(&w, (const char *)s + start, k - start, out);
+		after = 0;
+		if (k < in.len) {
+			int32_t ai = (int32_t)k;
+
+			U8_NEXT(s, ai, (int32_t)in.len, after);
+		}
+		err = u8_chunk(&w, (const char *)s + start, k - start, after, out);
 		if (err != IG_OK)
 			goto out;
 		i = k;
@@ -564,6 +731,18 @@ out:
 	free(w.u8);
 	u8_report_free(&scratch_rep);
 	return err;
+}
+
+enum ig_err
+u8_sanitize(struct slice in, struct buf *out, struct u8_report *rep)
+{
+	return u8_sanitize_mode(in, out, rep, false);
+}
+
+enum ig_err
+u8_sanitize_text(struct slice in, struct buf *out, struct u8_report *rep)
+{
+	return u8_sanitize_mode(in, out, rep, true);
 }
 
 void

@@ -16,7 +16,8 @@ struct warn_list;
 /* What u8_sanitize removed or replaced, per class (DESIGN §5 step 5). */
 struct u8_report {
 	size_t zero_width;          /* Cf / default-ignorable (ZWSP, BOM, WJ, soft hyphen...) */
-	size_t bidi;                /* U+061C, U+200E/F, U+202A..E, U+2066..9 */
+	size_t bidi;                /* U+202A..E, U+2066..9; U+061C, U+200E/F except where
+	                             * u8_sanitize_text keeps them */
 	size_t c0c1;                /* C0 except TAB/LF, DEL, C1 */
 	size_t tags;                /* U+E0000..E007F outside emoji flag tag sequences */
 	size_t variation_selectors; /* VS outside emoji presentation sequences */
@@ -48,6 +49,18 @@ void u8_report_free(struct u8_report *r);
  * text (U+FDFA: 3 bytes become 33), so size out's maximum for that; hitting
  * it stops the work early. */
 enum ig_err u8_sanitize(struct slice in, struct buf *out, struct u8_report *rep) IG_MUST_CHECK;
+
+/* u8_sanitize for prose (a body, a subject, a display name): the implicit
+ * bidi marks LRM, RLM and ALM (U+200E, U+200F, U+061C), which right-to-left
+ * writing needs around numbers and punctuation, are kept when the text
+ * holds a right-to-left letter (bidi class R or AL: Hebrew, Arabic...) and
+ * the mark does not sit between two letters or digits of one direction
+ * (inside a word, where it changes nothing a reader sees). Elsewhere they
+ * are stripped and counted as bidi, as u8_sanitize does; embeddings,
+ * overrides and isolates are always stripped. Identifiers (addresses,
+ * domains, URLs, file names) take u8_sanitize. The same guarantees and
+ * return values as u8_sanitize; idempotent in this mode. */
+enum ig_err u8_sanitize_text(struct slice in, struct buf *out, struct u8_report *rep) IG_MUST_CHECK;
 
 /* Adds one warning per non-zero class of rep to w, detail "count=N":
  * unicode_zero_width_stripped, unicode_bidi_override_stripped,

@@ -544,10 +544,95 @@ test_part_content(void **state)
 	warn_list_free(&w);
 }
 
+/* The text parts in MIME order with what a client shows: of a
+ * multipart/alternative the last child holding HTML (else text), every
+ * inline part of mixed and related; nested alternatives decide at every
+ * level. */
+static void
+test_text_parts_shown(void **state)
+{
+	static const char raw[] =
+	    "From: a@example.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=M\n\n"
+	    "--M\nContent-Type: multipart/alternative; boundary=A\n\n"
+	    "--A\nContent-Type: text/plain\n\nouter plain\n"
+	    "--A\nContent-Type: multipart/alternative; boundary=B\n\n"
+	    "--B\nContent-Type: text/plain\n\ninner plain\n"
+	    "--B\nContent-Type: multipart/related; boundary=R\n\n"
+	    "--R\nContent-Type: text/html\n\n<p>inner html</p>\n"
+	    "--R\nContent-Type: image/png\n\nxx\n--R--\n"
+	    "--B--\n"
+	    "--A\nContent-Type: text/calendar\n\nBEGIN:VCALENDAR\n--A--\n"
+	    "--M\nContent-Type: text/plain\n\nfooter\n"
+	    "--M\nContent-Type: multipart/alternative; boundary=C\n\n"
+	    "--C\nContent-Type: text/html\n\n<p>html first</p>\n"
+	    "--C\nContent-Type: text/plain\n\nplain last\n--C--\n--M--\n";
+	static const struct {
+		const char *text;
+		bool html, shown;
+		int group; /* -1: none; else groups compare equal by number */
+	} want[] = {
+	    {"outer plain", false, false, 0}, {"inner plain", false, false, 0},
+	    {"inner html", true, true, 0},    {"footer", false, true, -1},
+	    {"html first", true, true, 1},    {"plain last", false, false, 1},
+	};
+	struct parsed p;
+	size_t i, groups[2] = {0, 0};
+
+	(void)state;
+	parse(raw, &p);
+	assert_int_equal(p.err, IG_OK);
+	assert_int_equal(p.m.n_tparts, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < p.m.n_tparts; i++) {
+		const struct mime_text_part *t = &p.m.tparts[i];
+		const struct buf *b = t->html ? &p.m.text_html : &p.m.text_plain;
+
+		if (memmem(b->p + t->off, t->len, want[i].text, strlen(want[i].text)) == NULL)
+			fail_msg("part %zu: wrong text", i);
+		assert_int_equal(t->html, want[i].html);
+		if (t->shown != want[i].shown)
+			fail_msg("part %zu (%s): shown=%d", i, want[i].text, t->shown);
+		if (want[i].group < 0) {
+			assert_true(t->group == MIME_NO_GROUP);
+		} else {
+			assert_true(t->group != MIME_NO_GROUP);
+			if (groups[want[i].group] == 0)
+				groups[want[i].group] = t->group + 1;
+			assert_int_equal(groups[want[i].group], t->group + 1);
+		}
+	}
+	assert_true(groups[0] != groups[1]);
+	parsed_free(&p);
+}
+
+/* Duplicated fields: the first is used and each is reported once; To and
+ * Cc are merged. */
+static void
+test_header_duplicate(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse("From: a@example.com\nFrom: b@evil.example\nTo: c@example.org\nTo: d@example.org\n"
+	      "Date: Tue, 3 Mar 2026 10:00:00 +0000\nSubject: x\n\nbody\n",
+	      &p);
+	assert_int_equal(p.err, IG_OK);
+	assert_string_equal(p.m.from.v[0].address, "a@example.com");
+	assert_int_equal(p.m.from.n, 1);
+	assert_int_equal(p.m.to.n, 2);
+	assert_int_equal(p.w.n, 2);
+	assert_string_equal(p.w.items[0].code, "header_duplicate");
+	assert_string_equal(p.w.items[0].detail, "field=From count=2 used=1");
+	assert_string_equal(p.w.items[1].detail,
+	                    "field=To count=2 used=all (the address lists are merged)");
+	parsed_free(&p);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_text_parts_shown),
+	    cmocka_unit_test(test_header_duplicate),
 	    cmocka_unit_test(test_rfc2047),
 	    cmocka_unit_test(test_unknown_charset),
 	    cmocka_unit_test(test_smuggling_spanning_word),

@@ -626,6 +626,233 @@ test_truncate_random(void **state)
 	}
 }
 
+/* ---- u8_sanitize_text: implicit bidi marks in right-to-left text ---- */
+
+#define HE_SHALOM "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d" /* שלום */
+#define AR_MARHABA "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7" /* مرحبا */
+#define LRM "\xe2\x80\x8e"
+#define RLM "\xe2\x80\x8f"
+#define ALM "\xd8\x9c"
+#define RLO "\xe2\x80\xae"
+#define PDF "\xe2\x80\xac"
+#define RLI "\xe2\x81\xa7"
+#define PDI "\xe2\x81\xa9"
+#define ASCII40 "abcdefghijklmnopqrstuvwxyzabcdefghijklmn"
+
+static const struct u8_case text_cases[] = {
+    {"hebrew rlm after punctuation", HE_SHALOM "!" RLM " " HE_SHALOM,
+     HE_SHALOM "!" RLM " " HE_SHALOM, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"hebrew lrm around a phone number", HE_SHALOM ", " LRM "+972-3-1234567" LRM " " HE_SHALOM,
+     HE_SHALOM ", " LRM "+972-3-1234567" LRM " " HE_SHALOM, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"arabic alm before digits", AR_MARHABA " " ALM "25%", AR_MARHABA " " ALM "25%", 0, 0, 0, 0,
+     0, 0, 0, 0},
+    {"mark between hebrew and latin", HE_SHALOM LRM "Outlook", HE_SHALOM LRM "Outlook", 0, 0, 0,
+     0, 0, 0, 0, 0},
+    {"lrm in latin-only text", "Sent" LRM " from my phone", "Sent from my phone", 0, 1, 0, 0, 0,
+     0, 0, 0},
+    {"lrm inside a latin word of hebrew mail", HE_SHALOM " ig" LRM "nore", HE_SHALOM " ignore", 0,
+     1, 0, 0, 0, 0, 0, 0},
+    {"rlm inside a hebrew word", "\xd7\xa9\xd7\x9c" RLM "\xd7\x95\xd7\x9d", HE_SHALOM, 0, 1, 0, 0,
+     0, 0, 0, 0},
+    {"marks between digits", HE_SHALOM " 1" LRM RLM "000", HE_SHALOM " 1000", 0, 2, 0, 0, 0, 0, 0,
+     0},
+    {"mark inside a word before a long ascii run", HE_SHALOM " ab" LRM ASCII40,
+     HE_SHALOM " ab" ASCII40, 0, 1, 0, 0, 0, 0, 0, 0},
+    {"mark before a long ascii run", HE_SHALOM LRM ASCII40, HE_SHALOM LRM ASCII40, 0, 0, 0, 0, 0,
+     0, 0, 0},
+    {"mark inside a word across stripped characters",
+     HE_SHALOM " ig" LRM "\xe2\x80\x8b" LRM "nore", HE_SHALOM " ignore", 1, 2, 0, 0, 0, 0, 0, 0},
+    {"overrides and isolates still stripped in rtl text",
+     HE_SHALOM " " RLO "abc" PDF " " RLI HE_SHALOM PDI, HE_SHALOM " abc " HE_SHALOM, 0, 4, 0, 0,
+     0, 0, 0, 0},
+    {"rtl letter only in a stripped class", "\xd7\x8f" LRM "!", "!", 0, 1, 0, 0, 0, 0, 1, 0},
+};
+
+static void
+expect_text_case(const struct u8_case *c)
+{
+	struct u8_report rep;
+	struct buf out;
+	struct buf again;
+
+	u8_report_init(&rep);
+	buf_init(&out, OUT_MAX);
+	buf_init(&again, OUT_MAX);
+	if (u8_sanitize_text(sl_from_cstr(c->in), &out, &rep) != IG_OK)
+		fail_msg("%s: error", c->name);
+	if (!sl_eq(buf_slice(&out), sl_from_cstr(c->want)))
+		fail_msg("%s: got '%.*s'", c->name, (int)out.len, out.p);
+	if (rep.zero_width != c->zw || rep.bidi != c->bidi || rep.c0c1 != c->cc ||
+	    rep.tags != c->tags || rep.variation_selectors != c->vs || rep.private_use != c->pu ||
+	    rep.unassigned != c->cn || rep.invalid_utf8 != c->bad)
+		fail_msg("%s: counts zw=%zu bidi=%zu cc=%zu tags=%zu vs=%zu pu=%zu cn=%zu bad=%zu",
+		         c->name, rep.zero_width, rep.bidi, rep.c0c1, rep.tags,
+		         rep.variation_selectors, rep.private_use, rep.unassigned,
+		         rep.invalid_utf8);
+	assert_int_equal(u8_sanitize_text(buf_slice(&out), &again, NULL), IG_OK);
+	if (!sl_eq(buf_slice(&out), buf_slice(&again)))
+		fail_msg("%s: not idempotent", c->name);
+	buf_free(&out);
+	buf_free(&again);
+	u8_report_free(&rep);
+}
+
+static void
+test_text_marks(void **state)
+{
+	struct u8_report rep;
+	struct buf out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(text_cases) / sizeof(text_cases[0]); i++)
+		expect_text_case(&text_cases[i]);
+	/* u8_sanitize (identifiers) still strips every mark, RTL or not. */
+	u8_report_init(&rep);
+	buf_init(&out, OUT_MAX);
+	assert_int_equal(u8_sanitize(SL_LIT(HE_SHALOM "!" RLM), &out, &rep), IG_OK);
+	assert_true(sl_eq(buf_slice(&out), SL_LIT(HE_SHALOM "!")));
+	assert_int_equal(rep.bidi, 1);
+	buf_free(&out);
+	u8_report_free(&rep);
+}
+
+/* Every right-to-left character next to a mark: the decision is stable
+ * under a second pass (NFKC keeps a kept R/AL letter right-to-left, so a
+ * kept mark stays kept). */
+static void
+test_text_marks_every_rtl_char(void **state)
+{
+	UChar32 c;
+
+	(void)state;
+	for (c = 0x590; c < 0x1f000; c++) {
+		int8_t d = (int8_t)u_charDirection(c);
+		char in[32];
+		struct buf out;
+		struct buf again;
+		size_t n = 0;
+
+		if (d != U_RIGHT_TO_LEFT && d != U_RIGHT_TO_LEFT_ARABIC)
+			continue;
+		n += u8_encode((uint32_t)c, in + n);
+		put_bytes(in + n, RLM "!" LRM "1", 9);
+		n += 9;
+		buf_init(&out, OUT_MAX);
+		buf_init(&again, OUT_MAX);
+		assert_int_equal(u8_sanitize_text((struct slice){in, n}, &out, NULL), IG_OK);
+		assert_int_equal(u8_sanitize_text(buf_slice(&out), &again, NULL), IG_OK);
+		if (!sl_eq(buf_slice(&out), buf_slice(&again)))
+			fail_msg("U+%04X: not idempotent", (unsigned)c);
+		buf_free(&out);
+		buf_free(&again);
+	}
+}
+
+/* The word-character class mark_keep compares (an independent statement). */
+static int
+test_word_dir(UChar32 c)
+{
+	int d;
+
+	if (c <= 0 || (U_GET_GC_MASK(c) & (U_GC_L_MASK | U_GC_ND_MASK)) == 0)
+		return -1;
+	d = (int)u_charDirection(c);
+	return d == U_RIGHT_TO_LEFT_ARABIC ? U_RIGHT_TO_LEFT : d;
+}
+
+static bool
+test_is_mark(UChar32 c)
+{
+	return c == 0x200e || c == 0x200f || c == 0x61c;
+}
+
+/* Characters mark_keep looks through to find a mark's neighbours: marks,
+ * and the context-kept joiners, selectors and tags. */
+static bool
+test_mark_transparent(UChar32 c)
+{
+	return test_is_mark(c) || c == 0x200c || c == 0x200d || (c >= 0xfe00 && c <= 0xfe0f) ||
+	       (c >= 0xe0000 && c <= 0xe007f);
+}
+
+/* Independent statement of where u8_sanitize_text may leave a mark. */
+static void
+assert_marks_in_place(const char *p, size_t len)
+{
+	int32_t n = (int32_t)len;
+	int32_t i = 0;
+	bool rtl = false;
+
+	while (i < n) {
+		UChar32 c;
+		int8_t d;
+
+		U8_NEXT((const uint8_t *)p, i, n, c);
+		d = (int8_t)u_charDirection(c);
+		rtl = rtl || d == U_RIGHT_TO_LEFT || d == U_RIGHT_TO_LEFT_ARABIC;
+	}
+	i = 0;
+	while (i < n) {
+		int32_t at = i;
+		int32_t j;
+		UChar32 c;
+		UChar32 prev = 0;
+		UChar32 next = 0;
+
+		U8_NEXT((const uint8_t *)p, i, n, c);
+		if (!test_is_mark(c))
+			continue;
+		if (!rtl)
+			fail_msg("mark U+%04X kept in text without RTL letters", (unsigned)c);
+		j = at;
+		while (j > 0) {
+			U8_PREV((const uint8_t *)p, 0, j, prev);
+			if (!test_mark_transparent(prev))
+				break;
+			prev = 0;
+		}
+		j = i;
+		while (j < n) {
+			U8_NEXT((const uint8_t *)p, j, n, next);
+			if (!test_mark_transparent(next))
+				break;
+			next = 0;
+		}
+		if (test_word_dir(prev) >= 0 && test_word_dir(prev) == test_word_dir(next))
+			fail_msg("mark U+%04X kept inside a word (U+%04X, U+%04X)", (unsigned)c,
+			         (unsigned)prev, (unsigned)next);
+	}
+}
+
+static void
+test_text_property_random(void **state)
+{
+	char in[512];
+	int iter;
+
+	(void)state;
+	rng_state = 0x5eed2026ULL;
+	for (iter = 0; iter < 20000; iter++) {
+		size_t n = gen_string(in, sizeof(in));
+		struct buf out;
+		struct buf again;
+
+		buf_init(&out, OUT_MAX);
+		buf_init(&again, OUT_MAX);
+		assert_int_equal(u8_sanitize_text((struct slice){in, n}, &out, NULL), IG_OK);
+		assert_true(u8_valid(out.p, out.len));
+		assert_true(is_nfkc(out.p, out.len));
+		assert_marks_in_place(out.p, out.len);
+		assert_int_equal(u8_sanitize_text(buf_slice(&out), &again, NULL), IG_OK);
+		if (!sl_eq(buf_slice(&out), buf_slice(&again)))
+			fail_msg("not idempotent: '%.*s' -> '%.*s'", (int)out.len, out.p,
+			         (int)again.len, again.p);
+		buf_free(&out);
+		buf_free(&again);
+	}
+}
+
 int
 main(void)
 {
@@ -641,6 +868,9 @@ main(void)
 	    cmocka_unit_test(test_expansion_capped),
 	    cmocka_unit_test(test_truncate),
 	    cmocka_unit_test(test_truncate_random),
+	    cmocka_unit_test(test_text_marks),
+	    cmocka_unit_test(test_text_marks_every_rtl_char),
+	    cmocka_unit_test(test_text_property_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
