@@ -362,7 +362,7 @@ do_download(struct fetch_job *j, struct buf *raw, uint32_t uidvalidity)
 		buf_init(&conv, LIM_MIME_TEXT_PART + 16);
 		(void)mime_charset_to_utf8((struct slice){NULL, 0}, buf_slice(&part), &conv,
 		                           LIM_MIME_TEXT_PART, &cut);
-		if (u8_sanitize(buf_slice(&conv), &txt, NULL) == IG_OK)
+		if (u8_sanitize_text(buf_slice(&conv), &txt, NULL) == IG_OK)
 			json_object_object_add(
 			    u, "text",
 			    json_object_new_string_len(txt.p != NULL ? txt.p : "", (int)txt.len));

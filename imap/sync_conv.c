@@ -159,10 +159,13 @@ sync_conv_fini(struct sync_conv *v)
 /* Sanitized text of untrusted bytes (RFC 2047 decoded first when decode is
  * the warning location), cut on a grapheme boundary at max bytes, appended
  * to out. This is the only sanitizer of envelope text: search and get_thread
- * both show what it produces (handlers/envelope.c only reshapes it). */
+ * both show what it produces (handlers/envelope.c only reshapes it). prose:
+ * human text (subject, display names), where right-to-left marks in
+ * right-to-left text are kept as content/msg.c keeps them (u8_sanitize_text);
+ * identifiers and addresses stay strict. */
 static void
-clean(struct sync_conv *v, struct slice raw, const char *decode, size_t max, struct buf *out,
-      struct u8_report *rep)
+clean(struct sync_conv *v, struct slice raw, const char *decode, size_t max, bool prose,
+      struct buf *out, struct u8_report *rep)
 {
 	struct buf *tmp = &v->t[T_TMP];
 	struct slice in = raw;
@@ -180,7 +183,7 @@ clean(struct sync_conv *v, struct slice raw, const char *decode, size_t max, str
 			warn_add(&v->w, "parse_charset_unknown", decode, "%s", "encoded word");
 		in = buf_slice(tmp);
 	}
-	if (u8_sanitize(in, out, rep) != IG_OK) {
+	if ((prose ? u8_sanitize_text(in, out, rep) : u8_sanitize(in, out, rep)) != IG_OK) {
 		out->len = start;
 		if (out->p != NULL)
 			out->p[start] = '\0';
@@ -225,14 +228,14 @@ conv_addrs(struct sync_conv *v, const struct imap_addr_list *l, const char *loc,
 		buf_puts(&name, "");
 		buf_puts(&addr, "");
 		if (!a->name_nil)
-			clean(v, a->name, loc, 256, &name, rep);
+			clean(v, a->name, loc, 256, true, &name, rep);
 		buf_reset(&v->t[T_TMP2]);
 		buf_append(&v->t[T_TMP2], a->mailbox.p, a->mailbox.len);
 		buf_putc(&v->t[T_TMP2], '@');
 		buf_append(&v->t[T_TMP2], a->host.p, a->host.len);
 		cstr_cap(host, sizeof(host), a->host);
 		look_domain(host, v->known, v->n_known, loc, &v->w);
-		clean(v, buf_slice(&v->t[T_TMP2]), NULL, 512, &addr, rep);
+		clean(v, buf_slice(&v->t[T_TMP2]), NULL, 512, false, &addr, rep);
 		if (names && name.len > 0)
 			look_display_name(name.p, addr.p, loc, &v->w);
 		o = json_object_new_object();
@@ -421,10 +424,10 @@ sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f, uint32_t uidval
 	/* one Unicode report for every string, reported once after the
 	 * look-alike findings */
 	u8_report_init(&rep);
-	clean(v, e->subject, "header.subject", LIM_CACHE_SUBJECT, &v->t[T_SUBJECT], &rep);
-	clean(v, e->date, NULL, 128, &v->t[T_DATE], &rep);
-	clean(v, e->message_id, NULL, 998, &v->t[T_MSGID], &rep);
-	clean(v, e->in_reply_to, NULL, (size_t)998 * 4, &v->t[T_IRT], &rep);
+	clean(v, e->subject, "header.subject", LIM_CACHE_SUBJECT, true, &v->t[T_SUBJECT], &rep);
+	clean(v, e->date, NULL, 128, false, &v->t[T_DATE], &rep);
+	clean(v, e->message_id, NULL, 998, false, &v->t[T_MSGID], &rep);
+	clean(v, e->in_reply_to, NULL, (size_t)998 * 4, false, &v->t[T_IRT], &rep);
 	if (f->has_section && !f->section_nil) {
 		struct buf *tmp2 = &v->t[T_TMP2];
 
@@ -435,19 +438,19 @@ sync_conv_fetch(struct sync_conv *v, const struct imap_fetch *f, uint32_t uidval
 
 			buf_init(&copy, LIM_MIME_HEADER_VALUE);
 			buf_append(&copy, tmp2->p, tmp2->len);
-			clean(v, buf_slice(&copy), NULL, LIM_MIME_HEADER_VALUE, &v->t[T_REFS], &rep);
+			clean(v, buf_slice(&copy), NULL, LIM_MIME_HEADER_VALUE, false, &v->t[T_REFS], &rep);
 			buf_reset(&copy);
 			buf_reset(tmp2);
 			header_field(f->section_data, "List-Id", tmp2);
 			buf_append(&copy, tmp2->p, tmp2->len);
-			clean(v, buf_slice(&copy), NULL, 512, &v->t[T_LIST], &rep);
+			clean(v, buf_slice(&copy), NULL, 512, false, &v->t[T_LIST], &rep);
 			buf_free(&copy);
 		} else {
 			struct buf copy;
 
 			buf_init(&copy, LIM_MIME_HEADER_VALUE);
 			header_field(f->section_data, "List-Id", &copy);
-			clean(v, buf_slice(&copy), NULL, 512, &v->t[T_LIST], &rep);
+			clean(v, buf_slice(&copy), NULL, 512, false, &v->t[T_LIST], &rep);
 			buf_free(&copy);
 		}
 	}
