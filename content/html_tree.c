@@ -11,25 +11,108 @@
 
 #include "content/html_int.h"
 
+/* Every block starts with the size gumbo asked for and its class (0 for a
+ * large block, which also has the links of the large-block list in front);
+ * a free block of a class holds the next free one of that class. */
+union ghdr {
+	struct {
+		size_t size;
+		size_t cls;
+	} h;
+	union ghdr *next_free;
+	max_align_t align;
+};
+
+union gbig {
+	struct {
+		union ghdr *prev, *next; /* headers of the neighbouring large blocks */
+	} l;
+	max_align_t align;
+};
+
+struct gmem_chunk {
+	struct gmem_chunk *next;
+	max_align_t align[]; /* blocks start here, aligned like malloc's */
+};
+
+#define GMEM_CHUNK_MIN ((size_t)64 * 1024)
+#define GMEM_CHUNK_MAX ((size_t)1024 * 1024)
+
+static union gbig *
+big_of(union ghdr *h)
+{
+	return (union gbig *)(void *)h - 1;
+}
+
+static void
+held_add(struct gmem *m, size_t n)
+{
+	if (n > m->cap * GMEM_HELD_FACTOR - m->held)
+		longjmp(m->jb, 1);
+	m->held += n;
+}
+
+static void *
+gmem_alloc_big(struct gmem *m, size_t n)
+{
+	union gbig *b;
+	union ghdr *h;
+	size_t total = sizeof(union gbig) + sizeof(union ghdr) + n; /* n <= cap: no overflow */
+
+	held_add(m, total);
+	b = malloc(total);
+	if (b == NULL)
+		longjmp(m->jb, 2);
+	h = (union ghdr *)(void *)(b + 1);
+	h->h.size = n;
+	h->h.cls = 0;
+	b->l.prev = NULL;
+	b->l.next = m->head;
+	if (m->head != NULL)
+		big_of(m->head)->l.prev = h;
+	m->head = h;
+	return h + 1;
+}
+
 static void *
 gmem_alloc(void *ud, size_t n)
 {
 	struct gmem *m = ud;
 	union ghdr *h;
-	size_t total;
+	size_t cls, bytes;
 
-	if (__builtin_add_overflow(n, sizeof(union ghdr), &total) || m->live + n > m->cap)
+	if (n > m->cap || m->live + n > m->cap)
 		longjmp(m->jb, 1);
-	h = malloc(total);
-	if (h == NULL)
-		longjmp(m->jb, 2);
-	h->h.prev = NULL;
-	h->h.next = m->head;
-	h->h.size = n;
-	if (m->head != NULL)
-		m->head->h.prev = h;
-	m->head = h;
 	m->live += n;
+	cls = n == 0 ? 1 : (n + GMEM_GRAIN - 1) / GMEM_GRAIN;
+	if (cls > GMEM_CLASSES)
+		return gmem_alloc_big(m, n);
+	h = m->free_list[cls];
+	if (h != NULL) {
+		m->free_list[cls] = h->next_free;
+	} else {
+		bytes = sizeof(union ghdr) + cls * GMEM_GRAIN;
+		if ((size_t)(m->bump_end - m->bump) < bytes) {
+			struct gmem_chunk *c;
+			size_t csz = m->chunk_size < GMEM_CHUNK_MIN ? GMEM_CHUNK_MIN : m->chunk_size;
+
+			/* The old tail (under 1 KiB) is given up. Chunks grow so a
+			 * big document takes few mallocs and a small one little. */
+			held_add(m, csz);
+			c = malloc(csz);
+			if (c == NULL)
+				longjmp(m->jb, 2);
+			c->next = m->chunks;
+			m->chunks = c;
+			m->bump = (char *)c->align;
+			m->bump_end = (char *)c + csz;
+			m->chunk_size = csz * 2 > GMEM_CHUNK_MAX ? GMEM_CHUNK_MAX : csz * 2;
+		}
+		h = (union ghdr *)(void *)m->bump;
+		m->bump += bytes;
+	}
+	h->h.size = n;
+	h->h.cls = cls;
 	return h + 1;
 }
 
@@ -38,33 +121,56 @@ gmem_free(void *ud, void *p)
 {
 	struct gmem *m = ud;
 	union ghdr *h;
+	size_t cls;
 
 	if (p == NULL)
 		return;
 	h = (union ghdr *)p - 1;
-	if (h->h.prev != NULL)
-		h->h.prev->h.next = h->h.next;
-	else
-		m->head = h->h.next;
-	if (h->h.next != NULL)
-		h->h.next->h.prev = h->h.prev;
 	m->live -= h->h.size;
-	free(h);
+	cls = h->h.cls;
+	if (cls != 0) {
+		h->next_free = m->free_list[cls];
+		m->free_list[cls] = h;
+		return;
+	}
+	union gbig *b = big_of(h);
+
+	if (b->l.prev != NULL)
+		big_of(b->l.prev)->l.next = b->l.next;
+	else
+		m->head = b->l.next;
+	if (b->l.next != NULL)
+		big_of(b->l.next)->l.prev = b->l.prev;
+	m->held -= sizeof(union gbig) + sizeof(union ghdr) + h->h.size;
+	free(b);
 }
 
 void
 html_gmem_free_all(struct gmem *m)
 {
 	union ghdr *h = m->head;
+	struct gmem_chunk *c = m->chunks;
 
 	while (h != NULL) {
-		union ghdr *next = h->h.next;
+		union gbig *b = big_of(h);
 
-		free(h);
-		h = next;
+		h = b->l.next;
+		free(b);
 	}
+	while (c != NULL) {
+		struct gmem_chunk *next = c->next;
+
+		free(c);
+		c = next;
+	}
+	memset(m->free_list, 0, sizeof(m->free_list));
 	m->head = NULL;
+	m->chunks = NULL;
+	m->bump = NULL;
+	m->bump_end = NULL;
+	m->chunk_size = 0;
 	m->live = 0;
+	m->held = 0;
 }
 
 /* Kept apart so that nothing the caller uses is live across setjmp. */
