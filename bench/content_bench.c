@@ -22,8 +22,9 @@
  *                                   HTML path: html_to_text and msg_sanitize MB/s,
  *                                   one line of JSON; --once runs each pass once
  *                                   over the corpus (for callgrind); --only html|msg
- *                                   runs one pass; --dump DIR writes the corpus as
- *                                   DIR/hNNNN.eml instead
+ *                                   runs one pass; --include-html sanitizes with
+ *                                   include_html (body_html too); --dump DIR writes
+ *                                   the corpus as DIR/hNNNN.eml instead
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -721,7 +722,8 @@ pass_html(const struct hcorpus *c, double seconds, bool once, struct pass *r)
 }
 
 static void
-pass_msg(const struct hcorpus *c, double seconds, bool once, struct pass *r)
+pass_msg(const struct hcorpus *c, const struct content_opts *co, double seconds, bool once,
+         struct pass *r)
 {
 	double t0 = cpu_now(), t1 = t0;
 	size_t i;
@@ -733,7 +735,7 @@ pass_msg(const struct hcorpus *c, double seconds, bool once, struct pass *r)
 			struct json_object *out = NULL;
 			const char *err = NULL;
 
-			if (msg_sanitize(m, NULL, &out, NULL, &err) != IG_OK)
+			if (msg_sanitize(m, co, &out, NULL, &err) != IG_OK)
 				r->refused++;
 			json_object_put(out);
 			r->bytes += m.len;
@@ -778,8 +780,10 @@ hcorpus_dump(const struct hcorpus *c, const char *dir)
 }
 
 static int
-run_html(const char *dir, double seconds, bool once, const char *which, const char *dump)
+run_html(const char *dir, double seconds, bool once, const char *which, const char *dump,
+         bool include_html)
 {
+	struct content_opts co = {include_html, NULL, 0};
 	struct hcorpus *c = calloc(1, sizeof(*c));
 	struct pass ph, pm;
 	int rc = 0;
@@ -806,14 +810,15 @@ run_html(const char *dir, double seconds, bool once, const char *which, const ch
 	if (strcmp(which, "msg") != 0)
 		pass_html(c, seconds, once, &ph);
 	if (strcmp(which, "html") != 0)
-		pass_msg(c, seconds, once, &pm);
-	printf("{\"bench\":\"content_html\",\"corpus\":\"%s\",\"corpus_messages\":%zu,"
+		pass_msg(c, &co, seconds, once, &pm);
+	printf("{\"bench\":\"content_html\",\"corpus\":\"%s\",\"include_html\":%s,"
+	       "\"corpus_messages\":%zu,"
 	       "\"corpus_msg_bytes\":%zu,\"corpus_html_bytes\":%zu,"
 	       "\"html_to_text\":{\"runs\":%zu,\"bytes\":%zu,\"cpu_seconds\":%.3f,"
 	       "\"mb_per_s_per_core\":%.1f,\"refused\":%zu},"
 	       "\"msg_sanitize\":{\"runs\":%zu,\"bytes\":%zu,\"cpu_seconds\":%.3f,"
 	       "\"mb_per_s_per_core\":%.1f,\"refused\":%zu}}\n",
-	       dir != NULL ? dir : "generated", c->n, c->msgs.len, c->html.len, ph.runs, ph.bytes,
+	       dir != NULL ? dir : "generated", include_html ? "true" : "false", c->n, c->msgs.len, c->html.len, ph.runs, ph.bytes,
 	       ph.cpu, mbps(&ph), ph.refused, pm.runs, pm.bytes, pm.cpu, mbps(&pm), pm.refused);
 	rc = ph.refused == 0 && pm.refused == 0 ? 0 : 1;
 out:
@@ -828,7 +833,7 @@ main(int argc, char **argv)
 {
 	double seconds = 5;
 	const char *dir = NULL, *which = "both", *dump = NULL;
-	bool big = false, html = false, once = false;
+	bool big = false, html = false, once = false, include_html = false;
 	int rc, i;
 
 	for (i = 1; i < argc; i++) {
@@ -836,6 +841,8 @@ main(int argc, char **argv)
 			big = true;
 		} else if (strcmp(argv[i], "--html") == 0) {
 			html = true;
+		} else if (strcmp(argv[i], "--include-html") == 0) {
+			include_html = true;
 		} else if (strcmp(argv[i], "--once") == 0) {
 			once = true;
 		} else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
@@ -851,7 +858,8 @@ main(int argc, char **argv)
 		} else {
 			(void)fputs("usage: content_bench [--seconds S] | --big |\n"
 			            "       content_bench (--html | --dir DIR) [--seconds S] [--once]"
-			            " [--only html|msg] [--dump DIR]\n",
+			            " [--only html|msg]\n"
+			            "       [--include-html] [--dump DIR]\n",
 			            stderr);
 			return 2;
 		}
@@ -860,7 +868,7 @@ main(int argc, char **argv)
 	if (big)
 		rc = run_big();
 	else if (html || dir != NULL)
-		rc = run_html(dir, seconds, once, which, dump);
+		rc = run_html(dir, seconds, once, which, dump, include_html);
 	else
 		rc = run_throughput(seconds);
 	content_shutdown();
