@@ -6,8 +6,10 @@
 #
 #   bench/content_throughput.sh [BUILD_DIR] [SECONDS]
 #
-# Prints two JSON lines (throughput on one core, peak RSS on a 25 MB message)
-# and writes them to bench/results/content-<timestamp>.json.
+# Prints three JSON lines (throughput on one core, peak RSS on a 25 MB message,
+# the HTML path on HTML-heavy mail: html_to_text alone and msg_sanitize) and
+# writes them to bench/results/content-<timestamp>.json. With HTML_DIR set, the
+# HTML path runs on the .eml/.html files there instead of the generated mail.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-"$here/../build"}
@@ -27,4 +29,9 @@ fi
 {
 	$pin "$bin" --seconds "$seconds"
 	$pin "$bin" --big
+	if [ -n "${HTML_DIR:-}" ]; then
+		$pin "$bin" --dir "$HTML_DIR" --seconds "$seconds"
+	else
+		$pin "$bin" --html --seconds "$seconds"
+	fi
 } | tee "$out"

@@ -18,17 +18,28 @@
 
 /* ---- gumbo memory and tree helpers (html_tree.c) ------------------------ */
 
-union ghdr {
-	struct {
-		union ghdr *prev, *next;
-		size_t size;
-	} h;
-	max_align_t align;
-};
+/* gumbo's allocations come from size classes of GMEM_GRAIN bytes carved out
+ * of chunks, with one free list per class (gumbo allocates and frees many
+ * small blocks: tokens, string buffers that grow by copying, vectors);
+ * larger blocks are malloc'd and linked so they can be freed all at once.
+ * live counts the bytes gumbo asked for and still holds (checked against
+ * cap); held counts what the allocator took from malloc (at most
+ * GMEM_HELD_FACTOR x cap, a bound on the memory fragmentation can keep). */
+#define GMEM_GRAIN 16
+#define GMEM_CLASSES 64 /* blocks up to 1 KiB come from chunks */
+#define GMEM_HELD_FACTOR 2
+
+struct gmem_chunk;
+union ghdr;
 
 struct gmem {
-	union ghdr *head;
+	union ghdr *head; /* large blocks */
+	struct gmem_chunk *chunks;
+	union ghdr *free_list[GMEM_CLASSES + 1];
+	char *bump, *bump_end; /* the unused tail of the newest chunk */
+	size_t chunk_size;
 	size_t live;
+	size_t held;
 	size_t cap;
 	jmp_buf jb;
 };

@@ -11,25 +11,108 @@
 
 #include "content/html_int.h"
 
+/* Every block starts with the size gumbo asked for and its class (0 for a
+ * large block, which also has the links of the large-block list in front);
+ * a free block of a class holds the next free one of that class. */
+union ghdr {
+	struct {
+		size_t size;
+		size_t cls;
+	} h;
+	union ghdr *next_free;
+	max_align_t align;
+};
+
+union gbig {
+	struct {
+		union ghdr *prev, *next; /* headers of the neighbouring large blocks */
+	} l;
+	max_align_t align;
+};
+
+struct gmem_chunk {
+	struct gmem_chunk *next;
+	max_align_t align[]; /* blocks start here, aligned like malloc's */
+};
+
+#define GMEM_CHUNK_MIN ((size_t)64 * 1024)
+#define GMEM_CHUNK_MAX ((size_t)1024 * 1024)
+
+static union gbig *
+big_of(union ghdr *h)
+{
+	return (union gbig *)(void *)h - 1;
+}
+
+static void
+held_add(struct gmem *m, size_t n)
+{
+	if (n > m->cap * GMEM_HELD_FACTOR - m->held)
+		longjmp(m->jb, 1);
+	m->held += n;
+}
+
+static void *
+gmem_alloc_big(struct gmem *m, size_t n)
+{
+	union gbig *b;
+	union ghdr *h;
+	size_t total = sizeof(union gbig) + sizeof(union ghdr) + n; /* n <= cap: no overflow */
+
+	held_add(m, total);
+	b = malloc(total);
+	if (b == NULL)
+		longjmp(m->jb, 2);
+	h = (union ghdr *)(void *)(b + 1);
+	h->h.size = n;
+	h->h.cls = 0;
+	b->l.prev = NULL;
+	b->l.next = m->head;
+	if (m->head != NULL)
+		big_of(m->head)->l.prev = h;
+	m->head = h;
+	return h + 1;
+}
+
 static void *
 gmem_alloc(void *ud, size_t n)
 {
 	struct gmem *m = ud;
 	union ghdr *h;
-	size_t total;
+	size_t cls, bytes;
 
-	if (__builtin_add_overflow(n, sizeof(union ghdr), &total) || m->live + n > m->cap)
+	if (n > m->cap || m->live + n > m->cap)
 		longjmp(m->jb, 1);
-	h = malloc(total);
-	if (h == NULL)
-		longjmp(m->jb, 2);
-	h->h.prev = NULL;
-	h->h.next = m->head;
-	h->h.size = n;
-	if (m->head != NULL)
-		m->head->h.prev = h;
-	m->head = h;
 	m->live += n;
+	cls = n == 0 ? 1 : (n + GMEM_GRAIN - 1) / GMEM_GRAIN;
+	if (cls > GMEM_CLASSES)
+		return gmem_alloc_big(m, n);
+	h = m->free_list[cls];
+	if (h != NULL) {
+		m->free_list[cls] = h->next_free;
+	} else {
+		bytes = sizeof(union ghdr) + cls * GMEM_GRAIN;
+		if ((size_t)(m->bump_end - m->bump) < bytes) {
+			struct gmem_chunk *c;
+			size_t csz = m->chunk_size < GMEM_CHUNK_MIN ? GMEM_CHUNK_MIN : m->chunk_size;
+
+			/* The old tail (under 1 KiB) is given up. Chunks grow so a
+			 * big document takes few mallocs and a small one little. */
+			held_add(m, csz);
+			c = malloc(csz);
+			if (c == NULL)
+				longjmp(m->jb, 2);
+			c->next = m->chunks;
+			m->chunks = c;
+			m->bump = (char *)c->align;
+			m->bump_end = (char *)c + csz;
+			m->chunk_size = csz * 2 > GMEM_CHUNK_MAX ? GMEM_CHUNK_MAX : csz * 2;
+		}
+		h = (union ghdr *)(void *)m->bump;
+		m->bump += bytes;
+	}
+	h->h.size = n;
+	h->h.cls = cls;
 	return h + 1;
 }
 
@@ -38,33 +121,56 @@ gmem_free(void *ud, void *p)
 {
 	struct gmem *m = ud;
 	union ghdr *h;
+	size_t cls;
 
 	if (p == NULL)
 		return;
 	h = (union ghdr *)p - 1;
-	if (h->h.prev != NULL)
-		h->h.prev->h.next = h->h.next;
-	else
-		m->head = h->h.next;
-	if (h->h.next != NULL)
-		h->h.next->h.prev = h->h.prev;
 	m->live -= h->h.size;
-	free(h);
+	cls = h->h.cls;
+	if (cls != 0) {
+		h->next_free = m->free_list[cls];
+		m->free_list[cls] = h;
+		return;
+	}
+	union gbig *b = big_of(h);
+
+	if (b->l.prev != NULL)
+		big_of(b->l.prev)->l.next = b->l.next;
+	else
+		m->head = b->l.next;
+	if (b->l.next != NULL)
+		big_of(b->l.next)->l.prev = b->l.prev;
+	m->held -= sizeof(union gbig) + sizeof(union ghdr) + h->h.size;
+	free(b);
 }
 
 void
 html_gmem_free_all(struct gmem *m)
 {
 	union ghdr *h = m->head;
+	struct gmem_chunk *c = m->chunks;
 
 	while (h != NULL) {
-		union ghdr *next = h->h.next;
+		union gbig *b = big_of(h);
 
-		free(h);
-		h = next;
+		h = b->l.next;
+		free(b);
 	}
+	while (c != NULL) {
+		struct gmem_chunk *next = c->next;
+
+		free(c);
+		c = next;
+	}
+	memset(m->free_list, 0, sizeof(m->free_list));
 	m->head = NULL;
+	m->chunks = NULL;
+	m->bump = NULL;
+	m->bump_end = NULL;
+	m->chunk_size = 0;
 	m->live = 0;
+	m->held = 0;
 }
 
 /* Kept apart so that nothing the caller uses is live across setjmp. */
@@ -215,42 +321,45 @@ html_subtree_has_text(const GumboNode *n)
 
 struct tag_kind {
 	const char *name;
+	unsigned char len;
 	enum ekind kind;
 };
+
+#define TK(name, kind) {name, sizeof(name) - 1, kind}
 
 /* Sorted for bsearch. DROP follows the brief and the WHATWG rendering
  * section: content a browser does not paint as text, or that is active. */
 static const struct tag_kind tag_kinds[] = {
-    {"address", EK_BLOCK1},    {"applet", EK_DROP},     {"area", EK_DROP},
-    {"article", EK_BLOCK1},    {"aside", EK_BLOCK1},    {"audio", EK_DROP},
-    {"base", EK_DROP},         {"basefont", EK_DROP},   {"bgsound", EK_DROP},
-    {"blockquote", EK_BLOCK2}, {"body", EK_BLOCK1},     {"br", EK_BR},
-    {"button", EK_DROP},       {"canvas", EK_DROP},     {"caption", EK_BLOCK1},
-    {"center", EK_BLOCK1},     {"datalist", EK_DROP},   {"dd", EK_BLOCK1},
-    {"details", EK_BLOCK1},    {"dialog", EK_BLOCK1},   {"dir", EK_LIST},
-    {"div", EK_BLOCK1},        {"dl", EK_BLOCK2},       {"dt", EK_BLOCK1},
-    {"embed", EK_DROP},        {"fieldset", EK_BLOCK1}, {"figcaption", EK_BLOCK1},
-    {"figure", EK_BLOCK2},     {"footer", EK_BLOCK1},   {"form", EK_BLOCK1},
-    {"frame", EK_DROP},        {"frameset", EK_DROP},   {"h1", EK_BLOCK2},
-    {"h2", EK_BLOCK2},         {"h3", EK_BLOCK2},       {"h4", EK_BLOCK2},
-    {"h5", EK_BLOCK2},         {"h6", EK_BLOCK2},       {"head", EK_DROP},
-    {"header", EK_BLOCK1},     {"hgroup", EK_BLOCK1},   {"hr", EK_BLOCK2},
-    {"iframe", EK_DROP},       {"image", EK_IMG},       {"img", EK_IMG},
-    {"input", EK_DROP},        {"isindex", EK_DROP},    {"keygen", EK_DROP},
-    {"legend", EK_BLOCK1},     {"li", EK_LI},           {"link", EK_DROP},
-    {"listing", EK_PRE},       {"main", EK_BLOCK1},     {"map", EK_DROP},
-    {"math", EK_DROP},         {"menu", EK_LIST},       {"meta", EK_DROP},
-    {"nav", EK_BLOCK1},        {"noembed", EK_DROP},    {"noframes", EK_DROP},
-    {"noscript", EK_DROP},     {"object", EK_DROP},     {"ol", EK_LIST},
-    {"optgroup", EK_DROP},     {"option", EK_DROP},     {"p", EK_BLOCK2},
-    {"param", EK_DROP},        {"picture", EK_DROP},    {"plaintext", EK_PRE},
-    {"pre", EK_PRE},           {"progress", EK_DROP},   {"rp", EK_DROP},
-    {"script", EK_DROP},       {"section", EK_BLOCK1},  {"select", EK_DROP},
-    {"source", EK_DROP},       {"style", EK_DROP},      {"summary", EK_BLOCK1},
-    {"svg", EK_DROP},          {"table", EK_BLOCK1},    {"td", EK_CELL},
-    {"template", EK_DROP},     {"textarea", EK_DROP},   {"th", EK_CELL},
-    {"title", EK_DROP},        {"tr", EK_TR},           {"track", EK_DROP},
-    {"ul", EK_LIST},           {"video", EK_DROP},      {"xmp", EK_PRE},
+    TK("address", EK_BLOCK1),    TK("applet", EK_DROP),     TK("area", EK_DROP),
+    TK("article", EK_BLOCK1),    TK("aside", EK_BLOCK1),    TK("audio", EK_DROP),
+    TK("base", EK_DROP),         TK("basefont", EK_DROP),   TK("bgsound", EK_DROP),
+    TK("blockquote", EK_BLOCK2), TK("body", EK_BLOCK1),     TK("br", EK_BR),
+    TK("button", EK_DROP),       TK("canvas", EK_DROP),     TK("caption", EK_BLOCK1),
+    TK("center", EK_BLOCK1),     TK("datalist", EK_DROP),   TK("dd", EK_BLOCK1),
+    TK("details", EK_BLOCK1),    TK("dialog", EK_BLOCK1),   TK("dir", EK_LIST),
+    TK("div", EK_BLOCK1),        TK("dl", EK_BLOCK2),       TK("dt", EK_BLOCK1),
+    TK("embed", EK_DROP),        TK("fieldset", EK_BLOCK1), TK("figcaption", EK_BLOCK1),
+    TK("figure", EK_BLOCK2),     TK("footer", EK_BLOCK1),   TK("form", EK_BLOCK1),
+    TK("frame", EK_DROP),        TK("frameset", EK_DROP),   TK("h1", EK_BLOCK2),
+    TK("h2", EK_BLOCK2),         TK("h3", EK_BLOCK2),       TK("h4", EK_BLOCK2),
+    TK("h5", EK_BLOCK2),         TK("h6", EK_BLOCK2),       TK("head", EK_DROP),
+    TK("header", EK_BLOCK1),     TK("hgroup", EK_BLOCK1),   TK("hr", EK_BLOCK2),
+    TK("iframe", EK_DROP),       TK("image", EK_IMG),       TK("img", EK_IMG),
+    TK("input", EK_DROP),        TK("isindex", EK_DROP),    TK("keygen", EK_DROP),
+    TK("legend", EK_BLOCK1),     TK("li", EK_LI),           TK("link", EK_DROP),
+    TK("listing", EK_PRE),       TK("main", EK_BLOCK1),     TK("map", EK_DROP),
+    TK("math", EK_DROP),         TK("menu", EK_LIST),       TK("meta", EK_DROP),
+    TK("nav", EK_BLOCK1),        TK("noembed", EK_DROP),    TK("noframes", EK_DROP),
+    TK("noscript", EK_DROP),     TK("object", EK_DROP),     TK("ol", EK_LIST),
+    TK("optgroup", EK_DROP),     TK("option", EK_DROP),     TK("p", EK_BLOCK2),
+    TK("param", EK_DROP),        TK("picture", EK_DROP),    TK("plaintext", EK_PRE),
+    TK("pre", EK_PRE),           TK("progress", EK_DROP),   TK("rp", EK_DROP),
+    TK("script", EK_DROP),       TK("section", EK_BLOCK1),  TK("select", EK_DROP),
+    TK("source", EK_DROP),       TK("style", EK_DROP),      TK("summary", EK_BLOCK1),
+    TK("svg", EK_DROP),          TK("table", EK_BLOCK1),    TK("td", EK_CELL),
+    TK("template", EK_DROP),     TK("textarea", EK_DROP),   TK("th", EK_CELL),
+    TK("title", EK_DROP),        TK("tr", EK_TR),           TK("track", EK_DROP),
+    TK("ul", EK_LIST),           TK("video", EK_DROP),      TK("xmp", EK_PRE),
 };
 
 enum ekind
@@ -258,16 +367,23 @@ html_kind_of(struct slice name)
 {
 	size_t lo = 0, hi = sizeof(tag_kinds) / sizeof(tag_kinds[0]);
 
+	if (name.len == 0)
+		return EK_INLINE;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const char *k = tag_kinds[mid].name;
-		size_t kl = strlen(k);
-		int r = memcmp(name.p, k, name.len < kl ? name.len : kl);
+		const struct tag_kind *t = &tag_kinds[mid];
+		/* The first byte decides most steps without a call. */
+		int r = (unsigned char)name.p[0] - (unsigned char)t->name[0];
 
+		if (r == 0) {
+			size_t n = name.len < t->len ? name.len : t->len;
+
+			r = memcmp(name.p, t->name, n);
+			if (r == 0)
+				r = name.len < t->len ? -1 : (name.len > t->len ? 1 : 0);
+		}
 		if (r == 0)
-			r = name.len < kl ? -1 : (name.len > kl ? 1 : 0);
-		if (r == 0)
-			return tag_kinds[mid].kind;
+			return t->kind;
 		if (r < 0)
 			hi = mid;
 		else

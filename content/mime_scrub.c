@@ -268,18 +268,43 @@ out:
  * it can be asked to build: distinct boundaries (each multipart needs one),
  * nested message types, delimiter lines and header lines after them. An
  * over-count here is a refusal; the exact limits are checked on the tree. */
+#define PRESCAN_WORD 8 /* strlen("message/") == strlen("boundary") */
+
+/* Horspool shifts for finding both words at once, ASCII case-insensitively:
+ * how far the window can move when its last byte is c. */
+static void
+prescan_shifts(unsigned char shift[256])
+{
+	static const char *const words[] = {"message/", "boundary"};
+
+	memset(shift, PRESCAN_WORD, 256);
+	for (size_t w = 0; w < 2; w++) {
+		for (size_t k = 0; k + 1 < PRESCAN_WORD; k++) {
+			unsigned char c = (unsigned char)words[w][k];
+			unsigned char d = (unsigned char)(PRESCAN_WORD - 1 - k);
+
+			if (d < shift[c])
+				shift[c] = d;
+			if (c >= 'a' && c <= 'z' && d < shift[c - 32])
+				shift[c - 32] = d;
+		}
+	}
+}
+
 enum ig_err
 mime_prescan(const char *p, size_t len, const char **error_r)
 {
 	struct slice bnd[LIM_MIME_PARTS + 1];
 	size_t nb = 0, nmsg = 0, ndelim = 0, i = 0, j, hdr_lines = 0;
 	bool in_part_hdr = false;
+	unsigned char shift[256];
 
+	prescan_shifts(shift);
 	while (i < len) {
 		size_t ls = i, ll;
+		const char *nl = memchr(p + i, '\n', len - i);
 
-		while (i < len && p[i] != '\n')
-			i++;
+		i = nl != NULL ? (size_t)(nl - p) : len;
 		ll = i - ls;
 		if (ll > 0 && p[ls + ll - 1] == '\r')
 			ll--;
@@ -308,7 +333,10 @@ mime_prescan(const char *p, size_t len, const char **error_r)
 			}
 			continue;
 		}
-		for (j = ls; j < ls + ll; j++) {
+		/* Every place either word starts in the line, in order; the
+		 * shifts skip most bytes of a body without comparing them. */
+		for (j = ls; j + PRESCAN_WORD <= ls + ll;
+		     j += shift[(unsigned char)p[j + PRESCAN_WORD - 1]]) {
 			char c = (char)(p[j] | 0x20);
 
 			if (c == 'm' && ci_prefix(p + j, ls + ll - j, "message/")) {
