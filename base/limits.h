@@ -52,6 +52,13 @@
 #define LIM_TOKEN_NAME 64    /* printable ASCII token label */
 #define LIM_TOKEN_ACCOUNTS 64 /* accounts named on one token */
 
+/* Operator users and console login (handlers/ops_user.c, docs/cli.md) */
+#define LIM_USER_PASSWORD_MIN 12    /* characters (code points): length is what resists guessing */
+#define LIM_USER_PASSWORD 1024      /* bytes: bounds the work one login hands to Argon2id */
+#define LIM_LOGIN_NAMES 1024        /* login names (existing or not) with recent failures */
+#define LIM_LOGIN_ADDRS 1024        /* client addresses with recent attempts */
+#define LIM_LOGIN_CLIENT_ADDR 64    /* bytes of a client address as given (IPv6 text fits) */
+
 /* Configuration */
 #define LIM_CONFIG_LINE 4096 /* one INI line */
 #define LIM_ACCOUNT_NAME 64  /* [account NAME] */
