@@ -122,6 +122,10 @@ struct user_spec {
 	bool admin;
 };
 
+/* Whether name follows the user (and token) name rule: 1..LIM_TOKEN_NAME
+ * printable ASCII characters without space or comma, not starting with '#'. */
+bool state_user_name_ok(const char *name);
+
 /* Adds a user whose password hash (crypto_pwhash_str output) is pwhash.
  * IG_EEXIST when the name is taken, IG_EINVAL (message in *error_r) for a
  * bad name, account list or posture. info_r may be NULL. */

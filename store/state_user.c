@@ -87,6 +87,12 @@ row_to_user(sqlite3_stmt *s, struct user_info *u, char pwhash_r[USER_PWHASH_MAX]
 	return IG_OK;
 }
 
+bool
+state_user_name_ok(const char *name)
+{
+	return state_name_ok(name);
+}
+
 enum ig_err
 state_user_add(struct state *st, const struct user_spec *spec, const char *pwhash, int64_t now,
 	       struct user_info *info_r, const char **error_r)
