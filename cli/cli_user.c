@@ -30,19 +30,19 @@
 #define PW_BUF (LIM_USER_PASSWORD + 3) /* the longest password, CR, LF, NUL */
 
 static const char user_help[] =
-	"Usage: imapgate [--config FILE] user add NAME [--admin] [--accounts A,B|*]\n"
-	"                    [--max-posture P] [--password-file FILE]\n"
-	"       imapgate [--config FILE] user list [--json]\n"
-	"       imapgate [--config FILE] user passwd NAME [--password-file FILE]\n"
-	"       imapgate [--config FILE] user disable|enable|remove NAME\n"
-	"       imapgate [--config FILE] user totp enable|disable NAME\n"
-	"Operator users of the console (docs/cli.md). The password is the first line\n"
-	"of --password-file FILE, else one line of standard input (asked twice, not\n"
-	"echoed, on a terminal); never an argument. At least 12 characters, at most\n"
-	"1024 bytes, no other rules. --accounts: what a non-admin may see (default\n"
-	"*); --max-posture: the highest posture they may grant (default: the\n"
-	"configuration's default_posture). totp enable prints the otpauth:// URI and\n"
-	"the base32 secret once; from then on a login needs the current code.\n";
+    "Usage: imapgate [--config FILE] user add NAME [--admin] [--accounts A,B|*]\n"
+    "                    [--max-posture P] [--password-file FILE]\n"
+    "       imapgate [--config FILE] user list [--json]\n"
+    "       imapgate [--config FILE] user passwd NAME [--password-file FILE]\n"
+    "       imapgate [--config FILE] user disable|enable|remove NAME\n"
+    "       imapgate [--config FILE] user totp enable|disable NAME\n"
+    "Operator users of the console (docs/cli.md). The password is the first line\n"
+    "of --password-file FILE, else one line of standard input (asked twice, not\n"
+    "echoed, on a terminal); never an argument. At least 12 characters, at most\n"
+    "1024 bytes, no other rules. --accounts: what a non-admin may see (default\n"
+    "*); --max-posture: the highest posture they may grant (default: the\n"
+    "configuration's default_posture). totp enable prints the otpauth:// URI and\n"
+    "the base32 secret once; from then on a login needs the current code.\n";
 
 static int
 usage(const char *what)
@@ -118,14 +118,13 @@ password_get(const char *sub, const char *file, char *buf, size_t *len_r)
 		f = fopen(file, "re");
 		if (f == NULL) {
 			(void)fprintf(stderr, "imapgate: user %s: --password-file %s: %s\n", sub,
-				      file, strerror(errno));
+			              file, strerror(errno));
 			return 1;
 		}
 		ok = line_read(f, buf, len_r);
 		(void)fclose(f);
 	} else if (isatty(STDIN_FILENO)) {
-		ok = tty_line("New password: ", buf, len_r) &&
-		     tty_line("Again: ", again, &len2);
+		ok = tty_line("New password: ", buf, len_r) && tty_line("Again: ", again, &len2);
 		if (ok && (len2 != *len_r || sodium_memcmp(again, buf, len2) != 0)) {
 			sodium_memzero(again, sizeof(again));
 			fail_line(sub, "the passwords differ");
@@ -159,8 +158,8 @@ static bool
 out_flush(struct buf *b)
 {
 	bool ok = buf_err(b) == IG_OK &&
-		  fwrite(b->p != NULL ? b->p : "", 1, b->len, stdout) == b->len &&
-		  fflush(stdout) == 0;
+	          fwrite(b->p != NULL ? b->p : "", 1, b->len, stdout) == b->len &&
+	          fflush(stdout) == 0;
 
 	buf_free(b);
 	if (!ok)
@@ -183,21 +182,20 @@ users_json(struct buf *b, const struct user_info *v, size_t n, int64_t now)
 		json_object_object_add(o, "admin", json_object_new_boolean(u->admin));
 		json_object_object_add(o, "accounts", json_object_new_string(u->accounts));
 		json_object_object_add(o, "max_posture",
-				       json_object_new_string(posture_str(u->posture_cap)));
+		                       json_object_new_string(posture_str(u->posture_cap)));
 		json_object_object_add(o, "totp", json_object_new_boolean(u->totp));
 		json_object_object_add(o, "disabled", json_object_new_boolean(u->disabled));
 		json_object_object_add(o, "locked", json_object_new_boolean(u->locked_until > now));
 		json_object_object_add(o, "failed_count", json_object_new_int64(u->failed_count));
 		json_object_object_add(o, "created_at", json_object_new_int64(u->created_at));
 		json_object_object_add(o, "updated_at", json_object_new_int64(u->updated_at));
-		json_object_object_add(o, "last_login_at",
-				       u->last_login_at != 0
-					       ? json_object_new_int64(u->last_login_at)
-					       : NULL);
+		json_object_object_add(
+		    o, "last_login_at",
+		    u->last_login_at != 0 ? json_object_new_int64(u->last_login_at) : NULL);
 		json_object_array_add(arr, o);
 	}
 	buf_puts(b, json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN |
-								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
 	buf_putc(b, '\n');
 	json_object_put(arr);
 }
@@ -217,17 +215,19 @@ users_table(struct buf *b, const struct user_info *v, size_t n, int64_t now)
 		wacc = la > wacc ? la : wacc;
 	}
 	buf_appendf(b, "%-*s %-5s %-*s %-11s %-4s %-8s %s\n", wname, "NAME", "ADMIN", wacc,
-		    "ACCOUNTS", "MAX-POSTURE", "TOTP", "STATUS", "LAST-LOGIN");
+	            "ACCOUNTS", "MAX-POSTURE", "TOTP", "STATUS", "LAST-LOGIN");
 	for (i = 0; i < n; i++) {
 		const struct user_info *u = &v[i];
 		char last[32];
 
 		time_fmt(last, u->last_login_at);
 		buf_appendf(b, "%-*s %-5s %-*s %-11s %-4s %-8s %s\n", wname, u->name,
-			    u->admin ? "yes" : "no", wacc, u->accounts, posture_str(u->posture_cap),
-			    u->totp ? "yes" : "no",
-			    u->disabled ? "disabled" : u->locked_until > now ? "locked" : "active",
-			    last);
+		            u->admin ? "yes" : "no", wacc, u->accounts, posture_str(u->posture_cap),
+		            u->totp ? "yes" : "no",
+		            u->disabled             ? "disabled"
+		            : u->locked_until > now ? "locked"
+		                                    : "active",
+		            last);
 	}
 }
 
@@ -246,20 +246,20 @@ struct user_args {
  * `allowed` (getopt letters). Exactly `operands` operands remain. */
 static int
 args_parse(int argc, char **argv, const char *allowed, int operands, const char **config_path,
-	   struct user_args *a)
+           struct user_args *a)
 {
 	static const struct option opts[] = {
-		{"admin", no_argument, NULL, 'A'},
-		{"accounts", required_argument, NULL, 'a'},
-		{"max-posture", required_argument, NULL, 'p'},
-		{"password-file", required_argument, NULL, 'f'},
-		/* only so that --password (and its prefixes) is refused, not
-		 * taken as an abbreviation of --password-file */
-		{"password", required_argument, NULL, 'P'},
-		{"json", no_argument, NULL, 'j'},
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"admin", no_argument, NULL, 'A'},
+	    {"accounts", required_argument, NULL, 'a'},
+	    {"max-posture", required_argument, NULL, 'p'},
+	    {"password-file", required_argument, NULL, 'f'},
+	    /* only so that --password (and its prefixes) is refused, not
+	     * taken as an abbreviation of --password-file */
+	    {"password", required_argument, NULL, 'P'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 
@@ -269,7 +269,7 @@ args_parse(int argc, char **argv, const char *allowed, int operands, const char 
 			return fputs(user_help, stdout) == EOF;
 		if (ch == 'P')
 			return usage("a password is never an argument: use --password-file FILE "
-				     "or standard input");
+			             "or standard input");
 		if (ch == '?' || ch == ':' || strchr(allowed, ch) == NULL)
 			return usage("unknown option or missing argument");
 		switch (ch) {
@@ -316,11 +316,13 @@ env_open(cli_config_fn config, void *ctx, const char *config_path, bool audited,
 	if ((rc = config(ctx, config_path, &e->cfg)) != 0)
 		return rc;
 	if (state_open(e->cfg->data_dir, &e->st, &error) != IG_OK) {
-		(void)fprintf(stderr, "imapgate: %s\n", error != NULL ? error : "cannot open state.db");
+		(void)fprintf(stderr, "imapgate: %s\n",
+		              error != NULL ? error : "cannot open state.db");
 		return 1;
 	}
 	if (audited && ops_audit_open(e->cfg, &e->au, &error) != IG_OK) {
-		(void)fprintf(stderr, "imapgate: audit log: %s\n", error != NULL ? error : "cannot open");
+		(void)fprintf(stderr, "imapgate: audit log: %s\n",
+		              error != NULL ? error : "cannot open");
 		return 1;
 	}
 	return 0;
@@ -366,13 +368,15 @@ user_add(int argc, char **argv, cli_config_fn config, void *ctx)
 		return usage("--max-posture must be readonly, draft-safe, full or destructive");
 	if (!state_user_name_ok(a.name))
 		return usage("a user name is 1..64 printable ASCII characters without spaces or "
-			     "commas, not starting with '#'");
+		             "commas, not starting with '#'");
 	if ((rc = env_open(config, ctx, config_path, true, &e)) != 0)
 		goto out;
 	if (!ops_token_accounts_exist(e.cfg, spec.accounts, bad, &why)) {
 		if (bad[0] != '\0')
-			(void)fprintf(stderr, "imapgate: --accounts: no account '%s' in the "
-					      "configuration\n", bad);
+			(void)fprintf(stderr,
+			              "imapgate: --accounts: no account '%s' in the "
+			              "configuration\n",
+			              bad);
 		else
 			(void)fprintf(stderr, "imapgate: --accounts: %s\n", why);
 		rc = 2;
@@ -389,7 +393,7 @@ user_add(int argc, char **argv, cli_config_fn config, void *ctx)
 		goto out;
 	}
 	(void)fprintf(stderr, "user '%s' added: admin=%s accounts=%s max-posture=%s\n", info.name,
-		      info.admin ? "yes" : "no", info.accounts, posture_str(info.posture_cap));
+	              info.admin ? "yes" : "no", info.accounts, posture_str(info.posture_cap));
 	rc = 0;
 out:
 	sodium_memzero(pw, sizeof(pw));
@@ -463,9 +467,9 @@ out:
 /* disable, enable, remove, totp disable: NAME and nothing else. */
 static int
 user_simple(int argc, char **argv, cli_config_fn config, void *ctx, const char *sub,
-	    enum ig_err (*fn)(struct state *, struct audit *, const char *, const char *,
-			      const char **),
-	    const char *done)
+            enum ig_err (*fn)(struct state *, struct audit *, const char *, const char *,
+                              const char **),
+            const char *done)
 {
 	const char *config_path = NULL;
 	struct user_args a;
@@ -512,20 +516,21 @@ user_totp_enable(int argc, char **argv, cli_config_fn config, void *ctx)
 		rc = exit_of(err);
 		goto out;
 	}
-	buf_init(&out, 2 * OPS_TOTP_URI_MAX);
+	buf_init(&out, (size_t)2 * OPS_TOTP_URI_MAX);
 	buf_appendf(&out, "%s\n%s\n", uri, b32);
 	if (!out_flush(&out)) {
 		/* nobody saw the secret: take the second factor away again
 		 * rather than leave one nobody holds */
 		if (ops_user_totp_disable(e.st, e.au, NULL, a.name, &error) != IG_OK)
 			fail_line("totp enable", "TOTP could not be disabled again; run "
-						 "'imapgate user totp disable'");
+			                         "'imapgate user totp disable'");
 		rc = 1;
 		goto out;
 	}
-	(void)fprintf(stderr, "TOTP enabled for '%s': add the URI (or the secret) to an "
-			      "authenticator app now; it is shown only once.\n",
-		      a.name);
+	(void)fprintf(stderr,
+	              "TOTP enabled for '%s': add the URI (or the secret) to an "
+	              "authenticator app now; it is shown only once.\n",
+	              a.name);
 	rc = 0;
 out:
 	sodium_memzero(uri, sizeof(uri));
@@ -555,7 +560,7 @@ cli_user_main(int argc, char **argv, cli_config_fn config, void *ctx)
 		return user_passwd(argc, argv, config, ctx);
 	if (strcmp(sub, "disable") == 0)
 		return user_simple(argc, argv, config, ctx, "disable", ops_user_disable,
-				   "disabled");
+		                   "disabled");
 	if (strcmp(sub, "enable") == 0)
 		return user_simple(argc, argv, config, ctx, "enable", ops_user_enable, "enabled");
 	if (strcmp(sub, "remove") == 0)
@@ -570,7 +575,7 @@ cli_user_main(int argc, char **argv, cli_config_fn config, void *ctx)
 			return user_totp_enable(argc, argv, config, ctx);
 		if (strcmp(sub, "disable") == 0)
 			return user_simple(argc, argv, config, ctx, "totp disable",
-					   ops_user_totp_disable, "no longer needs a TOTP code");
+			                   ops_user_totp_disable, "no longer needs a TOTP code");
 		return usage("expected totp enable NAME or totp disable NAME");
 	}
 	return usage("expected add, list, passwd, disable, enable, remove or totp");

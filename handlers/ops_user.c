@@ -89,7 +89,7 @@ not_found(enum ig_err err)
 
 enum ig_err
 ops_user_add(struct state *st, struct audit *a, const char *by, const struct user_spec *spec,
-	     struct slice password, struct user_info *info_r, const char **error_r)
+             struct slice password, struct user_info *info_r, const char **error_r)
 {
 	char hash[USER_PWHASH_MAX];
 	struct user_info tmp;
@@ -114,7 +114,7 @@ ops_user_add(struct state *st, struct audit *a, const char *by, const struct use
 	json_object_object_add(f, "admin", json_object_new_boolean(info_r->admin));
 	json_object_object_add(f, "accounts", json_object_new_string(info_r->accounts));
 	json_object_object_add(f, "posture",
-			       json_object_new_string(posture_str(info_r->posture_cap)));
+	                       json_object_new_string(posture_str(info_r->posture_cap)));
 	err = ops_audited_commit(st, a, "user", by, f, error_r);
 out:
 	sodium_memzero(hash, sizeof(hash));
@@ -164,7 +164,7 @@ ops_user_list(struct state *st, struct user_info **v_r, size_t *n_r, const char 
 
 enum ig_err
 ops_user_passwd(struct state *st, struct audit *a, const char *by, const char *name,
-		struct slice password, const char **error_r)
+                struct slice password, const char **error_r)
 {
 	char hash[USER_PWHASH_MAX];
 	enum ig_err err;
@@ -189,7 +189,7 @@ out:
 
 static enum ig_err
 set_disabled(struct state *st, struct audit *a, const char *by, const char *name, bool disabled,
-	     const char **error_r)
+             const char **error_r)
 {
 	enum ig_err err;
 
@@ -201,27 +201,27 @@ set_disabled(struct state *st, struct audit *a, const char *by, const char *name
 		state_tx_rollback(st);
 		return err;
 	}
-	return ops_audited_commit(st, a, "user", by,
-				  user_fields(disabled ? "disabled" : "enabled", by, name), error_r);
+	return ops_audited_commit(
+	    st, a, "user", by, user_fields(disabled ? "disabled" : "enabled", by, name), error_r);
 }
 
 enum ig_err
 ops_user_disable(struct state *st, struct audit *a, const char *by, const char *name,
-		 const char **error_r)
+                 const char **error_r)
 {
 	return set_disabled(st, a, by, name, true, error_r);
 }
 
 enum ig_err
 ops_user_enable(struct state *st, struct audit *a, const char *by, const char *name,
-		const char **error_r)
+                const char **error_r)
 {
 	return set_disabled(st, a, by, name, false, error_r);
 }
 
 enum ig_err
 ops_user_remove(struct state *st, struct audit *a, const char *by, const char *name,
-		const char **error_r)
+                const char **error_r)
 {
 	enum ig_err err;
 
@@ -253,8 +253,8 @@ uri_escape(struct buf *b, const char *s)
 
 enum ig_err
 ops_user_totp_enable(struct state *st, struct audit *a, const char *by, const char *name,
-		     char uri_r[OPS_TOTP_URI_MAX], char b32_r[TOTP_B32_LEN + 1],
-		     const char **error_r)
+                     char uri_r[OPS_TOTP_URI_MAX], char b32_r[TOTP_B32_LEN + 1],
+                     const char **error_r)
 {
 	unsigned char secret[USER_TOTP_SECRET_LEN];
 	struct buf uri;
@@ -273,7 +273,7 @@ ops_user_totp_enable(struct state *st, struct audit *a, const char *by, const ch
 	buf_puts(&uri, "otpauth://totp/" TOTP_ISSUER ":");
 	uri_escape(&uri, name);
 	buf_appendf(&uri, "?secret=%s&issuer=" TOTP_ISSUER "&algorithm=SHA1&digits=%d&period=%d",
-		    b32_r, TOTP_DIGITS, TOTP_PERIOD);
+	            b32_r, TOTP_DIGITS, TOTP_PERIOD);
 	if (buf_err(&uri) != IG_OK) {
 		err = IG_EINVAL;
 		*error_r = "user name too long";
@@ -301,7 +301,7 @@ out:
 
 enum ig_err
 ops_user_totp_disable(struct state *st, struct audit *a, const char *by, const char *name,
-		      const char **error_r)
+                      const char **error_r)
 {
 	enum ig_err err;
 
@@ -314,7 +314,7 @@ ops_user_totp_disable(struct state *st, struct audit *a, const char *by, const c
 		return err;
 	}
 	return ops_audited_commit(st, a, "user", by, user_fields("totp_disabled", by, name),
-				  error_r);
+	                          error_r);
 }
 
 bool
@@ -374,7 +374,7 @@ ops_user_guard_new(void)
 	/* a password nobody knows, hashed with the real limits */
 	randombytes_buf(pw, sizeof(pw));
 	if (crypto_pwhash_str(g->dummy_hash, (const char *)pw, sizeof(pw), PW_OPSLIMIT,
-			      PW_MEMLIMIT) != 0) {
+	                      PW_MEMLIMIT) != 0) {
 		ops_user_guard_free(g);
 		return NULL;
 	}
@@ -440,7 +440,7 @@ guard_key(const struct user_guard *g, char kind, const char *s, unsigned char ou
  * and, when doubling, doubles per further failure up to max. */
 static void
 fail_apply(int64_t *count, int64_t *failed_at, int64_t *locked_until, int64_t now,
-	   int64_t threshold, int64_t base, int64_t max, bool doubling)
+           int64_t threshold, int64_t base, int64_t max, bool doubling)
 {
 	int64_t lock = base;
 
@@ -469,7 +469,7 @@ enum login_stop { STOP_NONE, STOP_NAME, STOP_ADDR, STOP_RATE };
  * or the address is locked. */
 static enum login_stop
 guard_check(struct user_guard *g, const unsigned char nkey[16], const unsigned char akey[16],
-	    int64_t now)
+            int64_t now)
 {
 	struct login_entry *ae;
 	struct login_entry *ne;
@@ -498,17 +498,17 @@ guard_check(struct user_guard *g, const unsigned char nkey[16], const unsigned c
 
 static void
 guard_fail(struct user_guard *g, const unsigned char nkey[16], const unsigned char akey[16],
-	   int64_t now)
+           int64_t now)
 {
 	struct login_entry *e;
 
 	(void)pthread_mutex_lock(&g->mu);
 	e = entry_of(g->names, LIM_LOGIN_NAMES, nkey, now);
 	fail_apply(&e->failed_count, &e->failed_at, &e->locked_until, now, LIM_LOGIN_USER_FAILS,
-		   LIM_LOGIN_USER_LOCK_S, LIM_LOGIN_USER_LOCK_MAX_S, true);
+	           LIM_LOGIN_USER_LOCK_S, LIM_LOGIN_USER_LOCK_MAX_S, true);
 	e = entry_of(g->addrs, LIM_LOGIN_ADDRS, akey, now);
 	fail_apply(&e->failed_count, &e->failed_at, &e->locked_until, now, LIM_LOGIN_ADDR_FAILS,
-		   LIM_LOGIN_ADDR_LOCK_S, LIM_LOGIN_ADDR_LOCK_S, false);
+	           LIM_LOGIN_ADDR_LOCK_S, LIM_LOGIN_ADDR_LOCK_S, false);
 	(void)pthread_mutex_unlock(&g->mu);
 }
 
@@ -547,7 +547,7 @@ ops_user_login_str(enum user_login r)
  * valid but already used. Every candidate step is computed and compared. */
 static int64_t
 totp_match(const unsigned char secret[USER_TOTP_SECRET_LEN], const char *code, int64_t now,
-	   int64_t last, bool *replay_r)
+           int64_t last, bool *replay_r)
 {
 	int64_t step = totp_step(now);
 	int64_t found = 0;
@@ -579,7 +579,7 @@ totp_match(const unsigned char secret[USER_TOTP_SECRET_LEN], const char *code, i
  * transaction ops_begin opened (or none), committed only if it is written. */
 static enum ig_err
 login_record(struct state *st, struct audit *a, bool exists, const char *name, bool ok,
-	     const char *reason, const char *client)
+             const char *reason, const char *client)
 {
 	struct json_object *f = json_object_new_object();
 	const char *error = NULL;
@@ -605,8 +605,8 @@ login_record(struct state *st, struct audit *a, bool exists, const char *name, b
  * the recording does. */
 static enum user_login
 login_fail(struct state *st, struct audit *a, struct user_guard *g, const struct user_info *u,
-	   const char *name, const unsigned char nkey[16], const unsigned char akey[16],
-	   const char *reason, const char *client, int64_t now, enum user_login answer)
+           const char *name, const unsigned char nkey[16], const unsigned char akey[16],
+           const char *reason, const char *client, int64_t now, enum user_login answer)
 {
 	const char *error = NULL;
 
@@ -620,7 +620,7 @@ login_fail(struct state *st, struct audit *a, struct user_guard *g, const struct
 		int64_t until = u->locked_until;
 
 		fail_apply(&count, &at, &until, now, LIM_LOGIN_USER_FAILS, LIM_LOGIN_USER_LOCK_S,
-			   LIM_LOGIN_USER_LOCK_MAX_S, true);
+		           LIM_LOGIN_USER_LOCK_MAX_S, true);
 		if (state_user_failures_set(st, u->name, count, at, until) != IG_OK) {
 			/* the memory counters hold; the record still says what happened */
 		}
@@ -633,8 +633,8 @@ login_fail(struct state *st, struct audit *a, struct user_guard *g, const struct
 
 enum user_login
 ops_user_login(struct state *st, struct audit *a, struct user_guard *g, const char *name,
-	       struct slice password, const char *totp_code, const char *client_address,
-	       int64_t now, struct user_info *info_r)
+               struct slice password, const char *totp_code, const char *client_address,
+               int64_t now, struct user_info *info_r)
 {
 	unsigned char nkey[16];
 	unsigned char akey[16];
@@ -661,31 +661,31 @@ ops_user_login(struct state *st, struct audit *a, struct user_guard *g, const ch
 	stop = guard_check(g, nkey, akey, now);
 	if (stop != STOP_NONE) {
 		reason = stop == STOP_ADDR   ? "locked_address"
-			 : stop == STOP_RATE ? "rate_limited"
-					     : "locked_user";
+		         : stop == STOP_RATE ? "rate_limited"
+		                             : "locked_user";
 		err = state_user_get(st, name, &u, NULL);
 		return login_fail(st, a, g, err == IG_OK ? &u : NULL, name, nkey, akey, reason,
-				  client, now, USER_LOGIN_LOCKED);
+		                  client, now, USER_LOGIN_LOCKED);
 	}
 	if (!state_user_name_ok(name) || password.len > LIM_USER_PASSWORD ||
 	    (password.len > 0 && password.p == NULL))
 		return login_fail(st, a, g, NULL, name, nkey, akey, "malformed", client, now,
-				  USER_LOGIN_DENIED);
+		                  USER_LOGIN_DENIED);
 	err = state_user_get(st, name, &u, hash);
 	if (err == IG_OK) {
 		up = &u;
 		if (u.locked_until > now)
-			return login_fail(st, a, g, up, name, nkey, akey, "locked_user", client, now,
-					  USER_LOGIN_LOCKED);
+			return login_fail(st, a, g, up, name, nkey, akey, "locked_user", client,
+			                  now, USER_LOGIN_LOCKED);
 	} else if (err == IG_ENOTFOUND) {
 		memcpy(hash, g->dummy_hash, sizeof(hash));
 	} else {
 		return login_fail(st, a, g, NULL, name, nkey, akey, "error", client, now,
-				  USER_LOGIN_UNAVAILABLE);
+		                  USER_LOGIN_UNAVAILABLE);
 	}
 	/* the same work whether or not the name exists */
-	pw_ok = crypto_pwhash_str_verify(hash, password.len > 0 ? password.p : "", password.len) ==
-		0;
+	pw_ok =
+	    crypto_pwhash_str_verify(hash, password.len > 0 ? password.p : "", password.len) == 0;
 	sodium_memzero(hash, sizeof(hash));
 	if (up == NULL || !pw_ok) {
 		reason = up == NULL ? "unknown_user" : "password";
@@ -698,7 +698,7 @@ ops_user_login(struct state *st, struct audit *a, struct user_guard *g, const ch
 		if (err != IG_OK) {
 			sodium_memzero(secret, sizeof(secret));
 			return login_fail(st, a, g, NULL, name, nkey, akey, "totp_unreadable",
-					  client, now, USER_LOGIN_UNAVAILABLE);
+			                  client, now, USER_LOGIN_UNAVAILABLE);
 		}
 		step = totp_match(secret, totp_code, now, u.totp_last_step, &replay);
 		sodium_memzero(secret, sizeof(secret));

@@ -40,28 +40,28 @@ bool ops_user_password_ok(struct slice pw, const char **why_r);
  * or spec, IG_EEXIST for a taken name, IG_ENOMEM when hashing cannot get
  * its memory. info_r may be NULL. */
 enum ig_err ops_user_add(struct state *st, struct audit *a, const char *by,
-			 const struct user_spec *spec, struct slice password,
-			 struct user_info *info_r, const char **error_r) IG_MUST_CHECK;
+                         const struct user_spec *spec, struct slice password,
+                         struct user_info *info_r, const char **error_r) IG_MUST_CHECK;
 
 /* user list: every user by name as a heap array (free()), NULL when none.
  * Read-only, not audited. */
 enum ig_err ops_user_list(struct state *st, struct user_info **v_r, size_t *n_r,
-			  const char **error_r) IG_MUST_CHECK;
+                          const char **error_r) IG_MUST_CHECK;
 
 /* user passwd: a new password (also ends a lockout). IG_ENOTFOUND. */
 enum ig_err ops_user_passwd(struct state *st, struct audit *a, const char *by, const char *name,
-			    struct slice password, const char **error_r) IG_MUST_CHECK;
+                            struct slice password, const char **error_r) IG_MUST_CHECK;
 
 /* user disable / enable (enable also ends a lockout). A disabled user's
  * logins are refused like a wrong password. IG_ENOTFOUND. */
 enum ig_err ops_user_disable(struct state *st, struct audit *a, const char *by, const char *name,
-			     const char **error_r) IG_MUST_CHECK;
+                             const char **error_r) IG_MUST_CHECK;
 enum ig_err ops_user_enable(struct state *st, struct audit *a, const char *by, const char *name,
-			    const char **error_r) IG_MUST_CHECK;
+                            const char **error_r) IG_MUST_CHECK;
 
 /* user remove. IG_ENOTFOUND. */
 enum ig_err ops_user_remove(struct state *st, struct audit *a, const char *by, const char *name,
-			    const char **error_r) IG_MUST_CHECK;
+                            const char **error_r) IG_MUST_CHECK;
 
 /* user totp enable: draws a new secret (replacing any), stores it sealed
  * (store/state.h state_user_totp_set) and returns it once, as base32 in
@@ -70,12 +70,12 @@ enum ig_err ops_user_remove(struct state *st, struct audit *a, const char *by, c
  * needs the current code. IG_ENOTFOUND; IG_EIO when totp.key cannot be
  * created. */
 enum ig_err ops_user_totp_enable(struct state *st, struct audit *a, const char *by,
-				 const char *name, char uri_r[OPS_TOTP_URI_MAX],
-				 char b32_r[TOTP_B32_LEN + 1], const char **error_r) IG_MUST_CHECK;
+                                 const char *name, char uri_r[OPS_TOTP_URI_MAX],
+                                 char b32_r[TOTP_B32_LEN + 1], const char **error_r) IG_MUST_CHECK;
 
 /* user totp disable. IG_ENOTFOUND. */
 enum ig_err ops_user_totp_disable(struct state *st, struct audit *a, const char *by,
-				  const char *name, const char **error_r) IG_MUST_CHECK;
+                                  const char *name, const char **error_r) IG_MUST_CHECK;
 
 /* ---- login ---------------------------------------------------------------- */
 
@@ -87,7 +87,7 @@ enum user_login {
 	USER_LOGIN_OK,
 	USER_LOGIN_DENIED,      /* wrong credentials (which part is not said) */
 	USER_LOGIN_LOCKED,      /* too many failures for this name or from this address,
-				   or too many attempts from it: try again later */
+	                           or too many attempts from it: try again later */
 	USER_LOGIN_UNAVAILABLE, /* the login could not be recorded (audit log, state.db) */
 };
 
@@ -116,8 +116,8 @@ void ops_user_guard_free(struct user_guard *g); /* NULL-safe */
  * written is USER_LOGIN_UNAVAILABLE (refused), a failure stays refused.
  * On USER_LOGIN_OK *info_r (may be NULL) is the user. */
 enum user_login ops_user_login(struct state *st, struct audit *a, struct user_guard *g,
-			       const char *name, struct slice password, const char *totp_code,
-			       const char *client_address, int64_t now, struct user_info *info_r);
+                               const char *name, struct slice password, const char *totp_code,
+                               const char *client_address, int64_t now, struct user_info *info_r);
 
 /* Whether the console may show this operator the account (the tokens'
  * tenancy rule: an account the user does not hold is as if it did not

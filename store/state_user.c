@@ -95,7 +95,7 @@ state_user_name_ok(const char *name)
 
 enum ig_err
 state_user_add(struct state *st, const struct user_spec *spec, const char *pwhash, int64_t now,
-	       struct user_info *info_r, const char **error_r)
+               struct user_info *info_r, const char **error_r)
 {
 	const char *accounts = spec->accounts != NULL ? spec->accounts : "*";
 	sqlite3_stmt *s = NULL;
@@ -107,15 +107,15 @@ state_user_add(struct state *st, const struct user_spec *spec, const char *pwhas
 		error_r = &dummy;
 	if (!state_name_ok(spec->name)) {
 		*error_r = state_err_set("user name must be 1..64 printable ASCII characters "
-					 "without spaces or commas, not starting with '#'",
-					 NULL);
+		                         "without spaces or commas, not starting with '#'",
+		                         NULL);
 		return IG_EINVAL;
 	}
 	if (!state_accounts_ok(accounts) ||
 	    strlen(accounts) >= sizeof(((struct user_info *)NULL)->accounts)) {
 		*error_r = state_err_set("accounts must be * or a comma list of distinct account "
-					 "names",
-					 NULL);
+		                         "names",
+		                         NULL);
 		return IG_EINVAL;
 	}
 	if ((unsigned)spec->posture_cap > POSTURE_DESTRUCTIVE || pwhash == NULL ||
@@ -125,7 +125,7 @@ state_user_add(struct state *st, const struct user_spec *spec, const char *pwhas
 	}
 	err = IG_EDB;
 	s = prep(st, "INSERT INTO users (name, pwhash, admin, accounts, posture, created_at,"
-		     " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)");
+	             " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)");
 	if (s == NULL)
 		goto fail;
 	if (sqlite3_bind_text(s, 1, spec->name, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -133,7 +133,7 @@ state_user_add(struct state *st, const struct user_spec *spec, const char *pwhas
 	    sqlite3_bind_int(s, 3, spec->admin ? 1 : 0) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 4, accounts, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 5, posture_str(spec->posture_cap), -1, SQLITE_STATIC) !=
-		    SQLITE_OK ||
+	        SQLITE_OK ||
 	    sqlite3_bind_int64(s, 6, now) != SQLITE_OK)
 		goto fail;
 	rc = sqlite3_step(s);
@@ -165,7 +165,7 @@ out:
 
 enum ig_err
 state_user_get(struct state *st, const char *name, struct user_info *info_r,
-	       char pwhash_r[USER_PWHASH_MAX])
+               char pwhash_r[USER_PWHASH_MAX])
 {
 	sqlite3_stmt *s = prep(st, "SELECT " USER_COLS " FROM users WHERE name = ?1");
 	enum ig_err err = IG_EDB;
@@ -221,7 +221,7 @@ out:
  * when no row changed. */
 static enum ig_err
 user_change(struct state *st, const char *sql, const char *name, const int64_t *v, int n,
-	    const char *text)
+            const char *text)
 {
 	sqlite3_stmt *s = prep(st, sql);
 	enum ig_err err = IG_EDB;
@@ -256,9 +256,9 @@ state_user_passwd(struct state *st, const char *name, const char *pwhash, int64_
 	if (pwhash == NULL || strlen(pwhash) >= USER_PWHASH_MAX)
 		return IG_EINVAL;
 	return user_change(st,
-			   "UPDATE users SET updated_at = ?2, pwhash = ?3, failed_count = 0,"
-			   " failed_at = 0, locked_until = 0 WHERE name = ?1",
-			   name, v, 1, pwhash);
+	                   "UPDATE users SET updated_at = ?2, pwhash = ?3, failed_count = 0,"
+	                   " failed_at = 0, locked_until = 0 WHERE name = ?1",
+	                   name, v, 1, pwhash);
 }
 
 enum ig_err
@@ -267,12 +267,13 @@ state_user_set_disabled(struct state *st, const char *name, bool disabled, int64
 	int64_t v[] = {now, disabled ? 1 : 0};
 
 	if (disabled)
-		return user_change(st, "UPDATE users SET updated_at = ?2, disabled = ?3 WHERE name = ?1",
-				   name, v, 2, NULL);
+		return user_change(
+		    st, "UPDATE users SET updated_at = ?2, disabled = ?3 WHERE name = ?1", name, v,
+		    2, NULL);
 	return user_change(st,
-			   "UPDATE users SET updated_at = ?2, disabled = ?3, failed_count = 0,"
-			   " failed_at = 0, locked_until = 0 WHERE name = ?1",
-			   name, v, 2, NULL);
+	                   "UPDATE users SET updated_at = ?2, disabled = ?3, failed_count = 0,"
+	                   " failed_at = 0, locked_until = 0 WHERE name = ?1",
+	                   name, v, 2, NULL);
 }
 
 enum ig_err
@@ -289,34 +290,35 @@ state_user_login_ok(struct state *st, const char *name, int64_t now, int64_t tot
 
 	if (totp_step <= 0)
 		return user_change(st,
-				   "UPDATE users SET last_login_at = ?2, failed_count = 0,"
-				   " failed_at = 0, locked_until = 0 WHERE name = ?1",
-				   name, v, 1, NULL);
+		                   "UPDATE users SET last_login_at = ?2, failed_count = 0,"
+		                   " failed_at = 0, locked_until = 0 WHERE name = ?1",
+		                   name, v, 1, NULL);
 	/* the guard is in the WHERE: two processes cannot both accept one step */
 	err = user_change(st,
-			  "UPDATE users SET last_login_at = ?2, failed_count = 0, failed_at = 0,"
-			  " locked_until = 0, totp_last_step = ?3"
-			  " WHERE name = ?1 AND totp_last_step < ?3",
-			  name, v, 2, NULL);
+	                  "UPDATE users SET last_login_at = ?2, failed_count = 0, failed_at = 0,"
+	                  " locked_until = 0, totp_last_step = ?3"
+	                  " WHERE name = ?1 AND totp_last_step < ?3",
+	                  name, v, 2, NULL);
 	return err == IG_ENOTFOUND ? IG_EAUTH : err;
 }
 
 enum ig_err
-state_user_failures_set(struct state *st, const char *name, int64_t failed_count,
-			int64_t failed_at, int64_t locked_until)
+state_user_failures_set(struct state *st, const char *name, int64_t failed_count, int64_t failed_at,
+                        int64_t locked_until)
 {
 	int64_t v[] = {failed_count, failed_at, locked_until};
 
 	return user_change(st,
-			   "UPDATE users SET failed_count = ?2, failed_at = ?3, locked_until = ?4"
-			   " WHERE name = ?1",
-			   name, v, 3, NULL);
+	                   "UPDATE users SET failed_count = ?2, failed_at = ?3, locked_until = ?4"
+	                   " WHERE name = ?1",
+	                   name, v, 3, NULL);
 }
 
 /* ---- TOTP secret at rest ----------------------------------------------- */
 
 static enum ig_err
-totp_key(struct state *st, bool create, unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES])
+totp_key(struct state *st, bool create,
+         unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES])
 {
 	int dfd = open(state_data_dir(st), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	enum ig_err err;
@@ -326,27 +328,30 @@ totp_key(struct state *st, bool create, unsigned char key[crypto_aead_xchacha20p
 		return IG_EIO;
 	}
 	err = audit_key_load(dfd, TOTP_KEY_FILE, key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
-			     create, NULL);
+	                     create, NULL);
 	(void)close(dfd);
 	if (err != IG_OK) {
 		(void)state_err_set(create ? "cannot read or create <data_dir>/totp.key"
-					   : "cannot read <data_dir>/totp.key",
-				    NULL);
+		                           : "cannot read <data_dir>/totp.key",
+		                    NULL);
 		return IG_EIO;
 	}
 	return IG_OK;
 }
 
+/* The associated data: the prefix and the user's name (unterminated bytes). */
 static size_t
 totp_ad(const char *name, unsigned char ad[sizeof(TOTP_AD_PREFIX) + LIM_TOKEN_NAME])
 {
-	size_t n = strlen(name);
+	static const char prefix[] = TOTP_AD_PREFIX;
+	size_t n = strnlen(name, LIM_TOKEN_NAME);
+	size_t i;
 
-	if (n > LIM_TOKEN_NAME)
-		n = LIM_TOKEN_NAME;
-	memcpy(ad, TOTP_AD_PREFIX, sizeof(TOTP_AD_PREFIX) - 1);
-	memcpy(ad + sizeof(TOTP_AD_PREFIX) - 1, name, n);
-	return sizeof(TOTP_AD_PREFIX) - 1 + n;
+	for (i = 0; i < sizeof(prefix) - 1; i++)
+		ad[i] = (unsigned char)prefix[i];
+	for (i = 0; i < n; i++)
+		ad[sizeof(prefix) - 1 + i] = (unsigned char)name[i];
+	return sizeof(prefix) - 1 + n;
 }
 
 enum ig_err
@@ -363,23 +368,23 @@ state_user_totp_set(struct state *st, const char *name, const unsigned char *sec
 		int64_t v[] = {now};
 
 		return user_change(st,
-				   "UPDATE users SET updated_at = ?2, totp_sealed = NULL,"
-				   " totp_last_step = 0 WHERE name = ?1",
-				   name, v, 1, NULL);
+		                   "UPDATE users SET updated_at = ?2, totp_sealed = NULL,"
+		                   " totp_last_step = 0 WHERE name = ?1",
+		                   name, v, 1, NULL);
 	}
 	if ((err = totp_key(st, true, key)) != IG_OK)
 		return err;
 	randombytes_buf(sealed, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(
-		    sealed + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &clen, secret,
-		    USER_TOTP_SECRET_LEN, ad, totp_ad(name, ad), NULL, sealed, key) != 0 ||
+	        sealed + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &clen, secret,
+	        USER_TOTP_SECRET_LEN, ad, totp_ad(name, ad), NULL, sealed, key) != 0 ||
 	    clen + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES != SEALED_LEN) {
 		err = IG_EINTERNAL;
 		goto out;
 	}
 	err = IG_EDB;
 	s = prep(st, "UPDATE users SET updated_at = ?2, totp_sealed = ?3, totp_last_step = 0"
-		     " WHERE name = ?1");
+	             " WHERE name = ?1");
 	if (s == NULL)
 		goto out;
 	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -397,7 +402,8 @@ out:
 }
 
 enum ig_err
-state_user_totp_get(struct state *st, const char *name, unsigned char secret_r[USER_TOTP_SECRET_LEN])
+state_user_totp_get(struct state *st, const char *name,
+                    unsigned char secret_r[USER_TOTP_SECRET_LEN])
 {
 	unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
 	unsigned char ad[sizeof(TOTP_AD_PREFIX) + LIM_TOKEN_NAME];
@@ -431,9 +437,9 @@ state_user_totp_get(struct state *st, const char *name, unsigned char secret_r[U
 	if (totp_key(st, false, key) != IG_OK)
 		goto out;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    secret_r, &mlen, NULL, blob + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-		    SEALED_LEN - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, ad,
-		    totp_ad(name, ad), blob, key) != 0 ||
+	        secret_r, &mlen, NULL, blob + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+	        SEALED_LEN - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, ad, totp_ad(name, ad),
+	        blob, key) != 0 ||
 	    mlen != USER_TOTP_SECRET_LEN) {
 		sodium_memzero(secret_r, USER_TOTP_SECRET_LEN);
 		(void)state_err_set("the TOTP secret does not open with <data_dir>/totp.key", NULL);

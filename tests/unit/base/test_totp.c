@@ -15,7 +15,7 @@ static void
 test_hotp_rfc4226(void **state)
 {
 	static const char *const want[] = {"755224", "287082", "359152", "969429", "338314",
-					   "254676", "287922", "162583", "399871", "520489"};
+	                                   "254676", "287922", "162583", "399871", "520489"};
 	char out[9];
 	uint64_t c;
 
@@ -34,12 +34,12 @@ test_totp_rfc6238(void **state)
 		int64_t step;
 		const char *code;
 	} v[] = {
-		{59, 0x1, "94287082"},
-		{1111111109, 0x23523EC, "07081804"},
-		{1111111111, 0x23523ED, "14050471"},
-		{1234567890, 0x273EF07, "89005924"},
-		{2000000000, 0x3F940AA, "69279037"},
-		{20000000000, 0x27BC86AA, "65353130"},
+	    {59, 0x1, "94287082"},
+	    {1111111109, 0x23523EC, "07081804"},
+	    {1111111111, 0x23523ED, "14050471"},
+	    {1234567890, 0x273EF07, "89005924"},
+	    {2000000000, 0x3F940AA, "69279037"},
+	    {20000000000, 0x27BC86AA, "65353130"},
 	};
 	char out[9];
 	size_t i;
@@ -65,16 +65,16 @@ static void
 test_base32(void **state)
 {
 	static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-	static const char *const want[] = {"", "MY", "MZXQ", "MZXW6", "MZXW6YQ", "MZXW6YTB",
-					   "MZXW6YTBOI"};
+	static const char *const want[] = {"",        "MY",       "MZXQ",      "MZXW6",
+	                                   "MZXW6YQ", "MZXW6YTB", "MZXW6YTBOI"};
 	char out[TOTP_B32_LEN + 1];
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < 7; i++) {
-		assert_int_equal(totp_b32_encode((const unsigned char *)in[i], strlen(in[i]), out,
-						 sizeof(out)),
-				 strlen(want[i]));
+		assert_int_equal(
+		    totp_b32_encode((const unsigned char *)in[i], strlen(in[i]), out, sizeof(out)),
+		    strlen(want[i]));
 		assert_string_equal(out, want[i]);
 	}
 	assert_int_equal(totp_b32_encode(rfc_key, 20, out, sizeof(out)), TOTP_B32_LEN);
@@ -88,9 +88,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hotp_rfc4226),
-		cmocka_unit_test(test_totp_rfc6238),
-		cmocka_unit_test(test_base32),
+	    cmocka_unit_test(test_hotp_rfc4226),
+	    cmocka_unit_test(test_totp_rfc6238),
+	    cmocka_unit_test(test_base32),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

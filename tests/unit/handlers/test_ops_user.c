@@ -108,9 +108,10 @@ test_actions(void **state)
 	size_t n = 0;
 
 	assert_int_equal(ops_user_add(fx->st, fx->audit, NULL, &spec, pw("short"), &info, &error),
-			 IG_EINVAL);
+	                 IG_EINVAL);
 	assert_string_equal(error, "the password must have at least 12 characters");
-	assert_int_equal(ops_user_add(fx->st, fx->audit, NULL, &spec, pw(PW), &info, &error), IG_OK);
+	assert_int_equal(ops_user_add(fx->st, fx->audit, NULL, &spec, pw(PW), &info, &error),
+	                 IG_OK);
 	assert_string_equal(info.name, "alice");
 	rec = last_record(fx);
 	assert_non_null(strstr(rec, "\"kind\":\"user\""));
@@ -119,11 +120,11 @@ test_actions(void **state)
 	assert_null(strstr(rec, PW));
 	free(rec);
 	assert_int_equal(ops_user_add(fx->st, fx->audit, NULL, &spec, pw(PW), &info, &error),
-			 IG_EEXIST);
+	                 IG_EEXIST);
 	spec.name = "root";
 	spec.admin = true;
 	assert_int_equal(ops_user_add(fx->st, fx->audit, "alice", &spec, pw(PW2), &info, &error),
-			 IG_OK);
+	                 IG_OK);
 	rec = last_record(fx);
 	assert_non_null(strstr(rec, "\"principal\":\"alice\""));
 	assert_non_null(strstr(rec, "\"via\":\"console\""));
@@ -136,19 +137,19 @@ test_actions(void **state)
 	free(v);
 
 	assert_int_equal(ops_user_passwd(fx->st, fx->audit, NULL, "alice", pw("short"), &error),
-			 IG_EINVAL);
+	                 IG_EINVAL);
 	assert_int_equal(ops_user_passwd(fx->st, fx->audit, NULL, "nobody", pw(PW2), &error),
-			 IG_ENOTFOUND);
+	                 IG_ENOTFOUND);
 	assert_string_equal(error, "no user with this name");
 	assert_int_equal(ops_user_passwd(fx->st, fx->audit, NULL, "alice", pw(PW2), &error), IG_OK);
 	assert_int_equal(ops_user_disable(fx->st, fx->audit, NULL, "nobody", &error), IG_ENOTFOUND);
 	assert_int_equal(ops_user_disable(fx->st, fx->audit, NULL, "alice", &error), IG_OK);
 	assert_int_equal(ops_user_enable(fx->st, fx->audit, NULL, "alice", &error), IG_OK);
 	assert_int_equal(ops_user_totp_enable(fx->st, fx->audit, NULL, "nobody", uri, b32, &error),
-			 IG_ENOTFOUND);
+	                 IG_ENOTFOUND);
 	assert_string_equal(b32, "");
 	assert_int_equal(ops_user_totp_enable(fx->st, fx->audit, NULL, "alice", uri, b32, &error),
-			 IG_OK);
+	                 IG_OK);
 	assert_int_equal(strlen(b32), TOTP_B32_LEN);
 	assert_int_equal(strncmp(uri, "otpauth://totp/imapgate:alice?secret=", 37), 0);
 	assert_non_null(strstr(uri, b32));
@@ -176,7 +177,6 @@ test_actions(void **state)
 }
 
 /* --- no record, no change: each action with the log unable to grow --- */
-
 
 static void
 say_result(struct result *r, enum ig_err err, const char *error)
@@ -268,25 +268,25 @@ run_login(struct fx *fx, struct result *r)
 
 	assert_non_null(g);
 	l = ops_user_login(fx->st, fx->audit, g, "bob", pw(PW), NULL, "192.0.2.1",
-			   (int64_t)time(NULL) + 100, NULL);
+	                   (int64_t)time(NULL) + 100, NULL);
 	ops_user_guard_free(g);
 	r->ok = l == USER_LOGIN_OK;
 	(void)snprintf(r->text, sizeof(r->text), "%s",
-		       l == USER_LOGIN_UNAVAILABLE ? OP_UNAUDITED : ops_user_login_str(l));
+	               l == USER_LOGIN_UNAVAILABLE ? OP_UNAUDITED : ops_user_login_str(l));
 }
 
 static void
 test_unaudited(void **state)
 {
 	static const struct action acts[] = {
-		{"user add", run_add, OP_UNAUDITED, "\"event\":\"added\",\"user\":\"carol\""},
-		{"user passwd", run_passwd, OP_UNAUDITED, "\"event\":\"passwd\""},
-		{"user disable", run_disable, OP_UNAUDITED, "\"event\":\"disabled\""},
-		{"user enable", run_enable, OP_UNAUDITED, "\"event\":\"enabled\""},
-		{"user totp enable", run_totp_enable, OP_UNAUDITED, "\"event\":\"totp_enabled\""},
-		{"user totp disable", run_totp_disable, OP_UNAUDITED, "\"event\":\"totp_disabled\""},
-		{"login", run_login, OP_UNAUDITED, "\"kind\":\"login\",\"principal\":\"bob\""},
-		{"user remove", run_remove, OP_UNAUDITED, "\"event\":\"removed\""},
+	    {"user add", run_add, OP_UNAUDITED, "\"event\":\"added\",\"user\":\"carol\""},
+	    {"user passwd", run_passwd, OP_UNAUDITED, "\"event\":\"passwd\""},
+	    {"user disable", run_disable, OP_UNAUDITED, "\"event\":\"disabled\""},
+	    {"user enable", run_enable, OP_UNAUDITED, "\"event\":\"enabled\""},
+	    {"user totp enable", run_totp_enable, OP_UNAUDITED, "\"event\":\"totp_enabled\""},
+	    {"user totp disable", run_totp_disable, OP_UNAUDITED, "\"event\":\"totp_disabled\""},
+	    {"login", run_login, OP_UNAUDITED, "\"kind\":\"login\",\"principal\":\"bob\""},
+	    {"user remove", run_remove, OP_UNAUDITED, "\"event\":\"removed\""},
 	};
 	struct fx *fx = *state;
 	char uri[OPS_TOTP_URI_MAX];
@@ -299,18 +299,16 @@ test_unaudited(void **state)
 	add(fx, "erin", "work", false);
 	assert_int_equal(ops_user_disable(fx->st, fx->audit, NULL, "dave", &error), IG_OK);
 	assert_int_equal(ops_user_totp_enable(fx->st, fx->audit, NULL, "erin", uri, b32, &error),
-			 IG_OK);
+	                 IG_OK);
 	for (i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
 		/* bob's disable and TOTP would block the login and later steps */
 		if (acts[i].run == run_login || acts[i].run == run_remove) {
 			assert_int_equal(ops_user_enable(fx->st, fx->audit, NULL, "bob", &error),
-					 IG_OK);
-			assert_int_equal(ops_user_totp_disable(fx->st, fx->audit, NULL, "bob",
-							       &error),
-					 IG_OK);
-			assert_int_equal(ops_user_passwd(fx->st, fx->audit, NULL, "bob", pw(PW),
-							 &error),
-					 IG_OK);
+			                 IG_OK);
+			assert_int_equal(
+			    ops_user_totp_disable(fx->st, fx->audit, NULL, "bob", &error), IG_OK);
+			assert_int_equal(
+			    ops_user_passwd(fx->st, fx->audit, NULL, "bob", pw(PW), &error), IG_OK);
 		}
 		run_one(state, &acts[i]);
 	}
@@ -326,14 +324,14 @@ test_failed_login_unaudited(void **state)
 
 	assert_non_null(g);
 	add(fx, "bob", "work", false);
-	assert_int_equal(ops_user_login(fx->st, NULL, g, "bob", pw("wrong password!"), NULL, "a",
-					now, NULL),
-			 USER_LOGIN_DENIED);
+	assert_int_equal(
+	    ops_user_login(fx->st, NULL, g, "bob", pw("wrong password!"), NULL, "a", now, NULL),
+	    USER_LOGIN_DENIED);
 	assert_int_equal(ops_user_login(fx->st, NULL, g, "nobody", pw(PW), NULL, "a", now, NULL),
-			 USER_LOGIN_DENIED);
+	                 USER_LOGIN_DENIED);
 	/* and a right one without a log is not a login */
 	assert_int_equal(ops_user_login(fx->st, NULL, g, "bob", pw(PW), NULL, "a", now, NULL),
-			 USER_LOGIN_UNAVAILABLE);
+	                 USER_LOGIN_UNAVAILABLE);
 	ops_user_guard_free(g);
 }
 
@@ -361,9 +359,9 @@ test_login_unknown_like_wrong(void **state)
 
 	assert_non_null(g);
 	add(fx, "alice", "work", false);
-	assert_int_equal(ops_user_login(fx->st, fx->audit, g, "alice", pw(PW), "", "198.51.100.7",
-					now, &u),
-			 USER_LOGIN_OK);
+	assert_int_equal(
+	    ops_user_login(fx->st, fx->audit, g, "alice", pw(PW), "", "198.51.100.7", now, &u),
+	    USER_LOGIN_OK);
 	assert_string_equal(u.name, "alice");
 	assert_int_equal(u.last_login_at, now);
 	rec = last_record(fx);
@@ -373,20 +371,22 @@ test_login_unknown_like_wrong(void **state)
 	free(rec);
 	for (i = 0; i < 3; i++) {
 		t0 = secs();
-		assert_int_equal(ops_user_login(fx->st, fx->audit, g, "alice", pw("not the password"),
-						NULL, "198.51.100.7", now, NULL),
-				 USER_LOGIN_DENIED);
+		assert_int_equal(ops_user_login(fx->st, fx->audit, g, "alice",
+		                                pw("not the password"), NULL, "198.51.100.7", now,
+		                                NULL),
+		                 USER_LOGIN_DENIED);
 		wrong += secs() - t0;
 		t0 = secs();
-		assert_int_equal(ops_user_login(fx->st, fx->audit, g, "mallory", pw("not the password"),
-						NULL, "198.51.100.7", now, NULL),
-				 USER_LOGIN_DENIED);
+		assert_int_equal(ops_user_login(fx->st, fx->audit, g, "mallory",
+		                                pw("not the password"), NULL, "198.51.100.7", now,
+		                                NULL),
+		                 USER_LOGIN_DENIED);
 		unknown += secs() - t0;
 	}
 	/* both pay for one Argon2id verification (tens of milliseconds);
 	 * generous bounds: two shared cores */
 	fprintf(stderr, "login: wrong password %.1f ms, unknown user %.1f ms\n", wrong * 1000 / 3,
-		unknown * 1000 / 3);
+	        unknown * 1000 / 3);
 	assert_true(unknown > wrong * 0.4);
 	assert_true(wrong > unknown * 0.4);
 	rec = last_record(fx);
@@ -395,17 +395,19 @@ test_login_unknown_like_wrong(void **state)
 	assert_null(strstr(rec, "mallory"));
 	free(rec);
 	rec = log_text(fx);
-	assert_non_null(strstr(rec, "\"event\":\"failure\",\"user\":\"alice\",\"reason\":\"password\""));
+	assert_non_null(
+	    strstr(rec, "\"event\":\"failure\",\"user\":\"alice\",\"reason\":\"password\""));
 	free(rec);
 	/* malformed names are refused like the rest */
-	assert_int_equal(ops_user_login(fx->st, fx->audit, g, "bad name", pw(PW), NULL, "x", now,
-					NULL),
-			 USER_LOGIN_DENIED);
+	assert_int_equal(
+	    ops_user_login(fx->st, fx->audit, g, "bad name", pw(PW), NULL, "x", now, NULL),
+	    USER_LOGIN_DENIED);
 	/* a disabled user with the right password: the same answer */
 	assert_int_equal(ops_user_disable(fx->st, fx->audit, NULL, "alice", &(const char *){NULL}),
-			 IG_OK);
-	assert_int_equal(ops_user_login(fx->st, fx->audit, g, "alice", pw(PW), NULL, "x", now, NULL),
-			 USER_LOGIN_DENIED);
+	                 IG_OK);
+	assert_int_equal(
+	    ops_user_login(fx->st, fx->audit, g, "alice", pw(PW), NULL, "x", now, NULL),
+	    USER_LOGIN_DENIED);
 	rec = last_record(fx);
 	assert_non_null(strstr(rec, "\"reason\":\"disabled\""));
 	free(rec);
@@ -413,8 +415,8 @@ test_login_unknown_like_wrong(void **state)
 }
 
 static enum user_login
-login_at(struct fx *fx, struct user_guard *g, const char *name, const char *pass,
-	 const char *code, const char *addr, int64_t now)
+login_at(struct fx *fx, struct user_guard *g, const char *name, const char *pass, const char *code,
+         const char *addr, int64_t now)
 {
 	return ops_user_login(fx->st, fx->audit, g, name, pw(pass), code, addr, now, NULL);
 }
@@ -433,9 +435,9 @@ test_lockout_user(void **state)
 	add(fx, "bob", "work", false);
 	for (i = 0; i < LIM_LOGIN_USER_FAILS; i++) {
 		assert_int_equal(login_at(fx, g, "alice", "wrong password!", NULL, "10.0.0.1", now),
-				 USER_LOGIN_DENIED);
+		                 USER_LOGIN_DENIED);
 		assert_int_equal(login_at(fx, g, "ghost", "wrong password!", NULL, "10.0.0.1", now),
-				 USER_LOGIN_DENIED);
+		                 USER_LOGIN_DENIED);
 	}
 	/* locked, right password or not; an unknown name looks the same */
 	assert_int_equal(login_at(fx, g, "alice", PW, NULL, "10.0.0.2", now), USER_LOGIN_LOCKED);
@@ -449,14 +451,16 @@ test_lockout_user(void **state)
 	ops_user_guard_free(g);
 	g = ops_user_guard_new();
 	assert_non_null(g);
-	assert_int_equal(login_at(fx, g, "alice", PW, NULL, "10.0.0.3", now + 1), USER_LOGIN_LOCKED);
+	assert_int_equal(login_at(fx, g, "alice", PW, NULL, "10.0.0.3", now + 1),
+	                 USER_LOGIN_LOCKED);
 	/* over; one more failure locks again, twice as long */
 	now += LIM_LOGIN_USER_LOCK_S;
 	assert_int_equal(login_at(fx, g, "alice", "wrong password!", NULL, "10.0.0.3", now),
-			 USER_LOGIN_DENIED);
+	                 USER_LOGIN_DENIED);
 	assert_int_equal(state_user_get(fx->st, "alice", &u, NULL), IG_OK);
 	assert_int_equal(u.locked_until, now + 2 * LIM_LOGIN_USER_LOCK_S);
-	assert_int_equal(login_at(fx, g, "alice", PW, NULL, "10.0.0.3", now + 1), USER_LOGIN_LOCKED);
+	assert_int_equal(login_at(fx, g, "alice", PW, NULL, "10.0.0.3", now + 1),
+	                 USER_LOGIN_LOCKED);
 	/* after the lock a right password works and clears the count */
 	now += 2 * LIM_LOGIN_USER_LOCK_S;
 	assert_int_equal(login_at(fx, g, "alice", PW, NULL, "10.0.0.3", now), USER_LOGIN_OK);
@@ -467,7 +471,7 @@ test_lockout_user(void **state)
 	for (i = 0; i < 2 * LIM_LOGIN_USER_FAILS; i++) {
 		now += LIM_LOGIN_WINDOW_S;
 		assert_int_equal(login_at(fx, g, "alice", "wrong password!", NULL, "10.0.0.4", now),
-				 USER_LOGIN_DENIED);
+		                 USER_LOGIN_DENIED);
 	}
 	assert_int_equal(login_at(fx, g, "alice", PW, NULL, "10.0.0.4", now), USER_LOGIN_OK);
 	/* the lock never exceeds its cap */
@@ -492,23 +496,23 @@ test_lockout_address(void **state)
 	/* many names, each below its own limit, from one address */
 	for (i = 0; i < LIM_LOGIN_ADDR_FAILS; i++) {
 		(void)snprintf(name, sizeof(name), "guess%d", i);
-		assert_int_equal(login_at(fx, g, name, "wrong password!", NULL, "203.0.113.9",
-					  now + i * 3),
-				 USER_LOGIN_DENIED);
+		assert_int_equal(
+		    login_at(fx, g, name, "wrong password!", NULL, "203.0.113.9", now + i * 3),
+		    USER_LOGIN_DENIED);
 	}
 	now += LIM_LOGIN_ADDR_FAILS * 3;
 	assert_int_equal(login_at(fx, g, "bob", PW, NULL, "203.0.113.9", now), USER_LOGIN_LOCKED);
 	assert_int_equal(login_at(fx, g, "bob", PW, NULL, "203.0.113.10", now), USER_LOGIN_OK);
-	assert_int_equal(login_at(fx, g, "bob", PW, NULL, "203.0.113.9",
-				  now + LIM_LOGIN_ADDR_LOCK_S),
-			 USER_LOGIN_OK);
+	assert_int_equal(
+	    login_at(fx, g, "bob", PW, NULL, "203.0.113.9", now + LIM_LOGIN_ADDR_LOCK_S),
+	    USER_LOGIN_OK);
 	/* the rate: LIM_LOGIN_ADDR_RATE attempts a minute, successful or not */
 	now += 2 * LIM_LOGIN_ADDR_LOCK_S;
 	for (i = 0; i < LIM_LOGIN_ADDR_RATE; i++)
 		assert_int_equal(login_at(fx, g, "bob", PW, NULL, "203.0.113.50", now),
-				 USER_LOGIN_OK);
+		                 USER_LOGIN_OK);
 	assert_int_equal(login_at(fx, g, "bob", PW, NULL, "203.0.113.50", now + 59),
-			 USER_LOGIN_LOCKED);
+	                 USER_LOGIN_LOCKED);
 	assert_int_equal(login_at(fx, g, "bob", PW, NULL, "203.0.113.51", now + 59), USER_LOGIN_OK);
 	assert_int_equal(login_at(fx, g, "bob", PW, NULL, "203.0.113.50", now + 60), USER_LOGIN_OK);
 	ops_user_guard_free(g);
@@ -535,7 +539,7 @@ test_tables_bounded(void **state)
 		(void)snprintf(addr, sizeof(addr), "10.2.%d.%d", i / 256, i % 256);
 		(void)snprintf(name, sizeof(name), "bad name%d", i);
 		assert_int_equal(login_at(fx, g, name, "x", NULL, addr, now + 1),
-				 USER_LOGIN_DENIED);
+		                 USER_LOGIN_DENIED);
 	}
 	/* bob's lock is in state.db as well as in memory */
 	assert_int_equal(login_at(fx, g, "bob", PW, NULL, "10.3.0.1", now + 2), USER_LOGIN_LOCKED);
@@ -546,7 +550,7 @@ static void
 code_at(const unsigned char *secret, int64_t step, char out[TOTP_DIGITS + 1])
 {
 	assert_int_equal(totp_hotp(secret, USER_TOTP_SECRET_LEN, (uint64_t)step, TOTP_DIGITS, out),
-			 0);
+	                 0);
 }
 
 static void
@@ -567,10 +571,10 @@ test_totp_login(void **state)
 	assert_non_null(g);
 	add(fx, "alice", "work", false);
 	assert_int_equal(ops_user_totp_enable(fx->st, fx->audit, NULL, "alice", uri, b32, &error),
-			 IG_OK);
+	                 IG_OK);
 	assert_int_equal(state_user_totp_get(fx->st, "alice", secret), IG_OK);
 	assert_int_equal(totp_b32_encode(secret, sizeof(secret), b32_again, sizeof(b32_again)),
-			 TOTP_B32_LEN);
+	                 TOTP_B32_LEN);
 	assert_string_equal(b32, b32_again); /* the shown secret is the stored one */
 
 	/* a password alone is not enough; nor a malformed code */
@@ -584,7 +588,7 @@ test_totp_login(void **state)
 	assert_int_equal(login_at(fx, g, "alice", PW, c, "a", now), USER_LOGIN_DENIED);
 	code_at(secret, s + 2, c);
 	assert_int_equal(login_at(fx, g, "alice", PW, c, "a", now + TOTP_PERIOD - 1),
-			 USER_LOGIN_DENIED);
+	                 USER_LOGIN_DENIED);
 	code_at(secret, s - 1, c);
 	assert_int_equal(login_at(fx, g, "alice", PW, c, "a", now), USER_LOGIN_OK);
 	/* the same code again, inside its step: a replay */
@@ -595,18 +599,19 @@ test_totp_login(void **state)
 	code_at(secret, s, c);
 	assert_int_equal(login_at(fx, g, "alice", PW, c, "a", now), USER_LOGIN_OK);
 	code_at(secret, s + 1, c);
-	assert_int_equal(login_at(fx, g, "alice", PW, c, "a", now + TOTP_PERIOD - 1), USER_LOGIN_OK);
+	assert_int_equal(login_at(fx, g, "alice", PW, c, "a", now + TOTP_PERIOD - 1),
+	                 USER_LOGIN_OK);
 	/* an earlier step after a later one was used: refused */
 	code_at(secret, s, c);
 	assert_int_equal(login_at(fx, g, "alice", PW, c, "a", now + 2), USER_LOGIN_DENIED);
 	/* the right code with a wrong password: refused */
 	code_at(secret, s + 2, c);
 	assert_int_equal(login_at(fx, g, "alice", "wrong password!", c, "a", now + 2 * TOTP_PERIOD),
-			 USER_LOGIN_DENIED);
+	                 USER_LOGIN_DENIED);
 	/* without TOTP the password is enough again */
 	assert_int_equal(ops_user_totp_disable(fx->st, fx->audit, NULL, "alice", &error), IG_OK);
 	assert_int_equal(login_at(fx, g, "alice", PW, NULL, "a", now + 3 * TOTP_PERIOD),
-			 USER_LOGIN_OK);
+	                 USER_LOGIN_OK);
 	ops_user_guard_free(g);
 }
 
@@ -640,16 +645,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_password_rules),
-		cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unaudited, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failed_login_unaudited, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_login_unknown_like_wrong, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lockout_user, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lockout_address, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tables_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_totp_login, setup, teardown),
-		cmocka_unit_test(test_can_see_account),
+	    cmocka_unit_test(test_password_rules),
+	    cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unaudited, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_login_unaudited, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_login_unknown_like_wrong, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lockout_user, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lockout_address, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tables_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_totp_login, setup, teardown),
+	    cmocka_unit_test(test_can_see_account),
 	};
 
 	if (sodium_init() < 0)
