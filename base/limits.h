@@ -68,6 +68,7 @@
 #define LIM_LOGIN_ADDR_LOCK_S 900   /* lock of an address */
 #define LIM_LOGIN_ADDR_RATE 30      /* attempts (any outcome) from one address per minute */
 #define LIM_LOGIN_FAIL_CAP 1000000  /* a counter saturates here (per-entry cap) */
+#define LIM_LOGIN_HASHES 2          /* Argon2id verifications at once (64 MiB each); more wait */
 
 /* Configuration */
 #define LIM_CONFIG_LINE 4096 /* one INI line */

@@ -352,6 +352,8 @@ struct login_entry {
 
 struct user_guard {
 	pthread_mutex_t mu;
+	pthread_cond_t hash_free; /* signalled when a verification ends */
+	int hashing;              /* verifications running (<= LIM_LOGIN_HASHES) */
 	unsigned char hkey[crypto_generichash_KEYBYTES];
 	char dummy_hash[USER_PWHASH_MAX];
 	struct login_entry names[LIM_LOGIN_NAMES];
@@ -367,6 +369,11 @@ ops_user_guard_new(void)
 	if (g == NULL)
 		return NULL;
 	if (pthread_mutex_init(&g->mu, NULL) != 0) {
+		free(g);
+		return NULL;
+	}
+	if (pthread_cond_init(&g->hash_free, NULL) != 0) {
+		(void)pthread_mutex_destroy(&g->mu);
 		free(g);
 		return NULL;
 	}
@@ -386,6 +393,7 @@ ops_user_guard_free(struct user_guard *g)
 {
 	if (g == NULL)
 		return;
+	(void)pthread_cond_destroy(&g->hash_free);
 	(void)pthread_mutex_destroy(&g->mu);
 	sodium_memzero(g, sizeof(*g));
 	free(g);
@@ -523,6 +531,27 @@ guard_success(struct user_guard *g, const unsigned char nkey[16], int64_t now)
 	e->failed_at = 0;
 	e->locked_until = 0;
 	(void)pthread_mutex_unlock(&g->mu);
+}
+
+/* The password check, at most LIM_LOGIN_HASHES at a time: each takes 64 MiB
+ * for tens of milliseconds, and logins from many addresses at once must not
+ * take the server's memory. */
+static bool
+pw_verify(struct user_guard *g, const char *hash, struct slice password)
+{
+	bool ok;
+
+	(void)pthread_mutex_lock(&g->mu);
+	while (g->hashing >= LIM_LOGIN_HASHES)
+		(void)pthread_cond_wait(&g->hash_free, &g->mu);
+	g->hashing++;
+	(void)pthread_mutex_unlock(&g->mu);
+	ok = crypto_pwhash_str_verify(hash, password.len > 0 ? password.p : "", password.len) == 0;
+	(void)pthread_mutex_lock(&g->mu);
+	g->hashing--;
+	(void)pthread_cond_signal(&g->hash_free);
+	(void)pthread_mutex_unlock(&g->mu);
+	return ok;
 }
 
 /* ---- login ------------------------------------------------------------------ */
@@ -684,8 +713,7 @@ ops_user_login(struct state *st, struct audit *a, struct user_guard *g, const ch
 		                  USER_LOGIN_UNAVAILABLE);
 	}
 	/* the same work whether or not the name exists */
-	pw_ok =
-	    crypto_pwhash_str_verify(hash, password.len > 0 ? password.p : "", password.len) == 0;
+	pw_ok = pw_verify(g, hash, password);
 	sodium_memzero(hash, sizeof(hash));
 	if (up == NULL || !pw_ok) {
 		reason = up == NULL ? "unknown_user" : "password";
