@@ -52,6 +52,24 @@
 #define LIM_TOKEN_NAME 64    /* printable ASCII token label */
 #define LIM_TOKEN_ACCOUNTS 64 /* accounts named on one token */
 
+/* Operator users and console login (handlers/ops_user.c, docs/cli.md) */
+#define LIM_USER_PASSWORD_MIN 12    /* characters (code points): length is what resists guessing */
+#define LIM_USER_PASSWORD 1024      /* bytes: bounds the work one login hands to Argon2id */
+#define LIM_LOGIN_NAMES 1024        /* login names (existing or not) with recent failures */
+#define LIM_LOGIN_ADDRS 1024        /* client addresses with recent attempts */
+#define LIM_LOGIN_CLIENT_ADDR 64    /* bytes of a client address as given (IPv6 text fits) */
+#define LIM_LOGIN_WINDOW_S 900      /* failures older than this are forgotten */
+#define LIM_LOGIN_USER_FAILS 5      /* failures of one name in the window before it is locked */
+#define LIM_LOGIN_USER_LOCK_S 60    /* first lock of a name; doubles with each further failure */
+#define LIM_LOGIN_USER_LOCK_MAX_S 900 /* ... up to this: a guessing attack gets ~100 tries a day,
+					 a victim's own lock never lasts longer */
+#define LIM_LOGIN_ADDR_FAILS 20     /* failures from one address in the window before it is locked
+				       (more than one user's worth: a shared office NAT) */
+#define LIM_LOGIN_ADDR_LOCK_S 900   /* lock of an address */
+#define LIM_LOGIN_ADDR_RATE 30      /* attempts (any outcome) from one address per minute */
+#define LIM_LOGIN_FAIL_CAP 1000000  /* a counter saturates here (per-entry cap) */
+#define LIM_LOGIN_HASHES 2          /* Argon2id verifications at once (64 MiB each); more wait */
+
 /* Configuration */
 #define LIM_CONFIG_LINE 4096 /* one INI line */
 #define LIM_ACCOUNT_NAME 64  /* [account NAME] */

@@ -30,6 +30,7 @@
 #include "cli/cli_audit.h"
 #include "cli/cli_outbox.h"
 #include "cli/cli_sanitize.h"
+#include "cli/cli_user.h"
 #include "base/config.h"
 #include "handlers/ops_audit.h"
 #include "handlers/ops_token.h"
@@ -1045,6 +1046,7 @@ static const char main_help[] =
 	"  serve                 run the gateway\n"
 	"  check                 validate the configuration and print a summary\n"
 	"  token create|list|revoke  manage bearer tokens\n"
+	"  user add|list|passwd|disable|enable|remove|totp  manage operator users\n"
 	"  probe ACCOUNT         show an IMAP server's TLS certificate and capabilities\n"
 	"  sanitize FILE|-       print the sanitized form of one message\n"
 	"  outbox list|show|approve|reject  review mail queued by send_email\n"
@@ -1107,6 +1109,8 @@ cli_main(int argc, char **argv, char *const *envp, const struct srv_opts *serve_
 		return cli_accounts_main(argc, argv, audit_config, &c);
 	if (strcmp(cmd, "audit") == 0) /* cli/cli_audit.c */
 		return cli_audit_main(argc, argv, audit_config, &c);
+	if (strcmp(cmd, "user") == 0) /* operator users; cli/cli_user.c */
+		return cli_user_main(argc, argv, audit_config, &c);
 	if (strcmp(cmd, "sanitize") == 0) /* content pipeline; cli/cli_sanitize.c */
 		return cli_sanitize_main(argc, argv);
 	return usage_error("", "unknown command");

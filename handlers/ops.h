@@ -9,6 +9,7 @@
  *   handlers/ops_outbox.h   outbox list / show / approve / reject
  *   handlers/ops_audit.h    audit query / verify (read-only)
  *   handlers/ops_account.h  account status (read-only)
+ *   handlers/ops_user.h     operator users and the console login
  *
  * The rule: an action that cannot be audited does not happen. Each action
  * that changes state runs in one state.db transaction; its audit record is

@@ -19,7 +19,7 @@
  * and derives seq and prev from the file's last record under it.
  *
  * Kinds written by the gateway: process_start, process_end, auth, token,
- * tool_start, tool_end, send_intent, send_result, approval, cache.
+ * tool_start, tool_end, send_intent, send_result, approval, cache, user, login.
  *
  * A struct audit is thread-safe. Records never carry mail text, recipients
  * in clear, credentials or token secrets: callers pass already-redacted

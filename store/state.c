@@ -81,7 +81,31 @@ static const char SQL_SCHEMA_V3[] =
 	"ALTER TABLE tokens ADD COLUMN tools_deny TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE tokens ADD COLUMN rate_limit TEXT;";
 
-static const char *const schema_steps[] = {SQL_SCHEMA_V1, SQL_SCHEMA_V2, SQL_SCHEMA_V3};
+/* v4: operator users (store/state_user.c, handlers/ops_user.c). pwhash is
+ * crypto_pwhash_str's Argon2id string; totp_sealed is NULL or nonce ||
+ * XChaCha20-Poly1305 ciphertext of the TOTP secret under <data_dir>/totp.key;
+ * totp_last_step is the last step a code was accepted for (no replay);
+ * failed_count / failed_at / locked_until are the per-user lockout. */
+static const char SQL_SCHEMA_V4[] =
+	"CREATE TABLE users ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" pwhash TEXT NOT NULL,"
+	" admin INTEGER NOT NULL DEFAULT 0,"
+	" accounts TEXT NOT NULL,"
+	" posture TEXT NOT NULL,"
+	" totp_sealed BLOB,"
+	" totp_last_step INTEGER NOT NULL DEFAULT 0,"
+	" disabled INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" last_login_at INTEGER NOT NULL DEFAULT 0,"
+	" failed_count INTEGER NOT NULL DEFAULT 0,"
+	" failed_at INTEGER NOT NULL DEFAULT 0,"
+	" locked_until INTEGER NOT NULL DEFAULT 0);";
+
+static const char *const schema_steps[] = {SQL_SCHEMA_V1, SQL_SCHEMA_V2, SQL_SCHEMA_V3,
+					   SQL_SCHEMA_V4};
 #define SCHEMA_VERSION ((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 
 #define TOKEN_COLS                                                                                 \
@@ -119,6 +143,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct state {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
+	char *data_dir; /* where totp.key lives (store/state_user.c) */
 };
 
 /* error_r strings point here: valid until the next state_* call on the same
@@ -161,6 +186,12 @@ const char *
 state_err_set(const char *what, sqlite3 *db)
 {
 	return err_set(what, db);
+}
+
+const char *
+state_data_dir(const struct state *st)
+{
+	return st->data_dir;
 }
 
 /* ---- open ------------------------------------------------------------- */
@@ -366,6 +397,12 @@ state_open(const char *data_dir, struct state **st_r, const char **error_r)
 		err = IG_ENOMEM;
 		goto out;
 	}
+	st->data_dir = strdup(data_dir);
+	if (st->data_dir == NULL) {
+		*error_r = "state.db: out of memory";
+		err = IG_ENOMEM;
+		goto out;
+	}
 	err = IG_EDB;
 	if (sqlite3_open_v2(path.p, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
@@ -395,6 +432,7 @@ state_close(struct state *st)
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->st[i]);
 	(void)sqlite3_close(st->db); /* all statements are finalized: cannot be BUSY */
+	free(st->data_dir);
 	free(st);
 }
 
@@ -476,9 +514,10 @@ row_to_info(sqlite3_stmt *s, struct token_info *info)
 }
 
 /* Printable ASCII without space or comma (lists are comma-separated), not
- * starting with '#' ("#ID" addresses a token by id). */
-static bool
-token_name_ok(const char *name)
+ * starting with '#' ("#ID" addresses a token by id). Operator user names
+ * follow the same rule (store/state_user.c). */
+bool
+state_name_ok(const char *name)
 {
 	size_t i;
 
@@ -509,8 +548,8 @@ account_name_ok(const char *s, size_t len)
 }
 
 /* "*" or a comma list of distinct account names, at most LIM_TOKEN_ACCOUNTS. */
-static bool
-accounts_ok(const char *s)
+bool
+state_accounts_ok(const char *s)
 {
 	size_t n = 0;
 	const char *p = s;
@@ -679,13 +718,13 @@ state_token_create(struct state *st, const struct token_spec *spec,
 	if (error_r == NULL)
 		error_r = &dummy;
 	secret_r[0] = '\0';
-	if (!token_name_ok(spec->name)) {
+	if (!state_name_ok(spec->name)) {
 		*error_r = err_set("token name must be 1..64 printable ASCII characters without "
 				   "spaces or commas, not starting with '#'",
 				   NULL);
 		return IG_EINVAL;
 	}
-	if (!accounts_ok(accounts) || strlen(accounts) >= sizeof(info_r->accounts)) {
+	if (!state_accounts_ok(accounts) || strlen(accounts) >= sizeof(info_r->accounts)) {
 		*error_r = err_set("accounts must be * or a comma list of distinct account names",
 				   NULL);
 		return IG_EINVAL;

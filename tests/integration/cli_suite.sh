@@ -20,6 +20,7 @@ chmod 0600 "$tmp/pw"
 	printf '[account acct]\nhost = 127.0.0.1\nport = 1\ntls = implicit\nuser = u@example.test\n'
 	printf 'password_file = %s\ntls_fingerprint_sha256 = %s\n' "$tmp/pw" "$(printf '%064d' 0)"
 } >"$conf"
+printf 'a long enough password\n' >"$tmp/userpw"
 printf 'From: a@example.test\r\nTo: b@example.test\r\nSubject: hi\r\n\r\nbody\r\n' >"$tmp/m.eml"
 
 "$PY" - "$bin" "$conf" "$tmp" <<'EOF' | tee -a "$results"
@@ -54,6 +55,13 @@ CASES = {
     "audit verify": dict(args=lambda: [], uses=True, good=True),
     "audit query": dict(args=lambda: [], uses=True, good=True),
     "accounts": dict(args=lambda: ["--json"], uses=True, good=True),
+    "user add": dict(args=lambda: ["--password-file", tmp + "/userpw", "u%d" % next(n)], uses=True, good=True),
+    "user list": dict(args=lambda: ["--json"], uses=True, good=True),
+    "user passwd": dict(args=lambda: ["ops", "--password-file", tmp + "/userpw"], uses=True, good=True),
+    "user disable": dict(args=lambda: ["ops"], uses=True, good=True),
+    "user enable": dict(args=lambda: ["ops"], uses=True, good=True),
+    "user remove": dict(args=lambda: ["no-such-user"], uses=True, good=False),
+    "user totp": dict(args=lambda: ["disable", "ops"], uses=True, good=True),
 }
 
 # the help is the list of commands: a new one without a case here fails
@@ -77,6 +85,8 @@ def placements(cmd, operands, opt):
 # an audit log to verify and query: creating a token is audited
 rc, so, se = run(["token", "create", "--name", "first", "--config", conf])
 out("a token can be created (the audit log exists)", rc == 0, se)
+rc, so, se = run(["user", "add", "ops", "--password-file", tmp + "/userpw", "--config", conf])
+out("an operator user can be added", rc == 0, se)
 
 def usage_refused(rc, err):
     return rc == 2 or "unknown option" in err or "missing argument" in err
@@ -99,6 +109,69 @@ for cmd, case in sorted(CASES.items()):
         if usage_refused(rc, se) or (rc == 0) != case["good"]:
             wrong.append((argv, rc, se.strip()[:120]))
     out("%s: works the same wherever --config stands" % cmd, not wrong, wrong[:3])
+
+# operator users (handlers/ops_user.c): the lifecycle through the command line
+import json
+def user(args, stdin=None):
+    p = subprocess.run([bin_, "--config", conf, "user"] + args, capture_output=True, text=True,
+                       timeout=20, input=stdin, env={"PATH": "/usr/bin:/bin", "IMAPGATE_CONFIG": ""})
+    return p.returncode, p.stdout, p.stderr
+
+def users():
+    rc, so, se = user(["list", "--json"])
+    return {u["name"]: u for u in json.loads(so)} if rc == 0 else {}
+
+rc, so, se = user(["add", "alice", "--accounts", "acct", "--max-posture", "readonly"],
+                  stdin="a long enough password\n")
+u = users().get("alice", {})
+out("user add: password from standard input; list --json shows accounts and max posture",
+    rc == 0 and u.get("accounts") == "acct" and u.get("max_posture") == "readonly"
+    and u.get("admin") is False and u.get("totp") is False, (rc, se, u))
+rc, so, se = user(["add", "alice"], stdin="a long enough password\n")
+out("user add: a duplicate name is refused", rc == 1 and "exists" in se, (rc, se))
+rc, so, se = user(["add", "bob"], stdin="too short\n")
+out("user add: a short password is refused", rc == 2 and "at least 12" in se and "bob" not in users(), (rc, se))
+for argv in (["add", "bob", "--password", "a long enough password"],
+             ["add", "bob", "--password=a long enough password"],
+             ["add", "bob", "a long enough password"]):
+    rc, so, se = user(argv, stdin="")
+    how = argv[2].split("=")[0] if argv[2].startswith("--") else "as an operand"
+    out("user add %s: a password on the command line is refused" % how,
+        rc == 2 and "long enough" not in se and "bob" not in users(), (rc, se))
+rc, so, se = user(["add", "bob", "--accounts", "nope"], stdin="a long enough password\n")
+out("user add: an account not in the configuration is refused", rc == 2 and "nope" in se, (rc, se))
+rc, so, se = user(["add", "root", "--admin"], stdin="a long enough password\n")
+out("user add --admin", rc == 0 and users().get("root", {}).get("admin") is True, (rc, se))
+rc, so, se = user(["list"])
+out("user list: a table with every user", rc == 0 and so.startswith("NAME") and "alice" in so and "root" in so, so)
+rc, so, se = user(["passwd", "alice"], stdin="another long password\n")
+out("user passwd", rc == 0 and users()["alice"]["updated_at"] >= u.get("updated_at", 0), (rc, se))
+rc, so, se = user(["passwd", "nobody"], stdin="another long password\n")
+out("user passwd: an unknown user", rc == 1 and "no user" in se, (rc, se))
+rc, so, se = user(["disable", "alice"])
+out("user disable", rc == 0 and users()["alice"]["disabled"] is True, (rc, se))
+rc, so, se = user(["enable", "alice"])
+out("user enable", rc == 0 and users()["alice"]["disabled"] is False, (rc, se))
+rc, so, se = user(["totp", "enable", "alice"])
+lines = so.split("\n")
+out("user totp enable: the otpauth URI and the base32 secret, once, on stdout",
+    rc == 0 and lines[0].startswith("otpauth://totp/imapgate:alice?secret=" + lines[1] + "&")
+    and re.fullmatch(r"[A-Z2-7]{32}", lines[1]) and users()["alice"]["totp"] is True, (rc, so, se))
+rc, so2, se = user(["list", "--json"])
+log = open(tmp + "/data/audit/audit.jsonl").read()
+out("the TOTP secret is in neither the list nor the audit log",
+    lines[1] not in so2 and lines[1] not in log, "")
+rc, so, se = user(["totp", "disable", "alice"])
+out("user totp disable", rc == 0 and users()["alice"]["totp"] is False, (rc, se))
+rc, so, se = user(["remove", "alice"])
+out("user remove", rc == 0 and "alice" not in users(), (rc, se))
+rc, so, se = user(["remove", "alice"])
+out("user remove: an unknown user", rc == 1, (rc, se))
+log = open(tmp + "/data/audit/audit.jsonl").read()
+events = [json.loads(l).get("event") for l in log.splitlines() if '"kind":"user"' in l]
+out("every user change has its audit record",
+    all(e in events for e in ("added", "passwd", "disabled", "enabled", "totp_enabled",
+                              "totp_disabled", "removed")) and "long enough" not in log, events)
 
 # "--" ends option scanning: what follows is an operand, not the global option
 rc, so, se = run(["--config", conf, "sanitize", "--", "--config"])

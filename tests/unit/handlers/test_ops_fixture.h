@@ -165,6 +165,25 @@ outbox_row(const struct outbox_entry *e, void *ctx)
 		    e->approved_by != NULL ? e->approved_by : "-");
 }
 
+struct user_snap {
+	struct buf *b;
+	struct state *st;
+};
+
+static void
+user_row(const struct user_info *u, void *ctx)
+{
+	struct user_snap *us = ctx;
+	struct user_info tmp;
+	char hash[USER_PWHASH_MAX] = "";
+
+	if (state_user_get(us->st, u->name, &tmp, hash) != IG_OK)
+		(void)snprintf(hash, sizeof(hash), "?");
+	buf_appendf(us->b, "user %s admin=%d disabled=%d totp=%d login=%lld fails=%lld %s\n",
+		    u->name, u->admin, u->disabled, u->totp, (long long)u->last_login_at,
+		    (long long)u->failed_count, hash);
+}
+
 static char *
 snapshot(struct fx *fx)
 {
@@ -174,6 +193,11 @@ snapshot(struct fx *fx)
 	buf_init(&b, 1 << 20);
 	assert_int_equal(state_token_list(fx->st, token_row, &b), IG_OK);
 	assert_int_equal(outbox_list(fx->st, -1, 100, outbox_row, &b), IG_OK);
+	{
+		struct user_snap us = {&b, fx->st};
+
+		assert_int_equal(state_user_list(fx->st, user_row, &us), IG_OK);
+	}
 	assert_int_equal(buf_err(&b), IG_OK);
 	s = strndup(b.p, b.len);
 	buf_free(&b);

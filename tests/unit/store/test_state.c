@@ -60,7 +60,7 @@ static int
 teardown(void **state)
 {
 	static const char *const files[] = {"state.db", "state.db-wal", "state.db-shm",
-					    "state.db-journal"};
+					    "state.db-journal", "totp.key"};
 	struct fx *fx = *state;
 	char p[160];
 	size_t i;
@@ -511,7 +511,7 @@ test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_exec(db,
 				      "CREATE TEMP TABLE keep AS SELECT id, name, hash, accounts,"
 				      " posture, admin, created_at, expires_at, revoked_at FROM tokens;"
-				      "DROP TABLE tokens;",
+				      "DROP TABLE tokens; DROP TABLE users;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
@@ -530,7 +530,7 @@ test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_true(sqlite3_column_int(q, 0) >= 3);
+	assert_int_equal(sqlite3_column_int(q, 0), 4);
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
@@ -639,6 +639,220 @@ test_allows_account(void **state)
 	assert_false(token_allows_account(&t, ""));
 }
 
+/* ---- operator users (store/state_user.c) ---- */
+
+static const char fake_hash[] = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaA";
+
+static void
+user_add_ok(struct fx *fx, const char *name, const char *accounts, bool admin)
+{
+	struct user_spec spec = {name, accounts, POSTURE_FULL, admin};
+	const char *error = NULL;
+
+	if (state_user_add(fx->st, &spec, fake_hash, 1000, NULL, &error) != IG_OK) {
+		print_error("user add: %s\n", error);
+		fail();
+	}
+}
+
+static void
+user_names(const struct user_info *u, void *ctx)
+{
+	char *out = ctx;
+	size_t n = strlen(out);
+
+	(void)snprintf(out + n, 256 - n, "%s%s%s%s;", u->name, u->admin ? "+admin" : "",
+		       u->disabled ? "+disabled" : "", u->totp ? "+totp" : "");
+}
+
+static void
+test_users(void **state)
+{
+	struct fx *fx = *state;
+	struct user_spec spec = {"alice", "a,b", POSTURE_FULL, false};
+	struct user_info u;
+	char hash[USER_PWHASH_MAX];
+	char names[256] = "";
+	const char *error = NULL;
+
+	user_add_ok(fx, "alice", "a,b", false);
+	user_add_ok(fx, "root", NULL, true);
+	/* the name is unique; bad names, lists and postures are refused */
+	assert_int_equal(state_user_add(fx->st, &spec, fake_hash, 1000, NULL, &error), IG_EEXIST);
+	assert_non_null(strstr(error, "exists"));
+	spec.name = "#1";
+	assert_int_equal(state_user_add(fx->st, &spec, fake_hash, 1000, NULL, &error), IG_EINVAL);
+	spec.name = "bob smith";
+	assert_int_equal(state_user_add(fx->st, &spec, fake_hash, 1000, NULL, &error), IG_EINVAL);
+	spec.name = "bob";
+	spec.accounts = "a,a";
+	assert_int_equal(state_user_add(fx->st, &spec, fake_hash, 1000, NULL, &error), IG_EINVAL);
+	spec.accounts = "a";
+	spec.posture_cap = (enum posture)99;
+	assert_int_equal(state_user_add(fx->st, &spec, fake_hash, 1000, NULL, &error), IG_EINVAL);
+
+	assert_int_equal(state_user_get(fx->st, "alice", &u, hash), IG_OK);
+	assert_string_equal(u.name, "alice");
+	assert_string_equal(u.accounts, "a,b");
+	assert_int_equal(u.posture_cap, POSTURE_FULL);
+	assert_false(u.admin);
+	assert_false(u.totp);
+	assert_int_equal(u.created_at, 1000);
+	assert_string_equal(hash, fake_hash);
+	assert_int_equal(state_user_get(fx->st, "root", &u, NULL), IG_OK);
+	assert_string_equal(u.accounts, "*");
+	assert_true(u.admin);
+	assert_int_equal(state_user_get(fx->st, "nobody", &u, NULL), IG_ENOTFOUND);
+
+	/* password change clears the lockout */
+	assert_int_equal(state_user_failures_set(fx->st, "alice", 7, 1100, 1200), IG_OK);
+	assert_int_equal(state_user_get(fx->st, "alice", &u, NULL), IG_OK);
+	assert_int_equal(u.failed_count, 7);
+	assert_int_equal(u.locked_until, 1200);
+	assert_int_equal(state_user_passwd(fx->st, "alice", "$argon2id$new", 1300), IG_OK);
+	assert_int_equal(state_user_get(fx->st, "alice", &u, hash), IG_OK);
+	assert_string_equal(hash, "$argon2id$new");
+	assert_int_equal(u.failed_count, 0);
+	assert_int_equal(u.locked_until, 0);
+	assert_int_equal(u.updated_at, 1300);
+	assert_int_equal(state_user_passwd(fx->st, "nobody", "$x", 1300), IG_ENOTFOUND);
+
+	assert_int_equal(state_user_set_disabled(fx->st, "alice", true, 1400), IG_OK);
+	assert_int_equal(state_user_list(fx->st, user_names, names), IG_OK);
+	assert_string_equal(names, "alice+disabled;root+admin;");
+	assert_int_equal(state_user_set_disabled(fx->st, "alice", false, 1500), IG_OK);
+	assert_int_equal(state_user_set_disabled(fx->st, "nobody", true, 1500), IG_ENOTFOUND);
+	assert_int_equal(state_user_remove(fx->st, "root"), IG_OK);
+	assert_int_equal(state_user_remove(fx->st, "root"), IG_ENOTFOUND);
+	names[0] = '\0';
+	assert_int_equal(state_user_list(fx->st, user_names, names), IG_OK);
+	assert_string_equal(names, "alice;");
+	/* a removed name can be taken again */
+	user_add_ok(fx, "root", NULL, false);
+}
+
+/* The secret is sealed under totp.key (0600): not in state.db, bound to
+ * the user's row, unreadable without the key. The accepted step only grows. */
+static void
+test_user_totp(void **state)
+{
+	static const unsigned char secret[USER_TOTP_SECRET_LEN] = "12345678901234567890";
+	struct fx *fx = *state;
+	unsigned char got[USER_TOTP_SECRET_LEN];
+	struct user_info u;
+	struct stat sb;
+	char p[160];
+	char names[256] = "";
+	sqlite3 *db = NULL;
+	FILE *f;
+	char *file;
+	long len;
+
+	user_add_ok(fx, "alice", "a", false);
+	user_add_ok(fx, "bob", "a", false);
+	assert_int_equal(state_user_totp_get(fx->st, "alice", got), IG_ENOTFOUND);
+	assert_int_equal(state_user_totp_set(fx->st, "nobody", secret, 1000), IG_ENOTFOUND);
+	assert_int_equal(state_user_totp_set(fx->st, "alice", secret, 1000), IG_OK);
+	assert_int_equal(state_user_totp_get(fx->st, "alice", got), IG_OK);
+	assert_memory_equal(got, secret, sizeof(secret));
+	assert_int_equal(state_user_list(fx->st, user_names, names), IG_OK);
+	assert_string_equal(names, "alice+totp;bob;");
+	path_of(fx, "totp.key", p, sizeof(p));
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(sb.st_size, 32);
+
+	/* not in the database file in clear */
+	path_of(fx, "state.db", p, sizeof(p));
+	state_close(fx->st);
+	fx->st = NULL;
+	f = fopen(p, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	assert_true(len > 0);
+	rewind(f);
+	file = malloc((size_t)len);
+	assert_non_null(file);
+	assert_int_equal(fread(file, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	assert_null(memmem(file, (size_t)len, secret, sizeof(secret)));
+	free(file);
+
+	/* moved to another row, it does not open */
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "UPDATE users SET totp_sealed = (SELECT totp_sealed FROM users"
+				      " WHERE name = 'alice') WHERE name = 'bob'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(state_open(fx->data, &fx->st, NULL), IG_OK);
+	assert_int_equal(state_user_totp_get(fx->st, "bob", got), IG_EIO);
+	assert_int_equal(state_user_totp_get(fx->st, "alice", got), IG_OK);
+
+	/* the step only grows: a replay (same or earlier step) changes nothing */
+	assert_int_equal(state_user_login_ok(fx->st, "alice", 2000, 50), IG_OK);
+	assert_int_equal(state_user_login_ok(fx->st, "alice", 2001, 50), IG_EAUTH);
+	assert_int_equal(state_user_login_ok(fx->st, "alice", 2001, 49), IG_EAUTH);
+	assert_int_equal(state_user_get(fx->st, "alice", &u, NULL), IG_OK);
+	assert_int_equal(u.totp_last_step, 50);
+	assert_int_equal(u.last_login_at, 2000);
+	assert_int_equal(state_user_login_ok(fx->st, "alice", 2002, 51), IG_OK);
+	assert_int_equal(state_user_login_ok(fx->st, "nobody", 2002, 0), IG_ENOTFOUND);
+
+	/* without the key the secret cannot be read */
+	path_of(fx, "totp.key", p, sizeof(p));
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(state_user_totp_get(fx->st, "alice", got), IG_EIO);
+	/* disabling TOTP removes the sealed value and the step */
+	assert_int_equal(state_user_totp_set(fx->st, "alice", NULL, 3000), IG_OK);
+	assert_int_equal(state_user_totp_get(fx->st, "alice", got), IG_ENOTFOUND);
+	assert_int_equal(state_user_get(fx->st, "alice", &u, NULL), IG_OK);
+	assert_false(u.totp);
+	assert_int_equal(u.totp_last_step, 0);
+}
+
+/* A version-3 database (tokens with overrides, the outbox; no users) is
+ * migrated to version 4 in place: its token still verifies, users work. */
+static void
+test_migrate_v3(void **state)
+{
+	struct fx *fx = *state;
+	char p[160];
+	char secret[TOKEN_SECRET_LEN + 1];
+	struct token_spec spec = spec_of("old", "*");
+	struct token_info info;
+	struct user_info u;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	const char *error = NULL;
+
+	create_ok(fx, &spec, secret, &info);
+	state_close(fx->st);
+	fx->st = NULL;
+	path_of(fx, "state.db", p, sizeof(p));
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE users; PRAGMA user_version = 3;", NULL, NULL,
+				      NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+
+	assert_int_equal(state_open(fx->data, &fx->st, &error), IG_OK);
+	assert_int_equal(state_token_verify(fx->st, sl_from_cstr(secret), wall_now_s(), &info),
+			 IG_OK);
+	assert_string_equal(info.name, "old");
+	assert_int_equal(state_user_get(fx->st, "alice", &u, NULL), IG_ENOTFOUND);
+	user_add_ok(fx, "alice", "a", false);
+	assert_int_equal(state_user_get(fx->st, "alice", &u, NULL), IG_OK);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 4);
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
 int
 main(void)
 {
@@ -658,6 +872,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test(test_allows_account),
+		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_totp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v3, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
