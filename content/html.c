@@ -221,7 +221,8 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 		return;
 
 	memset(&d, 0, sizeof(d));
-	struct css_elem ce = {name, attr(n, "id"), attr(n, "class"), k->depth > 1 ? &f->ce : NULL};
+	struct css_elem ce = {name, attr(n, "id"), attr(n, "class"), k->depth > 1 ? &f->ce : NULL,
+	                      n};
 
 	if (!css_sheet_match(k->sheet, &ce, &d)) {
 		k->budget_out = true;
@@ -559,6 +560,9 @@ report(const struct walker *k, struct warn_list *wl)
 		         k->st.unparsable_hrefs);
 	if (k->cdata_seen)
 		warn_add(wl, "html_ambiguous_markup_dropped", LOC_HTML, "construct=cdata");
+	if (css_sheet_unsupported(k->sheet) > 0)
+		warn_add(wl, "html_css_selector_unsupported", LOC_HTML, "count=%zu",
+		         css_sheet_unsupported(k->sheet));
 }
 
 /* Upper bound of the element nesting gumbo will build, from a light scan of
