@@ -121,22 +121,33 @@ static const struct pseudo_name pseudo_names[] = {
 /* Pseudo-elements that only style generated or UA content: a selector whose
  * subject is one of them does not change how the element's text shows. */
 static const char *const pe_ignored[] = {
-    "before",   "after",     "marker",         "placeholder",          "selection",
-    "backdrop", "cue",       "target-text",    "file-selector-button", "spelling-error",
-    "grammar-error", "highlight", "part", "slotted", "view-transition",
+    "before",
+    "after",
+    "marker",
+    "placeholder",
+    "selection",
+    "backdrop",
+    "cue",
+    "target-text",
+    "file-selector-button",
+    "spelling-error",
+    "grammar-error",
+    "highlight",
+    "part",
+    "slotted",
+    "view-transition",
 };
 
 /* HTML attributes whose values selectors match ASCII case-insensitively on
  * HTML elements (WHATWG HTML §4.16.2, "case-sensitivity of selectors"). */
 static const char *const attr_nocase[] = {
-    "accept",   "accept-charset", "align",    "alink",     "axis",     "bgcolor",
-    "charset",  "checked",        "clear",    "codetype",  "color",    "compact",
-    "declare",  "defer",          "dir",      "direction", "disabled", "enctype",
-    "face",     "frame",          "hreflang", "http-equiv", "lang",    "language",
-    "link",     "media",          "method",   "multiple",  "nohref",   "noresize",
-    "noshade",  "nowrap",         "readonly", "rel",       "rev",      "rules",
-    "scope",    "scrolling",      "selected", "shape",     "target",   "text",
-    "type",     "valign",         "valuetype", "vlink",
+    "accept",     "accept-charset", "align",     "alink",    "axis",     "bgcolor", "charset",
+    "checked",    "clear",          "codetype",  "color",    "compact",  "declare", "defer",
+    "dir",        "direction",      "disabled",  "enctype",  "face",     "frame",   "hreflang",
+    "http-equiv", "lang",           "language",  "link",     "media",    "method",  "multiple",
+    "nohref",     "noresize",       "noshade",   "nowrap",   "readonly", "rel",     "rev",
+    "rules",      "scope",          "scrolling", "selected", "shape",    "target",  "text",
+    "type",       "valign",         "valuetype", "vlink",
 };
 
 /* ---- specificity --------------------------------------------------------- */
@@ -165,8 +176,9 @@ struct sp {
 	struct slice t;
 	size_t i;
 	enum ig_err err;
-	bool pe_seen;       /* the compound being parsed has a pseudo-element */
-	enum sel_parse pe;  /* SEL_IGNORE or SEL_UNMODELLED for that pseudo-element */
+	bool pe_seen;      /* the compound being parsed has a pseudo-element */
+	enum sel_parse pe; /* SEL_IGNORE or SEL_UNMODELLED for that pseudo-element */
+	bool over;         /* a LIM_CSS_* cap was hit: not forgiven by :is() */
 };
 
 static bool
@@ -220,8 +232,7 @@ valid_escape(const struct sp *p, size_t i)
 static bool
 name_start(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80 ||
-	       c == 0;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80 || c == 0;
 }
 
 static bool
@@ -239,6 +250,8 @@ ident_starts(const struct sp *p, size_t i)
 	if (p->t.p[i] == '-') {
 		if (i + 1 >= p->t.len)
 			return false;
+		if (i + 2 < p->t.len && p->t.p[i + 1] == '-' && p->t.p[i + 2] == '>')
+			return false; /* "-->" is a CDC token, never an identifier */
 		return name_start((unsigned char)p->t.p[i + 1]) || p->t.p[i + 1] == '-' ||
 		       valid_escape(p, i + 1);
 	}
@@ -535,9 +548,9 @@ parse_pseudo(struct sp *p, int depth, struct ssel *x, uint32_t *spec)
 	if (!read_name(p, false, &off, &len))
 		return false;
 	p->s->text.len = off + len;
-	if (!elem && (name_is(p->s, off, len, "before") || name_is(p->s, off, len, "after") ||
-	              name_is(p->s, off, len, "first-line") ||
-	              name_is(p->s, off, len, "first-letter")))
+	if (!elem &&
+	    (name_is(p->s, off, len, "before") || name_is(p->s, off, len, "after") ||
+	     name_is(p->s, off, len, "first-line") || name_is(p->s, off, len, "first-letter")))
 		elem = true; /* CSS 2 single-colon pseudo-elements */
 	if (elem) {
 		if (p->pe_seen || depth > 0 || !pe_known(p->s, off, len, &unm))
@@ -561,7 +574,8 @@ parse_pseudo(struct sp *p, int depth, struct ssel *x, uint32_t *spec)
 		for (size_t k = 0; k < sizeof(pseudo_names) / sizeof(pseudo_names[0]); k++)
 			if (name_is(p->s, off, len, pseudo_names[k].name))
 				return pseudo_names[k].ps == PS_NEVER &&
-				       (x->kind = SS_PSEUDO, x->op = PS_NEVER, *spec = SPEC_B, true);
+				       (x->kind = SS_PSEUDO, x->op = PS_NEVER, *spec = SPEC_B,
+				        true);
 		return false;
 	}
 	if (!at(p, '(')) {
@@ -590,7 +604,7 @@ parse_pseudo(struct sp *p, int depth, struct ssel *x, uint32_t *spec)
 			return false;
 		if (where)
 			*spec = 0;
-		if (x->nlist == 0 && !has && !not) {
+		if (x->nlist == 0 && !has && !not ) {
 			/* :is() of nothing valid (forgiving): matches nothing */
 			x->kind = SS_PSEUDO;
 			x->op = PS_NEVER;
@@ -684,12 +698,30 @@ parse_attr(struct sp *p, struct ssel *x)
 		x->op = AO_EQ;
 		p->i++;
 	} else {
-		static const char ops[] = "~|^$*";
-		const char *o = p->i < p->t.len ? memchr(ops, p->t.p[p->i], 5) : NULL;
+		char c = '\0';
 
-		if (o == NULL || p->i + 1 >= p->t.len || p->t.p[p->i + 1] != '=')
+		if (p->i + 1 < p->t.len && p->t.p[p->i + 1] == '=')
+			c = p->t.p[p->i];
+
+		switch (c) {
+		case '~':
+			x->op = AO_WORD;
+			break;
+		case '|':
+			x->op = AO_DASH;
+			break;
+		case '^':
+			x->op = AO_PREFIX;
+			break;
+		case '$':
+			x->op = AO_SUFFIX;
+			break;
+		case '*':
+			x->op = AO_SUBSTR;
+			break;
+		default:
 			return false;
-		x->op = (uint8_t)(AO_WORD + (o - ops));
+		}
 		p->i += 2;
 	}
 	skip_ws(p);
@@ -788,8 +820,10 @@ parse_compound(struct sp *p, int depth, struct ccomp *out, uint32_t *spec)
 		}
 		if (p->pe_seen && x.kind != SS_PSEUDO)
 			return false; /* nothing but pseudo-classes after ::x */
-		if (n == LIM_CSS_SIMPLE)
+		if (n == LIM_CSS_SIMPLE) {
+			p->over = true;
 			return false;
+		}
 		loc[n++] = x;
 		*spec = spec_add(*spec, sp);
 	}
@@ -836,8 +870,10 @@ parse_complex(struct sp *p, int depth, bool relative, uint32_t *cx_r)
 		uint32_t sp;
 		bool ws;
 
-		if (n == LIM_CSS_COMPOUNDS)
+		if (n == LIM_CSS_COMPOUNDS) {
+			p->over = true;
 			return SEL_INVALID;
+		}
 		if (!parse_compound(p, depth, &loc[n], &sp))
 			return SEL_INVALID;
 		loc[n].comb = (uint8_t)comb;
@@ -873,25 +909,29 @@ parse_complex(struct sp *p, int depth, bool relative, uint32_t *cx_r)
  * (not past) ')'. forgiving (:is, :where): invalid members are left out.
  * *spec: the largest specificity of a member. */
 static bool /* NOLINTNEXTLINE(misc-no-recursion): depth checked on entry */
-parse_list(struct sp *p, int depth, bool relative, bool forgiving, uint32_t *list,
-           uint32_t *nlist, uint32_t *spec)
+parse_list(struct sp *p, int depth, bool relative, bool forgiving, uint32_t *list, uint32_t *nlist,
+           uint32_t *spec)
 {
 	uint32_t loc[LIM_CSS_SEL_LIST];
 	size_t n = 0;
 
 	*spec = 0;
-	if (depth > LIM_CSS_SEL_NEST)
+	if (depth > LIM_CSS_SEL_NEST) {
+		p->over = true;
 		return false;
+	}
 	for (;;) {
 		uint32_t cx = 0;
 		size_t st = p->i;
 		enum sel_parse r = parse_complex(p, depth, relative, &cx);
 
-		if (p->err != IG_OK)
+		if (p->err != IG_OK || p->over)
 			return false;
 		if (r == SEL_OK) {
-			if (n == LIM_CSS_SEL_LIST)
+			if (n == LIM_CSS_SEL_LIST) {
+				p->over = true;
 				return false;
+			}
 			loc[n++] = cx;
 			if (p->s->cx[cx].spec > *spec)
 				*spec = p->s->cx[cx].spec;
@@ -950,7 +990,7 @@ enum sel_parse
 css_selector_parse(struct css_sheet *s, struct slice sel, size_t *pos, uint32_t *cx_r,
                    enum ig_err *err)
 {
-	struct sp p = {s, sel, *pos, IG_OK, false, SEL_OK};
+	struct sp p = {s, sel, *pos, IG_OK, false, SEL_OK, false};
 	enum sel_parse r = parse_complex(&p, 0, false, cx_r);
 
 	*err = p.err;
@@ -1167,7 +1207,8 @@ attr_match(const struct css_sheet *s, const struct ssel *x, node_t n)
 	v = sl_from_cstr(a->value);
 	if (!nocase && !(x->flags & SSF_S) && is_html(n)) {
 		for (size_t k = 0; k < sizeof(attr_nocase) / sizeof(attr_nocase[0]); k++)
-			if (eq_nocase(tx(s, x->name_off, x->name_len), sl_from_cstr(attr_nocase[k])))
+			if (eq_nocase(tx(s, x->name_off, x->name_len),
+			              sl_from_cstr(attr_nocase[k])))
 				nocase = true;
 	}
 	switch (x->op) {
@@ -1180,11 +1221,11 @@ attr_match(const struct css_sheet *s, const struct ssel *x, node_t n)
 				return false;
 		return word_in(v, w, nocase);
 	case AO_DASH:
-		return eq_case(v, w, nocase) ||
-		       (v.len > w.len && v.p[w.len] == '-' &&
-		        eq_case((struct slice){v.p, w.len}, w, nocase));
+		return eq_case(v, w, nocase) || (v.len > w.len && v.p[w.len] == '-' &&
+		                                 eq_case((struct slice){v.p, w.len}, w, nocase));
 	case AO_PREFIX:
-		return w.len > 0 && v.len >= w.len && eq_case((struct slice){v.p, w.len}, w, nocase);
+		return w.len > 0 && v.len >= w.len &&
+		       eq_case((struct slice){v.p, w.len}, w, nocase);
 	case AO_SUFFIX:
 		return w.len > 0 && v.len >= w.len &&
 		       eq_case((struct slice){v.p + v.len - w.len, w.len}, w, nocase);
@@ -1238,8 +1279,7 @@ lang_match(struct css_sheet *s, node_t n, struct slice ranges)
 		i++;
 		if (r.len == 1 && r.p[0] == '*')
 			return lang.len > 0;
-		if (r.len > 0 && lang.len >= r.len &&
-		    eq_nocase((struct slice){lang.p, r.len}, r) &&
+		if (r.len > 0 && lang.len >= r.len && eq_nocase((struct slice){lang.p, r.len}, r) &&
 		    (lang.len == r.len || lang.p[r.len] == '-'))
 			return true;
 	}
@@ -1314,13 +1354,12 @@ is_empty(node_t n)
 	return true;
 }
 
-static bool match_cx(struct css_sheet *s, const struct cplx *c, uint32_t k, node_t n,
-                     node_t anchor, int depth);
+static bool match_cx(struct css_sheet *s, const struct cplx *c, uint32_t k, node_t n, node_t anchor,
+                     int depth);
 
 /* Does any member of the list match n? */
 static bool /* NOLINTNEXTLINE(misc-no-recursion): depth bounded by LIM_CSS_SEL_NEST */
-match_list(struct css_sheet *s, uint32_t list, uint32_t nlist, node_t n, node_t anchor,
-           int depth)
+match_list(struct css_sheet *s, uint32_t list, uint32_t nlist, node_t n, node_t anchor, int depth)
 {
 	for (uint32_t k = 0; k < nlist; k++) {
 		const struct cplx *c = &s->cx[list + k];
@@ -1396,6 +1435,8 @@ has_match(struct css_sheet *s, const struct ssel *x, node_t n, int depth)
 		}
 		/* Candidates: n's descendants, or its following siblings and
 		 * (when the selector descends after them) their descendants. */
+		if (n == NULL)
+			return false;
 		root = side ? n->parent : n;
 		if (root == NULL)
 			continue;
@@ -1463,10 +1504,11 @@ simple_match(struct css_sheet *s, const struct ssel *x, node_t n, int depth)
 	case SS_ATTR:
 		return attr_match(s, x, n);
 	case SS_IS:
-		return depth < LIM_CSS_SEL_NEST && match_list(s, x->list, x->nlist, n, NULL, depth + 1);
+		return depth < LIM_CSS_SEL_NEST &&
+		       match_list(s, x->list, x->nlist, n, NULL, depth + 1);
 	case SS_NOT:
-		return depth < LIM_CSS_SEL_NEST && !match_list(s, x->list, x->nlist, n, NULL, depth + 1) &&
-		       !s->budget_out;
+		return depth < LIM_CSS_SEL_NEST &&
+		       !match_list(s, x->list, x->nlist, n, NULL, depth + 1) && !s->budget_out;
 	case SS_HAS:
 		return depth < LIM_CSS_SEL_NEST && has_match(s, x, n, depth + 1);
 	case SS_NTH:
@@ -1588,8 +1630,7 @@ related(int comb, node_t a, node_t n)
 enum mres { M_YES, M_LOCAL, M_ALL };
 
 static enum mres /* NOLINTNEXTLINE(misc-no-recursion): depth bounded by LIM_CSS_SEL_NEST */
-match_at(struct css_sheet *s, const struct cplx *c, uint32_t k, node_t n, node_t anchor,
-         int depth)
+match_at(struct css_sheet *s, const struct cplx *c, uint32_t k, node_t n, node_t anchor, int depth)
 {
 	const struct ccomp *cc = &s->cc[c->first + k];
 	enum mres r;
@@ -1632,8 +1673,7 @@ match_at(struct css_sheet *s, const struct cplx *c, uint32_t k, node_t n, node_t
 }
 
 static bool /* NOLINTNEXTLINE(misc-no-recursion): depth bounded by LIM_CSS_SEL_NEST */
-match_cx(struct css_sheet *s, const struct cplx *c, uint32_t k, node_t n, node_t anchor,
-         int depth)
+match_cx(struct css_sheet *s, const struct cplx *c, uint32_t k, node_t n, node_t anchor, int depth)
 {
 	return match_at(s, c, k, n, anchor, depth) == M_YES;
 }

@@ -78,16 +78,19 @@ rule_index(struct css_sheet *s, size_t ri)
 	const struct ccomp *cc = &s->cc[c->first + c->n - 1];
 	const struct ssel *key = NULL;
 	int32_t *head = &s->any;
+	int best = 0;
 
 	for (uint32_t k = 0; k < cc->n; k++) {
 		const struct ssel *x = &s->ss[cc->first + k];
+		int rank = x->kind == SS_ID                                   ? 3
+		           : x->kind == SS_CLASS                              ? 2
+		           : x->kind == SS_TYPE && !(x->flags & SSF_NS_NONE) ? 1
+		                                                              : 0;
 
-		if (x->kind == SS_ID)
+		if (rank > best) {
+			best = rank;
 			key = x;
-		else if (x->kind == SS_CLASS && (key == NULL || key->kind != SS_ID))
-			key = x;
-		else if (x->kind == SS_TYPE && !(x->flags & SSF_NS_NONE) && key == NULL)
-			key = x;
+		}
 	}
 	if (key != NULL)
 		head = &s->bucket[css_key_hash(tx(s, key->name_off, key->name_len))];
