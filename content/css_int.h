@@ -133,7 +133,6 @@ enum ssel_kind {
 
 #define SSF_NS_NONE 1u /* "|name": only elements/attributes without a namespace */
 #define SSF_I 2u       /* [a=v i] */
-#define SSF_S 4u       /* [a=v s] */
 
 struct ssel {
 	uint8_t kind; /* enum ssel_kind */

@@ -4,7 +4,7 @@
  *
  * Standards: Selectors Level 4 (type and universal selectors with the "*|"
  * and "|" namespace forms, #id, .class, attribute selectors with every
- * operator and the i/s flags, :is() :where() :not() :has(), the structural
+ * operator and the i flag (s is invalid, as in Chromium and WebKit), :is() :where() :not() :has(), the structural
  * pseudo-classes incl. :nth-child(An+B of S), :root :empty :link
  * :any-link :lang() :dir() :defined :read-only :read-write :enabled
  * :disabled :open, the four combinators, specificity); CSS Syntax 3
@@ -736,7 +736,7 @@ parse_attr(struct sp *p, struct ssel *x)
 		if (name_is(p->s, off, len, "i"))
 			x->flags |= SSF_I;
 		else if (name_is(p->s, off, len, "s"))
-			x->flags |= SSF_S;
+			return false; /* Chromium and WebKit do not take it: invalid there */
 		else
 			return false;
 		p->s->text.len = off;
@@ -1099,31 +1099,29 @@ el_next(node_t n)
 	return NULL;
 }
 
+/* The tag name as written for unknown (custom) elements: a view of the
+ * source text, compared ASCII case-insensitively. */
 static struct slice
-el_tag(node_t n, char *tmp, size_t tmpsz)
+el_tag(node_t n)
 {
+	GumboStringPiece p;
+
 	if (n->v.element.tag != GUMBO_TAG_UNKNOWN)
 		return sl_from_cstr(gumbo_normalized_tagname(n->v.element.tag));
-	GumboStringPiece p = n->v.element.original_tag;
-	size_t k = 0;
-
+	p = n->v.element.original_tag;
 	gumbo_tag_from_original_text(&p);
-	for (; k < p.length && k < tmpsz; k++)
-		tmp[k] = p.data[k];
-	return (struct slice){tmp, k};
+	return (struct slice){p.data, p.length};
 }
 
 static bool
 same_type(node_t a, node_t b)
 {
-	char ta[64], tb[64];
-
 	if (a->v.element.tag != b->v.element.tag ||
 	    a->v.element.tag_namespace != b->v.element.tag_namespace)
 		return false;
 	if (a->v.element.tag != GUMBO_TAG_UNKNOWN)
 		return true;
-	return eq_nocase(el_tag(a, ta, sizeof(ta)), el_tag(b, tb, sizeof(tb)));
+	return eq_nocase(el_tag(a), el_tag(b));
 }
 
 /* The attribute name (ASCII case-insensitive on HTML elements, whose
@@ -1205,7 +1203,7 @@ attr_match(const struct css_sheet *s, const struct ssel *x, node_t n)
 	if (x->op == AO_EXISTS)
 		return true;
 	v = sl_from_cstr(a->value);
-	if (!nocase && !(x->flags & SSF_S) && is_html(n)) {
+	if (!nocase && is_html(n)) {
 		for (size_t k = 0; k < sizeof(attr_nocase) / sizeof(attr_nocase[0]); k++)
 			if (eq_nocase(tx(s, x->name_off, x->name_len),
 			              sl_from_cstr(attr_nocase[k])))
@@ -1484,15 +1482,13 @@ has_match(struct css_sheet *s, const struct ssel *x, node_t n, int depth)
 static bool /* NOLINTNEXTLINE(misc-no-recursion): depth bounded by LIM_CSS_SEL_NEST */
 simple_match(struct css_sheet *s, const struct ssel *x, node_t n, int depth)
 {
-	char tmp[64];
-
 	switch (x->kind) {
 	case SS_ANY:
 		return !(x->flags & SSF_NS_NONE);
 	case SS_TYPE:
 		if (x->flags & SSF_NS_NONE)
 			return false;
-		return eq_nocase(el_tag(n, tmp, sizeof(tmp)), tx(s, x->name_off, x->name_len));
+		return eq_nocase(el_tag(n), tx(s, x->name_off, x->name_len));
 	case SS_ID: {
 		struct slice id = el_attr_val(n, "id");
 
@@ -1549,7 +1545,7 @@ simple_match(struct css_sheet *s, const struct ssel *x, node_t n, int depth)
 		       (n->v.element.tag == GUMBO_TAG_A || n->v.element.tag == GUMBO_TAG_AREA) &&
 		       el_attr(n, sl_from_cstr("href")) != NULL;
 	case PS_DEFINED: {
-		struct slice t = el_tag(n, tmp, sizeof(tmp));
+		struct slice t = el_tag(n);
 
 		/* No script runs: autonomous custom elements stay undefined. */
 		return !(is_html(n) && n->v.element.tag == GUMBO_TAG_UNKNOWN &&
@@ -1566,7 +1562,7 @@ simple_match(struct css_sheet *s, const struct ssel *x, node_t n, int depth)
 	case PS_OPEN:
 		return is_html(n) &&
 		       (n->v.element.tag == GUMBO_TAG_DETAILS ||
-		        eq_nocase(el_tag(n, tmp, sizeof(tmp)), sl_from_cstr("dialog"))) &&
+		        eq_nocase(el_tag(n), sl_from_cstr("dialog"))) &&
 		       el_attr(n, sl_from_cstr("open")) != NULL;
 	case PS_VALID:
 		/* No constraint is checked: forms and their controls count valid. */
@@ -1723,8 +1719,9 @@ css_sheet_match(struct css_sheet *s, const struct css_elem *e, struct css_decls 
 		return !s->budget_out;
 	if (!chain_match(s, s->any, n, d))
 		return false;
-	/* Each bucket once, even when tag, id and classes hash alike. */
-	seen[nseen++] = css_key_hash(e->tag);
+	/* Each bucket once, even when tag, id and classes hash alike. The tag
+	 * comes from the tree: a caller's copy may be cut short. */
+	seen[nseen++] = css_key_hash(el_tag(n));
 	if (e->id.len > 0)
 		seen[nseen++] = css_key_hash(e->id);
 	while (i < e->cls.len) {
