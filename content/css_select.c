@@ -4,11 +4,10 @@
  *
  * Standards: Selectors Level 4 (type and universal selectors with the "*|"
  * and "|" namespace forms, #id, .class, attribute selectors with every
- * operator and the i flag (s is invalid, as in Chromium and WebKit), :is() :where() :not() :has(), the structural
- * pseudo-classes incl. :nth-child(An+B of S), :root :empty :link
- * :any-link :lang() :dir() :defined :read-only :read-write :enabled
- * :disabled :open, the four combinators, specificity); CSS Syntax 3
- * (identifiers, strings and escapes; §8.2 An+B); WHATWG HTML §4.16
+ * operator and the i flag (s is invalid, as in Chromium and WebKit), :is() :where() :not() :has(),
+ * the structural pseudo-classes incl. :nth-child(An+B of S), :root :empty :link :any-link :lang()
+ * :dir() :defined :read-only :read-write :enabled :disabled :open, the four combinators,
+ * specificity); CSS Syntax 3 (identifiers, strings and escapes; §8.2 An+B); WHATWG HTML §4.16
  * (pseudo-classes of a document that is not interacted with; which
  * attribute values match case-insensitively; quirks-mode class and id
  * matching).
@@ -179,6 +178,7 @@ struct sp {
 	bool pe_seen;      /* the compound being parsed has a pseudo-element */
 	enum sel_parse pe; /* SEL_IGNORE or SEL_UNMODELLED for that pseudo-element */
 	bool over;         /* a LIM_CSS_* cap was hit: not forgiven by :is() */
+	bool in_has;       /* inside the argument of :has(), which cannot nest */
 };
 
 static bool
@@ -599,8 +599,16 @@ parse_pseudo(struct sp *p, int depth, struct ssel *x, uint32_t *spec)
 		bool has = name_is(p->s, off, len, "has");
 		bool not = name_is(p->s, off, len, "not");
 
+		bool ok;
+
+		if (has && p->in_has)
+			return false; /* Selectors 4 §14.1: :has() cannot be nested */
 		x->kind = has ? SS_HAS : not ? SS_NOT : SS_IS;
-		if (!parse_list(p, depth + 1, has, !has && !not, &x->list, &x->nlist, spec))
+		p->in_has = p->in_has || has;
+		ok = parse_list(p, depth + 1, has, !has && !not, &x->list, &x->nlist, spec);
+		if (has)
+			p->in_has = false;
+		if (!ok)
 			return false;
 		if (where)
 			*spec = 0;
@@ -990,7 +998,7 @@ enum sel_parse
 css_selector_parse(struct css_sheet *s, struct slice sel, size_t *pos, uint32_t *cx_r,
                    enum ig_err *err)
 {
-	struct sp p = {s, sel, *pos, IG_OK, false, SEL_OK, false};
+	struct sp p = {s, sel, *pos, IG_OK, false, SEL_OK, false, false};
 	enum sel_parse r = parse_complex(&p, 0, false, cx_r);
 
 	*err = p.err;
