@@ -160,13 +160,20 @@ struct cplx {
 #define LIM_CSS_SIMPLE 16   /* simple selectors in one compound */
 #define LIM_CSS_SEL_LIST 32 /* complex selectors in the argument of :is() etc. */
 #define LIM_CSS_SEL_NEST 6  /* nesting of :is()/:not()/:has()/:nth-*(of S) */
+#define LIM_CSS_ATTRS 32    /* attributes of one element used as rule keys (more: every rule) */
+
+#define CSS_RULE_ANC 4 /* ancestor keys kept per rule for the ancestor filter */
 
 struct rule {
 	uint32_t sel; /* index into cx */
 	uint32_t spec;
 	uint32_t order;
 	uint32_t decl_first, decl_n;
-	int32_t next; /* bucket chain */
+	int32_t next;                /* bucket chain */
+	uint32_t anc[CSS_RULE_ANC]; /* keys (css_key_hash32) some ancestor must have */
+	uint8_t nanc;
+	uint8_t nskey;               /* the subject must have one of skey (0: no test) */
+	uint32_t skey[CSS_RULE_ANC];
 };
 
 struct sdecl {
@@ -196,13 +203,19 @@ struct css_sheet {
 	size_t unsupported;  /* rules dropped for a selector we do not take */
 	int quirks;          /* document mode: -1 unknown, 0 no/limited quirks, 1 quirks */
 	bool budget_out;     /* LIM_CSS_MATCH_WORK exhausted */
-	const void *nth_par; /* cache of the last :nth-child() index computed */
+	const void *bloom_par; /* the element whose ancestors bloom holds */
+	uint64_t bloom[4];     /* key hashes of bloom_par and its ancestors */
+	const void *nth_par;   /* cache of the last :nth-child() index computed */
 	const void *nth_node;
 	uint32_t nth_idx;
 };
 
 /* Bucket of a tag, id or class name (ASCII case-insensitive). */
 uint32_t css_key_hash(struct slice k);
+/* The same hash before the bucket modulus (the ancestor filter's key). */
+uint32_t css_key_hash32(struct slice k);
+/* Bucket of rules whose subject is keyed by an attribute name. */
+uint32_t css_attr_key_hash(struct slice k);
 
 static inline struct slice
 tx(const struct css_sheet *s, uint32_t off, uint32_t len)
@@ -228,6 +241,11 @@ enum sel_parse css_selector_parse(struct css_sheet *s, struct slice sel, size_t 
 
 /* Gives back the growable selector arrays (css_sheet_free). */
 void css_selectors_free(struct css_sheet *s);
+
+/* Fills r->anc: keys (tag, id, classes) of compounds that must match
+ * ancestors of the subject, so that css_sheet_match can skip the rule when
+ * no ancestor has one of them (the ancestor filter browsers use). */
+void css_rule_prepare(const struct css_sheet *s, struct rule *r);
 
 /* ---- media queries (css_media.c) --------------------------------------- */
 

@@ -1139,13 +1139,26 @@ el_attr(node_t n, struct slice name)
 {
 	const GumboVector *v = &n->v.element.attributes;
 
+	bool html = is_html(n);
+
 	for (size_t i = 0; i < v->length; i++) {
 		const GumboAttribute *a = v->data[i];
-		struct slice an = sl_from_cstr(a->name);
+		size_t k = 0;
 
 		if (a->attr_namespace != GUMBO_ATTR_NAMESPACE_NONE)
 			continue;
-		if (is_html(n) ? eq_nocase(an, name) : sl_eq(an, name))
+		/* a->name is NUL-terminated: compare without measuring it */
+		for (; k < name.len && a->name[k] != '\0'; k++) {
+			unsigned char x = (unsigned char)a->name[k], y = (unsigned char)name.p[k];
+
+			if (html && x >= 'A' && x <= 'Z')
+				x = (unsigned char)(x + 32);
+			if (html && y >= 'A' && y <= 'Z')
+				y = (unsigned char)(y + 32);
+			if (x != y)
+				break;
+		}
+		if (k == name.len && a->name[k] == '\0')
 			return a;
 	}
 	return NULL;
@@ -1682,6 +1695,122 @@ match_cx(struct css_sheet *s, const struct cplx *c, uint32_t k, node_t n, node_t
 	return match_at(s, c, k, n, anchor, depth) == M_YES;
 }
 
+/* ---- the ancestor filter -------------------------------------------------- */
+
+static void
+bloom_add(uint64_t *b, uint32_t h)
+{
+	b[(h >> 6) & 3] |= 1ull << (h & 63);
+	b[(h >> 14) & 3] |= 1ull << ((h >> 8) & 63);
+}
+
+static bool
+bloom_has(const uint64_t *b, uint32_t h)
+{
+	return (b[(h >> 6) & 3] >> (h & 63) & 1) && (b[(h >> 14) & 3] >> ((h >> 8) & 63) & 1);
+}
+
+/* The best key (id, class, type) of a compound, or NULL. */
+static const struct ssel *
+compound_key(const struct css_sheet *s, const struct ccomp *cc)
+{
+	const struct ssel *key = NULL;
+
+	for (uint32_t j = 0; j < cc->n; j++) {
+		const struct ssel *x = &s->ss[cc->first + j];
+
+		if (x->kind == SS_ID ||
+		    (x->kind == SS_CLASS && (key == NULL || key->kind != SS_ID)) ||
+		    (x->kind == SS_TYPE && !(x->flags & SSF_NS_NONE) && key == NULL))
+			key = x;
+	}
+	return key;
+}
+
+/* A subject without a key of its own but with ":is(.a, .b)": the element
+ * must have one of the members' keys (a prefilter for rules in "any"). */
+static void
+subject_keys(const struct css_sheet *s, struct rule *r, const struct ccomp *subj)
+{
+	r->nskey = 0;
+	if (compound_key(s, subj) != NULL)
+		return; /* indexed by it already */
+	for (uint32_t j = 0; j < subj->n; j++) {
+		const struct ssel *x = &s->ss[subj->first + j];
+		bool ok = x->kind == SS_IS && x->nlist > 0 && x->nlist <= CSS_RULE_ANC;
+
+		for (uint32_t m = 0; ok && m < x->nlist; m++) {
+			const struct cplx *mc = &s->cx[x->list + m];
+			const struct ssel *key = compound_key(s, &s->cc[mc->first + mc->n - 1]);
+
+			ok = key != NULL;
+			if (ok)
+				r->skey[m] = css_key_hash32(tx(s, key->name_off, key->name_len));
+		}
+		if (ok) {
+			r->nskey = (uint8_t)x->nlist;
+			return;
+		}
+	}
+}
+
+void
+css_rule_prepare(const struct css_sheet *s, struct rule *r)
+{
+	const struct cplx *c = &s->cx[r->sel];
+
+	r->nanc = 0;
+	subject_keys(s, r, &s->cc[c->first + c->n - 1]);
+	/* Walk left from the subject while the combinators go up: those
+	 * compounds must match ancestors. A sibling combinator ends it (what
+	 * is left of it relates to a sibling). */
+	for (uint32_t k = c->n - 1; k > 0; k--) {
+		const struct ccomp *cc = &s->cc[c->first + k];
+		const struct ssel *key;
+
+		if (cc->comb != COMB_DESC && cc->comb != COMB_CHILD)
+			break;
+		key = compound_key(s, &s->cc[c->first + k - 1]);
+		if (key != NULL && r->nanc < CSS_RULE_ANC)
+			r->anc[r->nanc++] = css_key_hash32(tx(s, key->name_off, key->name_len));
+	}
+}
+
+/* The filter of the keys of n's ancestors (tags, ids, classes), cached for
+ * the siblings that follow: html.c asks in document order. */
+static const uint64_t *
+ancestors_filter(struct css_sheet *s, node_t n)
+{
+	node_t par = el_parent(n);
+
+	if (s->bloom_par == par && par != NULL)
+		return s->bloom;
+	memset(s->bloom, 0, sizeof(s->bloom));
+	s->bloom_par = par;
+	for (node_t a = par; a != NULL; a = el_parent(a)) {
+		struct slice cls = el_attr_val(a, "class"), id = el_attr_val(a, "id");
+		size_t i = 0;
+
+		s->work++;
+		bloom_add(s->bloom, css_key_hash32(el_tag(a)));
+		if (id.len > 0)
+			bloom_add(s->bloom, css_key_hash32(id));
+		while (i < cls.len) {
+			size_t st;
+
+			while (i < cls.len && is_ws((unsigned char)cls.p[i]))
+				i++;
+			st = i;
+			while (i < cls.len && !is_ws((unsigned char)cls.p[i]))
+				i++;
+			if (i > st)
+				bloom_add(s->bloom,
+				          css_key_hash32((struct slice){cls.p + st, i - st}));
+		}
+	}
+	return s->bloom;
+}
+
 /* ---- the cascade ---------------------------------------------------------- */
 
 static void
@@ -1697,17 +1826,60 @@ rule_apply(const struct css_sheet *s, const struct rule *r, struct css_decls *d)
 	}
 }
 
+/* The filter of n's own keys (tag, id, classes). */
+static void
+own_filter(node_t n, uint64_t *b)
+{
+	struct slice cls = el_attr_val(n, "class"), id = el_attr_val(n, "id");
+	size_t i = 0;
+
+	memset(b, 0, 4 * sizeof(*b));
+	bloom_add(b, css_key_hash32(el_tag(n)));
+	if (id.len > 0)
+		bloom_add(b, css_key_hash32(id));
+	while (i < cls.len) {
+		size_t st;
+
+		while (i < cls.len && is_ws((unsigned char)cls.p[i]))
+			i++;
+		st = i;
+		while (i < cls.len && !is_ws((unsigned char)cls.p[i]))
+			i++;
+		if (i > st)
+			bloom_add(b, css_key_hash32((struct slice){cls.p + st, i - st}));
+	}
+}
+
 static bool
 chain_match(struct css_sheet *s, int32_t ri, node_t n, struct css_decls *d)
 {
+	const uint64_t *anc = NULL;
+	uint64_t own[4];
+	bool own_set = false;
+
 	for (; ri >= 0; ri = s->rules[ri].next) {
 		const struct rule *r = &s->rules[ri];
 		const struct cplx *c = &s->cx[r->sel];
+		bool skip = false;
 
 		if (++s->work > LIM_CSS_MATCH_WORK)
 			s->budget_out = true;
 		if (s->budget_out)
 			return false;
+		if (r->nanc > 0 && anc == NULL)
+			anc = ancestors_filter(s, n);
+		for (uint8_t k = 0; k < r->nanc && !skip; k++)
+			skip = !bloom_has(anc, r->anc[k]);
+		if (r->nskey > 0 && !skip) {
+			if (!own_set)
+				own_filter(n, own);
+			own_set = true;
+			skip = true;
+			for (uint8_t k = 0; k < r->nskey && skip; k++)
+				skip = !bloom_has(own, r->skey[k]);
+		}
+		if (skip)
+			continue;
 		if (match_cx(s, c, c->n - 1, n, NULL, 0))
 			rule_apply(s, r, d);
 		if (s->budget_out)
@@ -1719,7 +1891,7 @@ chain_match(struct css_sheet *s, int32_t ri, node_t n, struct css_decls *d)
 bool
 css_sheet_match(struct css_sheet *s, const struct css_elem *e, struct css_decls *d)
 {
-	uint32_t seen[2 + LIM_CSS_CLASSES];
+	uint32_t seen[2 + LIM_CSS_CLASSES + LIM_CSS_ATTRS];
 	size_t nseen = 0, i = 0, ncls = 0;
 	node_t n = e->node;
 
@@ -1752,6 +1924,19 @@ css_sheet_match(struct css_sheet *s, const struct css_elem *e, struct css_decls 
 			seen[nseen++] = css_key_hash((struct slice){e->cls.p + st, i - st});
 			ncls++;
 		}
+	}
+	{
+		const GumboVector *av = &n->v.element.attributes;
+
+		if (av->length > LIM_CSS_ATTRS) {
+			for (size_t b = 0; b < CSS_BUCKETS; b++)
+				if (!chain_match(s, s->bucket[b], n, d))
+					return false;
+			return true;
+		}
+		for (size_t k = 0; k < av->length; k++)
+			seen[nseen++] = css_attr_key_hash(
+			    sl_from_cstr(((const GumboAttribute *)av->data[k])->name));
 	}
 	for (size_t k = 0; k < nseen; k++) {
 		bool dup = false;

@@ -52,11 +52,9 @@ css_sheet_unsupported(const struct css_sheet *s)
 	return s->unsupported;
 }
 
-uint32_t
-css_key_hash(struct slice k)
+static uint32_t
+fnv_nocase(uint32_t h, struct slice k)
 {
-	uint32_t h = 2166136261u;
-
 	for (size_t i = 0; i < k.len; i++) {
 		unsigned char ch = (unsigned char)k.p[i];
 
@@ -64,7 +62,26 @@ css_key_hash(struct slice k)
 			ch = (unsigned char)(ch + 32);
 		h = (h ^ ch) * 16777619u;
 	}
-	return h % CSS_BUCKETS;
+	return h;
+}
+
+uint32_t
+css_key_hash32(struct slice k)
+{
+	return fnv_nocase(2166136261u, k);
+}
+
+uint32_t
+css_key_hash(struct slice k)
+{
+	return css_key_hash32(k) % CSS_BUCKETS;
+}
+
+uint32_t
+css_attr_key_hash(struct slice k)
+{
+	/* "[" first: an attribute and a class of the same name differ */
+	return fnv_nocase((2166136261u ^ '[') * 16777619u, k) % CSS_BUCKETS;
 }
 
 /* Rules are chained under one key of their subject compound: its id, else
@@ -82,9 +99,10 @@ rule_index(struct css_sheet *s, size_t ri)
 
 	for (uint32_t k = 0; k < cc->n; k++) {
 		const struct ssel *x = &s->ss[cc->first + k];
-		int rank = x->kind == SS_ID                                   ? 3
-		           : x->kind == SS_CLASS                              ? 2
-		           : x->kind == SS_TYPE && !(x->flags & SSF_NS_NONE) ? 1
+		int rank = x->kind == SS_ID                                   ? 4
+		           : x->kind == SS_CLASS                              ? 3
+		           : x->kind == SS_TYPE && !(x->flags & SSF_NS_NONE) ? 2
+		           : x->kind == SS_ATTR                               ? 1
 		                                                              : 0;
 
 		if (rank > best) {
@@ -92,7 +110,9 @@ rule_index(struct css_sheet *s, size_t ri)
 			key = x;
 		}
 	}
-	if (key != NULL)
+	if (key != NULL && key->kind == SS_ATTR)
+		head = &s->bucket[css_attr_key_hash(tx(s, key->name_off, key->name_len))];
+	else if (key != NULL)
 		head = &s->bucket[css_key_hash(tx(s, key->name_off, key->name_len))];
 	r->next = *head;
 	*head = (int32_t)ri;
@@ -180,8 +200,13 @@ rule_add(struct css_sheet *s, struct slice sel, struct slice raw_block)
 		if (!grow((void **)&s->rules, &s->rules_cap, s->nrules + 1, sizeof(*s->rules),
 		          LIM_CSS_RULES))
 			return IG_ENOMEM;
-		s->rules[s->nrules] = (struct rule){cx, s->cx[cx].spec, (uint32_t)s->nrules + 1,
-		                                    (uint32_t)first, (uint32_t)n, -1};
+		s->rules[s->nrules] = (struct rule){.sel = cx,
+		                                    .spec = s->cx[cx].spec,
+		                                    .order = (uint32_t)s->nrules + 1,
+		                                    .decl_first = (uint32_t)first,
+		                                    .decl_n = (uint32_t)n,
+		                                    .next = -1};
+		css_rule_prepare(s, &s->rules[s->nrules]);
 		s->nrules++;
 	} while (pos < sel.len);
 	/* Indexed only once the whole list is known to be valid. */
