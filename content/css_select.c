@@ -741,12 +741,10 @@ parse_attr(struct sp *p, struct ssel *x)
 	}
 	skip_ws(p);
 	if (read_name(p, false, &off, &len)) {
-		if (name_is(p->s, off, len, "i"))
-			x->flags |= SSF_I;
-		else if (name_is(p->s, off, len, "s"))
-			return false; /* Chromium and WebKit do not take it: invalid there */
-		else
+		/* Only i: the s flag is invalid in Chromium and WebKit. */
+		if (!name_is(p->s, off, len, "i"))
 			return false;
+		x->flags |= SSF_I;
 		p->s->text.len = off;
 		skip_ws(p);
 	}
