@@ -1,7 +1,7 @@
 #ifndef IG_CONTENT_CSS_H
 #define IG_CONTENT_CSS_H
 
-/* The small part of CSS (CSS 2.1, CSS Syntax 3, CSS Color 4, Selectors 3)
+/* The small part of CSS (CSS 2.1, CSS Syntax 3, CSS Color 4, Selectors 4)
  * that html.c needs to decide whether text in an HTML mail is visible to a
  * human: declarations from style="" attributes and <style> blocks, colours,
  * lengths and simple selectors. Nothing here lays anything out; it only
@@ -19,7 +19,7 @@
 #define LIM_CSS_RULES 2048  /* selector+declaration pairs kept (only relevant ones) */
 #define LIM_CSS_DECLS 64    /* declarations read from one block or style="" */
 #define LIM_CSS_CLASSES 32  /* classes of one element considered for matching */
-#define LIM_CSS_COMPOUNDS 8 /* compound selectors in one complex selector */
+#define LIM_CSS_COMPOUNDS 16 /* compound selectors in one complex selector */
 #define LIM_CSS_MATCH_WORK ((uint64_t)20 * 1000 * 1000) /* selector steps per message */
 
 /* The properties that can hide content or change the text/background colour;
@@ -138,13 +138,20 @@ bool css_calc_px(struct slice v, double font_px, double pct_base, double *px);
 /* Composites fg (with alpha) over an opaque bg. */
 struct css_color css_blend(struct css_color fg, struct css_color bg);
 
+struct GumboInternalNode; /* gumbo.h's GumboNode */
+
 /* An element as selectors see it. html.c keeps one per open element, linked
- * to its parent, so descendant and child combinators can be checked. */
+ * to its parent. tag, id and cls pick the candidate rules; node (the
+ * element in the gumbo tree, which must be the whole parsed document) is
+ * what selectors are matched against: attributes, siblings, children
+ * (:has(), :empty) and the document's quirks mode come from the tree. With
+ * node NULL no rule matches. */
 struct css_elem {
 	struct slice tag; /* lowercase */
 	struct slice id;  /* may be empty */
 	struct slice cls; /* the raw class attribute; may be empty */
 	const struct css_elem *parent;
+	const struct GumboInternalNode *node;
 };
 
 struct css_sheet;
@@ -154,15 +161,24 @@ struct css_sheet *css_sheet_new(void);
 void css_sheet_free(struct css_sheet *s); /* NULL-safe */
 /* Adds the rules of one <style> block (raw text). Rules inside @media are
  * kept only when the query names no feature (plain "screen", "all"); other
- * at-rules except @supports are skipped. Rules whose declarations touch no
+ * at-rules except @supports are skipped. A rule whose selector list holds
+ * an invalid selector is dropped whole. Rules whose declarations touch no
  * property of enum css_prop are not kept. Returns IG_ELIMIT when the text or
  * rule caps were reached (the rules kept so far stay usable). */
 enum ig_err css_sheet_add(struct css_sheet *s, struct slice css);
-/* Merges every rule that matches e into d. Returns false when the
- * per-message matching budget (LIM_CSS_MATCH_WORK) is exhausted. */
+/* Merges every rule that matches e into d (Selectors Level 4; see
+ * css_select.c for what is taken). All elements matched against one sheet
+ * must belong to one document. Returns false when the per-message matching
+ * budget (LIM_CSS_MATCH_WORK) is exhausted. */
 bool css_sheet_match(struct css_sheet *s, const struct css_elem *e, struct css_decls *d);
 /* Number of rules kept (for tests). */
 size_t css_sheet_rules(const struct css_sheet *s);
+/* Style rules that were dropped because a selector of their list is
+ * invalid or not modelled (e.g. an unknown pseudo-class, ::first-line) and
+ * that held declarations able to hide text. Such a rule matches nothing, as
+ * in a browser for an invalid selector; html.c reports the count as
+ * html_css_selector_unsupported. */
+size_t css_sheet_unsupported(const struct css_sheet *s);
 
 /* ---- media queries (css_media.c) ---------------------------------------- */
 

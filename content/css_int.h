@@ -105,29 +105,75 @@ bool css_num_parse(struct slice s, size_t *i, double *v);
 
 /* ---- stylesheets (css_sheet.c) ----------------------------------------- */
 
+/* Selectors (css_select.c). A complex selector is a run of compounds, each
+ * a run of simple selectors; the functional pseudo-classes (:is, :where,
+ * :not, :has, :nth-*(... of S)) point at a run of complex selectors. All
+ * live in per-sheet arrays; names and values are decoded (escapes, strings)
+ * and kept with their case in the sheet's text. */
 enum comb {
-	COMB_NONE, /* leftmost, or right of a sibling combinator: stop there */
+	COMB_NONE, /* leftmost compound (or the anchor of a relative selector) */
 	COMB_DESC,
 	COMB_CHILD,
+	COMB_NEXT, /* + */
+	COMB_SUB,  /* ~ */
 };
 
-#define CSS_SEL_CLASSES 4
-
-struct compound {
-	uint32_t tag_off, tag_len; /* tag_len 0: any */
-	uint32_t id_off, id_len;
-	uint32_t cls_off[CSS_SEL_CLASSES], cls_len[CSS_SEL_CLASSES];
-	uint8_t ncls;
-	uint8_t comb; /* combinator linking this compound to the one on its left */
+enum ssel_kind {
+	SS_TYPE,   /* name; flags SSF_NS_NONE: "|e" (no namespace: never in HTML) */
+	SS_ANY,    /* "*" / "*|*" (SSF_NS_NONE: "|*") */
+	SS_ID,     /* name */
+	SS_CLASS,  /* name */
+	SS_ATTR,   /* name, op, value, flags */
+	SS_PSEUDO, /* op = enum pseudo, value for :lang() / :dir() */
+	SS_IS,     /* :is() :where() :-webkit-any(): list */
+	SS_NOT,    /* list */
+	SS_HAS,    /* list of relative selectors */
+	SS_NTH,    /* op = enum nth_kind, a, b; list (of S) may be empty */
 };
+
+#define SSF_NS_NONE 1u /* "|name": only elements/attributes without a namespace */
+#define SSF_I 2u       /* [a=v i] */
+
+struct ssel {
+	uint8_t kind; /* enum ssel_kind */
+	uint8_t op;
+	uint8_t flags;
+	uint32_t name_off, name_len;
+	uint32_t val_off, val_len;
+	int32_t a, b;          /* SS_NTH: An+B */
+	uint32_t list, nlist;  /* complex selectors cx[list .. list+nlist) */
+};
+
+struct ccomp {
+	uint32_t first, n; /* simple selectors ss[first .. first+n) */
+	uint8_t comb;      /* combinator linking it to the compound on its left */
+};
+
+struct cplx {
+	uint32_t first, n; /* compounds cc[first .. first+n), left to right */
+	uint32_t spec;     /* specificity a<<16 | b<<8 | c, each saturated at 255 */
+};
+
+#define LIM_CSS_SSELS ((size_t)16 * LIM_CSS_RULES) /* simple selectors per sheet */
+#define LIM_CSS_CCOMPS ((size_t)8 * LIM_CSS_RULES) /* compounds per sheet */
+#define LIM_CSS_CPLX ((size_t)4 * LIM_CSS_RULES)   /* complex selectors per sheet */
+#define LIM_CSS_SIMPLE 16   /* simple selectors in one compound */
+#define LIM_CSS_SEL_LIST 32 /* complex selectors in the argument of :is() etc. */
+#define LIM_CSS_SEL_NEST 6  /* nesting of :is()/:not()/:has()/:nth-*(of S) */
+#define LIM_CSS_ATTRS 32    /* attributes of one element used as rule keys (more: every rule) */
+
+#define CSS_RULE_ANC 4 /* ancestor keys kept per rule for the ancestor filter */
 
 struct rule {
-	struct compound c[LIM_CSS_COMPOUNDS];
-	uint8_t n;
+	uint32_t sel; /* index into cx */
 	uint32_t spec;
 	uint32_t order;
 	uint32_t decl_first, decl_n;
-	int32_t next; /* bucket chain */
+	int32_t next;                /* bucket chain */
+	uint32_t anc[CSS_RULE_ANC]; /* keys (css_key_hash32) some ancestor must have */
+	uint8_t nanc;
+	uint8_t nskey;               /* the subject must have one of skey (0: no test) */
+	uint32_t skey[CSS_RULE_ANC];
 };
 
 struct sdecl {
@@ -148,10 +194,28 @@ struct css_sheet {
 	int32_t bucket[CSS_BUCKETS];
 	int32_t any; /* rules whose subject has no tag, id or class */
 	uint64_t work;
+	struct ssel *ss; /* selectors, grown on demand up to the LIM_CSS_* above */
+	size_t nss, ss_cap;
+	struct ccomp *cc;
+	size_t ncc, cc_cap;
+	struct cplx *cx;
+	size_t ncx, cx_cap;
+	size_t unsupported;  /* rules dropped for a selector we do not take */
+	int quirks;          /* document mode: -1 unknown, 0 no/limited quirks, 1 quirks */
+	bool budget_out;     /* LIM_CSS_MATCH_WORK exhausted */
+	const void *bloom_par; /* the element whose ancestors bloom holds */
+	uint64_t bloom[4];     /* key hashes of bloom_par and its ancestors */
+	const void *nth_par;   /* cache of the last :nth-child() index computed */
+	const void *nth_node;
+	uint32_t nth_idx;
 };
 
 /* Bucket of a tag, id or class name (ASCII case-insensitive). */
 uint32_t css_key_hash(struct slice k);
+/* The same hash before the bucket modulus (the ancestor filter's key). */
+uint32_t css_key_hash32(struct slice k);
+/* Bucket of rules whose subject is keyed by an attribute name. */
+uint32_t css_attr_key_hash(struct slice k);
 
 static inline struct slice
 tx(const struct css_sheet *s, uint32_t off, uint32_t len)
@@ -161,9 +225,27 @@ tx(const struct css_sheet *s, uint32_t off, uint32_t len)
 
 /* ---- selectors (css_select.c) ------------------------------------------ */
 
-/* Parses one complex selector text[a..b) into r; false when it cannot apply
- * to visible text or is not understood. */
-bool css_selector_parse(const struct css_sheet *s, size_t a, size_t b, struct rule *r);
+enum sel_parse {
+	SEL_OK,
+	SEL_IGNORE,      /* valid, but styles a pseudo-element only (::before, ::marker) */
+	SEL_UNMODELLED,  /* valid, styles part of the element's text (::first-line) */
+	SEL_INVALID,     /* invalid or not understood: the whole rule is dropped */
+};
+
+/* Parses one complex selector of a top-level list from sel[*pos..), up to a
+ * top-level ',' or the end; appends to s->ss/cc/cx and, on SEL_OK, sets
+ * *cx_r. Advances *pos past the ','. IG_ELIMIT through *err when the
+ * selector arrays are full. */
+enum sel_parse css_selector_parse(struct css_sheet *s, struct slice sel, size_t *pos,
+                                  uint32_t *cx_r, enum ig_err *err);
+
+/* Gives back the growable selector arrays (css_sheet_free). */
+void css_selectors_free(struct css_sheet *s);
+
+/* Fills r->anc: keys (tag, id, classes) of compounds that must match
+ * ancestors of the subject, so that css_sheet_match can skip the rule when
+ * no ancestor has one of them (the ancestor filter browsers use). */
+void css_rule_prepare(const struct css_sheet *s, struct rule *r);
 
 /* ---- media queries (css_media.c) --------------------------------------- */
 

@@ -358,7 +358,8 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 	if (kind == EK_DROP || kind == EK_IMG)
 		return;
 
-	struct css_elem ce = {name, attr(n, "id"), attr(n, "class"), k->depth > 1 ? &f->ce : NULL};
+	struct css_elem ce = {name, attr(n, "id"), attr(n, "class"), k->depth > 1 ? &f->ce : NULL,
+	                      n};
 	unsigned hid = f->hid, meth = 0;
 	bool mso = f->mso;
 
@@ -748,6 +749,11 @@ report(const struct walker *k, struct warn_list *wl)
 		         k->st.unparsable_hrefs);
 	if (k->cdata_seen)
 		warn_add(wl, "html_ambiguous_markup_dropped", LOC_HTML, "construct=cdata");
+	/* every viewport class's sheet holds the same rules (only the @media
+	 * conditions differ): the first one's count is the message's */
+	if (k->nclass > 0 && css_sheet_unsupported(k->sheets[0]) > 0)
+		warn_add(wl, "html_css_selector_unsupported", LOC_HTML, "count=%zu",
+		         css_sheet_unsupported(k->sheets[0]));
 }
 
 /* Upper bound of the element nesting gumbo will build, from a light scan of
