@@ -214,7 +214,10 @@ function judgeInPage(markers, T) {
 			if (escape && isAnchor) escape = null;
 			if (!escape && e !== docEl && e !== document.body) {
 				const bb = e.getBoundingClientRect();
-				const ox = s.overflowX !== 'visible', oy = s.overflowY !== 'visible';
+				// overflow does not apply to non-replaced inline boxes (their clientWidth
+				// and clientHeight are 0) nor to display:contents (no box)
+				const noClip = s.display === 'inline' || s.display === 'contents';
+				const ox = !noClip && s.overflowX !== 'visible', oy = !noClip && s.overflowY !== 'visible';
 				if (ox || oy) {
 					const pb = { l: bb.left + e.clientLeft, t: bb.top + e.clientTop, r: bb.left + e.clientLeft + e.clientWidth, b: bb.top + e.clientTop + e.clientHeight };
 					box = intersect(box, { l: ox ? pb.l : -Infinity, r: ox ? pb.r : Infinity, t: oy ? pb.t : -Infinity, b: oy ? pb.b : Infinity });
