@@ -501,7 +501,9 @@ indent_of(const struct css_decls *d, const struct istate *p)
  *  - width/height/max-*: not inline boxes; tables, rows and cells grow to
  *    their content; overflow applies to block, flex and grid containers;
  *  - margin-top: not inline boxes; margins: not rows or cells;
- *  - content-visibility: not inline boxes (no size containment);
+ *  - content-visibility: block containers (incl. cells and captions), flex
+ *    and grid boxes; not inline boxes, and (as chromium) not tables, rows,
+ *    row groups or columns;
  *  - sticky positioning does not move the box;
  *  - display:contents generates no box: none of these apply;
  *  - the UA's [hidden] and dialog display:none lose to an author display. */
@@ -533,7 +535,8 @@ html_subtree_hidden(const struct css_decls *d, const GumboNode *n, const struct 
 		m |= 1u << HM_MSO_HIDE;
 	if (!has_box)
 		return m;
-	if (!inl && d->s[CP_CONTENT_VISIBILITY].set &&
+	if ((box == HD_BLOCK || box == HD_FLEX || box == HD_CELL) &&
+	    d->s[CP_CONTENT_VISIBILITY].set &&
 	    sl_eq_cstr(first_token(d->s[CP_CONTENT_VISIBILITY].val), "hidden"))
 		m |= 1u << HM_CONTENT_VISIBILITY;
 

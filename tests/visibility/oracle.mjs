@@ -167,6 +167,27 @@ function judgeInPage(markers, T) {
 			continue;
 		}
 		const cs = getComputedStyle(el);
+		// content skipped by `content-visibility:hidden` (on an ancestor box, including
+		// the UA's ::details-content of a closed <details>) is not painted, but reading its
+		// client rects forces its layout. Walk the ancestors: content-visibility applies
+		// where chromium applies it (checked with screenshots: not to inline, ruby, table,
+		// inline-table, rows, row groups or columns; to table-cell and table-caption; a
+		// display:contents element has no box), and in a closed <details> everything but
+		// its first <summary> child is skipped. checkVisibility() is the backstop.
+		const cvApplies = (d) => !(d === 'inline' || d === 'contents' || d.startsWith('ruby') ||
+			d === 'inline-table' || (d.startsWith('table') && d !== 'table-cell' && d !== 'table-caption'));
+		let skipped = false;
+		for (let e = el, from = null; e && !skipped; from = e, e = e.parentElement) {
+			const s = getComputedStyle(e);
+			if (s.contentVisibility === 'hidden' && cvApplies(s.display)) skipped = true;
+			if (e.localName === 'details' && !e.open &&
+				!(from && from.localName === 'summary' && from === e.querySelector(':scope > summary'))) skipped = true;
+			if (s.display !== 'contents' && !e.checkVisibility()) skipped = true;
+		}
+		if (skipped) {
+			out[mk] = 'skipped';
+			continue;
+		}
 		if (cs.visibility !== 'visible') {
 			out[mk] = 'visibility';
 			continue;
@@ -193,7 +214,10 @@ function judgeInPage(markers, T) {
 			if (escape && isAnchor) escape = null;
 			if (!escape && e !== docEl && e !== document.body) {
 				const bb = e.getBoundingClientRect();
-				const ox = s.overflowX !== 'visible', oy = s.overflowY !== 'visible';
+				// overflow does not apply to non-replaced inline boxes (their clientWidth
+				// and clientHeight are 0) nor to display:contents (no box)
+				const noClip = s.display === 'inline' || s.display === 'contents';
+				const ox = !noClip && s.overflowX !== 'visible', oy = !noClip && s.overflowY !== 'visible';
 				if (ox || oy) {
 					const pb = { l: bb.left + e.clientLeft, t: bb.top + e.clientTop, r: bb.left + e.clientLeft + e.clientWidth, b: bb.top + e.clientTop + e.clientHeight };
 					box = intersect(box, { l: ox ? pb.l : -Infinity, r: ox ? pb.r : Infinity, t: oy ? pb.t : -Infinity, b: oy ? pb.b : Infinity });

@@ -1496,6 +1496,26 @@ test_property_applicability(void **state)
 	expect_visible("<div style=\"position:sticky;left:-9999px\">SHOWN</div>");
 	/* content-visibility: not on inline boxes */
 	expect_visible("<p><span style=\"content-visibility:hidden\">SHOWN</span></p>");
+	/* nor on tables, rows and row groups (chromium); cells and captions skip */
+	expect_visible("<table style=\"content-visibility:hidden\"><tr><td>SHOWN</td></tr></table>");
+	expect_visible("<table><tr style=\"content-visibility:hidden\"><td>SHOWN</td></tr></table>");
+	expect_visible("<table><tbody style=\"content-visibility:hidden\"><tr><td>SHOWN</td></tr>"
+	               "</tbody></table>");
+	expect_visible("<div><span style=\"display:inline-table;content-visibility:hidden\">SHOWN"
+	               "</span></div>");
+	expect_visible("<div style=\"display:table-row;content-visibility:hidden\">SHOWN</div>");
+	expect_hidden("<p>VISIBLE</p><table><tr><td style=\"content-visibility:hidden\">CANARY</td>"
+	              "</tr></table>",
+	              "content_visibility");
+	expect_hidden("<p>VISIBLE</p><table><caption style=\"content-visibility:hidden\">CANARY"
+	              "</caption><tr><td>x</td></tr></table>",
+	              "content_visibility");
+	expect_hidden("<p>VISIBLE</p><span style=\"display:inline-block;content-visibility:hidden\">"
+	              "CANARY</span>",
+	              "content_visibility");
+	expect_hidden("<p>VISIBLE</p><span style=\"float:left;content-visibility:hidden\">CANARY"
+	              "</span>",
+	              "content_visibility");
 	/* display:contents: no box, so box properties do not apply */
 	expect_visible("<div style=\"display:contents;opacity:0\">SHOWN</div>");
 	expect_hidden("<p>VISIBLE</p><div style=\"display:contents;visibility:hidden\">CANARY"
