@@ -18,7 +18,7 @@ import { generateCase, GEN_VERSION } from './gen.mjs';
 import { launch, judge, THRESHOLDS, VIEWPORTS } from './oracle.mjs';
 import { sanitizeAll, findBinary, toEml } from './pipeline.mjs';
 
-const ORACLE_VERSION = 2; // bump when judgeInPage or the thresholds change
+const ORACLE_VERSION = 3; // bump when judgeInPage or the thresholds change
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
