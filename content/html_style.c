@@ -826,9 +826,11 @@ html_subtree_hidden(const struct css_decls *d, const GumboNode *n, const struct 
 				mleft = true;
 		}
 		/* A negative left margin moves the start of an inline box's line, or
-		 * the left edge of an auto-width block, off the page; right-aligned
-		 * text stays at the right edge, which did not move. */
-		if (mtop || (mleft && !(right && (inl || !d->s[CP_WIDTH].set))))
+		 * the left edge of a block, off the page; right-aligned text stays at
+		 * the right edge, which did not move (and under align=right, whose
+		 * -webkit-right aligns child blocks too, a block of fixed width as
+		 * well: kept, as the browser shows it). */
+		if (mtop || (mleft && !right))
 			m |= 1u << HM_OFFSCREEN;
 	}
 	/* text-indent moves the start of the first line: right-aligned text is
