@@ -145,6 +145,7 @@ static const struct prop_name prop_names[] = {
     {"translate", CP_TRANSLATE},
     {"visibility", CP_VISIBILITY},
     {"width", CP_WIDTH},
+    {"text-align", CP_TEXT_ALIGN},
 };
 
 static int

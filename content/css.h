@@ -60,6 +60,7 @@ enum css_prop {
 	CP_BACKGROUND_COLOR,
 	CP_BACKGROUND,
 	CP_FLOAT, /* blockifies: decides which properties apply to a box */
+	CP_TEXT_ALIGN, /* right-aligned lines keep their text on screen */
 	CP_COUNT_
 };
 

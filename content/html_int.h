@@ -150,6 +150,9 @@ struct istate {
 	bool pre;
 	enum hdisp disp;  /* this element's box (for its children: the parent's) */
 	double indent_px; /* computed text-indent (inherited) */
+	bool align_right; /* computed text-align is right or end (inherited) */
+	bool cb_abs;      /* an ancestor is the containing block of absolute boxes */
+	bool cb_fixed;    /* an ancestor is the containing block of fixed boxes */
 };
 
 /* Methods that remove the element's whole subtree (a bitmask of enum

@@ -239,28 +239,119 @@ clip_hides(struct slice v)
 	return px[1] - px[3] <= TINY_SIZE_PX || px[2] - px[0] <= TINY_SIZE_PX;
 }
 
+/* A <length-percentage> as px + pct% of a size we do not know; false for
+ * what cannot be split so (keywords, calc() with a percentage). */
+static bool
+len_pct(struct slice t, double *px, double *pct)
+{
+	*px = 0;
+	*pct = 0;
+	if (t.len > 0 && t.p[t.len - 1] == '%')
+		return css_length_px(t, 16, 100, pct);
+	return css_length_px(t, 16, -1, px);
+}
+
+/* inset(t r b l [round ...]): nothing is left when the insets of two
+ * opposite edges meet; known when both are percentages, or both lengths
+ * and negative space remains whatever the box (CSS Masking 1 §5.1). */
+static bool
+inset_hides(struct slice a)
+{
+	struct slice args[5];
+	size_t n = 0, k = split_args(a, args, 5);
+	double px[4], pc[4];
+
+	while (n < k && !sl_eq_cstr(args[n], "round"))
+		n++;
+	if (n == 0 || n > 4)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!len_pct(args[i], &px[i], &pc[i]))
+			return false;
+	/* the margin-style shorthand: t [r [b [l]]] */
+	if (n < 2) {
+		px[1] = px[0];
+		pc[1] = pc[0];
+	}
+	if (n < 3) {
+		px[2] = px[0];
+		pc[2] = pc[0];
+	}
+	if (n < 4) {
+		px[3] = px[1];
+		pc[3] = pc[1];
+	}
+	for (size_t e = 0; e < 2; e++) {
+		double ppx = px[e] + px[e + 2], ppc = pc[e] + pc[e + 2];
+
+		if (ppc >= 100 && ppx >= 0)
+			return true;
+	}
+	return false;
+}
+
+/* polygon([fill-rule,] x y, ...): its bounding box (what it can paint at
+ * most) has no width or no height: every x (or every y) is the same. Only
+ * agreement in the percentage part (and lengths within a pixel) counts. */
+static bool
+polygon_hides(struct slice a)
+{
+	double x0[2] = {0, 0}, y0[2] = {0, 0};
+	bool flat_x = true, flat_y = true;
+	size_t i = 0, npt = 0;
+
+	while (i <= a.len) {
+		const char *c = i < a.len ? memchr(a.p + i, ',', a.len - i) : NULL;
+		size_t end = c != NULL ? (size_t)(c - a.p) : a.len;
+		struct slice pt[3];
+		size_t n = split_args((struct slice){a.p + i, end - i}, pt, 3);
+		double x[2], y[2];
+
+		i = end + 1;
+		if (n == 1 && npt == 0 && (sl_eq_cstr(pt[0], "nonzero") || sl_eq_cstr(pt[0], "evenodd")))
+			continue;
+		if (n != 2 || !len_pct(pt[0], &x[0], &x[1]) || !len_pct(pt[1], &y[0], &y[1]))
+			return false;
+		if (npt++ == 0) {
+			x0[0] = x[0];
+			x0[1] = x[1];
+			y0[0] = y[0];
+			y0[1] = y[1];
+			continue;
+		}
+		flat_x = flat_x && fabs(x[0] - x0[0]) <= TINY_SIZE_PX && fabs(x[1] - x0[1]) < 1e-9;
+		flat_y = flat_y && fabs(y[0] - y0[0]) <= TINY_SIZE_PX && fabs(y[1] - y0[1]) < 1e-9;
+	}
+	return npt > 0 && (flat_x || flat_y);
+}
+
+/* clip-path applies to every box, inline ones included (CSS Masking 1). */
 static bool
 clip_path_hides(struct slice v)
 {
-	struct slice a, args[4];
+	struct slice a, args[2];
 	size_t from = 0;
-	double x;
+	double px, pc;
 
-	if (func_arg(v, "inset", &a, &from)) {
-		size_t n = split_args(a, args, 4);
-
-		/* inset(50%) and more meet in the middle: nothing left. */
-		for (size_t k = 0; k < n; k++)
-			if (args[k].len > 0 && args[k].p[args[k].len - 1] == '%' &&
-			    css_length_px(args[k], 16, 100, &x) && x >= 50)
-				return true;
-		return false;
+	if (func_arg(v, "inset", &a, &from))
+		return inset_hides(a);
+	from = 0;
+	if (func_arg(v, "polygon", &a, &from))
+		return polygon_hides(a);
+	from = 0;
+	if (func_arg(v, "circle", &a, &from)) {
+		/* circle(r [at ...]): a radius of (about) nothing */
+		return split_args(a, args, 1) == 1 && len_pct(args[0], &px, &pc) && pc <= 0 &&
+		       px <= TINY_SIZE_PX;
 	}
 	from = 0;
-	if (func_arg(v, "circle", &a, &from) || (from = 0, func_arg(v, "ellipse", &a, &from))) {
+	if (func_arg(v, "ellipse", &a, &from)) {
+		/* ellipse(rx ry [at ...]): either radius (about) nothing */
 		size_t n = split_args(a, args, 2);
 
-		return n > 0 && css_length_px(args[0], 16, 100, &x) && x <= TINY_SIZE_PX;
+		for (size_t k = 0; k < n && k < 2; k++)
+			if (len_pct(args[k], &px, &pc) && pc <= 0 && px <= TINY_SIZE_PX)
+				return true;
 	}
 	return false;
 }
@@ -491,6 +582,116 @@ indent_of(const struct css_decls *d, const struct istate *p)
 	return p->indent_px;
 }
 
+/* ASCII case-insensitive equality of an attribute value and a keyword. */
+static bool
+attr_is(struct slice v, const char *kw)
+{
+	return v.len == strlen(kw) && prefix_nocase(v, kw);
+}
+
+/* Computed text-align is right (or end: left-to-right text assumed): author
+ * CSS, else the align= hint of block elements and table parts (WHATWG HTML
+ * §15.3.3, not <table align>, which floats), else inherited. <th> is
+ * centred by the UA. */
+static bool
+align_right_of(const struct css_decls *d, const GumboNode *n, const struct istate *p)
+{
+	static const char *const right[] = {"right", "end", "-webkit-right"};
+	static const char *const other[] = {"left",   "start",          "center",
+	                                    "justify", "-webkit-left",   "-webkit-center",
+	                                    "initial", "justify-all"};
+	GumboTag t = n->v.element.tag;
+	struct slice v;
+
+	if (d->s[CP_TEXT_ALIGN].set) {
+		v = first_token(d->s[CP_TEXT_ALIGN].val);
+		for (size_t i = 0; i < sizeof(right) / sizeof(right[0]); i++)
+			if (sl_eq_cstr(v, right[i]))
+				return true;
+		for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+			if (sl_eq_cstr(v, other[i]))
+				return false;
+		if (!sl_eq_cstr(v, "revert") && !sl_eq_cstr(v, "revert-layer"))
+			return p->align_right; /* inherit, unset, match-parent, invalid */
+	}
+	switch (t) {
+	case GUMBO_TAG_DIV:
+	case GUMBO_TAG_P:
+	case GUMBO_TAG_H1:
+	case GUMBO_TAG_H2:
+	case GUMBO_TAG_H3:
+	case GUMBO_TAG_H4:
+	case GUMBO_TAG_H5:
+	case GUMBO_TAG_H6:
+	case GUMBO_TAG_TD:
+	case GUMBO_TAG_TH:
+	case GUMBO_TAG_TR:
+	case GUMBO_TAG_TBODY:
+	case GUMBO_TAG_THEAD:
+	case GUMBO_TAG_TFOOT:
+		v = attr(n, "align");
+		if (attr_is(v, "right"))
+			return true;
+		if (attr_is(v, "left") || attr_is(v, "center") || attr_is(v, "middle") ||
+		    attr_is(v, "justify"))
+			return false;
+		return t == GUMBO_TAG_TH ? false : p->align_right;
+	default:
+		return p->align_right;
+	}
+}
+
+/* The position keyword, or "" for static and the CSS-wide keywords. */
+static struct slice
+position_of(const struct css_decls *d)
+{
+	struct slice v = d->s[CP_POSITION].set ? first_token(d->s[CP_POSITION].val)
+	                                       : (struct slice){"", 0};
+
+	if (sl_eq_cstr(v, "relative") || sl_eq_cstr(v, "absolute") || sl_eq_cstr(v, "fixed") ||
+	    sl_eq_cstr(v, "sticky"))
+		return v;
+	return (struct slice){"", 0};
+}
+
+/* A percentage offset of at least pct ("100%"). */
+static bool
+offset_pct_ge(const struct css_decls *d, enum css_prop p, double pct)
+{
+	struct slice v = d->s[p].set ? first_token(d->s[p].val) : (struct slice){"", 0};
+	double x;
+
+	return v.len > 0 && v.p[v.len - 1] == '%' && css_length_px(v, 16, 100, &x) && x >= pct;
+}
+
+/* The offset is auto (not set, or a keyword). */
+static bool
+offset_auto(const struct css_decls *d, enum css_prop p)
+{
+	double px;
+
+	return !d->s[p].set || !css_length_px(first_token(d->s[p].val), 16, 100, &px);
+}
+
+/* A transform, translate, scale or filter other than none: the box is the
+ * containing block of fixed and absolute descendants (CSS Transforms 1
+ * §2, Filter Effects 1 §3). */
+static bool
+makes_cb_fixed(const struct css_decls *d)
+{
+	static const enum css_prop ps[] = {CP_TRANSFORM, CP_TRANSLATE, CP_SCALE, CP_FILTER};
+
+	for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
+		struct slice v = d->s[ps[i]].set ? first_token(d->s[ps[i]].val)
+		                                 : (struct slice){"", 0};
+
+		if (v.len > 0 && !sl_eq_cstr(v, "none") && !sl_eq_cstr(v, "initial") &&
+		    !sl_eq_cstr(v, "unset") && !sl_eq_cstr(v, "inherit") && !sl_eq_cstr(v, "revert"))
+			return true;
+	}
+	return false;
+}
+
 /* Methods that remove the element's whole subtree, each only where CSS
  * applies the property to the element's box:
  *  - clip: absolutely positioned elements only (CSS 2.1 §11.1.2);
@@ -593,35 +794,51 @@ html_subtree_hidden(const struct css_decls *d, const GumboNode *n, const struct 
 			m |= 1u << HM_LINE_HEIGHT;
 	}
 
-	v = d->s[CP_POSITION].set ? first_token(d->s[CP_POSITION].val) : (struct slice){"", 0};
-	bool positioned = v.len > 0 && !sl_eq_cstr(v, "static") && !sl_eq_cstr(v, "sticky") &&
-	                  !sl_eq_cstr(v, "initial") && !sl_eq_cstr(v, "unset") &&
-	                  !sl_eq_cstr(v, "inherit");
+	v = position_of(d);
+	bool positioned = v.len > 0 && !sl_eq_cstr(v, "sticky");
 	bool abs = sl_eq_cstr(v, "absolute") || sl_eq_cstr(v, "fixed");
+	/* The line box's alignment: a block's own, an inline box's container's. */
+	bool right = inl ? p->align_right : align_right_of(d, n, p);
 
 	if (positioned && (length_off(d, CP_LEFT) || length_off(d, CP_TOP) ||
 	                   length_off(d, CP_RIGHT) || length_off(d, CP_BOTTOM)))
 		m |= 1u << HM_OFFSCREEN;
+	/* right:100% (bottom:100%) puts an absolute box's right (bottom) edge
+	 * on its containing block's left (top) edge: off the page when that
+	 * block is the initial one (fixed: the viewport) at 0,0. */
+	if (abs && !(sl_eq_cstr(v, "fixed") ? p->cb_fixed : p->cb_abs) &&
+	    ((offset_pct_ge(d, CP_RIGHT, 100) && offset_auto(d, CP_LEFT)) ||
+	     (offset_pct_ge(d, CP_BOTTOM, 100) && offset_auto(d, CP_TOP))))
+		m |= 1u << HM_OFFSCREEN;
 	if (!table_internal) {
-		if (length_le(d, CP_MARGIN_LEFT, OFFSCREEN_NEG) ||
-		    (!inl && length_le(d, CP_MARGIN_TOP, OFFSCREEN_NEG)))
-			m |= 1u << HM_OFFSCREEN;
+		bool mleft = length_le(d, CP_MARGIN_LEFT, OFFSCREEN_NEG);
+		bool mtop = !inl && length_le(d, CP_MARGIN_TOP, OFFSCREEN_NEG);
+
 		if (d->s[CP_MARGIN].set) {
 			struct slice mv[4];
 			size_t k = split_args(d->s[CP_MARGIN].val, mv, 4);
 			double px;
 
 			/* margin: top [right [bottom [left]]] */
-			if ((!inl && k >= 1 && css_length_px(mv[0], 16, -1, &px) &&
-			     px <= OFFSCREEN_NEG) ||
-			    (k == 1 && css_length_px(mv[0], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
+			if (!inl && k >= 1 && css_length_px(mv[0], 16, -1, &px) && px <= OFFSCREEN_NEG)
+				mtop = true;
+			if ((k == 1 && css_length_px(mv[0], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
 			    (k == 4 && css_length_px(mv[3], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
 			    ((k == 2 || k == 3) && css_length_px(mv[1], 16, -1, &px) &&
 			     px <= OFFSCREEN_NEG))
-				m |= 1u << HM_OFFSCREEN;
+				mleft = true;
 		}
+		/* A negative left margin moves the start of an inline box's line, or
+		 * the left edge of a block, off the page; right-aligned text stays at
+		 * the right edge, which did not move (and under align=right, whose
+		 * -webkit-right aligns child blocks too, a block of fixed width as
+		 * well: kept, as the browser shows it). */
+		if (mtop || (mleft && !right))
+			m |= 1u << HM_OFFSCREEN;
 	}
-	if (!inl && indent_of(d, p) <= OFFSCREEN_NEG)
+	/* text-indent moves the start of the first line: right-aligned text is
+	 * placed from the end of the line, which did not move. */
+	if (!inl && indent_of(d, p) <= OFFSCREEN_NEG && !right)
 		m |= 1u << HM_TEXT_INDENT;
 	if (abs && d->s[CP_CLIP].set && clip_hides(d->s[CP_CLIP].val))
 		m |= 1u << HM_CLIP;
@@ -771,9 +988,18 @@ html_inherit_state(const struct css_decls *d, const GumboNode *n, const struct i
 
 	*s = *p;
 	s->disp = box_of(d, n, p);
+	/* Containing blocks: a box with a transform or filter holds fixed and
+	 * absolute descendants; a positioned box absolute ones. */
+	if (s->disp != HD_CONTENTS && s->disp != HD_NONE) {
+		if (s->disp != HD_INLINE && makes_cb_fixed(d))
+			s->cb_fixed = true;
+		if (s->cb_fixed || position_of(d).len > 0)
+			s->cb_abs = true;
+	}
 	if (s->disp == HD_CONTENTS)
 		s->disp = p->disp; /* its children are its parent's children */
 	s->indent_px = indent_of(d, p);
+	s->align_right = align_right_of(d, n, p);
 	/* font-size vs the font shorthand: whichever won the cascade. */
 	if (d->s[CP_FONT_SIZE].set &&
 	    (!d->s[CP_FONT].set || d->s[CP_FONT_SIZE].prio >= d->s[CP_FONT].prio)) {

@@ -72,6 +72,9 @@ export async function launch() {
 function judgeInPage(markers, T) {
 	const vw = window.innerWidth;
 	const out = {};
+	// computed displays whose boxes overflow does not apply to
+	const NO_OVERFLOW = new Set(['inline', 'contents', 'none', 'table-row', 'table-row-group',
+		'table-header-group', 'table-footer-group', 'table-column', 'table-column-group']);
 	const docEl = document.documentElement;
 	const flowBottom = Math.max(window.innerHeight, docEl.getBoundingClientRect().bottom + window.scrollY) + T.pageSlack;
 	const pageRight = Math.max(vw, T.pageRight);
@@ -212,7 +215,10 @@ function judgeInPage(markers, T) {
 			const positioned = s.position !== 'static';
 			const isAnchor = escape === 'abs' ? positioned : escape === 'fixed' ? (s.transform !== 'none') : true;
 			if (escape && isAnchor) escape = null;
-			if (!escape && e !== docEl && e !== document.body) {
+			// overflow applies to block containers, flex and grid containers only: not
+			// to inline boxes (whose clientWidth is 0), display:contents, or table rows,
+			// row groups and columns, whatever getComputedStyle reports for it
+			if (!escape && e !== docEl && e !== document.body && !NO_OVERFLOW.has(s.display)) {
 				const bb = e.getBoundingClientRect();
 				// overflow does not apply to non-replaced inline boxes (their clientWidth
 				// and clientHeight are 0) nor to display:contents (no box)

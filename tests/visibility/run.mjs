@@ -18,7 +18,7 @@ import { generateCase, GEN_VERSION } from './gen.mjs';
 import { launch, judge, THRESHOLDS, VIEWPORTS } from './oracle.mjs';
 import { sanitizeAll, findBinary, toEml } from './pipeline.mjs';
 
-const ORACLE_VERSION = 4; // bump when judgeInPage or the thresholds change
+const ORACLE_VERSION = 5; // bump when judgeInPage or the thresholds change
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
