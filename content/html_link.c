@@ -18,7 +18,7 @@
 
 #define LIM_LINK_TEXT 512 /* bytes of link text examined for domain names */
 /* its NFKC form: U+FDFA alone grows 3 bytes to 33 */
-#define LIM_LINK_NORM (11 * LIM_LINK_TEXT)
+#define LIM_LINK_NORM ((size_t)11 * LIM_LINK_TEXT)
 
 /* WHATWG URL: leading/trailing C0 controls and spaces are stripped. */
 struct slice
@@ -151,7 +151,7 @@ static const char *const not_tlds[] = {
 static bool
 tld_ok(struct slice t)
 {
-	char tl[64];
+	char tl[64] = {0}; /* zeroed: the analyzer cannot follow the copy loop */
 	bool ascii = true;
 
 	if (t.len < 2 || t.len >= sizeof(tl))
