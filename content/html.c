@@ -54,6 +54,7 @@ static const char *const hmethod_names[HM_COUNT_] = {
     "line_height",
     "unevaluable_color",
     "hidden_some_viewports",
+    "font_size_raised",
 };
 
 /* ---- the walk ------------------------------------------------------------------ */
@@ -582,7 +583,7 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 	const char *p = n->v.text.text;
 	size_t len = strlen(p);
 	unsigned hid, tm;
-	bool unknown = false;
+	bool unknown = false, raised = false;
 	int hm;
 
 	if (k->cdata_skip) {
@@ -611,9 +612,12 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 		if (hm >= 0) {
 			hid |= 1u << cl;
 			tm |= 1u << hm;
-		} else if (f->is[cl].color_unknown || f->is[cl].bg_unknown) {
-			unknown = true;
+			continue;
 		}
+		if (f->is[cl].color_unknown || f->is[cl].bg_unknown)
+			unknown = true;
+		if (html_text_font_raised(&f->is[cl]))
+			raised = true;
 	}
 	if (hid == k->allc) {
 		if (!html_text_blank(p, len)) {
@@ -632,6 +636,8 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 	 * reported (method=unevaluable_color) so the agent is warned. */
 	if (unknown && !html_text_blank(p, len))
 		k->hidden |= 1u << HM_UNEVALUABLE_COLOR;
+	if (raised && !html_text_blank(p, len))
+		k->hidden |= 1u << HM_FONT_RAISED;
 	if (k->sanitize)
 		html_w_escaped(&k->w, p, len);
 	else
