@@ -200,12 +200,14 @@ unsigned css_mq_viewport_width(unsigned v);
 int css_media_eval(struct slice q, unsigned *mask);
 /* Marks in differ[a] bit b when mask m tells viewports a and b apart. */
 void css_media_differ_add(unsigned *differ, unsigned m);
-/* Evaluates every @media prelude of normalized sheet text css (see
- * css_normalize) into differ (css_media_differ_add), counting them in
- * *count. Returns -1 as css_media_eval does. */
+/* Evaluates every @media prelude of sheet text css (as written or
+ * normalized; comments and strings are skipped) into differ
+ * (css_media_differ_add), counting them in *count. Returns -1 as
+ * css_media_eval does. */
 int css_media_scan(struct slice css, unsigned *differ, size_t *count);
-/* Copies normalized sheet text css to out with every @media prelude
- * replaced by " all " or " not all " as it evaluates in viewport vp. */
+/* Copies sheet text css (as written: selectors keep their case and
+ * escapes) to out with every @media prelude replaced by " all " or
+ * " not all " as it evaluates in viewport vp. */
 void css_media_resolve(struct slice css, unsigned vp, struct buf *out);
 
 #endif

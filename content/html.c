@@ -215,10 +215,7 @@ sheets_build(struct walker *k)
 			if (c->type != GUMBO_NODE_TEXT && c->type != GUMBO_NODE_WHITESPACE &&
 			    c->type != GUMBO_NODE_CDATA)
 				continue;
-			buf_reset(&norm);
-			css_normalize(sl_from_cstr(c->v.text.text), &norm);
-			if (buf_err(&norm) != IG_OK ||
-			    css_media_scan(buf_slice(&norm), differ, &nq) != 0) {
+			if (css_media_scan(sl_from_cstr(c->v.text.text), differ, &nq) != 0) {
 				err = IG_ELIMIT;
 				break;
 			}
@@ -257,11 +254,11 @@ sheets_build(struct walker *k)
 					continue;
 				t = sl_from_cstr(n->v.text.text);
 				if (nq > 0) {
-					buf_reset(&norm);
+					/* the text as written: selectors are case- and
+					 * escape-sensitive, css_sheet_add parses them */
 					buf_reset(&res);
-					css_normalize(t, &norm);
-					css_media_resolve(buf_slice(&norm), vp, &res);
-					if (buf_err(&norm) != IG_OK || buf_err(&res) != IG_OK) {
+					css_media_resolve(t, vp, &res);
+					if (buf_err(&res) != IG_OK) {
 						err = IG_ELIMIT;
 						break;
 					}

@@ -794,6 +794,19 @@ test_media_limits_resolve(void **state)
 	buf_reset(&out);
 	css_media_resolve(sl_from_cstr("@media (max-width:600px){a{b:c}}"), 4, &out);
 	assert_string_equal(out.p, "@media not all {a{b:c}}");
+	/* the text as written: capitals and escapes stay, comments and strings
+	 * are not searched, the prelude is normalized to be evaluated */
+	buf_reset(&out);
+	css_media_resolve(sl_from_cstr("/*@media x{*/[t=\"@media y\"]{}@MEDIA /*c*/ (MAX-WIDTH:"
+	                               "600PX){.A\\:b{b:c}}"),
+	                  0, &out);
+	assert_string_equal(out.p, "/*@media x{*/[t=\"@media y\"]{}@MEDIA all {.A\\:b{b:c}}");
+	count = 0;
+	assert_int_equal(css_media_scan(sl_from_cstr("/*@media print{*/'@media print{'@Media "
+	                                             "PRINT{}"),
+	                                differ, &count),
+	                 0);
+	assert_int_equal(count, 1);
 	buf_free(&out);
 }
 

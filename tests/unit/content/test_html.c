@@ -1553,6 +1553,31 @@ test_font_size_minimum(void **state)
 	expect_visible("<style>span{font-size:-2em}</style><span>SHOWN</span>");
 }
 
+/* With @media in a sheet, the per-viewport sheets are built from the text
+ * as written: selectors keep their case and escapes (attribute values
+ * other than the HTML case-insensitive list match case-sensitively), and
+ * "@media" in a comment or a string is not a rule. */
+static void
+test_media_sheet_text(void **state)
+{
+	(void)state;
+	expect_visible("<style>@media screen{.x{color:red}}[data-role=\"NOTE\"]{display:none}"
+	               "</style><p data-role=\"note\">SHOWN</p>");
+	expect_hidden("<style>@media print{.x{color:red}}.a\\:b{display:none}</style>"
+	              "<p>VISIBLE</p><p class=\"a:b\">CANARY</p>",
+	              "display_none");
+	expect_hidden("<style>/* @media print { */ .h{display:none} @media (min-width:0){.x{}}"
+	              "</style><p>VISIBLE</p><p class=\"h\">CANARY</p>",
+	              "display_none");
+	expect_hidden("<style>@media screen{.x{}} [title=\"@media print\"]{display:none}</style>"
+	              "<p>VISIBLE</p><p title=\"@media print\">CANARY</p>",
+	              "display_none");
+	expect_visible("<style>@MEDIA print{p{display:none}}</style><p>SHOWN</p>");
+	expect_hidden("<style>@Media Screen And (MIN-WIDTH:0PX){.h{display:none}}</style>"
+	              "<p>VISIBLE</p><p class=\"h\">CANARY</p>",
+	              "display_none");
+}
+
 int
 main(void)
 {
@@ -1585,6 +1610,7 @@ main(void)
 	    cmocka_unit_test(test_media_queries),
 	    cmocka_unit_test(test_property_applicability),
 	    cmocka_unit_test(test_font_size_minimum),
+	    cmocka_unit_test(test_media_sheet_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
