@@ -121,13 +121,6 @@ bool css_color_in_shorthand(struct slice v, struct css_color *c);
  * (conservative: it can only make content look more hidden). */
 bool css_length_px(struct slice v, double font_px, double pct_base, double *px);
 
-/* Squared "redmean" distance between two opaque sRGB colours, a cheap
- * perceptual approximation (weights follow the red level; no libm needed).
- * Grey steps of d give about 9*d*d, so CSS_INVISIBLE_DIST2 below treats text
- * within ~16/255 of its background (#f0f0f0 on white) as unreadable. */
-uint32_t css_color_dist2(struct css_color a, struct css_color b);
-#define CSS_INVISIBLE_DIST2 (48u * 48u)
-
 /* Evaluates a calc() of lengths and numbers joined by + - * / (CSS Values 3
  * §10) exactly, to px; false when it has nested parentheses, divides by
  * zero or mixes what cannot be resolved. For font-size, where the
@@ -137,6 +130,14 @@ bool css_calc_px(struct slice v, double font_px, double pct_base, double *px);
 
 /* Composites fg (with alpha) over an opaque bg. */
 struct css_color css_blend(struct css_color fg, struct css_color bg);
+
+/* WCAG 2 contrast ratio (1 to 21) of text colour fg, its alpha multiplied
+ * by opacity, composited over the opaque background bg, against bg; in
+ * floating point (no rounding of the blend to 8 bits). Text under
+ * CSS_MIN_CONTRAST is unreadable: the browser oracle's threshold
+ * (docs/content.md, "The browser oracle"). */
+double css_text_contrast(struct css_color fg, double opacity, struct css_color bg);
+#define CSS_MIN_CONTRAST 1.2
 
 struct GumboInternalNode; /* gumbo.h's GumboNode */
 

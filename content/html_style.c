@@ -16,7 +16,7 @@
  * view at the left edge; legitimate layouts use a few px at most. */
 #define OFFSCREEN_NEG (-100.0)
 #define OFFSCREEN_POS 3000.0
-#define TINY_FONT_PX 2.0  /* at or below: unreadable */
+#define TINY_FONT_PX 2.0 /* at or below: unreadable */
 /* Chromium's minimum logical font size: the floor for sizes relative to the
  * reader's default (keywords, em and % down from them). */
 #define MIN_LOGICAL_FONT_PX 6.0
@@ -756,7 +756,8 @@ font_shorthand_size(struct slice v, double parent, bool parent_abs, double *px, 
 		}
 		if (starts_with_fn(t) && font_size_val(t, parent, parent_abs, px, abs))
 			return true;
-		if (font_size_val(t, parent, parent_abs, px, abs) && !(t.p[0] >= '0' && t.p[0] <= '9'))
+		if (font_size_val(t, parent, parent_abs, px, abs) &&
+		    !(t.p[0] >= '0' && t.p[0] <= '9'))
 			return true;
 	}
 	return false;
@@ -879,7 +880,9 @@ html_text_hidden(const struct istate *s)
 		return HM_FONT_SIZE;
 	if (c.a <= MIN_TEXT_ALPHA)
 		return HM_TRANSPARENT_TEXT;
-	if (css_color_dist2(css_blend(c, s->bg), s->bg) < CSS_INVISIBLE_DIST2)
+	/* The oracle's contrast: the text colour, its alpha times the
+	 * effective opacity, over the effective background. */
+	if (css_text_contrast(c, s->opacity, s->bg) < CSS_MIN_CONTRAST)
 		return HM_COLOR_MATCH;
 	return -1;
 }

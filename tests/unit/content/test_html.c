@@ -228,9 +228,10 @@ test_hidden_inline(void **state)
 	expect_hidden("<p>VISIBLE</p><span style=\"font-size:0\">CANARY</span>", "font_size");
 	expect_hidden("<p>VISIBLE</p><span style=\"font-size:1px\">CANARY</span>", "font_size");
 	expect_hidden("<p>VISIBLE</p><span style=\"font-size:0pt\">CANARY</span>", "font_size");
-	expect_hidden("<p>VISIBLE</p><div style=\"font-size:12px\"><span style=\"font-size:0.01em\">"
-	              "CANARY</span></div>",
-	              "font_size");
+	expect_hidden(
+	    "<p>VISIBLE</p><div style=\"font-size:12px\"><span style=\"font-size:0.01em\">"
+	    "CANARY</span></div>",
+	    "font_size");
 	expect_hidden("<p>VISIBLE</p><span style=\"font:0/0 a\">CANARY</span>", "font_size");
 	expect_hidden("<p>VISIBLE</p><div hidden>CANARY</div>", "hidden_attribute");
 	expect_kept_reported("<p>VISIBLE</p><div style=\"mso-hide:all\">KEPT</div>", "mso_hide");
@@ -302,6 +303,21 @@ test_hidden_colors(void **state)
 	              "color_match");
 	expect_hidden("<body text=\"#ffffff\"><p style=\"color:#000\">VISIBLE</p>"
 	              "<p>CANARY</p></body>",
+	              "color_match");
+	/* WCAG contrast ratio, the oracle's threshold 1.2: dark greys on dark
+	 * backgrounds (1.26, 1.40) and #e6e6e6 on white (1.25) are visible,
+	 * #f0f0f0 on white (1.14) is not; the text's alpha times the
+	 * effective opacity is blended over the background */
+	expect_visible("<table><tr><td bgcolor=\"#222222\"><span style=\"color:#333\">SHOWN</span>"
+	               "</td></tr></table>");
+	expect_visible("<div style=\"background:#111827\"><b style=\"color:#333\">SHOWN</b></div>");
+	expect_visible("<p style=\"color:#e6e6e6\">SHOWN</p>");
+	expect_visible(
+	    "<div style=\"background:#222\"><p style=\"color:hsla(0,0%,0%,.7)\">SHOWN</p>"
+	    "</div>");
+	expect_hidden("<p>VISIBLE</p><p style=\"color:#f0f0f0\">CANARY</p>", "color_match");
+	expect_hidden("<p>VISIBLE</p><div style=\"opacity:0.3\"><p style=\"color:#ccc\">CANARY</p>"
+	              "</div>",
 	              "color_match");
 	/* inherited backgrounds through table/td bgcolor and style */
 	expect_hidden("<p>VISIBLE</p><table bgcolor=\"#123456\"><tr><td><div><span "
@@ -1536,7 +1552,8 @@ test_font_size_minimum(void **state)
 	/* raised to 6 px but readable as specified (4 px): no warning */
 	expect_visible("<div style=\"font-size:0.25em\">SHOWN</div>");
 	/* the child's em multiplies the specified 0.16 px: 32 px */
-	expect_visible("<div style=\"font-size:0.01em\"><p style=\"font-size:200em\">SHOWN</p></div>");
+	expect_visible(
+	    "<div style=\"font-size:0.01em\"><p style=\"font-size:200em\">SHOWN</p></div>");
 	/* absolute sizes are not raised */
 	expect_hidden("<p>VISIBLE</p><span style=\"font-size:0.05rem\">CANARY</span>", "font_size");
 	expect_hidden("<p>VISIBLE</p><span style=\"font-size:calc(0.05em)\">CANARY</span>",
