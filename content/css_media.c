@@ -954,7 +954,8 @@ css_media_resolve(struct slice css, unsigned vp, struct buf *out)
 		unsigned m = 0;
 
 		buf_append(out, css.p + last, pa - last);
-		if (eval_prelude((struct slice){css.p + pa, pb - pa}, &q, &m) == 0 && (m >> vp) & 1u)
+		if (eval_prelude((struct slice){css.p + pa, pb - pa}, &q, &m) == 0 &&
+		    (m >> vp) & 1u)
 			buf_puts(out, " all ");
 		else
 			buf_puts(out, " not all ");

@@ -33,7 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out_norm;
 	}
 	struct slice sheet = (data[0] & 2) != 0 ? (struct slice){(const char *)data + 1, size - 1}
-	                                         : buf_slice(&norm);
+	                                        : buf_slice(&norm);
 
 	if (css_media_scan(sheet, differ, &count) != 0)
 		goto out_norm;
