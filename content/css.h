@@ -122,13 +122,6 @@ bool css_color_in_shorthand(struct slice v, struct css_color *c);
  * (conservative: it can only make content look more hidden). */
 bool css_length_px(struct slice v, double font_px, double pct_base, double *px);
 
-/* Squared "redmean" distance between two opaque sRGB colours, a cheap
- * perceptual approximation (weights follow the red level; no libm needed).
- * Grey steps of d give about 9*d*d, so CSS_INVISIBLE_DIST2 below treats text
- * within ~16/255 of its background (#f0f0f0 on white) as unreadable. */
-uint32_t css_color_dist2(struct css_color a, struct css_color b);
-#define CSS_INVISIBLE_DIST2 (48u * 48u)
-
 /* Evaluates a calc() of lengths and numbers joined by + - * / (CSS Values 3
  * §10) exactly, to px; false when it has nested parentheses, divides by
  * zero or mixes what cannot be resolved. For font-size, where the
@@ -138,6 +131,14 @@ bool css_calc_px(struct slice v, double font_px, double pct_base, double *px);
 
 /* Composites fg (with alpha) over an opaque bg. */
 struct css_color css_blend(struct css_color fg, struct css_color bg);
+
+/* WCAG 2 contrast ratio (1 to 21) of text colour fg, its alpha multiplied
+ * by opacity, composited over the opaque background bg, against bg; in
+ * floating point (no rounding of the blend to 8 bits). Text under
+ * CSS_MIN_CONTRAST is unreadable: the browser oracle's threshold
+ * (docs/content.md, "The browser oracle"). */
+double css_text_contrast(struct css_color fg, double opacity, struct css_color bg);
+#define CSS_MIN_CONTRAST 1.2
 
 struct GumboInternalNode; /* gumbo.h's GumboNode */
 
@@ -201,12 +202,14 @@ unsigned css_mq_viewport_width(unsigned v);
 int css_media_eval(struct slice q, unsigned *mask);
 /* Marks in differ[a] bit b when mask m tells viewports a and b apart. */
 void css_media_differ_add(unsigned *differ, unsigned m);
-/* Evaluates every @media prelude of normalized sheet text css (see
- * css_normalize) into differ (css_media_differ_add), counting them in
- * *count. Returns -1 as css_media_eval does. */
+/* Evaluates every @media prelude of sheet text css (as written or
+ * normalized; comments and strings are skipped) into differ
+ * (css_media_differ_add), counting them in *count. Returns -1 as
+ * css_media_eval does. */
 int css_media_scan(struct slice css, unsigned *differ, size_t *count);
-/* Copies normalized sheet text css to out with every @media prelude
- * replaced by " all " or " not all " as it evaluates in viewport vp. */
+/* Copies sheet text css (as written: selectors keep their case and
+ * escapes) to out with every @media prelude replaced by " all " or
+ * " not all " as it evaluates in viewport vp. */
 void css_media_resolve(struct slice css, unsigned vp, struct buf *out);
 
 #endif

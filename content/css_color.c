@@ -650,17 +650,6 @@ css_color_in_shorthand(struct slice v, struct css_color *c)
 	return false;
 }
 
-uint32_t
-css_color_dist2(struct css_color a, struct css_color b)
-{
-	int32_t rm = ((int32_t)a.r + b.r) / 2;
-	int32_t dr = (int32_t)a.r - b.r, dg = (int32_t)a.g - b.g, db = (int32_t)a.b - b.b;
-
-	return (uint32_t)((((512 + rm) * dr * dr) >> 8) + 4 * dg * dg +
-	                  (((767 - rm) * db * db) >> 8)) /
-	       3;
-}
-
 struct css_color
 css_blend(struct css_color fg, struct css_color bg)
 {
@@ -669,4 +658,26 @@ css_blend(struct css_color fg, struct css_color bg)
 	return (struct css_color){(uint8_t)((fg.r * a + bg.r * (255 - a) + 127) / 255),
 	                          (uint8_t)((fg.g * a + bg.g * (255 - a) + 127) / 255),
 	                          (uint8_t)((fg.b * a + bg.b * (255 - a) + 127) / 255), 255};
+}
+
+/* WCAG 2 relative luminance of an sRGB colour given as 0..255 channels. */
+static double
+rel_lum(double r, double g, double b)
+{
+	double c[3] = {r / 255, g / 255, b / 255};
+
+	for (int i = 0; i < 3; i++)
+		c[i] = c[i] <= 0.04045 ? c[i] / 12.92 : pow((c[i] + 0.055) / 1.055, 2.4);
+	return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+}
+
+double
+css_text_contrast(struct css_color fg, double opacity, struct css_color bg)
+{
+	double a = fg.a / 255.0 * (opacity < 0 ? 0 : opacity > 1 ? 1 : opacity);
+	double lf = rel_lum(fg.r * a + bg.r * (1 - a), fg.g * a + bg.g * (1 - a),
+	                    fg.b * a + bg.b * (1 - a));
+	double lb = rel_lum(bg.r, bg.g, bg.b);
+
+	return ((lf > lb ? lf : lb) + 0.05) / ((lf > lb ? lb : lf) + 0.05);
 }

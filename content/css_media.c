@@ -842,28 +842,58 @@ css_media_applies(struct slice q)
 
 /* ---- per-viewport resolution of a sheet ------------------------------- */
 
-/* Finds the next "@media" at or after *i in normalized text t; returns the
+/* Past the comment or string starting at t.p[k] (k itself when neither). */
+static size_t
+skip_opaque(struct slice t, size_t k)
+{
+	if (t.p[k] == '/' && k + 1 < t.len && t.p[k + 1] == '*') {
+		const char *e = k + 2 < t.len ? memmem(t.p + k + 2, t.len - k - 2, "*/", 2) : NULL;
+
+		return e != NULL ? (size_t)(e - t.p) + 2 : t.len;
+	}
+	if (t.p[k] == '"' || t.p[k] == '\'') {
+		char q = t.p[k++];
+
+		/* a string ends at its quote or, unterminated, at a newline */
+		while (k < t.len && t.p[k] != q && t.p[k] != '\n') {
+			if (t.p[k] == '\\' && k + 1 < t.len)
+				k++;
+			k++;
+		}
+		return k < t.len && t.p[k] == q ? k + 1 : k;
+	}
+	return k;
+}
+
+/* Finds the next "@media" (ASCII case-insensitive, outside comments and
+ * strings) at or after *i in sheet text t, raw or normalized; returns the
  * prelude's bounds (after the keyword up to '{' or ';' exclusive). */
 static bool
 next_media(struct slice t, size_t *i, size_t *pa, size_t *pb)
 {
-	while (*i < t.len) {
-		const char *at = memchr(t.p + *i, '@', t.len - *i);
-		size_t k;
+	static const char kw[] = "media";
 
-		if (at == NULL) {
-			*i = t.len;
-			return false;
+	while (*i < t.len) {
+		size_t k = *i, j;
+
+		if ((j = skip_opaque(t, k)) != k) {
+			*i = j;
+			continue;
 		}
-		k = (size_t)(at - t.p) + 1;
-		*i = k;
-		if (t.len - k < 5 || memcmp(t.p + k, "media", 5) != 0 ||
-		    (k + 5 < t.len && is_ident((unsigned char)t.p[k + 5])))
+		*i = ++k;
+		if (t.p[k - 1] != '@' || t.len - k < 5)
+			continue;
+		for (j = 0; j < 5; j++)
+			if ((t.p[k + j] | 0x20) != kw[j])
+				break;
+		if (j < 5 || (k + 5 < t.len && is_ident((unsigned char)t.p[k + 5])))
 			continue;
 		k += 5;
 		*pa = k;
-		while (k < t.len && t.p[k] != '{' && t.p[k] != ';')
-			k++;
+		while (k < t.len && t.p[k] != '{' && t.p[k] != ';') {
+			j = skip_opaque(t, k);
+			k = j != k ? j : k + 1;
+		}
 		*pb = k;
 		*i = k;
 		return true;
@@ -871,20 +901,37 @@ next_media(struct slice t, size_t *i, size_t *pa, size_t *pb)
 	return false;
 }
 
+/* css_media_eval of a prelude as written (comments, escapes, capitals):
+ * normalized first into scratch. */
+static int
+eval_prelude(struct slice q, struct buf *scratch, unsigned *m)
+{
+	buf_reset(scratch);
+	css_normalize(q, scratch);
+	if (buf_err(scratch) != IG_OK)
+		return -1;
+	return css_media_eval(buf_slice(scratch), m);
+}
+
 int
 css_media_scan(struct slice css, unsigned *differ, size_t *count)
 {
 	size_t i = 0, pa, pb;
+	struct buf q;
+	int rc = 0;
 
-	while (next_media(css, &i, &pa, &pb)) {
+	buf_init(&q, LIM_CSS_TEXT);
+	while (rc == 0 && next_media(css, &i, &pa, &pb)) {
 		unsigned m;
 
-		if (css_media_eval((struct slice){css.p + pa, pb - pa}, &m) != 0)
-			return -1;
-		(*count)++;
-		css_media_differ_add(differ, m);
+		rc = eval_prelude((struct slice){css.p + pa, pb - pa}, &q, &m);
+		if (rc == 0) {
+			(*count)++;
+			css_media_differ_add(differ, m);
+		}
 	}
-	return 0;
+	buf_free(&q);
+	return rc;
 }
 
 void
@@ -900,16 +947,20 @@ void
 css_media_resolve(struct slice css, unsigned vp, struct buf *out)
 {
 	size_t i = 0, pa, pb, last = 0;
+	struct buf q;
 
+	buf_init(&q, LIM_CSS_TEXT);
 	while (next_media(css, &i, &pa, &pb)) {
 		unsigned m = 0;
 
 		buf_append(out, css.p + last, pa - last);
-		if (css_media_eval((struct slice){css.p + pa, pb - pa}, &m) == 0 && (m >> vp) & 1u)
+		if (eval_prelude((struct slice){css.p + pa, pb - pa}, &q, &m) == 0 &&
+		    (m >> vp) & 1u)
 			buf_puts(out, " all ");
 		else
 			buf_puts(out, " not all ");
 		last = pb;
 	}
 	buf_append(out, css.p + last, css.len - last);
+	buf_free(&q);
 }

@@ -54,6 +54,7 @@ static const char *const hmethod_names[HM_COUNT_] = {
     "line_height",
     "unevaluable_color",
     "hidden_some_viewports",
+    "font_size_raised",
 };
 
 /* ---- the walk ------------------------------------------------------------------ */
@@ -214,10 +215,7 @@ sheets_build(struct walker *k)
 			if (c->type != GUMBO_NODE_TEXT && c->type != GUMBO_NODE_WHITESPACE &&
 			    c->type != GUMBO_NODE_CDATA)
 				continue;
-			buf_reset(&norm);
-			css_normalize(sl_from_cstr(c->v.text.text), &norm);
-			if (buf_err(&norm) != IG_OK ||
-			    css_media_scan(buf_slice(&norm), differ, &nq) != 0) {
+			if (css_media_scan(sl_from_cstr(c->v.text.text), differ, &nq) != 0) {
 				err = IG_ELIMIT;
 				break;
 			}
@@ -256,11 +254,11 @@ sheets_build(struct walker *k)
 					continue;
 				t = sl_from_cstr(n->v.text.text);
 				if (nq > 0) {
-					buf_reset(&norm);
+					/* the text as written: selectors are case- and
+					 * escape-sensitive, css_sheet_add parses them */
 					buf_reset(&res);
-					css_normalize(t, &norm);
-					css_media_resolve(buf_slice(&norm), vp, &res);
-					if (buf_err(&norm) != IG_OK || buf_err(&res) != IG_OK) {
+					css_media_resolve(t, vp, &res);
+					if (buf_err(&res) != IG_OK) {
 						err = IG_ELIMIT;
 						break;
 					}
@@ -582,7 +580,7 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 	const char *p = n->v.text.text;
 	size_t len = strlen(p);
 	unsigned hid, tm;
-	bool unknown = false;
+	bool unknown = false, raised = false;
 	int hm;
 
 	if (k->cdata_skip) {
@@ -611,9 +609,12 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 		if (hm >= 0) {
 			hid |= 1u << cl;
 			tm |= 1u << hm;
-		} else if (f->is[cl].color_unknown || f->is[cl].bg_unknown) {
-			unknown = true;
+			continue;
 		}
+		if (f->is[cl].color_unknown || f->is[cl].bg_unknown)
+			unknown = true;
+		if (html_text_font_raised(&f->is[cl]))
+			raised = true;
 	}
 	if (hid == k->allc) {
 		if (!html_text_blank(p, len)) {
@@ -632,6 +633,8 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 	 * reported (method=unevaluable_color) so the agent is warned. */
 	if (unknown && !html_text_blank(p, len))
 		k->hidden |= 1u << HM_UNEVALUABLE_COLOR;
+	if (raised && !html_text_blank(p, len))
+		k->hidden |= 1u << HM_FONT_RAISED;
 	if (k->sanitize)
 		html_w_escaped(&k->w, p, len);
 	else

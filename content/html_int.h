@@ -120,6 +120,7 @@ enum hmethod {
 	HM_LINE_HEIGHT,
 	HM_UNEVALUABLE_COLOR, /* a warning only: the text is kept (see text_hidden) */
 	HM_SOME_VIEWPORTS,    /* a warning only: hidden in some viewports, kept */
+	HM_FONT_RAISED,       /* a warning only: tiny but raised by Chromium's minimum, kept */
 	HM_COUNT_
 };
 
@@ -153,6 +154,13 @@ struct istate {
 	bool align_right; /* computed text-align is right or end (inherited) */
 	bool cb_abs;      /* an ancestor is the containing block of absolute boxes */
 	bool cb_fixed;    /* an ancestor is the containing block of fixed boxes */
+	/* font_px is the used size; the specified size (what em and % in a
+	 * descendant's font-size multiply) differs only when the smart minimum
+	 * raised it (font_raised). font_abs: the size is absolute (px, pt, rem,
+	 * calc()), not relative to the reader's default font size. */
+	double font_spec_px;
+	bool font_raised;
+	bool font_abs;
 };
 
 /* Methods that remove the element's whole subtree (a bitmask of enum
@@ -165,6 +173,10 @@ void html_inherit_state(const struct css_decls *d, const GumboNode *n, const str
                         struct istate *s, bool is_link);
 /* Which per-text method hides text rendered with state s, or -1. */
 int html_text_hidden(const struct istate *s);
+/* Text rendered with state s is unreadably small as specified, shown only
+ * because Chromium raises sizes relative to the reader's default to its
+ * minimum (kept and reported: other engines do not raise it). */
+bool html_text_font_raised(const struct istate *s);
 
 /* ---- links (html_link.c) ------------------------------------------------ */
 

@@ -16,7 +16,10 @@
  * view at the left edge; legitimate layouts use a few px at most. */
 #define OFFSCREEN_NEG (-100.0)
 #define OFFSCREEN_POS 3000.0
-#define TINY_FONT_PX 1.0  /* at or below: unreadable */
+#define TINY_FONT_PX 2.0 /* at or below: unreadable */
+/* Chromium's minimum logical font size: the floor for sizes relative to the
+ * reader's default (keywords, em and % down from them). */
+#define MIN_LOGICAL_FONT_PX 6.0
 #define TINY_SIZE_PX 1.0  /* width/height at or below, with overflow hidden */
 #define MIN_OPACITY 0.05  /* at or below: invisible */
 #define MIN_TEXT_ALPHA 13 /* of 255, about 0.05 */
@@ -890,37 +893,56 @@ static const struct {
     {"large", 18},   {"x-large", 24}, {"xx-large", 32}, {"xxx-large", 48},
 };
 
+/* A font-size in px from the parent's specified size; *abs tells whether
+ * it is absolute (Blink's rule: px, pt, rem, calc() are; the keywords are
+ * not, being relative to the reader's default size; em, ex, ch, % and
+ * smaller/larger are absolute when the parent's size is). */
 static bool
-font_size_val(struct slice v, double parent, double *px)
+font_size_val(struct slice v, double parent, bool parent_abs, double *px, bool *abs)
 {
 	v = sl_trim_css(v);
+	*abs = true;
 	/* calc() evaluated exactly where it can be; otherwise (min(), max(),
 	 * nesting) css_length_px's smallest term, which errs towards hidden. */
-	if (starts_with_fn(v))
-		return css_calc_px(v, parent, parent, px) || css_length_px(v, parent, parent, px);
+	if (starts_with_fn(v)) {
+		if (!css_calc_px(v, parent, parent, px) && !css_length_px(v, parent, parent, px))
+			return false;
+		if (*px < 0)
+			*px = 0; /* calc() clamps to the property's range */
+		return true;
+	}
 	v = first_token(v);
 	if (sl_eq_cstr(v, "inherit") || sl_eq_cstr(v, "unset") || sl_eq_cstr(v, "initial"))
 		return false;
-	if (sl_eq_cstr(v, "smaller")) {
-		*px = parent / 1.2;
-		return true;
-	}
-	if (sl_eq_cstr(v, "larger")) {
-		*px = parent * 1.2;
+	if (sl_eq_cstr(v, "smaller") || sl_eq_cstr(v, "larger")) {
+		*px = sl_eq_cstr(v, "smaller") ? parent / 1.2 : parent * 1.2;
+		*abs = parent_abs;
 		return true;
 	}
 	for (size_t i = 0; i < sizeof(font_keywords) / sizeof(font_keywords[0]); i++)
 		if (sl_eq_cstr(v, font_keywords[i].name)) {
 			*px = font_keywords[i].px;
+			*abs = false;
 			return true;
 		}
-	return css_length_px(v, parent, parent, px);
+	if (!css_length_px(v, parent, parent, px) || *px < 0)
+		return false; /* a negative size is invalid: the declaration is ignored */
+	size_t u = v.len;
+
+	while (u > 0 && ((v.p[u - 1] >= 'a' && v.p[u - 1] <= 'z') || v.p[u - 1] == '%'))
+		u--;
+	struct slice unit = {v.p + u, v.len - u};
+
+	if (sl_eq_cstr(unit, "em") || sl_eq_cstr(unit, "ex") || sl_eq_cstr(unit, "ch") ||
+	    sl_eq_cstr(unit, "%"))
+		*abs = parent_abs;
+	return true;
 }
 
 /* font shorthand: the size is the first token that parses as one (before
  * an optional "/line-height"). */
 static bool
-font_shorthand_size(struct slice v, double parent, double *px)
+font_shorthand_size(struct slice v, double parent, bool parent_abs, double *px, bool *abs)
 {
 	size_t i = 0;
 
@@ -946,15 +968,16 @@ font_shorthand_size(struct slice v, double parent, double *px)
 
 		if (((t.p[0] >= '0' && t.p[0] <= '9') || t.p[0] == '.' || t.p[0] == '-' ||
 		     t.p[0] == '+') &&
-		    font_size_val(t, parent, px)) {
+		    font_size_val(t, parent, parent_abs, px, abs)) {
 			/* font-weight numbers (400) are unitless; a size has a unit or is 0. */
 			if (t.len > 0 && t.p[t.len - 1] >= '0' && t.p[t.len - 1] <= '9' && *px != 0)
 				continue;
 			return true;
 		}
-		if (starts_with_fn(t) && font_size_val(t, parent, px))
+		if (starts_with_fn(t) && font_size_val(t, parent, parent_abs, px, abs))
 			return true;
-		if (font_size_val(t, parent, px) && !(t.p[0] >= '0' && t.p[0] <= '9'))
+		if (font_size_val(t, parent, parent_abs, px, abs) &&
+		    !(t.p[0] >= '0' && t.p[0] <= '9'))
 			return true;
 	}
 	return false;
@@ -1001,12 +1024,21 @@ html_inherit_state(const struct css_decls *d, const GumboNode *n, const struct i
 	s->indent_px = indent_of(d, p);
 	s->align_right = align_right_of(d, n, p);
 	/* font-size vs the font shorthand: whichever won the cascade. */
+	double pspec = p->font_raised ? p->font_spec_px : p->font_px;
+	bool fabs, fset = false;
+
 	if (d->s[CP_FONT_SIZE].set &&
-	    (!d->s[CP_FONT].set || d->s[CP_FONT_SIZE].prio >= d->s[CP_FONT].prio)) {
-		if (font_size_val(d->s[CP_FONT_SIZE].val, p->font_px, &px))
-			s->font_px = px < 0 ? 0 : px;
-	} else if (d->s[CP_FONT].set && font_shorthand_size(d->s[CP_FONT].val, p->font_px, &px)) {
-		s->font_px = px < 0 ? 0 : px;
+	    (!d->s[CP_FONT].set || d->s[CP_FONT_SIZE].prio >= d->s[CP_FONT].prio))
+		fset = font_size_val(d->s[CP_FONT_SIZE].val, pspec, p->font_abs, &px, &fabs);
+	else if (d->s[CP_FONT].set)
+		fset = font_shorthand_size(d->s[CP_FONT].val, pspec, p->font_abs, &px, &fabs);
+	if (fset) {
+		/* Chromium's smart minimum: a size relative to the reader's
+		 * default is never used below MIN_LOGICAL_FONT_PX (0 stays 0). */
+		s->font_abs = fabs;
+		s->font_spec_px = px;
+		s->font_raised = !fabs && px > 0 && px < MIN_LOGICAL_FONT_PX;
+		s->font_px = s->font_raised ? MIN_LOGICAL_FONT_PX : px;
 	}
 	if (d->s[CP_VISIBILITY].set) {
 		v = first_token(d->s[CP_VISIBILITY].val);
@@ -1077,7 +1109,15 @@ html_text_hidden(const struct istate *s)
 		return HM_FONT_SIZE;
 	if (c.a <= MIN_TEXT_ALPHA)
 		return HM_TRANSPARENT_TEXT;
-	if (css_color_dist2(css_blend(c, s->bg), s->bg) < CSS_INVISIBLE_DIST2)
+	/* The oracle's contrast: the text colour, its alpha times the
+	 * effective opacity, over the effective background. */
+	if (css_text_contrast(c, s->opacity, s->bg) < CSS_MIN_CONTRAST)
 		return HM_COLOR_MATCH;
 	return -1;
+}
+
+bool
+html_text_font_raised(const struct istate *s)
+{
+	return s->font_raised && s->font_spec_px <= TINY_FONT_PX;
 }

@@ -2,7 +2,9 @@
  * (or, with the first byte odd, sheet text). css_media_eval must not crash,
  * must return a mask within CSS_MQ_ALL, and must agree with itself through
  * css_media_resolve: the resolved prelude for viewport v evaluates to "all"
- * exactly when v is in the mask (the per-viewport sheets html.c builds). */
+ * exactly when v is in the mask (the per-viewport sheets html.c builds).
+ * With the second bit set too, the sheet text is used as written (html.c
+ * resolves the text as written, normalizing each prelude). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +32,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		goto out_norm;
 	}
-	if (css_media_scan(buf_slice(&norm), differ, &count) != 0)
+	struct slice sheet = (data[0] & 2) != 0 ? (struct slice){(const char *)data + 1, size - 1}
+	                                        : buf_slice(&norm);
+
+	if (css_media_scan(sheet, differ, &count) != 0)
 		goto out_norm;
 	for (unsigned v = 0; v < CSS_MQ_VIEWPORTS; v++) {
 		buf_init(&out, 65536);
-		css_media_resolve(buf_slice(&norm), v, &out);
+		css_media_resolve(sheet, v, &out);
 		/* every prelude left is "all" or "not all" */
 		if (buf_err(&out) == IG_OK) {
 			unsigned differ2[CSS_MQ_VIEWPORTS] = {0};

@@ -105,8 +105,23 @@ test_colors(void **state)
 	struct css_color white = {255, 255, 255, 255}, black = {0, 0, 0, 255};
 	struct css_color half = {0, 0, 0, 128};
 
-	assert_int_equal(css_color_dist2(white, white), 0);
-	assert_true(css_color_dist2(white, black) > CSS_INVISIBLE_DIST2);
+	/* WCAG contrast against the oracle's 1.2 (docs/content.md) */
+	struct css_color f0 = {0xf0, 0xf0, 0xf0, 255}, g99 = {0x99, 0x99, 0x99, 255};
+	struct css_color g33 = {0x33, 0x33, 0x33, 255}, g22 = {0x22, 0x22, 0x22, 255};
+	struct css_color e6 = {0xe6, 0xe6, 0xe6, 255}, navy = {0x11, 0x18, 0x27, 255};
+	struct css_color black70 = {0, 0, 0, 179};
+
+	assert_true(css_text_contrast(white, 1, white) < 1.0001);
+	assert_true(css_text_contrast(black, 1, white) > 20.9);
+	assert_true(css_text_contrast(f0, 1, white) < CSS_MIN_CONTRAST);     /* 1.14 */
+	assert_true(css_text_contrast(g99, 1, white) > 2.8);                 /* footer grey */
+	assert_true(css_text_contrast(e6, 1, white) >= CSS_MIN_CONTRAST);    /* 1.25 */
+	assert_true(css_text_contrast(g33, 1, g22) >= CSS_MIN_CONTRAST);     /* 1.26 */
+	assert_true(css_text_contrast(g33, 1, navy) >= CSS_MIN_CONTRAST);    /* 1.40 */
+	assert_true(css_text_contrast(black70, 1, g22) >= CSS_MIN_CONTRAST); /* 1.24 */
+	assert_true(css_text_contrast(black, 0.2, white) >= CSS_MIN_CONTRAST);
+	assert_true(css_text_contrast(black, 0.05, white) < CSS_MIN_CONTRAST);
+	assert_true(css_text_contrast(black, 0.0, white) < 1.0001);
 	c = css_blend(half, white);
 	assert_true(c.a == 255 && c.r > 100 && c.r < 160);
 }
@@ -794,6 +809,19 @@ test_media_limits_resolve(void **state)
 	buf_reset(&out);
 	css_media_resolve(sl_from_cstr("@media (max-width:600px){a{b:c}}"), 4, &out);
 	assert_string_equal(out.p, "@media not all {a{b:c}}");
+	/* the text as written: capitals and escapes stay, comments and strings
+	 * are not searched, the prelude is normalized to be evaluated */
+	buf_reset(&out);
+	css_media_resolve(sl_from_cstr("/*@media x{*/[t=\"@media y\"]{}@MEDIA /*c*/ (MAX-WIDTH:"
+	                               "600PX){.A\\:b{b:c}}"),
+	                  0, &out);
+	assert_string_equal(out.p, "/*@media x{*/[t=\"@media y\"]{}@MEDIA all {.A\\:b{b:c}}");
+	count = 0;
+	assert_int_equal(css_media_scan(sl_from_cstr("/*@media print{*/'@media print{'@Media "
+	                                             "PRINT{}"),
+	                                differ, &count),
+	                 0);
+	assert_int_equal(count, 1);
 	buf_free(&out);
 }
 

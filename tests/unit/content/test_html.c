@@ -228,7 +228,10 @@ test_hidden_inline(void **state)
 	expect_hidden("<p>VISIBLE</p><span style=\"font-size:0\">CANARY</span>", "font_size");
 	expect_hidden("<p>VISIBLE</p><span style=\"font-size:1px\">CANARY</span>", "font_size");
 	expect_hidden("<p>VISIBLE</p><span style=\"font-size:0pt\">CANARY</span>", "font_size");
-	expect_hidden("<p>VISIBLE</p><span style=\"font-size:0.01em\">CANARY</span>", "font_size");
+	expect_hidden(
+	    "<p>VISIBLE</p><div style=\"font-size:12px\"><span style=\"font-size:0.01em\">"
+	    "CANARY</span></div>",
+	    "font_size");
 	expect_hidden("<p>VISIBLE</p><span style=\"font:0/0 a\">CANARY</span>", "font_size");
 	expect_hidden("<p>VISIBLE</p><div hidden>CANARY</div>", "hidden_attribute");
 	expect_kept_reported("<p>VISIBLE</p><div style=\"mso-hide:all\">KEPT</div>", "mso_hide");
@@ -300,6 +303,21 @@ test_hidden_colors(void **state)
 	              "color_match");
 	expect_hidden("<body text=\"#ffffff\"><p style=\"color:#000\">VISIBLE</p>"
 	              "<p>CANARY</p></body>",
+	              "color_match");
+	/* WCAG contrast ratio, the oracle's threshold 1.2: dark greys on dark
+	 * backgrounds (1.26, 1.40) and #e6e6e6 on white (1.25) are visible,
+	 * #f0f0f0 on white (1.14) is not; the text's alpha times the
+	 * effective opacity is blended over the background */
+	expect_visible("<table><tr><td bgcolor=\"#222222\"><span style=\"color:#333\">SHOWN</span>"
+	               "</td></tr></table>");
+	expect_visible("<div style=\"background:#111827\"><b style=\"color:#333\">SHOWN</b></div>");
+	expect_visible("<p style=\"color:#e6e6e6\">SHOWN</p>");
+	expect_visible(
+	    "<div style=\"background:#222\"><p style=\"color:hsla(0,0%,0%,.7)\">SHOWN</p>"
+	    "</div>");
+	expect_hidden("<p>VISIBLE</p><p style=\"color:#f0f0f0\">CANARY</p>", "color_match");
+	expect_hidden("<p>VISIBLE</p><div style=\"opacity:0.3\"><p style=\"color:#ccc\">CANARY</p>"
+	              "</div>",
 	              "color_match");
 	/* inherited backgrounds through table/td bgcolor and style */
 	expect_hidden("<p>VISIBLE</p><table bgcolor=\"#123456\"><tr><td><div><span "
@@ -1533,6 +1551,70 @@ test_property_applicability(void **state)
 	              "display_none");
 }
 
+/* Font sizes as Chromium uses them (checked against the browser oracle):
+ * a size relative to the reader's default (keywords, and em/% down from
+ * them) is raised to the 6 px minimum; absolute sizes (px, pt, rem,
+ * calc()) and sizes derived from them are not; 0 stays 0; em and % in a
+ * descendant multiply the specified size, not the raised one. */
+static void
+test_font_size_minimum(void **state)
+{
+	(void)state;
+	expect_kept_reported("<p>VISIBLE</p><span style=\"font-size:0.01em\">KEPT</span>",
+	                     "font_size_raised");
+	expect_kept_reported("<p>VISIBLE</p><div style=\"font-size:1%\"><p>KEPT</p></div>",
+	                     "font_size_raised");
+	expect_kept_reported("<p>VISIBLE</p><div style=\"font:0.05em serif\">KEPT</div>",
+	                     "font_size_raised");
+	expect_kept_reported("<style>.s{font-size:10%}</style><p>VISIBLE</p>"
+	                     "<div style=\"font-size:xx-small\"><p class=\"s\">KEPT</p></div>",
+	                     "font_size_raised");
+	/* raised to 6 px but readable as specified (4 px): no warning */
+	expect_visible("<div style=\"font-size:0.25em\">SHOWN</div>");
+	/* the child's em multiplies the specified 0.16 px: 32 px */
+	expect_visible(
+	    "<div style=\"font-size:0.01em\"><p style=\"font-size:200em\">SHOWN</p></div>");
+	/* absolute sizes are not raised */
+	expect_hidden("<p>VISIBLE</p><span style=\"font-size:0.05rem\">CANARY</span>", "font_size");
+	expect_hidden("<p>VISIBLE</p><span style=\"font-size:calc(0.05em)\">CANARY</span>",
+	              "font_size");
+	expect_hidden("<p>VISIBLE</p><div style=\"font-size:10px\"><div style=\"font-size:50%\">"
+	              "<p style=\"font-size:0.1em\">CANARY</p></div></div>",
+	              "font_size");
+	expect_hidden("<p>VISIBLE</p><span style=\"font-size:0em\">CANARY</span>", "font_size");
+	/* about 2 px and below: glyphs under 3 px tall */
+	expect_hidden("<p>VISIBLE</p><span style=\"font-size:2px\">CANARY</span>", "font_size");
+	expect_visible("<span style=\"font-size:3px\">SHOWN</span>");
+	/* a negative size is invalid: the declaration is ignored */
+	expect_visible("<span style=\"font-size:-1px\">SHOWN</span>");
+	expect_visible("<style>span{font-size:-2em}</style><span>SHOWN</span>");
+}
+
+/* With @media in a sheet, the per-viewport sheets are built from the text
+ * as written: selectors keep their case and escapes (attribute values
+ * other than the HTML case-insensitive list match case-sensitively), and
+ * "@media" in a comment or a string is not a rule. */
+static void
+test_media_sheet_text(void **state)
+{
+	(void)state;
+	expect_visible("<style>@media screen{.x{color:red}}[data-role=\"NOTE\"]{display:none}"
+	               "</style><p data-role=\"note\">SHOWN</p>");
+	expect_hidden("<style>@media print{.x{color:red}}.a\\:b{display:none}</style>"
+	              "<p>VISIBLE</p><p class=\"a:b\">CANARY</p>",
+	              "display_none");
+	expect_hidden("<style>/* @media print { */ .h{display:none} @media (min-width:0){.x{}}"
+	              "</style><p>VISIBLE</p><p class=\"h\">CANARY</p>",
+	              "display_none");
+	expect_hidden("<style>@media screen{.x{}} [title=\"@media print\"]{display:none}</style>"
+	              "<p>VISIBLE</p><p title=\"@media print\">CANARY</p>",
+	              "display_none");
+	expect_visible("<style>@MEDIA print{p{display:none}}</style><p>SHOWN</p>");
+	expect_hidden("<style>@Media Screen And (MIN-WIDTH:0PX){.h{display:none}}</style>"
+	              "<p>VISIBLE</p><p class=\"h\">CANARY</p>",
+	              "display_none");
+}
+
 int
 main(void)
 {
@@ -1564,6 +1646,8 @@ main(void)
 	    cmocka_unit_test(test_base_href_limits),
 	    cmocka_unit_test(test_media_queries),
 	    cmocka_unit_test(test_property_applicability),
+	    cmocka_unit_test(test_font_size_minimum),
+	    cmocka_unit_test(test_media_sheet_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
