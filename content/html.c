@@ -74,6 +74,10 @@ struct frame {
 	bool summary_seen;
 	bool link; /* a with href */
 	bool mso;  /* inside mso-hide:all: hidden in Outlook only (kept, reported) */
+	/* Per viewport class: an inline box with a large negative left margin
+	 * pulled the rest of this block container's current line off the page
+	 * (html_pulls_line); cleared at the next <br> or block boundary. */
+	unsigned line_off;
 	enum href_kind hk;
 	struct slice href, host;
 	size_t link_start;   /* output length when the link opened */
@@ -337,6 +341,38 @@ san_open(struct walker *k, struct frame *f)
 	html_w_raw(w, ">", 1);
 }
 
+/* The frame of the nearest block container (in viewport class cl) that
+ * holds the current line: the innermost open element whose box there is
+ * not inline (the root frame at worst). */
+static struct frame *
+line_holder_below(struct walker *k, size_t depth, unsigned cl)
+{
+	size_t i = depth;
+
+	while (i > 1) {
+		struct frame *f = &k->stack[i - 1];
+
+		if (f->is[cl].disp != HD_INLINE && f->is[cl].disp != HD_CONTENTS)
+			return f;
+		i--;
+	}
+	return &k->stack[0];
+}
+
+static struct frame *
+line_holder(struct walker *k, unsigned cl)
+{
+	return line_holder_below(k, k->depth, cl);
+}
+
+/* A forced break or a block boundary ends the current line in every class. */
+static void
+line_end(struct walker *k)
+{
+	for (unsigned cl = 0; cl < k->nclass; cl++)
+		line_holder(k, cl)->line_off &= ~(1u << cl);
+}
+
 /* Enters element n under frame f: decides hidden/dropped, pushes a frame. */
 static void
 enter(struct walker *k, struct frame *f, const GumboNode *n)
@@ -386,6 +422,8 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 			mso = true;
 			mask &= ~(1u << HM_MSO_HIDE);
 		}
+		if (html_pulls_line(&d[cl], n, &f->is[cl]))
+			line_holder(k, cl)->line_off |= 1u << cl;
 		if (mask != 0) {
 			hid |= 1u << cl;
 			meth |= mask;
@@ -403,6 +441,7 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 		return;
 	}
 	if (kind == EK_BR) {
+		line_end(k);
 		if (k->sanitize)
 			html_w_raw(&k->w, "<br>", 4);
 		else
@@ -427,6 +466,10 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 		c->is[cl].opacity = opacity[cl];
 		if (kind == EK_PRE)
 			c->is[cl].pre = true;
+		/* a block-level box starts on a new line: the line it interrupts
+		 * in its container is over */
+		if (c->is[cl].disp != HD_INLINE && c->is[cl].disp != HD_CONTENTS)
+			line_holder_below(k, k->depth - 1, cl)->line_off &= ~(1u << cl);
 	}
 	if (c->link) {
 		c->hk = html_href_resolve(&k->base, attr(n, "href"), &c->href, &c->host);
@@ -605,6 +648,11 @@ on_text(struct walker *k, const struct frame *f, const GumboNode *n)
 	for (unsigned cl = 0; cl < k->nclass; cl++) {
 		if ((hid >> cl) & 1u)
 			continue;
+		if (line_holder(k, cl)->line_off & (1u << cl)) {
+			hid |= 1u << cl; /* the rest of a line pulled off the page */
+			tm |= 1u << HM_OFFSCREEN;
+			continue;
+		}
 		hm = html_text_hidden(&f->is[cl]);
 		if (hm >= 0) {
 			hid |= 1u << cl;

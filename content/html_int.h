@@ -166,6 +166,12 @@ struct istate {
 /* Methods that remove the element's whole subtree (a bitmask of enum
  * hmethod), each only where CSS applies it to the element's box; p is the
  * parent's state; *opacity is multiplied by the element's opacity. */
+/* True when the element is a non-replaced inline box whose negative left
+ * margin (<= the off-screen offset) moves the start of its line off the page,
+ * in a line that is not right-aligned: the browser pulls every inline box
+ * after it on that line off the page too, up to the next forced break or
+ * block boundary (html.c marks the rest of the line hidden). */
+bool html_pulls_line(const struct css_decls *d, const GumboNode *n, const struct istate *p);
 unsigned html_subtree_hidden(const struct css_decls *d, const GumboNode *n, const struct istate *p,
                              double *opacity);
 /* Computes the state children inherit from parent p for element n. */

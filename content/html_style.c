@@ -695,6 +695,32 @@ makes_cb_fixed(const struct css_decls *d)
 	return false;
 }
 
+/* margin-left (or the margin shorthand's left value) at or below
+ * OFFSCREEN_NEG. */
+static bool
+margin_left_off(const struct css_decls *d)
+{
+	struct slice mv[4];
+	size_t k;
+	double px;
+
+	if (length_le(d, CP_MARGIN_LEFT, OFFSCREEN_NEG))
+		return true;
+	if (!d->s[CP_MARGIN].set)
+		return false;
+	/* margin: top [right [bottom [left]]] */
+	k = split_args(d->s[CP_MARGIN].val, mv, 4);
+	return (k == 1 && css_length_px(mv[0], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
+	       (k == 4 && css_length_px(mv[3], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
+	       ((k == 2 || k == 3) && css_length_px(mv[1], 16, -1, &px) && px <= OFFSCREEN_NEG);
+}
+
+bool
+html_pulls_line(const struct css_decls *d, const GumboNode *n, const struct istate *p)
+{
+	return box_of(d, n, p) == HD_INLINE && !p->align_right && margin_left_off(d);
+}
+
 /* Methods that remove the element's whole subtree, each only where CSS
  * applies the property to the element's box:
  *  - clip: absolutely positioned elements only (CSS 2.1 §11.1.2);
@@ -814,7 +840,7 @@ html_subtree_hidden(const struct css_decls *d, const GumboNode *n, const struct 
 	     (offset_pct_ge(d, CP_BOTTOM, 100) && offset_auto(d, CP_TOP))))
 		m |= 1u << HM_OFFSCREEN;
 	if (!table_internal) {
-		bool mleft = length_le(d, CP_MARGIN_LEFT, OFFSCREEN_NEG);
+		bool mleft = margin_left_off(d);
 		bool mtop = !inl && length_le(d, CP_MARGIN_TOP, OFFSCREEN_NEG);
 
 		if (d->s[CP_MARGIN].set) {
@@ -825,11 +851,6 @@ html_subtree_hidden(const struct css_decls *d, const GumboNode *n, const struct 
 			/* margin: top [right [bottom [left]]] */
 			if (!inl && k >= 1 && css_length_px(mv[0], 16, -1, &px) && px <= OFFSCREEN_NEG)
 				mtop = true;
-			if ((k == 1 && css_length_px(mv[0], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
-			    (k == 4 && css_length_px(mv[3], 16, -1, &px) && px <= OFFSCREEN_NEG) ||
-			    ((k == 2 || k == 3) && css_length_px(mv[1], 16, -1, &px) &&
-			     px <= OFFSCREEN_NEG))
-				mleft = true;
 		}
 		/* A negative left margin moves the start of an inline box's line, or
 		 * the left edge of a block, off the page; right-aligned text stays at

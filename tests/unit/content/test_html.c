@@ -1615,6 +1615,51 @@ test_media_sheet_text(void **state)
 	              "display_none");
 }
 
+/* A large negative left margin on an inline box pulls the rest of its line
+ * off the page (up to <br> or a block boundary), in a browser as here; a
+ * right-aligned line does not move, and a block margin only moves its box. */
+static void
+test_line_pulled_off(void **state)
+{
+	/* html, how many "SHOWN" survive */
+	static const struct {
+		const char *html;
+		size_t shown;
+	} cases[] = {
+	    /* the line ends at <br> and at a block boundary */
+	    {"<div><span style=\"margin-left:-9999px\">x</span> CANARY<br>SHOWN</div>", 1},
+	    {"<div><span style=\"margin-left:-9999px\">x</span>CANARY<div>SHOWN</div>SHOWN</div>",
+	     2},
+	    /* a right-aligned line does not move */
+	    {"<div style=\"text-align:right\"><span style=\"margin-left:-9999px\">SHOWN</span>"
+	     " SHOWN</div>",
+	     2},
+	    /* a small negative margin moves nothing off the page */
+	    {"<div><span style=\"margin-left:-20px\">SHOWN</span> SHOWN</div>", 2},
+	};
+	struct result r;
+
+	(void)state;
+	expect_hidden("<p>VISIBLE</p><p><span style=\"margin-left:-9999px\">x</span> "
+	              "<b>CANARY</b> CANARY</p>",
+	              "offscreen");
+	expect_hidden("<p>VISIBLE</p><div><span style=\"margin:0 0 0 -5000px\">x</span>"
+	              "<i>CANARY</i></div>",
+	              "offscreen");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *t;
+		size_t n = 0;
+
+		run(&r, cases[i].html);
+		t = text(&r);
+		for (const char *q = t; (q = strstr(q, "SHOWN")) != NULL; q++)
+			n++;
+		if (strstr(t, "CANARY") != NULL || n != cases[i].shown)
+			fail_msg("line pulled off for %s: got \"%s\"", cases[i].html, t);
+		done(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -1646,6 +1691,7 @@ main(void)
 	    cmocka_unit_test(test_base_href_limits),
 	    cmocka_unit_test(test_media_queries),
 	    cmocka_unit_test(test_property_applicability),
+	    cmocka_unit_test(test_line_pulled_off),
 	    cmocka_unit_test(test_font_size_minimum),
 	    cmocka_unit_test(test_media_sheet_text),
 	};
