@@ -372,6 +372,19 @@ read_string(struct sp *p, uint32_t *off, uint32_t *len)
 	return true;
 }
 
+/* Steps over a quoted string at p->i without keeping its text (the sheet
+ * text read_string appended is dropped again); false as read_string. */
+static bool
+skip_string(struct sp *p)
+{
+	uint32_t o, l;
+
+	if (!read_string(p, &o, &l))
+		return false;
+	p->s->text.len = o;
+	return true;
+}
+
 static bool
 name_is(const struct css_sheet *s, uint32_t off, uint32_t len, const char *want)
 {
@@ -520,11 +533,8 @@ skip_args(struct sp *p)
 		char c = p->t.p[p->i];
 
 		if (c == '"' || c == '\'') {
-			uint32_t o, l;
-
-			if (!read_string(p, &o, &l))
+			if (!skip_string(p))
 				return false;
-			p->s->text.len = o;
 			continue;
 		}
 		if (c == '(')
@@ -952,11 +962,8 @@ parse_list(struct sp *p, int depth, bool relative, bool forgiving, uint32_t *lis
 				char ch = p->t.p[p->i];
 
 				if (ch == '"' || ch == '\'') {
-					uint32_t o, l;
-
-					if (!read_string(p, &o, &l))
+					if (!skip_string(p))
 						return false;
-					p->s->text.len = o;
 					continue;
 				}
 				if (ch == '\\' && p->i + 1 < p->t.len) {

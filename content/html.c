@@ -78,6 +78,9 @@ struct frame {
 	 * pulled the rest of this block container's current line off the page
 	 * (html_pulls_line); cleared at the next <br> or block boundary. */
 	unsigned line_off;
+	/* Per viewport class: the stack index of the frame whose line this
+	 * element's inline content is on (itself when its box is not inline) */
+	unsigned short holder[CSS_MQ_VIEWPORTS];
 	enum href_kind hk;
 	struct slice href, host;
 	size_t link_start;   /* output length when the link opened */
@@ -341,28 +344,13 @@ san_open(struct walker *k, struct frame *f)
 	html_w_raw(w, ">", 1);
 }
 
-/* The frame of the nearest block container (in viewport class cl) that
- * holds the current line: the innermost open element whose box there is
- * not inline (the root frame at worst). */
-static struct frame *
-line_holder_below(struct walker *k, size_t depth, unsigned cl)
-{
-	size_t i = depth;
-
-	while (i > 1) {
-		struct frame *f = &k->stack[i - 1];
-
-		if (f->is[cl].disp != HD_INLINE && f->is[cl].disp != HD_CONTENTS)
-			return f;
-		i--;
-	}
-	return &k->stack[0];
-}
-
+/* The frame of the block container (in viewport class cl) that holds the
+ * current line: the innermost open element whose box there is not inline
+ * (the root frame at worst); kept per frame, so this costs nothing. */
 static struct frame *
 line_holder(struct walker *k, unsigned cl)
 {
-	return line_holder_below(k, k->depth, cl);
+	return &k->stack[k->stack[k->depth - 1].holder[cl]];
 }
 
 /* A forced break or a block boundary ends the current line in every class. */
@@ -467,9 +455,12 @@ enter(struct walker *k, struct frame *f, const GumboNode *n)
 		if (kind == EK_PRE)
 			c->is[cl].pre = true;
 		/* a block-level box starts on a new line: the line it interrupts
-		 * in its container is over */
-		if (c->is[cl].disp != HD_INLINE && c->is[cl].disp != HD_CONTENTS)
-			line_holder_below(k, k->depth - 1, cl)->line_off &= ~(1u << cl);
+		 * in its container is over, and it holds its own lines */
+		c->holder[cl] = f->holder[cl];
+		if (c->is[cl].disp != HD_INLINE && c->is[cl].disp != HD_CONTENTS) {
+			k->stack[f->holder[cl]].line_off &= ~(1u << cl);
+			c->holder[cl] = (unsigned short)(k->depth - 1);
+		}
 	}
 	if (c->link) {
 		c->hk = html_href_resolve(&k->base, attr(n, "href"), &c->href, &c->host);

@@ -1,9 +1,12 @@
 /* The audit policy every operator action follows (handlers/ops.h): the
  * record is written inside the action's state.db transaction, before
- * COMMIT; no record, no action. Used by handlers/ops_*.c. */
+ * COMMIT; no record, no action. Used by handlers/ops_*.c, with the row
+ * array their listings share. */
 #include "handlers/ops.h"
 
 #include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "handlers/ops_int.h"
 #include "store/audit.h"
@@ -52,4 +55,41 @@ ops_audited_commit(struct state *st, struct audit *a, const char *kind, const ch
 	}
 	json_object_put(f);
 	return err;
+}
+
+void
+ops_rows_add(struct ops_rows *r, const void *row)
+{
+	if (r->failed)
+		return;
+	if (r->n == r->cap) {
+		size_t nc = r->cap == 0 ? 16 : r->cap * 2;
+		void *nv = realloc(r->v, nc * r->size);
+
+		if (nv == NULL) {
+			r->failed = true;
+			return;
+		}
+		r->v = nv;
+		r->cap = nc;
+	}
+	memcpy((char *)r->v + r->n * r->size, row, r->size);
+	r->n++;
+}
+
+enum ig_err
+ops_rows_finish(struct ops_rows *r, enum ig_err listed, void **v_r, size_t *n_r,
+		const char **error_r)
+{
+	*v_r = NULL;
+	*n_r = 0;
+	*error_r = NULL;
+	if (listed != IG_OK || r->failed) {
+		*error_r = r->failed ? "out of memory" : state_errmsg();
+		free(r->v);
+		return r->failed ? IG_ENOMEM : IG_EDB;
+	}
+	*v_r = r->v;
+	*n_r = r->n;
+	return IG_OK;
 }

@@ -77,45 +77,22 @@ ops_token_revoke(struct state *st, struct audit *a, const char *name_or_id, cons
 				  error_r);
 }
 
-struct token_rows {
-	struct token_info *v;
-	size_t n;
-	bool failed;
-};
-
 static void
 token_collect(const struct token_info *info, void *ctx)
 {
-	struct token_rows *r = ctx;
-	struct token_info *nv;
-
-	if (r->failed)
-		return;
-	nv = realloc(r->v, (r->n + 1) * sizeof(*nv));
-	if (nv == NULL) {
-		r->failed = true;
-		return;
-	}
-	r->v = nv;
-	r->v[r->n++] = *info;
+	ops_rows_add(ctx, info);
 }
 
 enum ig_err
 ops_token_list(struct state *st, struct token_info **v_r, size_t *n_r, const char **error_r)
 {
-	struct token_rows rows = {NULL, 0, false};
+	struct ops_rows rows = {.size = sizeof(struct token_info)};
+	void *v;
+	enum ig_err err = ops_rows_finish(&rows, state_token_list(st, token_collect, &rows), &v,
+					  n_r, error_r);
 
-	*v_r = NULL;
-	*n_r = 0;
-	*error_r = NULL;
-	if (state_token_list(st, token_collect, &rows) != IG_OK || rows.failed) {
-		*error_r = rows.failed ? "out of memory" : state_errmsg();
-		free(rows.v);
-		return rows.failed ? IG_ENOMEM : IG_EDB;
-	}
-	*v_r = rows.v;
-	*n_r = rows.n;
-	return IG_OK;
+	*v_r = v;
+	return err;
 }
 
 const char *

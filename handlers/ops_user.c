@@ -121,45 +121,22 @@ out:
 	return err;
 }
 
-struct user_rows {
-	struct user_info *v;
-	size_t n;
-	bool failed;
-};
-
 static void
 user_collect(const struct user_info *u, void *ctx)
 {
-	struct user_rows *r = ctx;
-	struct user_info *nv;
-
-	if (r->failed)
-		return;
-	nv = realloc(r->v, (r->n + 1) * sizeof(*nv));
-	if (nv == NULL) {
-		r->failed = true;
-		return;
-	}
-	r->v = nv;
-	r->v[r->n++] = *u;
+	ops_rows_add(ctx, u);
 }
 
 enum ig_err
 ops_user_list(struct state *st, struct user_info **v_r, size_t *n_r, const char **error_r)
 {
-	struct user_rows rows = {NULL, 0, false};
+	struct ops_rows rows = {.size = sizeof(struct user_info)};
+	void *v;
+	enum ig_err err = ops_rows_finish(&rows, state_user_list(st, user_collect, &rows), &v,
+					  n_r, error_r);
 
-	*v_r = NULL;
-	*n_r = 0;
-	*error_r = NULL;
-	if (state_user_list(st, user_collect, &rows) != IG_OK || rows.failed) {
-		*error_r = rows.failed ? "out of memory" : state_errmsg();
-		free(rows.v);
-		return rows.failed ? IG_ENOMEM : IG_EDB;
-	}
-	*v_r = rows.v;
-	*n_r = rows.n;
-	return IG_OK;
+	*v_r = v;
+	return err;
 }
 
 enum ig_err

@@ -338,6 +338,21 @@ sync_fetch_envelopes(struct sync *s, struct imap_conn *c, const uint32_t *uids, 
 	return f;
 }
 
+/* A fetch into folder f's cache rows; refetch_max: how many over-limit
+ * messages may be set aside for a second, single fetch (0: none). */
+static void
+fetch_ctx_folder(struct fetch_ctx *x, struct sync *s, const struct cache_folder *f,
+		 size_t refetch_max)
+{
+	memset(x, 0, sizeof(*x));
+	x->s = s;
+	x->cache = s->cache;
+	x->folder_id = f->id;
+	x->uidvalidity = f->uidvalidity;
+	x->refetch.max = refetch_max;
+	sync_conv_init(&x->v);
+}
+
 /* (sync_int.h) */
 enum imap_fail
 sync_fetch_batches(struct sync *s, struct imap_conn *c, struct cache_folder *f, const uint32_t *uids,
@@ -349,16 +364,10 @@ sync_fetch_batches(struct sync *s, struct imap_conn *c, struct cache_folder *f, 
 	size_t i = 0;
 
 	*yielded_r = false;
-	memset(&x, 0, sizeof(x));
-	x.s = s;
-	x.cache = s->cache;
-	x.folder_id = f->id;
-	x.uidvalidity = f->uidvalidity;
+	fetch_ctx_folder(&x, s, f, LIM_SYNC_FETCH);
 	/* initial sync: fewer, longer commands (no round trip and no
 	 * commit between them while the server streams) */
 	x.f = initial && !in_tx ? f : NULL;
-	x.refetch.max = LIM_SYNC_FETCH;
-	sync_conv_init(&x.v);
 	buf_init(&set, LIM_IMAP_ARG);
 	while (i < n) {
 		size_t per = x.f != NULL ? LIM_SYNC_FETCH : LIM_SYNC_BATCH;
@@ -424,14 +433,8 @@ sync_fetch_new(struct sync *s, struct imap_conn *c, const struct cache_folder *f
 	*cache_err_r = false;
 	if (d->new_from == 0)
 		return IMAP_FAIL_NONE;
-	memset(&x, 0, sizeof(x));
-	x.s = s;
-	x.cache = s->cache;
-	x.folder_id = f->id;
-	x.uidvalidity = f->uidvalidity;
+	fetch_ctx_folder(&x, s, f, LIM_SYNC_FETCH);
 	x.min_uid = d->new_from;
-	x.refetch.max = LIM_SYNC_FETCH;
-	sync_conv_init(&x.v);
 	(void)snprintf(set, sizeof(set), "%u:*", x.min_uid);
 	fl = imap_uid_fetch(c, set, fetch_items(c), 0, false, on_fetch, &x, err);
 	if (fl == IMAP_FAIL_NONE)
@@ -453,13 +456,8 @@ sync_fetch_changes(struct sync *s, struct imap_conn *c, const struct cache_folde
 	*cache_err_r = false;
 	if (d->known_to == 0)
 		return IMAP_FAIL_NONE;
-	memset(&x, 0, sizeof(x));
-	x.s = s;
-	x.cache = s->cache;
-	x.folder_id = f->id;
-	x.uidvalidity = f->uidvalidity;
+	fetch_ctx_folder(&x, s, f, 0); /* flags only: nothing to fill in later */
 	x.min_uid = 1;
-	sync_conv_init(&x.v);
 	(void)snprintf(set, sizeof(set), "1:%u", d->known_to);
 	fl = imap_uid_fetch(c, set, d->cond ? "(UID FLAGS MODSEQ)" : "(UID FLAGS)",
 			    d->cond ? d->changedsince : 0,
